@@ -1,0 +1,40 @@
+// The value type capture/ hands to decode/: one captured frame, as bytes the
+// source owns until the next batch is requested.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace dnswatch {
+
+struct PacketView {
+    std::span<const std::uint8_t> bytes;  // captured bytes (may be shorter than wire_length)
+    std::uint32_t wire_length = 0;        // length of the frame on the wire
+    std::int64_t time_us = 0;             // packet timestamp, microseconds since the Unix epoch (UTC)
+    int link_type = 0;                    // libpcap DLT_* value of the source
+    std::uint64_t frame_number = 0;       // 1-based position in its source
+};
+
+// A burst of packets, processed to completion before the next is read
+// (CONVENTIONS 7). Capacity is fixed so that a batch never allocates.
+class PacketBatch {
+public:
+    static constexpr std::size_t kCapacity = 64;
+
+    void clear() { size_ = 0; }
+    bool full() const { return size_ == kCapacity; }
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    void push(const PacketView& packet) { packets_[size_++] = packet; }
+    const PacketView& operator[](std::size_t i) const { return packets_[i]; }
+    const PacketView* begin() const { return packets_.data(); }
+    const PacketView* end() const { return packets_.data() + size_; }
+
+private:
+    std::array<PacketView, kCapacity> packets_{};
+    std::size_t size_ = 0;
+};
+
+}  // namespace dnswatch

@@ -1,0 +1,58 @@
+// The effective configuration: what the YAML file said, with defaults filled
+// in and relative paths resolved against the config file's folder.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dnswatch {
+
+struct WatchedZoneConfig {
+    std::string name;       // lower case, no trailing dot ("victim.test")
+    std::string zone_file;  // absolute or relative to the working directory, resolved
+};
+
+struct ZmqPublishConfig {
+    std::string endpoint;   // empty = ZeroMQ publishing off
+    int linger_ms = 2000;   // how long close() waits for queued alerts
+    int send_hwm = 100000;  // high-water mark of the PUB socket (messages)
+};
+
+struct Config {
+    std::string source_path;  // the config file itself
+    std::string sensor_id;    // default: the host name
+    std::vector<WatchedZoneConfig> zones;
+    std::vector<std::string> baseline_zone_files;  // resolved paths
+    ZmqPublishConfig zmq;
+};
+
+// One problem found in a config file, located in it.
+struct ConfigIssue {
+    std::string file;
+    int line = 0;    // 1-based
+    int column = 0;  // 1-based
+    std::string message;
+
+    std::string to_string() const;  // "file:line:col: message"
+};
+
+// Thrown by load_config with every issue found, not just the first.
+class ConfigError : public std::runtime_error {
+public:
+    explicit ConfigError(std::vector<ConfigIssue> issues);
+    const std::vector<ConfigIssue>& issues() const { return issues_; }
+
+private:
+    std::vector<ConfigIssue> issues_;
+};
+
+// Loads and validates a config file. Throws ConfigError listing every issue
+// (unknown key, wrong type, value out of range, missing required key, missing
+// zone file, YAML syntax error), each with file:line:col.
+Config load_config(const std::string& path);
+
+// The effective config as YAML, defaults included (for `check-config`).
+std::string to_yaml(const Config& config);
+
+}  // namespace dnswatch

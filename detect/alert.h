@@ -1,0 +1,54 @@
+// The value type detect/ hands to publish/: one alert record, schema
+// dnswatch.alert/1 (DESIGN.md). Updates to an alert re-use its id with a new seq.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dnswatch {
+
+enum class AlertState : std::uint8_t { open, reverted, accepted };
+enum class Severity : std::uint8_t { low, medium, high, critical };
+
+const char* to_string(AlertState state);
+const char* to_string(Severity severity);
+
+struct AlertVantage {
+    std::string role;    // "authoritative", "referral", "resolver", "unknown"
+    std::string server;  // responding address, e.g. "127.0.0.11"
+    std::string client;  // address the response went to
+};
+
+// Where the packet that opened (or last updated) the alert was seen.
+struct AlertEvidence {
+    std::string source;           // capture file or interface
+    std::uint64_t frame = 0;      // 1-based frame number in that source
+    std::uint16_t dns_id = 0;     // DNS transaction id
+    std::string qname;            // question name, lower case, no trailing dot
+    std::string qtype;            // question type mnemonic
+    std::string section;          // "answer", "authority", "additional"
+};
+
+struct Alert {
+    std::string id;               // stable across updates of the same alert
+    std::uint64_t seq = 0;        // increases with every record emitted
+    std::string sensor;
+    std::string kind;             // "rrset_divergence", "unexpected_rrset", ...
+    Severity severity = Severity::medium;
+    AlertState state = AlertState::open;
+    std::string zone;             // watched zone, lower case, no trailing dot
+    std::string name;             // owner, lower case, no trailing dot
+    std::string rrtype;           // mnemonic, e.g. "NS"
+    std::vector<std::string> baseline;  // presentation-format rdata, sorted
+    std::vector<std::string> observed;  // presentation-format rdata, sorted
+    std::int64_t first_seen_us = 0;     // packet time, microseconds since epoch
+    std::int64_t last_seen_us = 0;
+    std::vector<std::string> signals;
+    AlertVantage vantage;
+    AlertEvidence evidence;
+
+    double duration_s() const { return static_cast<double>(last_seen_us - first_seen_us) / 1e6; }
+};
+
+}  // namespace dnswatch
