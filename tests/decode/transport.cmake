@@ -1,0 +1,1 @@
+dnswatch_test(transport_test transport_test.cc)
