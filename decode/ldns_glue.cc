@@ -1,1 +1,164 @@
-// placeholder: being written
+#include "decode/ldns_glue.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include <ldns/ldns.h>
+
+namespace dnswatch {
+namespace {
+
+// RAII for the ldns handles used here (CONVENTIONS 9).
+struct LdnsRrDeleter {
+    void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
+};
+struct LdnsZoneDeleter {
+    void operator()(ldns_zone* zone) const { ldns_zone_deep_free(zone); }
+};
+struct LdnsRdfDeleter {
+    void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
+};
+struct LdnsBufferDeleter {
+    void operator()(ldns_buffer* buffer) const { ldns_buffer_free(buffer); }
+};
+struct FileCloser {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+};
+struct CharFree {
+    void operator()(char* text) const { std::free(text); }
+};
+
+std::string generic_rdata(std::span<const std::uint8_t> rdata) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string text = "\\# " + std::to_string(rdata.size());
+    if (!rdata.empty()) text.push_back(' ');
+    for (const std::uint8_t byte : rdata) {
+        text.push_back(kHex[byte >> 4]);
+        text.push_back(kHex[byte & 0xF]);
+    }
+    return text;
+}
+
+ZoneRecord to_zone_record(const ldns_rr* rr, ldns_buffer* buffer) {
+    ZoneRecord record;
+    const ldns_rdf* owner = ldns_rr_owner(rr);
+    std::size_t next = 0;
+    read_name({ldns_rdf_data(owner), ldns_rdf_size(owner)}, 0, &record.owner, &next);
+    record.type = static_cast<std::uint16_t>(ldns_rr_get_type(rr));
+    record.ttl = ldns_rr_ttl(rr);
+    ldns_buffer_clear(buffer);
+    if (ldns_rr_rdata2buffer_wire(buffer, rr) == LDNS_STATUS_OK) {
+        const std::uint8_t* data = ldns_buffer_begin(buffer);
+        record.rdata.assign(data, data + ldns_buffer_position(buffer));
+    }
+    return record;
+}
+
+}  // namespace
+
+std::string rrtype_to_text(std::uint16_t type) {
+    std::unique_ptr<char, CharFree> text(ldns_rr_type2str(static_cast<ldns_rr_type>(type)));
+    return text ? std::string(text.get()) : "TYPE" + std::to_string(type);
+}
+
+std::string rdata_to_text(std::uint16_t type, std::span<const std::uint8_t> rdata) {
+    // ldns parses rdata only as part of a record: wrap it in one (root owner,
+    // class IN, TTL 0) and print each rdata field.
+    std::vector<std::uint8_t> wire = {0, static_cast<std::uint8_t>(type >> 8), static_cast<std::uint8_t>(type),
+                                      0, 1, 0, 0, 0, 0,
+                                      static_cast<std::uint8_t>(rdata.size() >> 8),
+                                      static_cast<std::uint8_t>(rdata.size())};
+    wire.insert(wire.end(), rdata.begin(), rdata.end());
+    ldns_rr* raw = nullptr;
+    std::size_t pos = 0;
+    if (rdata.size() > 65535 ||
+        ldns_wire2rr(&raw, wire.data(), wire.size(), &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) {
+        return generic_rdata(rdata);
+    }
+    std::unique_ptr<ldns_rr, LdnsRrDeleter> rr(raw);
+    std::string text;
+    for (std::size_t i = 0; i < ldns_rr_rd_count(rr.get()); ++i) {
+        std::unique_ptr<char, CharFree> field(ldns_rdf2str(ldns_rr_rdf(rr.get(), i)));
+        if (!field) return generic_rdata(rdata);
+        if (i > 0) text.push_back(' ');
+        text += field.get();
+    }
+    return text;
+}
+
+ZoneFileError::ZoneFileError(const std::string& file, int line, const std::string& reason)
+    : std::runtime_error(file + ":" + std::to_string(line) + ": " + reason), file_(file), line_(line) {}
+
+namespace {
+
+std::vector<ZoneRecord> read_zone_file_with(const std::string& path, const std::optional<std::string>& origin) {
+    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "r"));
+    if (!file) throw ZoneFileError(path, 0, std::string("cannot open: ") + std::strerror(errno));
+
+    std::unique_ptr<ldns_rdf, LdnsRdfDeleter> origin_rdf;
+    if (origin) {
+        origin_rdf.reset(ldns_dname_new_frm_str(origin->c_str()));
+        if (!origin_rdf) throw ZoneFileError(path, 0, "bad origin '" + *origin + "'");
+    }
+    ldns_zone* raw = nullptr;
+    int line = 1;
+    const ldns_status status =
+        ldns_zone_new_frm_fp_l(&raw, file.get(), origin_rdf.get(), 3600, LDNS_RR_CLASS_IN, &line);
+    if (status != LDNS_STATUS_OK) {
+        // ldns reads past the bad record (its newline, and blank lines after
+        // it) before giving up, and counts those lines: step back over them
+        // so that the line named is the record's last line.
+        for (long pos = std::ftell(file.get()) - 1; line > 1 && pos >= 0; --pos) {
+            if (std::fseek(file.get(), pos, SEEK_SET) != 0) break;
+            const int c = std::fgetc(file.get());
+            if (c == '\n') {
+                --line;
+            } else if (c != ' ' && c != '\t' && c != '\r') {
+                break;
+            }
+        }
+        std::string reason = ldns_get_errorstr_by_id(status);
+        if (!origin) reason += " (a zone file listed without its zone name must set $ORIGIN)";
+        throw ZoneFileError(path, line, reason);
+    }
+    std::unique_ptr<ldns_zone, LdnsZoneDeleter> zone(raw);
+    std::unique_ptr<ldns_buffer, LdnsBufferDeleter> buffer(ldns_buffer_new(4096));
+
+    std::vector<ZoneRecord> records;
+    if (const ldns_rr* soa = ldns_zone_soa(zone.get())) records.push_back(to_zone_record(soa, buffer.get()));
+    const ldns_rr_list* rrs = ldns_zone_rrs(zone.get());
+    records.reserve(records.size() + ldns_rr_list_rr_count(rrs));
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(rrs); ++i) {
+        records.push_back(to_zone_record(ldns_rr_list_rr(rrs, i), buffer.get()));
+    }
+    return records;
+}
+
+bool same_records(const std::vector<ZoneRecord>& a, const std::vector<ZoneRecord>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (!(a[i].owner == b[i].owner) || a[i].type != b[i].type || a[i].rdata != b[i].rdata) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::vector<ZoneRecord> read_zone_file(const std::string& path, const std::optional<std::string>& origin) {
+    std::vector<ZoneRecord> records = read_zone_file_with(path, origin);
+    if (!origin) {
+        // Without an origin ldns silently reads relative names ("@", "www")
+        // as children of the root. Read the file again under another origin:
+        // if anything changes, the file relied on an origin it does not set.
+        const auto probe = read_zone_file_with(path, std::string("origin-probe.dnswatch.invalid."));
+        if (!same_records(records, probe)) {
+            throw ZoneFileError(path, 1, "relative names but no $ORIGIN: add '$ORIGIN <zone>.' at the top");
+        }
+    }
+    return records;
+}
+
+}  // namespace dnswatch

@@ -1,0 +1,55 @@
+// The one DNS name decoder (CONVENTIONS 1). A name decodes into a fixed
+// 255-byte buffer in canonical form: uncompressed wire format, lower case.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "decode/decode_counters.h"
+
+namespace dnswatch {
+
+inline constexpr std::size_t kMaxNameLength = 255;  // wire bytes, root label included
+inline constexpr std::size_t kMaxLabelLength = 63;
+inline constexpr int kMaxCompressionHops = 128;
+
+struct DnsName {
+    std::array<std::uint8_t, kMaxNameLength> wire{};
+    std::uint8_t length = 0;       // bytes used, root label included (0 = unset)
+    std::uint8_t label_count = 0;  // labels, root excluded
+
+    std::span<const std::uint8_t> bytes() const { return {wire.data(), length}; }
+    // The wire form as a string_view: a hash-map key without allocating.
+    std::string_view key() const { return {reinterpret_cast<const char*>(wire.data()), length}; }
+
+    // Presentation form: lower case, no trailing dot, RFC 1035 escapes; "." for the root.
+    std::string to_text() const;
+    // Parses presentation form ("Mail.Victim.Test." or without the dot).
+    static std::optional<DnsName> from_text(std::string_view text);
+
+    // True when this name equals `zone` or lies below it, on label boundaries.
+    bool is_at_or_below(const DnsName& zone) const;
+    // The wire form of the suffix that drops the first `skip` labels.
+    std::string_view suffix_key(unsigned skip) const;
+
+    friend bool operator==(const DnsName& a, const DnsName& b) { return a.key() == b.key(); }
+};
+
+// Decodes the name at `offset` of `message`. Compression pointers must point
+// strictly backwards, and labels read after a jump must end before the
+// pointer that was followed, so that every jump shrinks the readable window;
+// a hop cap guards it again. On success returns MalformedKind::none, stores
+// the name in `*out` (when not null) and the offset just past the name's bytes
+// in place in `*next`.
+MalformedKind read_name(std::span<const std::uint8_t> message, std::size_t offset, DnsName* out,
+                        std::size_t* next);
+
+// A case-insensitive hash of a name's canonical wire form (FNV-1a).
+std::uint32_t hash_name(const DnsName& name);
+
+}  // namespace dnswatch
