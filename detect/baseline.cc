@@ -1,1 +1,101 @@
-// placeholder: being written
+#include "detect/baseline.h"
+
+#include <algorithm>
+#include <array>
+
+#include "decode/dns_message.h"
+#include "decode/rdata.h"
+
+namespace dnswatch {
+namespace {
+
+// Lookup key of an RRset: owner wire form followed by the type, big endian.
+// Built in a caller's buffer so that lookups do not allocate.
+using KeyBuffer = std::array<char, kMaxNameLength + 2>;
+
+std::string_view rrset_key(std::string_view owner_wire, std::uint16_t type, KeyBuffer& buffer) {
+    std::copy(owner_wire.begin(), owner_wire.end(), buffer.begin());
+    buffer[owner_wire.size()] = static_cast<char>(type >> 8);
+    buffer[owner_wire.size() + 1] = static_cast<char>(type & 0xFF);
+    return {buffer.data(), owner_wire.size() + 2};
+}
+
+void insert_sorted_unique(std::vector<std::string>& values, std::string value) {
+    const auto it = std::lower_bound(values.begin(), values.end(), value);
+    if (it == values.end() || *it != value) values.insert(it, std::move(value));
+}
+
+}  // namespace
+
+void to_comparison_form(std::uint16_t type, std::span<std::uint8_t> canonical_rdata) {
+    // SOA ends with serial, refresh, retry, expire, minimum (4 bytes each):
+    // a new serial is routine, never a divergence.
+    if (type == rrtype::SOA && canonical_rdata.size() >= 20) {
+        std::fill_n(canonical_rdata.end() - 20, 4, std::uint8_t{0});
+    }
+}
+
+bool RRsetPool::contains(std::string_view comparison) const {
+    return std::binary_search(comparison_forms.begin(), comparison_forms.end(), comparison,
+                              [](std::string_view a, std::string_view b) { return a < b; });
+}
+
+std::size_t Baseline::add_zone_records(const std::vector<ZoneRecord>& records, const WatchSet& watch) {
+    std::size_t added = 0;
+    std::vector<std::uint8_t> canonical;
+    KeyBuffer key_buffer;
+    for (const ZoneRecord& record : records) {
+        const WatchedZone* zone = watch.find(record.owner);
+        if (zone == nullptr) continue;
+        canonical.clear();
+        if (append_canonical_rdata(record.rdata, record.type, 0, record.rdata.size(), canonical) !=
+            MalformedKind::none) {
+            continue;  // ldns wrote it, so this only happens for layouts ldns accepts and we do not
+        }
+        const std::string_view key = rrset_key(record.owner.key(), record.type, key_buffer);
+        auto it = pools_.find(key);
+        if (it == pools_.end()) it = pools_.emplace(std::string(key), RRsetPool{}).first;
+        insert_sorted_unique(it->second.presentation, rdata_to_text(record.type, canonical));
+        to_comparison_form(record.type, canonical);
+        insert_sorted_unique(it->second.comparison_forms, std::string(canonical.begin(), canonical.end()));
+        if (record.type == rrtype::NS && !(record.owner == zone->name)) {
+            delegations_.emplace(record.owner.key());
+        }
+        ++added;
+    }
+    return added;
+}
+
+const RRsetPool* Baseline::find(const DnsName& owner, std::uint16_t type) const {
+    KeyBuffer key_buffer;
+    const auto it = pools_.find(rrset_key(owner.key(), type, key_buffer));
+    return it == pools_.end() ? nullptr : &it->second;
+}
+
+const RRsetPool* Baseline::find_wildcard(const DnsName& owner, std::uint16_t type, const WatchedZone& zone) const {
+    KeyBuffer key_buffer;
+    std::array<char, kMaxNameLength + 2> wildcard{};
+    // From the closest ancestor up to the apex: "*." + ancestor.
+    for (unsigned skip = 1; skip + zone.name.label_count <= owner.label_count; ++skip) {
+        const std::string_view ancestor = owner.suffix_key(skip);
+        if (ancestor.size() + 2 > kMaxNameLength) continue;
+        wildcard[0] = 1;
+        wildcard[1] = '*';
+        std::copy(ancestor.begin(), ancestor.end(), wildcard.begin() + 2);
+        const std::string_view name(wildcard.data(), ancestor.size() + 2);
+        const auto it = pools_.find(rrset_key(name, type, key_buffer));
+        if (it != pools_.end()) return &it->second;
+    }
+    return nullptr;
+}
+
+bool Baseline::is_delegated(const DnsName& owner, const WatchedZone& zone) const {
+    if (delegations_.empty()) return false;
+    // Every ancestor strictly below the apex, the owner itself included.
+    for (unsigned skip = 0; skip + zone.name.label_count < owner.label_count; ++skip) {
+        if (delegations_.contains(owner.suffix_key(skip))) return true;
+    }
+    return false;
+}
+
+}  // namespace dnswatch

@@ -1,0 +1,54 @@
+// The transparency baseline: for each (owner, type) in a watched zone, the
+// pool of rdata the zone is allowed to hold. Built from zone files at start;
+// immutable while packets flow.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "decode/dns_name.h"
+#include "decode/ldns_glue.h"
+#include "detect/watch_set.h"
+
+namespace dnswatch {
+
+// Turns canonical rdata, in place, into the form it is compared by: the
+// fields whose change never diverges (the SOA serial) are zeroed.
+void to_comparison_form(std::uint16_t type, std::span<std::uint8_t> canonical_rdata);
+
+struct RRsetPool {
+    std::vector<std::string> comparison_forms;  // sorted, unique
+    std::vector<std::string> presentation;      // sorted, unique, for alerts
+
+    bool contains(std::string_view comparison) const;
+};
+
+class Baseline {
+public:
+    // Adds the records of a zone file that lie in a watched zone; the others
+    // (the rest of a parent zone) are ignored. Returns how many were added.
+    std::size_t add_zone_records(const std::vector<ZoneRecord>& records, const WatchSet& watch);
+
+    // The pool for (owner, type), or nullptr.
+    const RRsetPool* find(const DnsName& owner, std::uint16_t type) const;
+    // The pool of the closest wildcard ("*.<ancestor>") that would synthesise
+    // (owner, type) inside `zone`, or nullptr.
+    const RRsetPool* find_wildcard(const DnsName& owner, std::uint16_t type, const WatchedZone& zone) const;
+    // True when `owner` is at or below a delegation point inside `zone` (an NS
+    // RRset below the apex): the baseline has no authority there beyond the
+    // delegation NS, DS and glue it holds explicitly.
+    bool is_delegated(const DnsName& owner, const WatchedZone& zone) const;
+
+    std::size_t rrset_count() const { return pools_.size(); }
+
+private:
+    std::unordered_map<std::string, RRsetPool, StringHash, std::equal_to<>> pools_;
+    std::unordered_set<std::string, StringHash, std::equal_to<>> delegations_;
+};
+
+}  // namespace dnswatch

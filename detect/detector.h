@@ -1,0 +1,75 @@
+// Compares the RRsets of each watched response with the baseline and runs the
+// alert lifecycle: open at the first divergent packet, re-emitted when more
+// divergent rdata shows up, reverted when the same server shows the baseline
+// again.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "capture/packet.h"
+#include "decode/dns_message.h"
+#include "decode/transport.h"
+#include "detect/alert.h"
+#include "detect/alert_sink.h"
+#include "detect/baseline.h"
+#include "detect/watch_set.h"
+
+namespace dnswatch {
+
+struct DetectorCounters {
+    std::uint64_t observations = 0;           // RRsets of watched names judged
+    std::uint64_t divergent_observations = 0;
+    std::uint64_t not_judged = 0;             // below a delegation the baseline does not hold
+    std::uint64_t bad_rdata = 0;              // watched records whose rdata did not decode
+    std::uint64_t alerts_opened = 0;
+    std::uint64_t alerts_updated = 0;
+    std::uint64_t alerts_reverted = 0;
+    std::uint64_t alerts_emitted = 0;         // records handed to the sink
+};
+
+// Where a message was seen: what the alert's vantage and evidence say.
+struct MessageContext {
+    const PacketView* packet = nullptr;
+    const DnsDatagram* datagram = nullptr;
+    std::string_view source;  // capture file or interface name
+};
+
+class Detector {
+public:
+    Detector(const WatchSet& watch, const Baseline& baseline, std::string sensor_id, AlertSink& sink);
+
+    // Judges a fully decoded response whose question is in a watched zone.
+    void observe(const DnsMessageView& message, const MessageContext& context);
+
+    const DetectorCounters& counters() const { return counters_; }
+    std::size_t open_alerts() const { return open_.size(); }
+
+private:
+    struct OpenAlert {
+        Alert alert;
+        std::vector<std::string> observed_forms;  // comparison forms seen so far, sorted
+    };
+    struct RRsetObservation;
+
+    void judge(const RRsetObservation& observation, const MessageContext& context);
+    void emit(Alert& alert);
+
+    const WatchSet& watch_;
+    const Baseline& baseline_;
+    std::string sensor_id_;
+    AlertSink& sink_;
+    DetectorCounters counters_;
+    std::uint64_t next_seq_ = 1;
+    // Open alerts by (owner, type, server); a handful at a time.
+    std::unordered_map<std::string, OpenAlert, StringHash, std::equal_to<>> open_;
+    // Reused for every message, so that judging allocates nothing once warm.
+    std::vector<std::uint8_t> consumed_;
+    std::vector<std::uint8_t> rdata_bytes_;
+    std::vector<std::pair<std::size_t, std::size_t>> rdata_spans_;  // offset, length in rdata_bytes_
+};
+
+}  // namespace dnswatch

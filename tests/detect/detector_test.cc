@@ -1,0 +1,268 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "decode/ldns_glue.h"
+#include "detect/detector.h"
+#include "tests/support/message_builder.h"
+
+namespace dnswatch {
+namespace {
+
+// Collects what the detector emits.
+class RecordingSink : public AlertSink {
+public:
+    void publish(const Alert& alert) override { alerts.push_back(alert); }
+    std::vector<Alert> alerts;
+};
+
+constexpr const char* kVictimZone = R"(
+$TTL 3600
+@       SOA  ns1 hostmaster 2026031401 3600 900 604800 300
+@       NS   ns1
+@       NS   ns2
+@       MX   10 mail
+ns1     A    192.0.2.1
+ns2     A    192.0.2.2
+www     A    192.0.2.10
+www     A    192.0.2.11
+mail    A    192.0.2.25
+*.dyn   A    192.0.2.99
+sub     NS   ns.sub
+ns.sub  A    192.0.2.53
+)";
+
+constexpr const char* kParentZone = R"(
+$ORIGIN test.
+$TTL 86400
+@            SOA  a.nic hostmaster 1 3600 900 604800 300
+@            NS   a.nic
+a.nic        A    192.0.2.200
+victim       NS   ns1.victim
+victim       NS   ns2.victim
+ns1.victim   A    192.0.2.1
+ns2.victim   A    192.0.2.2
+other        NS   ns.other
+)";
+
+class DetectorTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() /
+               ("dnswatch-detector-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::create_directories(dir_);
+        std::ofstream(dir_ / "victim.test.zone") << kVictimZone;
+        std::ofstream(dir_ / "test.zone") << kParentZone;
+        watch_.add("victim.test");
+        baseline_.add_zone_records(read_zone_file((dir_ / "victim.test.zone").string(), "victim.test."), watch_);
+        baseline_.add_zone_records(read_zone_file((dir_ / "test.zone").string(), std::nullopt), watch_);
+        detector_ = std::make_unique<Detector>(watch_, baseline_, "test-sensor", sink_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    // Feeds one response from `server` at time `time_us`.
+    void feed(const test::MessageSpec& spec, const char* server = "192.0.2.1", std::int64_t time_us = 1'000'000) {
+        wire_ = test::build_message(spec);
+        DnsMessageView view;
+        ASSERT_EQ(decoder_.decode(wire_, view), MalformedKind::none);
+        PacketView packet;
+        packet.time_us = time_us;
+        packet.frame_number = ++frame_;
+        DnsDatagram datagram;
+        datagram.src.family = 4;
+        datagram.dst.family = 4;
+        inet_pton(AF_INET, server, datagram.src.bytes.data());
+        inet_pton(AF_INET, "198.51.100.7", datagram.dst.bytes.data());
+        datagram.src_port = 53;
+        datagram.dns = wire_;
+        detector_->observe(view, MessageContext{&packet, &datagram, "unit.pcap"});
+    }
+
+    static test::MessageSpec answer(const std::string& question, std::vector<std::string> records) {
+        test::MessageSpec spec;
+        spec.question = question;
+        spec.answer = std::move(records);
+        return spec;
+    }
+
+    std::filesystem::path dir_;
+    WatchSet watch_;
+    Baseline baseline_;
+    RecordingSink sink_;
+    std::unique_ptr<Detector> detector_;
+    DnsDecoder decoder_;
+    std::vector<std::uint8_t> wire_;
+    std::uint64_t frame_ = 0;
+};
+
+TEST_F(DetectorTest, BaselineAnswersRaiseNothing) {
+    feed(answer("victim.test. IN NS", {"victim.test. 3600 IN NS ns1.victim.test.",
+                                       "victim.test. 3600 IN NS ns2.victim.test."}));
+    feed(answer("www.victim.test. IN A", {"www.victim.test. 3600 IN A 192.0.2.10",
+                                          "www.victim.test. 3600 IN A 192.0.2.11"}));
+    EXPECT_TRUE(sink_.alerts.empty());
+    EXPECT_EQ(detector_->counters().observations, 2u);
+}
+
+TEST_F(DetectorTest, TtlOnlyAndSerialOnlyChangesNeverDiverge) {
+    feed(answer("victim.test. IN NS", {"victim.test. 5 IN NS ns1.victim.test.", "victim.test. 5 IN NS ns2.victim.test."}));
+    feed(answer("victim.test. IN SOA",
+                {"victim.test. 300 IN SOA ns1.victim.test. hostmaster.victim.test. 2026112901 3600 900 604800 300"}));
+    EXPECT_TRUE(sink_.alerts.empty());
+    // Any other SOA field does.
+    feed(answer("victim.test. IN SOA",
+                {"victim.test. 300 IN SOA ns1.evil.example. hostmaster.victim.test. 2026112901 3600 900 604800 300"}));
+    ASSERT_EQ(sink_.alerts.size(), 1u);
+    EXPECT_EQ(sink_.alerts[0].rrtype, "SOA");
+}
+
+TEST_F(DetectorTest, SubsetsOfAnAddressPoolAndCaseOrCompressionNeverDiverge) {
+    feed(answer("www.victim.test. IN A", {"www.victim.test. 60 IN A 192.0.2.11"}));
+    feed(answer("victim.test. IN MX", {"Victim.TEST. 60 IN MX 10 MAIL.victim.TEST."}));
+    EXPECT_TRUE(sink_.alerts.empty());
+}
+
+TEST_F(DetectorTest, NsOutsideThePoolOpensOneAlertWithEveryField) {
+    feed(answer("victim.test. IN NS", {"victim.test. 3600 IN NS ns1.victim.test.",
+                                       "victim.test. 3600 IN NS ns1.attacker.example."}),
+         "203.0.113.66", 1'700'000'000'123'456);
+    ASSERT_EQ(sink_.alerts.size(), 1u);
+    const Alert& a = sink_.alerts[0];
+    EXPECT_EQ(a.id.size(), 16u);
+    EXPECT_EQ(a.seq, 1u);
+    EXPECT_EQ(a.sensor, "test-sensor");
+    EXPECT_EQ(a.kind, "rrset_divergence");
+    EXPECT_EQ(a.severity, Severity::critical);
+    EXPECT_EQ(a.state, AlertState::open);
+    EXPECT_EQ(a.zone, "victim.test");
+    EXPECT_EQ(a.name, "victim.test");
+    EXPECT_EQ(a.rrtype, "NS");
+    EXPECT_EQ(a.baseline, (std::vector<std::string>{"ns1.victim.test.", "ns2.victim.test."}));
+    EXPECT_EQ(a.observed, (std::vector<std::string>{"ns1.attacker.example.", "ns1.victim.test."}));
+    EXPECT_EQ(a.first_seen_us, 1'700'000'000'123'456);
+    EXPECT_EQ(a.last_seen_us, a.first_seen_us);
+    EXPECT_EQ(a.signals, (std::vector<std::string>{"rdata_outside_baseline"}));
+    EXPECT_EQ(a.vantage.role, "authoritative");
+    EXPECT_EQ(a.vantage.server, "203.0.113.66");
+    EXPECT_EQ(a.vantage.client, "198.51.100.7");
+    EXPECT_EQ(a.evidence.source, "unit.pcap");
+    EXPECT_EQ(a.evidence.frame, 1u);
+    EXPECT_EQ(a.evidence.dns_id, 0x1234);
+    EXPECT_EQ(a.evidence.qname, "victim.test");
+    EXPECT_EQ(a.evidence.qtype, "NS");
+    EXPECT_EQ(a.evidence.section, "answer");
+}
+
+TEST_F(DetectorTest, LifecycleOpenUpdateRevertKeepsTheId) {
+    const auto hijacked = answer("victim.test. IN NS", {"victim.test. 300 IN NS ns1.attacker.example."});
+    feed(hijacked, "203.0.113.66", 1'000'000);
+    feed(hijacked, "203.0.113.66", 2'000'000);  // same divergence: nothing new to say
+    ASSERT_EQ(sink_.alerts.size(), 1u);
+    feed(answer("victim.test. IN NS", {"victim.test. 300 IN NS ns2.attacker.example."}), "203.0.113.66", 3'000'000);
+    ASSERT_EQ(sink_.alerts.size(), 2u);  // more divergent rdata: an update
+    EXPECT_EQ(sink_.alerts[1].id, sink_.alerts[0].id);
+    EXPECT_EQ(sink_.alerts[1].seq, 2u);
+    EXPECT_EQ(sink_.alerts[1].observed,
+              (std::vector<std::string>{"ns1.attacker.example.", "ns2.attacker.example."}));
+    // Another server's true answer does not revert this server's alert.
+    feed(answer("victim.test. IN NS", {"victim.test. 300 IN NS ns1.victim.test."}), "192.0.2.2", 4'000'000);
+    ASSERT_EQ(sink_.alerts.size(), 2u);
+    // The same server back on the baseline: reverted, short-lived.
+    feed(answer("victim.test. IN NS", {"victim.test. 300 IN NS ns1.victim.test.", "victim.test. 300 IN NS ns2.victim.test."}),
+         "203.0.113.66", 2'821'000'000);
+    ASSERT_EQ(sink_.alerts.size(), 3u);
+    const Alert& reverted = sink_.alerts[2];
+    EXPECT_EQ(reverted.id, sink_.alerts[0].id);
+    EXPECT_EQ(reverted.seq, 3u);
+    EXPECT_EQ(reverted.state, AlertState::reverted);
+    EXPECT_EQ(reverted.first_seen_us, 1'000'000);
+    EXPECT_EQ(reverted.last_seen_us, 2'821'000'000);
+    EXPECT_DOUBLE_EQ(reverted.duration_s(), 2820.0);
+    EXPECT_EQ(reverted.signals.back(), "short_lived");
+    EXPECT_EQ(detector_->open_alerts(), 0u);
+    // A later divergence is a new alert with a new id.
+    feed(hijacked, "203.0.113.66", 9'000'000'000);
+    ASSERT_EQ(sink_.alerts.size(), 4u);
+    EXPECT_NE(sink_.alerts[3].id, sink_.alerts[0].id);
+    EXPECT_EQ(sink_.alerts[3].state, AlertState::open);
+}
+
+TEST_F(DetectorTest, ParentReferralAndGlueAreObservationsOfTheDelegation) {
+    test::MessageSpec referral;
+    referral.aa = false;
+    referral.question = "www.victim.test. IN A";
+    referral.authority = {"victim.test. 86400 IN NS ns1.victim.test.", "victim.test. 86400 IN NS ns2.victim.test."};
+    referral.additional = {"ns1.victim.test. 86400 IN A 192.0.2.1", "ns2.victim.test. 86400 IN A 192.0.2.2"};
+    feed(referral, "192.0.2.200");
+    EXPECT_TRUE(sink_.alerts.empty());
+    // Glue re-pointed at the parent: the NS names are unchanged, their address is not.
+    referral.additional = {"ns1.victim.test. 86400 IN A 203.0.113.66", "ns2.victim.test. 86400 IN A 192.0.2.2"};
+    feed(referral, "192.0.2.200");
+    ASSERT_EQ(sink_.alerts.size(), 1u);
+    const Alert& glue = sink_.alerts[0];
+    EXPECT_EQ(glue.name, "ns1.victim.test");
+    EXPECT_EQ(glue.rrtype, "A");
+    EXPECT_EQ(glue.vantage.role, "referral");
+    EXPECT_EQ(glue.evidence.section, "additional");
+    EXPECT_EQ(glue.observed, (std::vector<std::string>{"203.0.113.66"}));
+    // The delegation itself moved.
+    referral.authority = {"victim.test. 86400 IN NS ns1.victim-dns.example."};
+    referral.additional.clear();
+    feed(referral, "192.0.2.200");
+    ASSERT_EQ(sink_.alerts.size(), 2u);
+    EXPECT_EQ(sink_.alerts[1].rrtype, "NS");
+    EXPECT_EQ(sink_.alerts[1].evidence.section, "authority");
+    EXPECT_EQ(sink_.alerts[1].signals,
+              (std::vector<std::string>{"rdata_outside_baseline", "delegation_changed"}));
+}
+
+TEST_F(DetectorTest, RRsetsTheZoneDoesNotHoldAreUnexpected) {
+    feed(answer("www.victim.test. IN CNAME", {"www.victim.test. 300 IN CNAME www.evil.example."}));
+    ASSERT_EQ(sink_.alerts.size(), 1u);
+    EXPECT_EQ(sink_.alerts[0].kind, "unexpected_rrset");
+    EXPECT_EQ(sink_.alerts[0].severity, Severity::high);
+    EXPECT_TRUE(sink_.alerts[0].baseline.empty());
+    EXPECT_EQ(sink_.alerts[0].signals, (std::vector<std::string>{"rrset_not_in_baseline"}));
+}
+
+TEST_F(DetectorTest, WildcardsAndDelegatedSubzonesAreRespected) {
+    feed(answer("host1.dyn.victim.test. IN A", {"host1.dyn.victim.test. 60 IN A 192.0.2.99"}));
+    EXPECT_TRUE(sink_.alerts.empty());
+    feed(answer("host1.dyn.victim.test. IN A", {"host1.dyn.victim.test. 60 IN A 192.0.2.98"}));
+    EXPECT_EQ(sink_.alerts.size(), 1u);
+    // Below the sub.victim.test delegation the child answers for itself.
+    feed(answer("www.sub.victim.test. IN A", {"www.sub.victim.test. 60 IN A 198.51.100.1"}));
+    EXPECT_EQ(sink_.alerts.size(), 1u);
+    EXPECT_EQ(detector_->counters().not_judged, 1u);
+    // But its glue in the baseline is still judged.
+    feed(answer("ns.sub.victim.test. IN A", {"ns.sub.victim.test. 60 IN A 198.51.100.53"}));
+    EXPECT_EQ(sink_.alerts.size(), 2u);
+}
+
+TEST_F(DetectorTest, UnwatchedNamesErrorsAndQueriesAreIgnored) {
+    feed(answer("evilvictim.test. IN NS", {"evilvictim.test. 300 IN NS ns.evil.example."}));
+    feed(answer("other.test. IN NS", {"other.test. 300 IN NS ns.elsewhere.example."}));
+    test::MessageSpec servfail = answer("victim.test. IN NS", {"victim.test. 300 IN NS ns.evil.example."});
+    servfail.rcode = 2;
+    feed(servfail);
+    test::MessageSpec query = answer("victim.test. IN NS", {});
+    query.qr = false;
+    feed(query);
+    EXPECT_TRUE(sink_.alerts.empty());
+}
+
+TEST_F(DetectorTest, SignaturesAndOptAreNotJudged) {
+    feed(answer("www.victim.test. IN A",
+                {"www.victim.test. 300 IN A 192.0.2.10",
+                 "www.victim.test. 300 IN RRSIG A 13 3 300 20261231000000 20261201000000 12345 victim.test. "
+                 "dGVzdHNpZ25hdHVyZQ=="}));
+    EXPECT_TRUE(sink_.alerts.empty());
+}
+
+}  // namespace
+}  // namespace dnswatch
