@@ -1,1 +1,608 @@
-// placeholder: being written
+// Config loading, driven by one schema table: each key is declared once (path,
+// type, required, default, range, doc) and that entry drives parsing,
+// validation, defaults, to_yaml and config_reference. The walker checks the
+// whole YAML tree against the table and collects every issue before throwing.
+#include "config/config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <yaml-cpp/yaml.h>
+
+namespace dnswatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+enum class KeyType {
+    mapping,           // nested keys
+    list_of_mappings,  // a list whose elements hold the keys under "path[]"
+    string,
+    dns_name,          // stored lower case without the trailing dot
+    file,              // path relative to the config file; must be readable
+    file_list,         // list of such paths
+    endpoint,          // ZeroMQ endpoint or empty
+    integer,
+};
+
+// One parsed value; which member counts depends on the KeyType.
+struct Value {
+    std::string text{};
+    std::int64_t number = 0;  // integer value, or element count of a list_of_mappings
+    std::vector<std::string> list{};
+};
+
+// Positions in the enclosing lists: {2} while inside watch.zones[2].
+using Index = std::span<const std::size_t>;
+
+constexpr std::string_view kHostNameDefault = "the host name";
+
+struct KeySpec {
+    std::string_view path{};  // "publish.zmq.linger_ms"; "[]" stands for the elements of a list
+    KeyType type{};
+    bool required = false;
+    bool unique = false;              // no two list elements may share the value
+    std::string_view default_value{};  // optional keys: the value when absent, as text
+    std::int64_t min = 0;             // integer range, or a list's element count
+    std::int64_t max = 0;
+    std::string_view doc{};
+    void (*set)(Config&, Index, const Value&) = nullptr;  // null for mappings
+    Value (*get)(const Config&, Index) = nullptr;
+};
+
+Value text_value(std::string text) { return Value{.text = std::move(text)}; }
+Value number_value(std::int64_t number) { return Value{.number = number}; }
+
+// clang-format off
+constexpr KeySpec kSchema[] = {
+    {.path = "sensor", .type = KeyType::mapping,
+     .doc = "this sensor"},
+    {.path = "sensor.id", .type = KeyType::string, .default_value = kHostNameDefault,
+     .doc = "the sensor's name, put in every alert",
+     .set = [](Config& c, Index, const Value& v) { c.sensor_id = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.sensor_id); }},
+    {.path = "watch", .type = KeyType::mapping, .required = true,
+     .doc = "what to watch"},
+    {.path = "watch.zones", .type = KeyType::list_of_mappings, .required = true, .min = 1, .max = 100000,
+     .doc = "the watched zones",
+     .set = [](Config& c, Index, const Value& v) { c.zones.resize(static_cast<std::size_t>(v.number)); },
+     .get = [](const Config& c, Index) { return number_value(static_cast<std::int64_t>(c.zones.size())); }},
+    {.path = "watch.zones[].name", .type = KeyType::dns_name, .required = true, .unique = true,
+     .doc = "the zone's name, e.g. victim.test",
+     .set = [](Config& c, Index i, const Value& v) { c.zones.at(i[0]).name = v.text; },
+     .get = [](const Config& c, Index i) { return text_value(c.zones.at(i[0]).name); }},
+    {.path = "watch.zones[].zone_file", .type = KeyType::file, .required = true,
+     .doc = "zone file with the zone's baseline (relative paths: from the config file's folder)",
+     .set = [](Config& c, Index i, const Value& v) { c.zones.at(i[0]).zone_file = v.text; },
+     .get = [](const Config& c, Index i) { return text_value(c.zones.at(i[0]).zone_file); }},
+    {.path = "baseline", .type = KeyType::mapping,
+     .doc = "more sources of the baseline"},
+    {.path = "baseline.zone_files", .type = KeyType::file_list,
+     .doc = "more zone files, e.g. the parent's (delegation NS, glue, DS)",
+     .set = [](Config& c, Index, const Value& v) { c.baseline_zone_files = v.list; },
+     .get = [](const Config& c, Index) { return Value{.list = c.baseline_zone_files}; }},
+    {.path = "publish", .type = KeyType::mapping,
+     .doc = "where alerts go"},
+    {.path = "publish.zmq", .type = KeyType::mapping,
+     .doc = "ZeroMQ PUB socket (two frames: topic, JSON)"},
+    {.path = "publish.zmq.endpoint", .type = KeyType::endpoint,
+     .doc = "tcp://, ipc:// or inproc:// endpoint to bind; empty: off",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.endpoint = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.zmq.endpoint); }},
+    {.path = "publish.zmq.linger_ms", .type = KeyType::integer, .default_value = "2000", .min = 0, .max = 60000,
+     .doc = "how long closing waits for queued alerts (ms)",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.linger_ms = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.zmq.linger_ms); }},
+    {.path = "publish.zmq.send_hwm", .type = KeyType::integer, .default_value = "100000", .min = 1, .max = 10000000,
+     .doc = "alerts queued per subscriber before new ones are dropped",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.send_hwm = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.zmq.send_hwm); }},
+};
+// clang-format on
+
+std::string_view parent_of(std::string_view path) {
+    const auto dot = path.rfind('.');
+    return dot == std::string_view::npos ? std::string_view{} : path.substr(0, dot);
+}
+
+std::string_view leaf_of(std::string_view path) {
+    const auto dot = path.rfind('.');
+    return dot == std::string_view::npos ? path : path.substr(dot + 1);
+}
+
+bool is_scalar_type(KeyType type) {
+    return type != KeyType::mapping && type != KeyType::list_of_mappings && type != KeyType::file_list;
+}
+
+const KeySpec* find_spec(std::string_view path) {
+    for (const KeySpec& spec : kSchema) {
+        if (spec.path == path) return &spec;
+    }
+    return nullptr;
+}
+
+std::vector<const KeySpec*> children_of(std::string_view parent) {
+    std::vector<const KeySpec*> children;
+    for (const KeySpec& spec : kSchema) {
+        if (parent_of(spec.path) == parent) children.push_back(&spec);
+    }
+    return children;
+}
+
+std::string join_path(std::string_view parent, std::string_view leaf) {
+    return parent.empty() ? std::string(leaf) : std::string(parent) + "." + std::string(leaf);
+}
+
+const char* expected_name(KeyType type) {
+    switch (type) {
+        case KeyType::mapping: return "a mapping";
+        case KeyType::list_of_mappings:
+        case KeyType::file_list: return "a list";
+        case KeyType::integer: return "an integer";
+        case KeyType::string:
+        case KeyType::dns_name:
+        case KeyType::file:
+        case KeyType::endpoint: return "a string";
+    }
+    return "a value";
+}
+
+// What the user wrote, for "expected X, got Y".
+std::string describe(const YAML::Node& node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Null:
+        case YAML::NodeType::Undefined: return "nothing";
+        case YAML::NodeType::Sequence: return "a sequence";
+        case YAML::NodeType::Map: return "a mapping";
+        case YAML::NodeType::Scalar: break;
+    }
+    std::string text = node.Scalar();
+    if (text.empty()) return "an empty string";
+    if (text.size() > 40) text = text.substr(0, 37) + "...";
+    return "'" + text + "'";
+}
+
+std::string host_name() {
+    char buffer[256] = {};
+    if (gethostname(buffer, sizeof buffer - 1) != 0 || buffer[0] == '\0') return "unknown";
+    return buffer;
+}
+
+// Lower case, no trailing dot, labels of 1..63 bytes, at most 253 characters;
+// letters, digits, '-' and '_' (underscore for names like _dmarc). Returns
+// the reason it is not a name, or "" and the normalised name in `out`.
+std::string normalise_dns_name(std::string_view text, std::string& out) {
+    if (text.empty()) return "expected a DNS name, got an empty string";
+    if (text == ".") return "the root zone cannot be watched";
+    if (text.back() == '.') text.remove_suffix(1);
+    if (text.size() > 253) return "'" + std::string(text.substr(0, 20)) + "...' is longer than 253 characters";
+    out.clear();
+    std::size_t label_start = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        if (i == text.size() || text[i] == '.') {
+            const std::size_t length = i - label_start;
+            if (length == 0) return "'" + std::string(text) + "' has an empty label";
+            if (length > 63) return "'" + std::string(text) + "' has a label longer than 63 bytes";
+            label_start = i + 1;
+            if (i < text.size()) out.push_back('.');
+            continue;
+        }
+        const char c = text[i];
+        const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        const bool digit = c >= '0' && c <= '9';
+        if (!letter && !digit && c != '-' && c != '_') {
+            return "'" + std::string(text) + "' is not a valid DNS name (character '" + std::string(1, c) +
+                   "'; letters, digits, '-' and '_' only)";
+        }
+        out.push_back(letter && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    }
+    return {};
+}
+
+// Empty if the file can be read, else strerror's text.
+std::string unreadable_reason(const fs::path& path) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) return std::strerror(EISDIR);
+    std::FILE* file = std::fopen(path.c_str(), "r");
+    if (file == nullptr) return std::strerror(errno);
+    std::fclose(file);
+    return {};
+}
+
+std::string read_file(const std::string& path, std::string& error) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+        error = std::strerror(EISDIR);
+        return {};
+    }
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (file == nullptr) {
+        error = std::strerror(errno);
+        return {};
+    }
+    std::string text;
+    char buffer[8192];
+    std::size_t n = 0;
+    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+    if (std::ferror(file)) error = std::strerror(errno);
+    std::fclose(file);
+    return text;
+}
+
+class Loader {
+public:
+    explicit Loader(std::string file) : file_(std::move(file)) {
+        base_dir_ = fs::absolute(fs::path(file_)).parent_path();
+        config_.source_path = file_;
+        apply_defaults();
+    }
+
+    Config load() {
+        std::string read_error;
+        const std::string text = read_file(file_, read_error);
+        if (!read_error.empty()) {
+            issues_.push_back({file_, 0, 0, "cannot read config file (" + read_error + ")"});
+            fail();
+        }
+        YAML::Node root;
+        try {
+            root = YAML::Load(text);
+        } catch (const YAML::Exception& e) {
+            issue(e.mark, "YAML syntax error: " + e.msg);
+            fail();
+        }
+        if (root.IsNull()) {
+            issues_.push_back({file_, 1, 1, "the file is empty (expected a mapping with at least 'watch')"});
+        } else if (!root.IsMap()) {
+            issue(root.Mark(), "expected a mapping at the top level, got " + describe(root));
+        } else {
+            check_mapping(root, "", "", root.Mark());
+        }
+        if (!issues_.empty()) fail();
+        if (config_.sensor_id.empty()) config_.sensor_id = host_name();
+        return std::move(config_);
+    }
+
+private:
+    [[noreturn]] void fail() {
+        std::stable_sort(issues_.begin(), issues_.end(), [](const ConfigIssue& a, const ConfigIssue& b) {
+            return a.line != b.line ? a.line < b.line : a.column < b.column;
+        });
+        throw ConfigError(std::move(issues_));
+    }
+
+    void issue(const YAML::Mark& mark, std::string message) {
+        const bool known = !mark.is_null();
+        issues_.push_back({file_, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, std::move(message)});
+    }
+
+    void apply_defaults() {
+        for (const KeySpec& spec : kSchema) {
+            if (spec.required || spec.set == nullptr || spec.path.find("[]") != std::string_view::npos) continue;
+            Value value;
+            if (spec.type == KeyType::integer) {
+                std::from_chars(spec.default_value.data(), spec.default_value.data() + spec.default_value.size(),
+                                value.number);
+            } else if (spec.default_value != kHostNameDefault) {  // the host name is filled in last
+                value.text = std::string(spec.default_value);
+            }
+            spec.set(config_, {}, value);
+        }
+    }
+
+    // Checks every key of `node` against the children of `schema_path`.
+    // `where` is the display path ("watch.zones[0]"); `at` locates missing keys.
+    void check_mapping(const YAML::Node& node, std::string_view schema_path, const std::string& where,
+                       const YAML::Mark& at) {
+        const std::vector<const KeySpec*> children = children_of(schema_path);
+        std::map<std::string, YAML::Mark> seen;
+        for (const auto& entry : node) {
+            const YAML::Node& key = entry.first;
+            if (!key.IsScalar()) {
+                issue(key.Mark(), "expected a key name " + in(where) + ", got " + describe(key));
+                continue;
+            }
+            const std::string name = key.Scalar();
+            const KeySpec* spec = find_spec(join_path(schema_path, name));
+            if (spec == nullptr) {
+                std::string expected;
+                for (const KeySpec* child : children) {
+                    expected += (expected.empty() ? "" : ", ") + std::string(leaf_of(child->path));
+                }
+                issue(key.Mark(), "unknown key '" + name + "' " + in(where) + " (expected one of: " + expected + ")");
+                continue;
+            }
+            if (const auto first = seen.find(name); first != seen.end()) {
+                issue(key.Mark(), "duplicate key '" + name + "' " + in(where) + " (first at " + position(first->second) +
+                                      ")");
+                continue;
+            }
+            seen.emplace(name, key.Mark());
+            check_value(*spec, entry.second, key.Mark(), join_path(where, name));
+        }
+        for (const KeySpec* child : children) {
+            if (child->required && !seen.contains(std::string(leaf_of(child->path)))) {
+                issue(at, join_path(where, leaf_of(child->path)) + ": required key is missing");
+            }
+        }
+    }
+
+    void check_value(const KeySpec& spec, const YAML::Node& node, const YAML::Mark& key_mark,
+                     const std::string& where) {
+        // A null value ("key:" and nothing) has no useful mark; point at its key.
+        const YAML::Mark mark = node.IsNull() || node.Mark().is_null() ? key_mark : node.Mark();
+        const auto type_issue = [&] {
+            issue(mark, where + ": expected " + expected_name(spec.type) + ", got " + describe(node));
+        };
+        if (spec.type == KeyType::mapping) {
+            if (node.IsNull()) {
+                check_mapping(YAML::Node(YAML::NodeType::Map), spec.path, where, key_mark);
+            } else if (!node.IsMap()) {
+                type_issue();
+            } else {
+                check_mapping(node, spec.path, where, node.Mark());
+            }
+            return;
+        }
+        if (node.IsNull() && !spec.required) return;  // as if absent: the default stands
+
+        switch (spec.type) {
+            case KeyType::list_of_mappings: {
+                if (!node.IsSequence()) return type_issue();
+                if (std::cmp_less(node.size(), spec.min) || std::cmp_greater(node.size(), spec.max)) {
+                    return issue(mark, where + ": expected " + std::to_string(spec.min) + ".." +
+                                           std::to_string(spec.max) + " entries, got " + std::to_string(node.size()));
+                }
+                spec.set(config_, index_, number_value(static_cast<std::int64_t>(node.size())));
+                const std::string element_path = std::string(spec.path) + "[]";
+                for (std::size_t i = 0; i < node.size(); ++i) {
+                    const YAML::Node element = node[i];
+                    const std::string element_where = where + "[" + std::to_string(i) + "]";
+                    if (!element.IsMap()) {
+                        issue(element.Mark().is_null() ? mark : element.Mark(),
+                              element_where + ": expected a mapping, got " + describe(element));
+                        continue;
+                    }
+                    index_.push_back(i);
+                    check_mapping(element, element_path, element_where, element.Mark());
+                    index_.pop_back();
+                }
+                return;
+            }
+            case KeyType::file_list: {
+                if (!node.IsSequence()) return type_issue();
+                Value value;
+                for (std::size_t i = 0; i < node.size(); ++i) {
+                    const YAML::Node element = node[i];
+                    const std::string element_where = where + "[" + std::to_string(i) + "]";
+                    const YAML::Mark element_mark = element.Mark().is_null() ? mark : element.Mark();
+                    if (!element.IsScalar()) {
+                        issue(element_mark, element_where + ": expected a string, got " + describe(element));
+                        continue;
+                    }
+                    if (auto path = checked_file(element.Scalar(), element_mark, element_where)) {
+                        value.list.push_back(std::move(*path));
+                    }
+                }
+                spec.set(config_, index_, value);
+                return;
+            }
+            default: break;
+        }
+
+        if (!node.IsScalar()) return type_issue();
+        if (auto value = convert_scalar(spec, node.Scalar(), mark, where)) {
+            if (spec.unique) check_unique(spec, value->text, mark, where);
+            spec.set(config_, index_, *value);
+        }
+    }
+
+    std::optional<Value> convert_scalar(const KeySpec& spec, const std::string& text, const YAML::Mark& mark,
+                                        const std::string& where) {
+        Value value;
+        switch (spec.type) {
+            case KeyType::integer: {
+                const char* end = text.data() + text.size();
+                const auto [ptr, ec] = std::from_chars(text.data(), end, value.number);
+                if (ptr != end || text.empty() || ec == std::errc::invalid_argument) {
+                    issue(mark, where + ": expected an integer, got '" + text + "'");
+                    return std::nullopt;
+                }
+                if (ec == std::errc::result_out_of_range || value.number < spec.min || value.number > spec.max) {
+                    issue(mark, where + ": " + text + " is out of range (" + std::to_string(spec.min) + ".." +
+                                    std::to_string(spec.max) + ")");
+                    return std::nullopt;
+                }
+                return value;
+            }
+            case KeyType::dns_name: {
+                if (std::string why = normalise_dns_name(text, value.text); !why.empty()) {
+                    issue(mark, where + ": " + why);
+                    return std::nullopt;
+                }
+                return value;
+            }
+            case KeyType::file: {
+                auto path = checked_file(text, mark, where);
+                if (!path) return std::nullopt;
+                value.text = std::move(*path);
+                return value;
+            }
+            case KeyType::endpoint: {
+                const bool known_transport = text.starts_with("tcp://") || text.starts_with("ipc://") ||
+                                             text.starts_with("inproc://");
+                if (!text.empty() && !known_transport) {
+                    issue(mark, where + ": '" + text + "' must start with tcp://, ipc:// or inproc://");
+                    return std::nullopt;
+                }
+                value.text = text;
+                return value;
+            }
+            case KeyType::string:
+                if (text.empty()) {
+                    issue(mark, where + ": expected a non-empty string");
+                    return std::nullopt;
+                }
+                value.text = text;
+                return value;
+            default: return std::nullopt;
+        }
+    }
+
+    // Resolves `text` against the config file's folder and checks it can be read.
+    std::optional<std::string> checked_file(const std::string& text, const YAML::Mark& mark,
+                                            const std::string& where) {
+        if (text.empty()) {
+            issue(mark, where + ": expected a file path, got an empty string");
+            return std::nullopt;
+        }
+        const fs::path resolved = (base_dir_ / fs::path(text)).lexically_normal();
+        if (std::string why = unreadable_reason(resolved); !why.empty()) {
+            issue(mark, where + ": cannot read '" + text + "' (" + why + ")");
+            return std::nullopt;
+        }
+        return resolved.string();
+    }
+
+    void check_unique(const KeySpec& spec, const std::string& value, const YAML::Mark& mark,
+                      const std::string& where) {
+        auto& seen = unique_values_[std::string(spec.path)];
+        if (const auto first = seen.find(value); first != seen.end()) {
+            issue(mark, where + ": '" + value + "' is listed twice (first at " + position(first->second) + ")");
+        } else {
+            seen.emplace(value, mark);
+        }
+    }
+
+    static std::string in(const std::string& where) {
+        return where.empty() ? "at the top level" : "in " + where;
+    }
+
+    static std::string position(const YAML::Mark& mark) {
+        return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1);
+    }
+
+    std::string file_;
+    fs::path base_dir_;
+    Config config_;
+    std::vector<ConfigIssue> issues_;
+    std::vector<std::size_t> index_;
+    std::map<std::string, std::map<std::string, YAML::Mark>> unique_values_;
+};
+
+void emit_mapping(YAML::Emitter& out, const Config& config, std::string_view schema_path,
+                  std::vector<std::size_t>& index) {
+    out << YAML::BeginMap;
+    for (const KeySpec* spec : children_of(schema_path)) {
+        out << YAML::Key << std::string(leaf_of(spec->path)) << YAML::Value;
+        switch (spec->type) {
+            case KeyType::mapping:
+                emit_mapping(out, config, spec->path, index);
+                break;
+            case KeyType::list_of_mappings: {
+                const std::string element_path = std::string(spec->path) + "[]";
+                const auto count = static_cast<std::size_t>(spec->get(config, index).number);
+                out << YAML::BeginSeq;
+                for (std::size_t i = 0; i < count; ++i) {
+                    index.push_back(i);
+                    emit_mapping(out, config, element_path, index);
+                    index.pop_back();
+                }
+                out << YAML::EndSeq;
+                break;
+            }
+            case KeyType::file_list: {
+                const Value value = spec->get(config, index);
+                if (value.list.empty()) out << YAML::Flow;
+                out << YAML::BeginSeq;
+                for (const std::string& item : value.list) out << item;
+                out << YAML::EndSeq;
+                // After a block list the comment would sit on its last item.
+                if (value.list.empty()) out << YAML::Comment(std::string(spec->doc));
+                break;
+            }
+            case KeyType::integer:
+                out << spec->get(config, index).number << YAML::Comment(std::string(spec->doc));
+                break;
+            default: {
+                const std::string text = spec->get(config, index).text;
+                if (text.empty()) out << YAML::DoubleQuoted;
+                out << text << YAML::Comment(std::string(spec->doc));
+            }
+        }
+    }
+    out << YAML::EndMap;
+}
+
+const char* type_doc(KeyType type) {
+    switch (type) {
+        case KeyType::mapping: return "mapping";
+        case KeyType::list_of_mappings: return "list of mappings";
+        case KeyType::string: return "string";
+        case KeyType::dns_name: return "DNS name";
+        case KeyType::file: return "file path";
+        case KeyType::file_list: return "list of file paths";
+        case KeyType::endpoint: return "ZeroMQ endpoint";
+        case KeyType::integer: return "integer";
+    }
+    return "value";
+}
+
+}  // namespace
+
+std::string ConfigIssue::to_string() const {
+    if (line <= 0) return file + ": " + message;
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+namespace {
+std::string join_issues(const std::vector<ConfigIssue>& issues) {
+    std::string text;
+    for (const ConfigIssue& issue : issues) text += (text.empty() ? "" : "\n") + issue.to_string();
+    return text.empty() ? "invalid config" : text;
+}
+}  // namespace
+
+ConfigError::ConfigError(std::vector<ConfigIssue> issues)
+    : std::runtime_error(join_issues(issues)), issues_(std::move(issues)) {}
+
+Config load_config(const std::string& path) { return Loader(path).load(); }
+
+std::string to_yaml(const Config& config) {
+    YAML::Emitter out;
+    std::vector<std::size_t> index;
+    emit_mapping(out, config, "", index);
+    return std::string(out.c_str()) + "\n";
+}
+
+std::string config_reference() {
+    std::ostringstream out;
+    for (const KeySpec& spec : kSchema) {
+        out << spec.path << "  (" << type_doc(spec.type);
+        if (spec.required) out << ", required";
+        if (spec.type == KeyType::integer) out << ", " << spec.min << ".." << spec.max;
+        if (spec.type == KeyType::list_of_mappings) out << ", at least " << spec.min;
+        if (spec.unique) out << ", unique";
+        if (!spec.required && is_scalar_type(spec.type)) {
+            out << ", default: " << (spec.default_value.empty() ? "\"\"" : spec.default_value);
+        }
+        out << ")\n    " << spec.doc << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace dnswatch

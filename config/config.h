@@ -34,7 +34,9 @@ struct ConfigIssue {
     int column = 0;  // 1-based
     std::string message;
 
-    std::string to_string() const;  // "file:line:col: message"
+    // "file:line:col: message"; "file: message" when there is no position
+    // (line 0: the file itself could not be read).
+    std::string to_string() const;
 };
 
 // Thrown by load_config with every issue found, not just the first.
@@ -54,5 +56,9 @@ Config load_config(const std::string& path);
 
 // The effective config as YAML, defaults included (for `check-config`).
 std::string to_yaml(const Config& config);
+
+// Every key of the schema with its type, range, default and meaning: the
+// generated reference (one key per entry, from the same table as the parser).
+std::string config_reference();
 
 }  // namespace dnswatch

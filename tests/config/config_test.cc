@@ -1,0 +1,368 @@
+// Each mistake kind, with the exact file:line:col and message it produces.
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace dnswatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ConfigTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir_ = fs::temp_directory_path() /
+               ("dnswatch-config-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
+        fs::remove_all(dir_);
+        fs::create_directories(dir_ / "baseline");
+        write("baseline/victim.test.zone", "victim.test. 3600 IN SOA ns1 admin 1 7200 3600 1209600 300\n");
+        write("baseline/other.test.zone", "other.test. 3600 IN SOA ns1 admin 1 7200 3600 1209600 300\n");
+        write("baseline/test.zone", "test. 3600 IN SOA ns1 admin 1 7200 3600 1209600 300\n");
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    std::string write(const std::string& name, const std::string& text) {
+        const fs::path path = dir_ / name;
+        std::ofstream(path, std::ios::binary) << text;
+        return path.string();
+    }
+
+    // "line:col: message" for each issue (the file part is checked separately).
+    std::vector<std::string> issues_of(const std::string& yaml) {
+        const std::string path = write("dnswatch.yaml", yaml);
+        try {
+            load_config(path);
+        } catch (const ConfigError& e) {
+            std::vector<std::string> out;
+            for (const ConfigIssue& issue : e.issues()) {
+                EXPECT_EQ(issue.file, path);
+                out.push_back(std::to_string(issue.line) + ":" + std::to_string(issue.column) + ": " +
+                              issue.message);
+            }
+            return out;
+        }
+        ADD_FAILURE() << "expected a ConfigError for:\n" << yaml;
+        return {};
+    }
+
+    std::string resolved(const std::string& name) const { return (dir_ / name).lexically_normal().string(); }
+
+    fs::path dir_;
+};
+
+using Issues = std::vector<std::string>;
+
+constexpr const char* kMinimal = R"(watch:
+  zones:
+    - name: victim.test
+      zone_file: baseline/victim.test.zone
+)";
+
+std::string host_name() {
+    char buffer[256] = {};
+    gethostname(buffer, sizeof buffer - 1);
+    return buffer;
+}
+
+TEST_F(ConfigTest, MinimalConfigGetsDefaultsAndResolvedPaths) {
+    const Config config = load_config(write("dnswatch.yaml", kMinimal));
+    EXPECT_EQ(config.source_path, (dir_ / "dnswatch.yaml").string());
+    EXPECT_EQ(config.sensor_id, host_name());
+    ASSERT_EQ(config.zones.size(), 1u);
+    EXPECT_EQ(config.zones[0].name, "victim.test");
+    EXPECT_EQ(config.zones[0].zone_file, resolved("baseline/victim.test.zone"));
+    EXPECT_TRUE(config.baseline_zone_files.empty());
+    EXPECT_EQ(config.zmq.endpoint, "");
+    EXPECT_EQ(config.zmq.linger_ms, 2000);
+    EXPECT_EQ(config.zmq.send_hwm, 100000);
+}
+
+TEST_F(ConfigTest, SchemaDefaultsAgreeWithTheStructDefaults) {
+    const Config config = load_config(write("dnswatch.yaml", kMinimal));
+    const ZmqPublishConfig defaults;
+    EXPECT_EQ(config.zmq.endpoint, defaults.endpoint);
+    EXPECT_EQ(config.zmq.linger_ms, defaults.linger_ms);
+    EXPECT_EQ(config.zmq.send_hwm, defaults.send_hwm);
+}
+
+TEST_F(ConfigTest, FullConfigIsReadAndNamesAreNormalised) {
+    fs::create_directories(dir_ / "etc");
+    const Config config = load_config(write("etc/dnswatch.yaml", R"(sensor:
+  id: ns-fra-1
+watch:
+  zones:
+    - name: Victim.Test.
+      zone_file: ../baseline/victim.test.zone
+    - name: other.test
+      zone_file: )" + resolved("baseline/other.test.zone") + R"(
+baseline:
+  zone_files: [../baseline/test.zone]
+publish:
+  zmq:
+    endpoint: tcp://127.0.0.1:5556
+    linger_ms: 0
+    send_hwm: 10000000
+)"));
+    EXPECT_EQ(config.sensor_id, "ns-fra-1");
+    ASSERT_EQ(config.zones.size(), 2u);
+    EXPECT_EQ(config.zones[0].name, "victim.test");
+    EXPECT_EQ(config.zones[0].zone_file, resolved("baseline/victim.test.zone"));
+    EXPECT_EQ(config.zones[1].name, "other.test");
+    EXPECT_EQ(config.zones[1].zone_file, resolved("baseline/other.test.zone"));
+    EXPECT_EQ(config.baseline_zone_files, std::vector<std::string>{resolved("baseline/test.zone")});
+    EXPECT_EQ(config.zmq.endpoint, "tcp://127.0.0.1:5556");
+    EXPECT_EQ(config.zmq.linger_ms, 0);
+    EXPECT_EQ(config.zmq.send_hwm, 10000000);
+}
+
+TEST_F(ConfigTest, EmptyOptionalSectionsMeanDefaults) {
+    const Config config = load_config(write("dnswatch.yaml", std::string(kMinimal) + R"(sensor:
+baseline:
+publish:
+  zmq:
+    endpoint:
+)"));
+    EXPECT_EQ(config.sensor_id, host_name());
+    EXPECT_TRUE(config.baseline_zone_files.empty());
+    EXPECT_EQ(config.zmq.endpoint, "");
+    EXPECT_EQ(config.zmq.linger_ms, 2000);
+}
+
+TEST_F(ConfigTest, UnknownKeyListsTheExpectedOnes) {
+    EXPECT_EQ(issues_of(R"(watch:
+  zones:
+    - name: victim.test
+      zonefile: baseline/victim.test.zone
+)"),
+              (Issues{"3:7: watch.zones[0].zone_file: required key is missing",
+                      "4:7: unknown key 'zonefile' in watch.zones[0] (expected one of: name, zone_file)"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "publsh: {}\n"),
+              (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish)"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    hwm: 5\n"),
+              (Issues{"7:5: unknown key 'hwm' in publish.zmq (expected one of: endpoint, linger_ms, send_hwm)"}));
+}
+
+TEST_F(ConfigTest, WrongTypesSayWhatWasExpected) {
+    EXPECT_EQ(issues_of(R"(sensor:
+  id: {name: x}
+watch:
+  zones:
+    - name: [victim.test]
+      zone_file: baseline/victim.test.zone
+    - just a string
+baseline:
+  zone_files: baseline/test.zone
+publish:
+  zmq:
+    endpoint: [tcp://127.0.0.1:1]
+    linger_ms: 2s
+    send_hwm: 1.5
+)"),
+              (Issues{
+                  "2:7: sensor.id: expected a string, got a mapping",
+                  "5:13: watch.zones[0].name: expected a string, got a sequence",
+                  "7:7: watch.zones[1]: expected a mapping, got 'just a string'",
+                  "9:15: baseline.zone_files: expected a list, got 'baseline/test.zone'",
+                  "12:15: publish.zmq.endpoint: expected a string, got a sequence",
+                  "13:16: publish.zmq.linger_ms: expected an integer, got '2s'",
+                  "14:15: publish.zmq.send_hwm: expected an integer, got '1.5'",
+              }));
+    EXPECT_EQ(issues_of("watch: victim.test\n"), (Issues{"1:8: watch: expected a mapping, got 'victim.test'"}));
+    EXPECT_EQ(issues_of("watch:\n  zones: victim.test\n"),
+              (Issues{"2:10: watch.zones: expected a list, got 'victim.test'"}));
+    EXPECT_EQ(issues_of("- watch\n"), (Issues{"1:1: expected a mapping at the top level, got a sequence"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "baseline:\n  zone_files:\n    - {path: x}\n"),
+              (Issues{"7:7: baseline.zone_files[0]: expected a string, got a mapping"}));
+}
+
+TEST_F(ConfigTest, IntegersOutOfRange) {
+    EXPECT_EQ(issues_of(std::string(kMinimal) + R"(publish:
+  zmq:
+    linger_ms: 90000
+    send_hwm: 0
+)"),
+              (Issues{"7:16: publish.zmq.linger_ms: 90000 is out of range (0..60000)",
+                      "8:15: publish.zmq.send_hwm: 0 is out of range (1..10000000)"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    linger_ms: 99999999999999999999999\n"),
+              (Issues{"7:16: publish.zmq.linger_ms: 99999999999999999999999 is out of range (0..60000)"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    linger_ms: -1\n"),
+              (Issues{"7:16: publish.zmq.linger_ms: -1 is out of range (0..60000)"}));
+}
+
+TEST_F(ConfigTest, MissingOrUnreadableZoneFiles) {
+    fs::create_directories(dir_ / "a-directory");
+    EXPECT_EQ(issues_of(R"(watch:
+  zones:
+    - name: victim.test
+      zone_file: nope.zone
+    - name: other.test
+      zone_file: a-directory
+baseline:
+  zone_files:
+    - baseline/test.zone
+    - missing/parent.zone
+)"),
+              (Issues{"4:18: watch.zones[0].zone_file: cannot read 'nope.zone' (No such file or directory)",
+                      "6:18: watch.zones[1].zone_file: cannot read 'a-directory' (Is a directory)",
+                      "10:7: baseline.zone_files[1]: cannot read 'missing/parent.zone' (No such file or directory)"}));
+}
+
+TEST_F(ConfigTest, RequiredKeysAreReportedAtTheirParent) {
+    EXPECT_EQ(issues_of("sensor:\n  id: x\n"), (Issues{"1:1: watch: required key is missing"}));
+    EXPECT_EQ(issues_of("sensor:\n  id: x\nwatch: {}\n"), (Issues{"3:8: watch.zones: required key is missing"}));
+    EXPECT_EQ(issues_of("sensor:\n  id: x\nwatch:\n"), (Issues{"3:1: watch.zones: required key is missing"}));
+    EXPECT_EQ(issues_of("watch:\n  zones:\n    - zone_file: baseline/victim.test.zone\n"),
+              (Issues{"3:7: watch.zones[0].name: required key is missing"}));
+    EXPECT_EQ(issues_of("watch:\n  zones:\n    - name:\n      zone_file: baseline/victim.test.zone\n"),
+              (Issues{"3:7: watch.zones[0].name: expected a string, got nothing"}));
+    EXPECT_EQ(issues_of("watch:\n  zones: []\n"), (Issues{"2:10: watch.zones: expected 1..100000 entries, got 0"}));
+}
+
+TEST_F(ConfigTest, DnsNamesMustBeValid) {
+    const std::string long_label(64, 'a');
+    std::string long_name;
+    for (int i = 0; i < 4; ++i) long_name += std::string(63, 'b') + ".";
+    long_name += "test";  // 256 characters
+    EXPECT_EQ(issues_of("watch:\n  zones:\n"
+                        "    - {name: a..test, zone_file: baseline/test.zone}\n"
+                        "    - {name: " + long_label + ".test, zone_file: baseline/test.zone}\n"
+                        "    - {name: " + long_name + ", zone_file: baseline/test.zone}\n"
+                        "    - {name: 'bad name.test', zone_file: baseline/test.zone}\n"
+                        "    - {name: ., zone_file: baseline/test.zone}\n"
+                        "    - {name: '', zone_file: baseline/test.zone}\n"),
+              (Issues{
+                  "3:14: watch.zones[0].name: 'a..test' has an empty label",
+                  "4:14: watch.zones[1].name: '" + long_label + ".test' has a label longer than 63 bytes",
+                  "5:14: watch.zones[2].name: 'bbbbbbbbbbbbbbbbbbbb...' is longer than 253 characters",
+                  "6:14: watch.zones[3].name: 'bad name.test' is not a valid DNS name (character ' '; letters, "
+                  "digits, '-' and '_' only)",
+                  "7:14: watch.zones[4].name: the root zone cannot be watched",
+                  "8:14: watch.zones[5].name: expected a DNS name, got an empty string",
+              }));
+}
+
+TEST_F(ConfigTest, DuplicateZonesAndDuplicateKeys) {
+    EXPECT_EQ(issues_of(R"(watch:
+  zones:
+    - name: victim.test
+      zone_file: baseline/victim.test.zone
+    - name: Victim.Test.
+      zone_file: baseline/victim.test.zone
+      zone_file: baseline/other.test.zone
+)"),
+              (Issues{"5:13: watch.zones[1].name: 'victim.test' is listed twice (first at line 3, column 13)",
+                      "7:7: duplicate key 'zone_file' in watch.zones[1] (first at line 6, column 7)"}));
+}
+
+TEST_F(ConfigTest, EndpointMustNameAZeroMqTransport) {
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    endpoint: udp://127.0.0.1:5556\n"),
+              (Issues{"7:15: publish.zmq.endpoint: 'udp://127.0.0.1:5556' must start with tcp://, ipc:// or "
+                      "inproc://"}));
+}
+
+TEST_F(ConfigTest, YamlSyntaxError) {
+    const Issues issues = issues_of("watch:\n  zones: [a, b\nbaseline: {}\n");
+    ASSERT_EQ(issues.size(), 1u);
+    EXPECT_EQ(issues[0], "3:9: YAML syntax error: end of sequence flow not found");
+    EXPECT_EQ(issues_of("watch:\n  zones: a: b\n"), (Issues{"2:11: YAML syntax error: illegal map value"}));
+}
+
+TEST_F(ConfigTest, EmptyAndCommentOnlyFiles) {
+    EXPECT_EQ(issues_of(""), (Issues{"1:1: the file is empty (expected a mapping with at least 'watch')"}));
+    EXPECT_EQ(issues_of("# nothing yet\n"), (Issues{"1:1: the file is empty (expected a mapping with at least 'watch')"}));
+}
+
+TEST_F(ConfigTest, MissingConfigFile) {
+    const std::string path = (dir_ / "absent.yaml").string();
+    try {
+        load_config(path);
+        FAIL() << "expected ConfigError";
+    } catch (const ConfigError& e) {
+        ASSERT_EQ(e.issues().size(), 1u);
+        EXPECT_EQ(e.issues()[0].line, 0);
+        EXPECT_EQ(e.issues()[0].column, 0);
+        EXPECT_EQ(e.issues()[0].to_string(), path + ": cannot read config file (No such file or directory)");
+        EXPECT_EQ(std::string(e.what()), e.issues()[0].to_string());
+    }
+}
+
+TEST_F(ConfigTest, AllIssuesAreCollectedInFileOrder) {
+    const std::string path = write("dnswatch.yaml", R"(sensor:
+  name: x
+watch:
+  zones:
+    - name: victim..test
+      zone_file: nope.zone
+publish:
+  zmq:
+    linger_ms: 90000
+)");
+    try {
+        load_config(path);
+        FAIL() << "expected ConfigError";
+    } catch (const ConfigError& e) {
+        ASSERT_EQ(e.issues().size(), 4u);
+        EXPECT_EQ(std::string(e.what()),
+                  path + ":2:3: unknown key 'name' in sensor (expected one of: id)\n" +
+                  path + ":5:13: watch.zones[0].name: 'victim..test' has an empty label\n" +
+                  path + ":6:18: watch.zones[0].zone_file: cannot read 'nope.zone' (No such file or directory)\n" +
+                  path + ":9:16: publish.zmq.linger_ms: 90000 is out of range (0..60000)");
+    }
+}
+
+TEST_F(ConfigTest, ToYamlPrintsTheEffectiveConfigAndLoadsAgain) {
+    const Config config = load_config(write("dnswatch.yaml", std::string(kMinimal) + R"(sensor:
+  id: ns-fra-1
+baseline:
+  zone_files: [baseline/test.zone]
+publish:
+  zmq:
+    endpoint: tcp://127.0.0.1:*
+)"));
+    const std::string yaml = to_yaml(config);
+    EXPECT_NE(yaml.find("id: ns-fra-1"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("name: victim.test"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("zone_file: " + resolved("baseline/victim.test.zone")), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("- " + resolved("baseline/test.zone")), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("endpoint: tcp://127.0.0.1:*"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("linger_ms: 2000"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("send_hwm: 100000"), std::string::npos) << yaml;
+
+    // Written elsewhere, the printed config means the same thing.
+    fs::create_directories(dir_ / "elsewhere");
+    const Config again = load_config(write("elsewhere/effective.yaml", yaml));
+    EXPECT_EQ(to_yaml(again), yaml);
+    EXPECT_EQ(again.sensor_id, "ns-fra-1");
+    ASSERT_EQ(again.zones.size(), 1u);
+    EXPECT_EQ(again.zones[0].zone_file, config.zones[0].zone_file);
+    EXPECT_EQ(again.baseline_zone_files, config.baseline_zone_files);
+    EXPECT_EQ(again.zmq.endpoint, "tcp://127.0.0.1:*");
+}
+
+TEST_F(ConfigTest, ToYamlWithNoBaselineFilesPrintsAnEmptyList) {
+    const std::string yaml = to_yaml(load_config(write("dnswatch.yaml", kMinimal)));
+    EXPECT_NE(yaml.find("zone_files: []  #"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("id: " + host_name()), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("endpoint: \"\""), std::string::npos) << yaml;
+}
+
+TEST_F(ConfigTest, ReferenceListsEveryKeyFromTheSchema) {
+    const std::string reference = config_reference();
+    for (const char* key : {"sensor.id", "watch.zones", "watch.zones[].name", "watch.zones[].zone_file",
+                            "baseline.zone_files", "publish.zmq.endpoint", "publish.zmq.linger_ms",
+                            "publish.zmq.send_hwm"}) {
+        EXPECT_NE(reference.find(std::string(key) + "  ("), std::string::npos) << key << "\n" << reference;
+    }
+    EXPECT_NE(reference.find("publish.zmq.linger_ms  (integer, 0..60000, default: 2000)"), std::string::npos)
+        << reference;
+}
+
+}  // namespace
+}  // namespace dnswatch
