@@ -1,0 +1,24 @@
+// Hands each alert to several sinks, in order (JSON lines, then ZeroMQ, ...).
+#pragma once
+
+#include <vector>
+
+#include "detect/alert_sink.h"
+
+namespace dnswatch {
+
+class FanOutSink : public AlertSink {
+public:
+    void add(AlertSink& sink) { sinks_.push_back(&sink); }
+    void publish(const Alert& alert) override {
+        for (AlertSink* sink : sinks_) sink->publish(alert);
+    }
+    void flush() override {
+        for (AlertSink* sink : sinks_) sink->flush();
+    }
+
+private:
+    std::vector<AlertSink*> sinks_;
+};
+
+}  // namespace dnswatch

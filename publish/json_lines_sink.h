@@ -1,0 +1,50 @@
+// Alerts as JSON lines (schema dnswatch.alert/1), one object per line, each
+// line flushed at once so that `tail -f` and pipes see it immediately.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "detect/alert_sink.h"
+
+namespace dnswatch {
+
+class JsonLinesSink : public AlertSink {
+public:
+    enum class FileMode { append, truncate };
+
+    // Writes to a stream it does not own (stdout, say); never closes it.
+    explicit JsonLinesSink(std::FILE* out);
+
+    // Opens `path` (append by default: an alert log is not overwritten by
+    // accident). Throws std::runtime_error naming the path and strerror.
+    explicit JsonLinesSink(const std::string& path, FileMode mode = FileMode::append);
+
+    ~JsonLinesSink() override;
+    JsonLinesSink(const JsonLinesSink&) = delete;
+    JsonLinesSink& operator=(const JsonLinesSink&) = delete;
+
+    // Writes and flushes one line. Never throws on I/O errors (disk full,
+    // closed pipe): they are counted, the first one is kept in error(), and
+    // later alerts are still attempted.
+    void publish(const Alert& alert) override;
+    void flush() override;
+
+    bool failed() const { return write_errors_ != 0; }
+    const std::string& error() const { return error_; }  // first error, "" if none
+    std::uint64_t lines_written() const { return lines_written_; }
+    std::uint64_t write_errors() const { return write_errors_; }
+
+private:
+    void record_error(const char* what, int error_number);
+
+    std::FILE* out_ = nullptr;
+    bool owned_ = false;
+    std::string name_;  // the path, or "standard output" / "output stream"
+    std::string error_;
+    std::uint64_t lines_written_ = 0;
+    std::uint64_t write_errors_ = 0;
+};
+
+}  // namespace dnswatch

@@ -1,0 +1,61 @@
+// Alerts over a ZeroMQ PUB socket: two frames, topic (alert_topic(name)) and
+// the JSON line (DESIGN.md, "Contracts"). publish() never blocks; an alert
+// that cannot be queued is counted in dropped().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <zmq.hpp>
+
+#include "detect/alert_sink.h"
+
+namespace dnswatch {
+
+// publish/ does not depend on config/; cli maps ZmqPublishConfig onto this.
+struct ZmqPublisherOptions {
+    std::string endpoint;   // tcp://HOST:PORT (PORT may be * for an OS-chosen one), ipc://, inproc://
+    int linger_ms = 2000;   // how long closing the socket waits for queued messages
+    int send_hwm = 100000;  // messages queued per subscriber before alerts are dropped
+};
+
+class ZmqPublisher : public AlertSink {
+public:
+    // Uses a context of its own. Throws std::runtime_error naming the endpoint
+    // and zmq's error if the socket cannot be set up or bound.
+    explicit ZmqPublisher(const ZmqPublisherOptions& options);
+    // Uses the caller's context (needed for inproc:// subscribers); `context`
+    // must outlive the publisher.
+    ZmqPublisher(zmq::context_t& context, const ZmqPublisherOptions& options);
+
+    ZmqPublisher(const ZmqPublisher&) = delete;
+    ZmqPublisher& operator=(const ZmqPublisher&) = delete;
+
+    // The bound endpoint as zmq reports it (ZMQ_LAST_ENDPOINT), with the
+    // actual port when the options asked for "*".
+    std::string endpoint() const;
+
+    void publish(const Alert& alert) override;
+
+    // Sends one two-frame message (topic, payload) without blocking, for the
+    // other topics ("change.", "stats."). Returns false if it was dropped.
+    bool send(std::string_view topic, std::string_view payload);
+
+    std::uint64_t sent() const { return sent_.load(std::memory_order_relaxed); }
+    // Messages not queued: a subscriber's queue was at the high-water mark
+    // (or, rarely, the send failed otherwise, e.g. EINTR).
+    std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+
+private:
+    std::unique_ptr<zmq::context_t> own_context_;  // declared before socket_: outlives it
+    zmq::socket_t socket_;
+    std::string endpoint_;
+    // Written by the publishing thread only; atomics so a stats thread may read them.
+    std::atomic<std::uint64_t> sent_{0};
+    std::atomic<std::uint64_t> dropped_{0};
+};
+
+}  // namespace dnswatch
