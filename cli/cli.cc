@@ -1,0 +1,47 @@
+#include "cli/cli.h"
+
+#include <exception>
+
+namespace dnswatch {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: dnswatch COMMAND [OPTIONS]\n"
+    "\n"
+    "Passive DNS hijack sensor: compares the DNS answers it sees with a\n"
+    "baseline of what each watched zone should hold, and alerts on every\n"
+    "divergence.\n"
+    "\n"
+    "commands:\n"
+    "  replay --config FILE [--alerts FILE|-] PCAP...\n"
+    "                       read captures offline and write alerts as JSON lines\n"
+    "  check-config --config FILE\n"
+    "                       validate a config and print the effective config\n"
+    "\n"
+    "Run 'dnswatch COMMAND --help' for a command's options.\n";
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, const CliStreams& streams) {
+    if (args.empty()) {
+        std::fputs(kUsage, streams.err);
+        return kExitUsage;
+    }
+    const std::string& command = args[0];
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    try {
+        if (command == "replay") return replay_command(rest, streams);
+        if (command == "check-config") return check_config_command(rest, streams);
+        if (command == "--help" || command == "-h" || command == "help") {
+            std::fputs(kUsage, streams.out);
+            return kExitOk;
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(streams.err, "dnswatch %s: %s\n", command.c_str(), e.what());
+        return kExitIoError;
+    }
+    std::fprintf(streams.err, "dnswatch: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return kExitUsage;
+}
+
+}  // namespace dnswatch

@@ -1,0 +1,28 @@
+// A small command-line parser: "--name VALUE", "--name=VALUE", "--help" and
+// positional arguments ("-" alone is positional; "--" ends the options).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dnswatch {
+
+struct ParsedOptions {
+    std::map<std::string, std::string> values;  // "--config" -> "dnswatch.yaml"
+    std::vector<std::string> positional;
+    bool help = false;
+
+    std::optional<std::string> get(const std::string& name) const {
+        const auto it = values.find(name);
+        return it == values.end() ? std::nullopt : std::optional(it->second);
+    }
+};
+
+// Throws std::invalid_argument with a one-line message for an unknown option,
+// a missing value or an option given twice.
+ParsedOptions parse_options(const std::vector<std::string>& args, const std::set<std::string>& known);
+
+}  // namespace dnswatch

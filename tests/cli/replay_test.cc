@@ -1,0 +1,221 @@
+// `dnswatch replay` end to end: the real binary on real captures, read the
+// way a user reads it (exit status, alert lines, summary line).
+#include <gtest/gtest.h>
+
+#include <pcap/pcap.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/message_builder.h"
+#include "tests/support/run_command.h"
+
+namespace dnswatch {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kSamples = fs::path(DNSWATCH_SOURCE_DIR) / "samples";
+
+std::vector<nlohmann::json> parse_lines(const std::string& text) {
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+    return lines;
+}
+
+class ReplayTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("dnswatch-replay-" + std::to_string(::getpid()) + "-" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    test::CommandResult replay(std::vector<std::string> args) {
+        args.insert(args.begin(), {DNSWATCH_BINARY, "replay"});
+        return test::run_command(args, dir_);
+    }
+    std::string sample_config() const { return (kSamples / "dnswatch.yaml").string(); }
+    std::string sample_pcap() const { return (kSamples / "hijack.pcap").string(); }
+
+    fs::path write(const std::string& name, const std::string& text) {
+        std::ofstream(dir_ / name) << text;
+        return dir_ / name;
+    }
+
+    fs::path dir_;
+};
+
+TEST_F(ReplayTest, TheSampleHijackOpensAndRevertsTheDelegationAlert) {
+    const auto result = replay({"--config", sample_config(), sample_pcap()});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const auto alerts = parse_lines(result.out);
+    ASSERT_EQ(alerts.size(), 5u) << result.out;
+
+    // The parent's referral moved to the attacker's name servers...
+    const auto& opened = alerts[0];
+    EXPECT_EQ(opened["state"], "open");
+    EXPECT_EQ(opened["name"], "victim.test");
+    EXPECT_EQ(opened["rrtype"], "NS");
+    EXPECT_EQ(opened["vantage"]["role"], "referral");
+    EXPECT_EQ(opened["vantage"]["server"], "127.0.0.10");
+    EXPECT_EQ(opened["first_seen"], "2026-03-14T09:02:00.000075Z");
+    EXPECT_EQ(opened["observed"], (nlohmann::json{"ns1.victim-dns.example.", "ns2.victim-dns.example."}));
+    EXPECT_EQ(opened["baseline"], (nlohmann::json{"ns1.victim.test.", "ns2.victim.test."}));
+    EXPECT_EQ(opened["evidence"]["frame"], 14);
+
+    // ...the attacker's own server answers for the zone...
+    std::vector<std::string> attacker;
+    for (const auto& alert : alerts) {
+        if (alert["vantage"]["server"] == "127.0.0.66") {
+            EXPECT_EQ(alert["state"], "open");
+            attacker.push_back(alert["name"].get<std::string>() + "/" + alert["rrtype"].get<std::string>());
+        }
+    }
+    EXPECT_EQ(attacker, (std::vector<std::string>{"victim.test/NS", "mail.victim.test/A", "www.victim.test/A"}));
+
+    // ...and 47 minutes later the parent is back on the baseline.
+    const auto& reverted = alerts.back();
+    EXPECT_EQ(reverted["state"], "reverted");
+    EXPECT_EQ(reverted["id"], opened["id"]);
+    EXPECT_GT(reverted["seq"].get<int>(), opened["seq"].get<int>());
+    EXPECT_EQ(reverted["last_seen"], "2026-03-14T09:49:00.000131Z");
+    EXPECT_NEAR(reverted["duration_s"].get<double>(), 2820.0, 0.001);
+    EXPECT_EQ(reverted["signals"].back(), "short_lived");
+
+    EXPECT_NE(result.err.find("dnswatch replay: 32 packets, 32 DNS messages, 0 malformed, 5 alerts,"),
+              std::string::npos)
+        << result.err;
+}
+
+TEST_F(ReplayTest, AlertsCanGoToAFile) {
+    const auto path = dir_ / "alerts.jsonl";
+    write("alerts.jsonl", "stale line from an earlier run\n");
+    const auto result = replay({"--config", sample_config(), "--alerts", path.string(), sample_pcap()});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_TRUE(result.out.empty());
+    EXPECT_EQ(parse_lines(test::slurp(path)).size(), 5u);
+}
+
+TEST_F(ReplayTest, UsageMistakesExitTwo) {
+    EXPECT_EQ(replay({}).exit_code, 2);
+    EXPECT_EQ(replay({"--config", sample_config()}).exit_code, 2);  // no capture
+    EXPECT_EQ(replay({sample_pcap()}).exit_code, 2);                // no config
+    const auto unknown = replay({"--config", sample_config(), "--bogus", sample_pcap()});
+    EXPECT_EQ(unknown.exit_code, 2);
+    EXPECT_NE(unknown.err.find("unknown option '--bogus'"), std::string::npos);
+    const auto help = replay({"--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(help.out.find("usage: dnswatch replay --config FILE [--alerts FILE|-] PCAP..."), std::string::npos);
+}
+
+TEST_F(ReplayTest, ABadConfigIsRejectedWithItsLocation) {
+    fs::copy(kSamples / "victim.test.zone", dir_ / "victim.test.zone");
+    const auto config = write("bad.yaml",
+                              "watch:\n"
+                              "  zones:\n"
+                              "    - name: victim.test\n"
+                              "      zonefile: victim.test.zone\n");
+    const auto result = replay({"--config", config.string(), sample_pcap()});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_NE(result.err.find(config.string() + ":4:7: "), std::string::npos) << result.err;
+    EXPECT_TRUE(result.out.empty());
+}
+
+TEST_F(ReplayTest, ABrokenZoneFileIsRejectedWithItsLine) {
+    write("victim.test.zone", "$TTL 300\n@ SOA ns1 hm 1 2 3 4 5\n@ NS ns1\nwww A 300.1.2.3\n");
+    const auto config = write("dnswatch.yaml", "watch:\n  zones:\n    - name: victim.test\n      zone_file: victim.test.zone\n");
+    const auto result = replay({"--config", config.string(), sample_pcap()});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_NE(result.err.find((dir_ / "victim.test.zone").string() + ":4: "), std::string::npos) << result.err;
+}
+
+TEST_F(ReplayTest, MissingEmptyAndNonCaptureFilesAreIoErrors) {
+    const auto missing = replay({"--config", sample_config(), (dir_ / "nope.pcap").string()});
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find((dir_ / "nope.pcap").string()), std::string::npos) << missing.err;
+    const auto empty = write("empty.pcap", "");
+    EXPECT_EQ(replay({"--config", sample_config(), empty.string()}).exit_code, 1);
+    const auto text = write("text.pcap", "this is not a capture\n");
+    EXPECT_EQ(replay({"--config", sample_config(), text.string()}).exit_code, 1);
+    // Nothing was replayed: the bad file is found before any alert is written.
+    EXPECT_TRUE(replay({"--config", sample_config(), sample_pcap(), empty.string()}).out.empty());
+}
+
+TEST_F(ReplayTest, ACaptureCutShortKeepsItsCompletePackets) {
+    const std::string bytes = test::slurp(sample_pcap());
+    const auto cut = write("cut.pcap", bytes.substr(0, bytes.size() - 10));
+    const auto result = replay({"--config", sample_config(), cut.string()});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_NE(result.err.find("capture ends inside a packet record"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("31 packets"), std::string::npos) << result.err;
+}
+
+// Hostile answers about the watched zone, each counted by kind and skipped;
+// the true answer after them is still read.
+TEST_F(ReplayTest, MalformedPacketsAreCountedAndSkipped) {
+    const std::vector<std::uint8_t> question = {0x12, 0x34, 0x84, 0x00, 0, 1, 0, 1, 0, 0, 0, 0,
+                                                6, 'v', 'i', 'c', 't', 'i', 'm', 4, 't', 'e', 's', 't', 0, 0, 2, 0, 1};
+    auto with = [&](std::vector<std::uint8_t> tail, std::uint16_t ancount = 1) {
+        std::vector<std::uint8_t> message = question;
+        message[7] = static_cast<std::uint8_t>(ancount);
+        message.insert(message.end(), tail.begin(), tail.end());
+        return message;
+    };
+    std::vector<std::vector<std::uint8_t>> payloads = {
+        with({1, 'a', 0xC0, 29, 0, 2, 0, 1, 0, 0, 0, 60, 0, 0}),      // compression loop
+        with({0xC0, 40, 0, 2, 0, 1, 0, 0, 0, 60, 0, 0, 0, 0}),        // forward pointer
+        with({}, 200),                                               // counts exceed bytes
+        with({0xC0, 12, 0, 2, 0, 1, 0, 0, 0, 60, 0, 20, 3, 'n'}),     // rdata runs off the end
+        {},                                                          // empty DNS payload
+    };
+    test::MessageSpec good;
+    good.question = "victim.test. IN NS";
+    good.answer = {"victim.test. 60 IN NS ns9.evil.example."};
+    payloads.push_back(test::build_message(good));
+
+    const auto path = dir_ / "malformed.pcap";
+    pcap_t* dead = pcap_open_dead(DLT_EN10MB, 65535);
+    pcap_dumper_t* dumper = pcap_dump_open(dead, path.c_str());
+    ASSERT_NE(dumper, nullptr);
+    long usec = 0;
+    for (const auto& payload : payloads) {
+        const auto frame = test::udp_frame(payload, "192.0.2.1", 53, "198.51.100.7", 40000);
+        pcap_pkthdr header{};
+        header.ts.tv_sec = 1700000000;
+        header.ts.tv_usec = ++usec;
+        header.caplen = header.len = static_cast<bpf_u_int32>(frame.size());
+        pcap_dump(reinterpret_cast<u_char*>(dumper), &header, frame.data());
+    }
+    // A frame cut by the snap length in the middle of its DNS payload.
+    const auto frame = test::udp_frame(test::build_message(good), "192.0.2.1", 53, "198.51.100.7", 40000);
+    pcap_pkthdr header{};
+    header.ts.tv_sec = 1700000001;
+    header.caplen = 50;
+    header.len = static_cast<bpf_u_int32>(frame.size());
+    pcap_dump(reinterpret_cast<u_char*>(dumper), &header, frame.data());
+    pcap_dump_close(dumper);
+    pcap_close(dead);
+
+    const auto result = replay({"--config", sample_config(), path.string()});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const auto alerts = parse_lines(result.out);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(alerts[0]["observed"], (nlohmann::json{"ns9.evil.example."}));
+    EXPECT_EQ(alerts[0]["evidence"]["frame"], 6);
+    for (const char* kind : {"ip_truncated=1", "dns_pointer_loop=1", "dns_forward_pointer=1", "dns_count_exceeds_bytes=1",
+                             "dns_truncated=1", "dns_truncated_header=1"}) {
+        EXPECT_NE(result.err.find(kind), std::string::npos) << kind << "\n" << result.err;
+    }
+    EXPECT_NE(result.err.find("7 packets, 6 DNS messages, 6 malformed, 1 alerts"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace dnswatch
