@@ -15,12 +15,6 @@ namespace {
 struct LdnsRrDeleter {
     void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
 };
-struct LdnsZoneDeleter {
-    void operator()(ldns_zone* zone) const { ldns_zone_deep_free(zone); }
-};
-struct LdnsRdfDeleter {
-    void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
-};
 struct LdnsBufferDeleter {
     void operator()(ldns_buffer* buffer) const { ldns_buffer_free(buffer); }
 };
@@ -94,20 +88,46 @@ ZoneFileError::ZoneFileError(const std::string& file, int line, const std::strin
 
 namespace {
 
+// Reads record by record rather than with ldns_zone_new_frm_fp_l, which
+// leaks the records read so far when it meets a bad one.
 std::vector<ZoneRecord> read_zone_file_with(const std::string& path, const std::optional<std::string>& origin) {
     std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "r"));
     if (!file) throw ZoneFileError(path, 0, std::string("cannot open: ") + std::strerror(errno));
 
-    std::unique_ptr<ldns_rdf, LdnsRdfDeleter> origin_rdf;
+    // ldns replaces (and frees) these as $ORIGIN lines and owners go by.
+    ldns_rdf* current_origin = nullptr;
+    ldns_rdf* previous_owner = nullptr;
     if (origin) {
-        origin_rdf.reset(ldns_dname_new_frm_str(origin->c_str()));
-        if (!origin_rdf) throw ZoneFileError(path, 0, "bad origin '" + *origin + "'");
+        current_origin = ldns_dname_new_frm_str(origin->c_str());
+        if (current_origin == nullptr) throw ZoneFileError(path, 0, "bad origin '" + *origin + "'");
+        previous_owner = ldns_rdf_clone(current_origin);
     }
-    ldns_zone* raw = nullptr;
+    struct Names {
+        ldns_rdf*& origin;
+        ldns_rdf*& previous;
+        ~Names() {
+            if (origin) ldns_rdf_deep_free(origin);
+            if (previous) ldns_rdf_deep_free(previous);
+        }
+    } names{current_origin, previous_owner};
+
+    std::unique_ptr<ldns_buffer, LdnsBufferDeleter> buffer(ldns_buffer_new(4096));
+    std::vector<ZoneRecord> records;
+    std::uint32_t default_ttl = 3600;
     int line = 1;
-    const ldns_status status =
-        ldns_zone_new_frm_fp_l(&raw, file.get(), origin_rdf.get(), 3600, LDNS_RR_CLASS_IN, &line);
-    if (status != LDNS_STATUS_OK) {
+    while (!std::feof(file.get())) {
+        ldns_rr* raw = nullptr;
+        const ldns_status status =
+            ldns_rr_new_frm_fp_l(&raw, file.get(), &default_ttl, &current_origin, &previous_owner, &line);
+        std::unique_ptr<ldns_rr, LdnsRrDeleter> rr(raw);
+        if (status == LDNS_STATUS_OK) {
+            records.push_back(to_zone_record(rr.get(), buffer.get()));
+            continue;
+        }
+        if (status == LDNS_STATUS_SYNTAX_EMPTY || status == LDNS_STATUS_SYNTAX_TTL ||
+            status == LDNS_STATUS_SYNTAX_ORIGIN) {
+            continue;
+        }
         // ldns reads past the bad record (its newline, and blank lines after
         // it) before giving up, and counts those lines: step back over them
         // so that the line named is the record's last line.
@@ -120,19 +140,9 @@ std::vector<ZoneRecord> read_zone_file_with(const std::string& path, const std::
                 break;
             }
         }
-        std::string reason = ldns_get_errorstr_by_id(status);
-        if (!origin) reason += " (a zone file listed without its zone name must set $ORIGIN)";
+        std::string reason = status == LDNS_STATUS_SYNTAX_INCLUDE ? std::string("$INCLUDE is not supported")
+                                                                  : ldns_get_errorstr_by_id(status);
         throw ZoneFileError(path, line, reason);
-    }
-    std::unique_ptr<ldns_zone, LdnsZoneDeleter> zone(raw);
-    std::unique_ptr<ldns_buffer, LdnsBufferDeleter> buffer(ldns_buffer_new(4096));
-
-    std::vector<ZoneRecord> records;
-    if (const ldns_rr* soa = ldns_zone_soa(zone.get())) records.push_back(to_zone_record(soa, buffer.get()));
-    const ldns_rr_list* rrs = ldns_zone_rrs(zone.get());
-    records.reserve(records.size() + ldns_rr_list_rr_count(rrs));
-    for (std::size_t i = 0; i < ldns_rr_list_rr_count(rrs); ++i) {
-        records.push_back(to_zone_record(ldns_rr_list_rr(rrs, i), buffer.get()));
     }
     return records;
 }
