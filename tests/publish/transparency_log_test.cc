@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "publish/transparency_log.h"
+
+namespace dnswatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TransparencyLogTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("dnswatch-tlog-" + std::to_string(::getpid()) + "-" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    void flip_byte(const std::string& file, std::uint64_t offset) {
+        std::fstream f(dir_ / file, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekg(static_cast<std::streamoff>(offset));
+        char c = 0;
+        f.get(c);
+        f.seekp(static_cast<std::streamoff>(offset));
+        f.put(static_cast<char>(c ^ 0x01));
+    }
+
+    fs::path dir_;
+    NoteSigner signer_ = NoteSigner::generate("dnswatch.test/sensor-1");
+};
+
+TEST_F(TransparencyLogTest, AppendsCheckpointsAndVerifies) {
+    {
+        TransparencyLog log(dir_.string(), signer_);
+        EXPECT_EQ(log.append(R"({"seq":1})"), 0u);
+        EXPECT_EQ(log.append(R"({"seq":2})"), 1u);
+        const std::string note = log.write_checkpoint();
+        const auto checkpoint = parse_checkpoint(*open_note(note, signer_.verifier()));
+        ASSERT_TRUE(checkpoint);
+        EXPECT_EQ(checkpoint->origin, "dnswatch.test/sensor-1");
+        EXPECT_EQ(checkpoint->size, 2u);
+        EXPECT_EQ(checkpoint->root, log.root());
+    }
+    const auto verified = verify_log(dir_.string(), signer_.verifier());
+    EXPECT_TRUE(verified.ok) << verified.message;
+    EXPECT_EQ(verified.entries, 2u);
+    // Reopened, it goes on where it stopped.
+    TransparencyLog log(dir_.string(), signer_);
+    EXPECT_EQ(log.size(), 2u);
+    EXPECT_EQ(log.append(R"({"seq":3})"), 2u);
+    log.write_checkpoint();
+    EXPECT_TRUE(verify_log(dir_.string(), signer_.verifier()).ok);
+    // The root is the RFC 9162 root of exactly these entries.
+    const auto contents = read_log_entries(dir_.string());
+    ASSERT_EQ(contents.leaves.size(), 3u);
+    EXPECT_EQ(contents.leaves[2], merkle::leaf_hash({reinterpret_cast<const std::uint8_t*>(R"({"seq":3})"), 9}));
+    EXPECT_EQ(merkle::root(contents.leaves), log.root());
+}
+
+TEST_F(TransparencyLogTest, AFlippedByteAnywhereFailsVerification) {
+    {
+        TransparencyLog log(dir_.string(), signer_);
+        for (int i = 0; i < 5; ++i) log.append("entry " + std::to_string(i));
+        log.write_checkpoint();
+    }
+    const auto size = fs::file_size(dir_ / "entries");
+    for (std::uint64_t offset = 0; offset < size; ++offset) {
+        flip_byte("entries", offset);
+        const auto verified = verify_log(dir_.string(), signer_.verifier());
+        EXPECT_FALSE(verified.ok) << "byte " << offset << ": " << verified.message;
+        flip_byte("entries", offset);
+    }
+    EXPECT_TRUE(verify_log(dir_.string(), signer_.verifier()).ok);
+    // The writer refuses to go on from entries that do not match.
+    flip_byte("entries", 6);
+    EXPECT_THROW(TransparencyLog(dir_.string(), signer_), TransparencyLogError);
+    flip_byte("entries", 6);
+    // A tampered checkpoint fails too.
+    flip_byte("checkpoint", 3);
+    EXPECT_FALSE(verify_log(dir_.string(), signer_.verifier()).ok);
+}
+
+TEST_F(TransparencyLogTest, AnotherKeyDoesNotVerify) {
+    {
+        TransparencyLog log(dir_.string(), signer_);
+        log.append("x");
+        log.write_checkpoint();
+    }
+    const auto other = NoteSigner::generate("dnswatch.test/sensor-1");
+    const auto verified = verify_log(dir_.string(), other.verifier());
+    EXPECT_FALSE(verified.ok);
+    EXPECT_NE(verified.message.find("signature does not verify"), std::string::npos);
+    EXPECT_THROW(TransparencyLog(dir_.string(), other), TransparencyLogError);
+}
+
+TEST_F(TransparencyLogTest, ATornLastRecordIsCutOffOnReopen) {
+    {
+        TransparencyLog log(dir_.string(), signer_);
+        log.append("kept");
+        log.write_checkpoint();
+        log.append("also kept, not yet checkpointed");
+    }
+    {
+        std::ofstream torn(dir_ / "entries", std::ios::binary | std::ios::app);
+        torn.write("\x00\x00\x00\x40partial", 11);  // claims 64 bytes, holds 7
+    }
+    auto verified = verify_log(dir_.string(), signer_.verifier());
+    EXPECT_TRUE(verified.ok) << verified.message;
+    EXPECT_NE(verified.message.find("torn"), std::string::npos);
+    TransparencyLog log(dir_.string(), signer_);
+    EXPECT_EQ(log.size(), 2u);
+    EXPECT_EQ(log.append("next"), 2u);
+    log.write_checkpoint();
+    verified = verify_log(dir_.string(), signer_.verifier());
+    EXPECT_TRUE(verified.ok) << verified.message;
+    EXPECT_EQ(verified.entries, 3u);
+    EXPECT_EQ(verified.message.find("torn"), std::string::npos);
+}
+
+TEST_F(TransparencyLogTest, CheckpointsParseStrictly) {
+    merkle::Hash root{};
+    root[0] = 7;
+    const auto parsed = parse_checkpoint(checkpoint_text("o", 12, root) + "extension line\n");
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->size, 12u);
+    EXPECT_EQ(parsed->root, root);
+    EXPECT_FALSE(parse_checkpoint("o\n012\n" + base64_encode(root.data(), 32) + "\n"));
+    EXPECT_FALSE(parse_checkpoint("o\n12\nnot base64\n"));
+    EXPECT_FALSE(parse_checkpoint("o\n12\n"));
+}
+
+}  // namespace
+}  // namespace dnswatch
