@@ -47,6 +47,7 @@ struct Alert {
     std::vector<std::string> signals;
     AlertVantage vantage;
     AlertEvidence evidence;
+    std::int64_t tlog_index = -1;  // position in the transparency log; -1 when not logged
 
     double duration_s() const { return static_cast<double>(last_seen_us - first_seen_us) / 1e6; }
 };

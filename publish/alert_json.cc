@@ -121,6 +121,7 @@ Json build(const Alert& alert) {
     j["signals"] = alert.signals;
     j["vantage"] = std::move(vantage);
     j["evidence"] = std::move(evidence);
+    if (alert.tlog_index >= 0) j["tlog_index"] = alert.tlog_index;  // only when a log is kept
     return j;
 }
 
@@ -306,6 +307,10 @@ Alert alert_from_json(const json& j) {
     alert.evidence.qname = get_string(evidence, "qname", "evidence.");
     alert.evidence.qtype = get_string(evidence, "qtype", "evidence.");
     alert.evidence.section = get_string(evidence, "section", "evidence.");
+    if (j.contains("tlog_index")) {
+        alert.tlog_index = static_cast<std::int64_t>(
+            get_unsigned(j, "tlog_index", static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+    }
     return alert;
 }
 

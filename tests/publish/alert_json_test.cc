@@ -41,6 +41,7 @@ void expect_same_alert(const Alert& a, const Alert& b) {
     EXPECT_EQ(a.evidence.qname, b.evidence.qname);
     EXPECT_EQ(a.evidence.qtype, b.evidence.qtype);
     EXPECT_EQ(a.evidence.section, b.evidence.section);
+    EXPECT_EQ(a.tlog_index, b.tlog_index);
 }
 
 TEST(Rfc3339, KnownInstants) {
@@ -201,6 +202,15 @@ TEST(AlertJson, RoundTripsThroughJsonAndThroughText) {
     odd.state = AlertState::accepted;
     odd.name = "\xc3\xa9t\xc3\xa9.victim.test";  // UTF-8 passes through
     expect_same_alert(alert_from_json(json::parse(to_json_line(odd))), odd);
+}
+
+TEST(AlertJson, TheLogIndexIsWrittenOnlyWhenTheAlertIsLogged) {
+    Alert alert = testing::sample_alert();
+    EXPECT_FALSE(to_json(alert).contains("tlog_index"));
+    alert.tlog_index = 41;
+    const json j = json::parse(to_json_line(alert));
+    EXPECT_EQ(j["tlog_index"], 41);
+    EXPECT_EQ(alert_from_json(j).tlog_index, 41);
 }
 
 TEST(AlertJson, AlertFromJsonIgnoresFieldsItDoesNotKnow) {
