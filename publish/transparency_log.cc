@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -109,9 +110,9 @@ LogContents read_log_entries(const std::string& dir) {
 
 TransparencyLog::TransparencyLog(const std::string& dir, NoteSigner signer, bool fsync)
     : dir_(dir), signer_(std::move(signer)), fsync_(fsync) {
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-        throw TransparencyLogError(dir + ": " + std::strerror(errno));
-    }
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error) throw TransparencyLogError(dir + ": " + error.message());
     LogContents contents = read_log_entries(dir);
     leaves_ = std::move(contents.leaves);
 

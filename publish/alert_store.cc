@@ -1,0 +1,123 @@
+#include "publish/alert_store.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "publish/alert_json.h"
+#include "publish/transparency_log.h"
+
+namespace dnswatch {
+namespace {
+
+// The seq of a stored line, read without parsing the whole record.
+std::optional<std::uint64_t> seq_of(std::string_view line) {
+    const auto json = nlohmann::json::parse(line, nullptr, false);
+    if (json.is_discarded() || !json.contains("seq") || !json["seq"].is_number_unsigned()) return std::nullopt;
+    return json["seq"].get<std::uint64_t>();
+}
+
+}  // namespace
+
+std::uint64_t scan_alert_store(const std::string& path, std::uint64_t after_seq,
+                               const std::function<bool(std::uint64_t, std::string_view)>& visit) {
+    std::ifstream in(path, std::ios::binary);
+    std::uint64_t last = after_seq;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (in.eof()) break;  // no newline: a record still being written, or torn
+        const auto seq = seq_of(line);
+        if (!seq) throw AlertStoreError(path + ": a stored record has no seq: " + line.substr(0, 80));
+        if (*seq <= after_seq) continue;
+        last = *seq;
+        if (!visit(*seq, line)) break;
+    }
+    return last;
+}
+
+AlertStore::AlertStore(const std::string& dir, bool fsync) : path_(dir + "/alerts.jsonl"), fsync_(fsync) {
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error) throw AlertStoreError(dir + ": " + error.message());
+    // Find the last complete record and cut off anything after it.
+    std::uint64_t complete_bytes = 0;
+    {
+        std::ifstream in(path_, std::ios::binary);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (in.eof()) break;
+            const auto seq = seq_of(line);
+            if (!seq || *seq != last_seq_ + 1) {
+                throw AlertStoreError(path_ + ": record after seq " + std::to_string(last_seq_) +
+                                      " is not seq " + std::to_string(last_seq_ + 1));
+            }
+            last_seq_ = *seq;
+            complete_bytes += line.size() + 1;
+        }
+    }
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) > complete_bytes &&
+        ::truncate(path_.c_str(), static_cast<off_t>(complete_bytes)) != 0) {
+        throw AlertStoreError(path_ + ": " + std::strerror(errno));
+    }
+    file_ = std::fopen(path_.c_str(), "ab");
+    if (file_ == nullptr) throw AlertStoreError(path_ + ": " + std::strerror(errno));
+}
+
+AlertStore::~AlertStore() {
+    if (file_ != nullptr) std::fclose(file_);
+}
+
+void AlertStore::append(const Alert& alert) {
+    if (alert.seq != last_seq_ + 1) {
+        throw AlertStoreError("alert seq " + std::to_string(alert.seq) + " does not follow " + std::to_string(last_seq_));
+    }
+    std::string line = to_json_line(alert);
+    line.push_back('\n');
+    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0 ||
+        (fsync_ && ::fsync(fileno(file_)) != 0)) {
+        throw AlertStoreError(path_ + ": " + std::strerror(errno));
+    }
+    last_seq_ = alert.seq;
+}
+
+DurableAlertSink::DurableAlertSink(AlertStore& store, TransparencyLog* log, AlertSink& next)
+    : store_(store), log_(log), next_(next) {
+    if (log_ == nullptr) return;
+    bool appended = false;
+    scan_alert_store(store_.path(), 0, [&](std::uint64_t seq, std::string_view line) {
+        const Alert stored = alert_from_json(nlohmann::json::parse(line));
+        if (stored.tlog_index < 0 || static_cast<std::uint64_t>(stored.tlog_index) < log_->size()) return true;
+        if (static_cast<std::uint64_t>(stored.tlog_index) != log_->size()) {
+            throw AlertStoreError("alert seq " + std::to_string(seq) + " was to be log entry " +
+                                  std::to_string(stored.tlog_index) + ", the log holds " +
+                                  std::to_string(log_->size()));
+        }
+        log_->append(line);
+        appended = true;
+        return true;
+    });
+    if (appended) log_->write_checkpoint();
+}
+
+void DurableAlertSink::publish(const Alert& alert) {
+    Alert record = alert;
+    record.seq = store_.last_seq() + 1;
+    if (log_ != nullptr) record.tlog_index = static_cast<std::int64_t>(log_->size());
+    // Stored first: the store is what a restart recovers from, the log is
+    // brought up to date from it.
+    store_.append(record);
+    if (log_ != nullptr) {
+        log_->append(to_json_line(record));
+        log_->write_checkpoint();
+    }
+    next_.publish(record);
+}
+
+}  // namespace dnswatch

@@ -1,0 +1,74 @@
+// The durable alert store: every alert record, in sequence order, as JSON
+// lines in DIR/alerts.jsonl. Records are written (and, with fsync, on disk)
+// before anyone is told of them, so a consumer that was down can catch up
+// from any sequence number without a gap.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "detect/alert.h"
+#include "detect/alert_sink.h"
+
+namespace dnswatch {
+
+class TransparencyLog;
+
+class AlertStoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class AlertStore {
+public:
+    // Opens or creates DIR/alerts.jsonl. A last line cut short by a crash was
+    // never acknowledged and is cut off. With `fsync`, append() returns only
+    // once the record is on disk.
+    AlertStore(const std::string& dir, bool fsync = true);
+    ~AlertStore();
+    AlertStore(const AlertStore&) = delete;
+    AlertStore& operator=(const AlertStore&) = delete;
+
+    std::uint64_t last_seq() const { return last_seq_; }
+    // Stores `alert`, whose seq must be last_seq() + 1.
+    void append(const Alert& alert);
+
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    bool fsync_;
+    std::FILE* file_ = nullptr;
+    std::uint64_t last_seq_ = 0;
+};
+
+// Reads the complete records of a store file in order, from any thread or
+// process (a torn last line is not returned). `visit` gets the seq and the
+// JSON line; returning false stops the scan. Returns the last seq visited.
+std::uint64_t scan_alert_store(const std::string& path, std::uint64_t after_seq,
+                               const std::function<bool(std::uint64_t seq, std::string_view line)>& visit);
+
+// Numbers each alert record (seq continues across restarts), logs it in the
+// transparency log when there is one, stores it durably, and only then
+// passes it on to the publishers.
+class DurableAlertSink : public AlertSink {
+public:
+    // Brings the log up to date with the store first: records stored before
+    // a crash but not yet logged are appended to the log now.
+    DurableAlertSink(AlertStore& store, TransparencyLog* log, AlertSink& next);
+
+    void publish(const Alert& alert) override;
+    void flush() override { next_.flush(); }
+
+private:
+    AlertStore& store_;
+    TransparencyLog* log_;
+    AlertSink& next_;
+};
+
+}  // namespace dnswatch
