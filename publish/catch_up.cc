@@ -1,0 +1,138 @@
+#include "publish/catch_up.h"
+
+#include <charconv>
+#include <stdexcept>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "publish/alert_store.h"
+#include "publish/topic.h"
+
+namespace dnswatch {
+namespace {
+
+std::uint64_t to_number(const zmq::message_t& frame) {
+    std::uint64_t value = 0;
+    const auto* begin = static_cast<const char*>(frame.data());
+    std::from_chars(begin, begin + frame.size(), value);
+    return value;
+}
+
+std::vector<zmq::message_t> receive_all(zmq::socket_t& socket) {
+    std::vector<zmq::message_t> frames;
+    do {
+        zmq::message_t frame;
+        if (!socket.recv(frame, zmq::recv_flags::none)) break;
+        frames.push_back(std::move(frame));
+    } while (socket.get(zmq::sockopt::rcvmore));
+    return frames;
+}
+
+}  // namespace
+
+CatchUpServer::CatchUpServer(zmq::context_t& context, std::string store_path, const std::string& endpoint,
+                             std::size_t page_size)
+    : store_path_(std::move(store_path)), page_size_(page_size) {
+    zmq::socket_t socket(context, zmq::socket_type::router);
+    socket.set(zmq::sockopt::linger, 0);
+    // A consumer that stops reading mid-page must not block the server: the
+    // rest of its page is dropped and it asks again from what it has.
+    socket.set(zmq::sockopt::router_mandatory, false);
+    try {
+        socket.bind(endpoint);
+    } catch (const zmq::error_t& e) {
+        throw std::runtime_error("cannot serve catch-up on ZeroMQ endpoint '" + endpoint + "': " + e.what());
+    }
+    endpoint_ = socket.get(zmq::sockopt::last_endpoint);
+    thread_ = std::thread(&CatchUpServer::serve, this, std::move(socket));
+}
+
+CatchUpServer::~CatchUpServer() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+}
+
+void CatchUpServer::serve(zmq::socket_t socket) {
+    while (!stopping_) {
+        zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+        if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) == 0) continue;
+        std::vector<zmq::message_t> request = receive_all(socket);
+        // [identity, "CATCHUP", after_seq, prefix]; anything else is ignored.
+        if (request.size() != 4 || request[1].to_string_view() != "CATCHUP") continue;
+        ++requests_;
+        const std::string identity = request[0].to_string();
+        const std::uint64_t after = to_number(request[2]);
+        const std::string prefix = request[3].to_string();
+        std::size_t sent = 0;
+        bool more = false;
+        std::uint64_t last = after;
+        try {
+            last = scan_alert_store(store_path_, after, [&](std::uint64_t, std::string_view line) {
+                if (sent == page_size_) {
+                    more = true;
+                    return false;
+                }
+                const auto record = nlohmann::json::parse(line, nullptr, false);
+                const std::string topic =
+                    alert_topic(record.is_object() && record.contains("name") ? record["name"].get<std::string>() : "");
+                if (topic.rfind(prefix, 0) == 0) {
+                    socket.send(zmq::buffer(identity), zmq::send_flags::sndmore);
+                    socket.send(zmq::str_buffer("ALERT"), zmq::send_flags::sndmore);
+                    socket.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+                    socket.send(zmq::buffer(line), zmq::send_flags::none);
+                    ++sent;
+                }
+                return true;
+            });
+        } catch (const std::exception&) {
+            // A store that cannot be read answers as empty; the sensor's own
+            // writes report the failure.
+        }
+        // The scan stopped one record past the page when there is more.
+        if (more) last = last - 1;
+        const std::string last_text = std::to_string(last);
+        socket.send(zmq::buffer(identity), zmq::send_flags::sndmore);
+        socket.send(more ? zmq::str_buffer("MORE") : zmq::str_buffer("END"), zmq::send_flags::sndmore);
+        socket.send(zmq::buffer(last_text), zmq::send_flags::none);
+    }
+}
+
+std::uint64_t catch_up(zmq::context_t& context, const std::string& endpoint, std::uint64_t after_seq,
+                       const std::string& topic_prefix,
+                       const std::function<void(std::uint64_t, const std::string&)>& visit, int timeout_ms) {
+    zmq::socket_t socket(context, zmq::socket_type::dealer);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::rcvtimeo, timeout_ms);
+    socket.connect(endpoint);
+    std::uint64_t last = after_seq;
+    while (true) {
+        const std::string after_text = std::to_string(last);
+        socket.send(zmq::str_buffer("CATCHUP"), zmq::send_flags::sndmore);
+        socket.send(zmq::buffer(after_text), zmq::send_flags::sndmore);
+        socket.send(zmq::buffer(topic_prefix), zmq::send_flags::none);
+        while (true) {
+            std::vector<zmq::message_t> reply = receive_all(socket);
+            if (reply.empty()) throw std::runtime_error("no answer from catch-up endpoint " + endpoint);
+            const std::string_view kind = reply[0].to_string_view();
+            if (kind == "ALERT" && reply.size() == 3) {
+                const std::string json = reply[2].to_string();
+                const auto record = nlohmann::json::parse(json, nullptr, false);
+                const std::uint64_t seq = record.is_object() && record.contains("seq") ? record["seq"].get<std::uint64_t>() : 0;
+                if (seq > last) {
+                    visit(seq, json);
+                    last = seq;
+                }
+                continue;
+            }
+            if ((kind == "END" || kind == "MORE") && reply.size() == 2) {
+                last = std::max(last, to_number(reply[1]));
+                if (kind == "END") return last;
+                break;  // ask for the next page
+            }
+            throw std::runtime_error("unexpected reply from catch-up endpoint " + endpoint);
+        }
+    }
+}
+
+}  // namespace dnswatch

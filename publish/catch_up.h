@@ -1,0 +1,58 @@
+// Catch-up from the durable alert store over ZeroMQ, so that a consumer that
+// was down resumes without a gap.
+//
+// Protocol (a DEALER asks a ROUTER; every message is a list of frames):
+//   request  ["CATCHUP", after_seq, topic_prefix]   ("" = every topic)
+//   reply    ["ALERT", topic, json] ...  then  ["MORE", last_seq] or ["END", last_seq]
+// A reply holds at most one page of records; MORE means ask again from
+// last_seq. topic is alert_topic(name), the same as on the PUB socket, so a
+// prefix selects a zone and its subdomains exactly as a subscription does.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <zmq.hpp>
+
+namespace dnswatch {
+
+class CatchUpServer {
+public:
+    // Binds `endpoint` (tcp://127.0.0.1:* picks a port) and serves the store
+    // file at `store_path` from a thread of its own. Throws std::runtime_error
+    // naming the endpoint when it cannot bind.
+    CatchUpServer(zmq::context_t& context, std::string store_path, const std::string& endpoint,
+                  std::size_t page_size = 1000);
+    ~CatchUpServer();
+    CatchUpServer(const CatchUpServer&) = delete;
+    CatchUpServer& operator=(const CatchUpServer&) = delete;
+
+    std::string endpoint() const { return endpoint_; }
+    std::uint64_t requests() const { return requests_.load(); }
+
+private:
+    void serve(zmq::socket_t socket);
+
+    std::string store_path_;
+    std::size_t page_size_;
+    std::string endpoint_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::uint64_t> requests_{0};
+    std::thread thread_;
+};
+
+// Asks the server at `endpoint` for every record after `after_seq` whose
+// topic starts with `topic_prefix`, page by page, calling `visit(seq, json)`
+// for each in order. Returns the last seq the server scanned (records up to
+// it are delivered). Throws std::runtime_error when the server does not
+// answer within `timeout_ms`.
+std::uint64_t catch_up(zmq::context_t& context, const std::string& endpoint, std::uint64_t after_seq,
+                       const std::string& topic_prefix,
+                       const std::function<void(std::uint64_t seq, const std::string& json)>& visit,
+                       int timeout_ms = 5000);
+
+}  // namespace dnswatch
