@@ -17,6 +17,8 @@ constexpr const char* kUsage =
     "                       read captures offline and write alerts as JSON lines\n"
     "  check-config --config FILE\n"
     "                       validate a config and print the effective config\n"
+    "  tail --endpoint URL [--topic PREFIX] [--since SEQ]\n"
+    "                       print a running sensor's alerts, catching up from SEQ\n"
     "  tlog head|verify|prove|keygen ...\n"
     "                       audit a transparency log: its signed checkpoint,\n"
     "                       a full verification, inclusion and consistency proofs\n"
@@ -36,6 +38,7 @@ int run_cli(const std::vector<std::string>& args, const CliStreams& streams) {
         if (command == "replay") return replay_command(rest, streams);
         if (command == "check-config") return check_config_command(rest, streams);
         if (command == "tlog") return tlog_command(rest, streams);
+        if (command == "tail") return tail_command(rest, streams);
         if (command == "--help" || command == "-h" || command == "help") {
             std::fputs(kUsage, streams.out);
             return kExitOk;

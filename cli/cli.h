@@ -23,5 +23,6 @@ int run_cli(const std::vector<std::string>& args, const CliStreams& streams = {}
 int replay_command(const std::vector<std::string>& args, const CliStreams& streams);
 int check_config_command(const std::vector<std::string>& args, const CliStreams& streams);
 int tlog_command(const std::vector<std::string>& args, const CliStreams& streams);
+int tail_command(const std::vector<std::string>& args, const CliStreams& streams);
 
 }  // namespace dnswatch

@@ -30,9 +30,9 @@ inline std::string slurp(const std::filesystem::path& path) {
     return text.str();
 }
 
-inline CommandResult run_command(const std::vector<std::string>& argv, const std::filesystem::path& scratch) {
-    const auto out_path = scratch / "stdout.txt";
-    const auto err_path = scratch / "stderr.txt";
+// Starts `argv` with stdout and stderr going to files; returns its pid.
+inline pid_t spawn_command(const std::vector<std::string>& argv, const std::filesystem::path& out_path,
+                           const std::filesystem::path& err_path) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -42,13 +42,23 @@ inline CommandResult run_command(const std::vector<std::string>& argv, const std
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
     pid_t pid = 0;
-    CommandResult result;
-    if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) == 0) {
-        int status = 0;
-        waitpid(pid, &status, 0);
-        result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
+    if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) pid = -1;
     posix_spawn_file_actions_destroy(&actions);
+    return pid;
+}
+
+// Waits for `pid`; its exit code, or 128 + the signal that ended it.
+inline int wait_command(pid_t pid) {
+    int status = 0;
+    if (pid <= 0 || waitpid(pid, &status, 0) != pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+inline CommandResult run_command(const std::vector<std::string>& argv, const std::filesystem::path& scratch) {
+    const auto out_path = scratch / "stdout.txt";
+    const auto err_path = scratch / "stderr.txt";
+    CommandResult result;
+    result.exit_code = wait_command(spawn_command(argv, out_path, err_path));
     result.out = slurp(out_path);
     result.err = slurp(err_path);
     return result;

@@ -1,0 +1,142 @@
+// `dnswatch tail`: prints alerts from a running sensor, catching up from the
+// durable store first, then following the live PUB stream; duplicates are
+// dropped by seq, and a gap in the live stream is filled from the store.
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "publish/catch_up.h"
+
+namespace dnswatch {
+namespace {
+
+constexpr const char* kTailUsage =
+    "usage: dnswatch tail --endpoint URL [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
+    "\n"
+    "Prints the alerts of a running sensor, one JSON object a line.\n"
+    "\n"
+    "  --endpoint URL  the sensor's PUB endpoint (publish.zmq.endpoint)\n"
+    "  --topic PREFIX  only alerts whose topic starts with PREFIX, e.g.\n"
+    "                  alert.test.victim. for victim.test and its subdomains\n"
+    "                  (default: alert.)\n"
+    "  --since SEQ     first print every stored alert after SEQ (0: all), then\n"
+    "                  follow; each alert is printed once, in order\n"
+    "  --catchup URL   the sensor's catch-up endpoint (publish.zmq.catchup_endpoint;\n"
+    "                  default: the endpoint's port + 1)\n"
+    "  --count N       exit after printing N alerts\n";
+
+// tcp://host:port -> tcp://host:port+1, the default catch-up endpoint.
+std::optional<std::string> next_port(const std::string& endpoint) {
+    const auto colon = endpoint.rfind(':');
+    if (endpoint.rfind("tcp://", 0) != 0 || colon == std::string::npos) return std::nullopt;
+    try {
+        return endpoint.substr(0, colon + 1) + std::to_string(std::stoi(endpoint.substr(colon + 1)) + 1);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+class Printer {
+public:
+    Printer(std::FILE* out, std::optional<std::uint64_t> count) : out_(out), remaining_(count) {}
+
+    // Prints a record unless it was printed already; false once done.
+    bool print(std::uint64_t seq, const std::string& json) {
+        if (seq <= last_) return true;
+        std::fprintf(out_, "%s\n", json.c_str());
+        std::fflush(out_);
+        last_ = seq;
+        if (remaining_ && --*remaining_ == 0) return false;
+        return true;
+    }
+    std::uint64_t last() const { return last_; }
+    void skip_to(std::uint64_t seq) { last_ = std::max(last_, seq); }
+    bool done() const { return remaining_ && *remaining_ == 0; }
+
+private:
+    std::FILE* out_;
+    std::optional<std::uint64_t> remaining_;
+    std::uint64_t last_ = 0;
+};
+
+}  // namespace
+
+int tail_command(const std::vector<std::string>& args, const CliStreams& streams) {
+    ParsedOptions options;
+    try {
+        options = parse_options(args, {"--endpoint", "--topic", "--since", "--catchup", "--count"});
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(streams.err, "dnswatch tail: %s\n\n%s", e.what(), kTailUsage);
+        return kExitUsage;
+    }
+    if (options.help) {
+        std::fputs(kTailUsage, streams.out);
+        return kExitOk;
+    }
+    const auto endpoint = options.get("--endpoint");
+    std::optional<std::uint64_t> since, count;
+    try {
+        if (options.get("--since")) since = std::stoull(*options.get("--since"));
+        if (options.get("--count")) count = std::stoull(*options.get("--count"));
+    } catch (const std::exception&) {
+        std::fprintf(streams.err, "dnswatch tail: --since and --count take a number\n");
+        return kExitUsage;
+    }
+    const auto catchup = options.get("--catchup") ? options.get("--catchup") : next_port(endpoint.value_or(""));
+    if (!endpoint || !options.positional.empty() || (since && !catchup)) {
+        std::fputs(kTailUsage, streams.err);
+        return kExitUsage;
+    }
+    const std::string topic = options.get("--topic").value_or("alert.");
+
+    zmq::context_t context;
+    zmq::socket_t live(context, zmq::socket_type::sub);
+    live.set(zmq::sockopt::linger, 0);
+    live.set(zmq::sockopt::subscribe, topic);
+    try {
+        live.connect(*endpoint);
+    } catch (const zmq::error_t& e) {
+        std::fprintf(streams.err, "dnswatch tail: cannot connect to %s: %s\n", endpoint->c_str(), e.what());
+        return kExitUsage;
+    }
+
+    Printer printer(streams.out, count);
+    // Subscribed before catching up: whatever is published meanwhile is
+    // either in the store's answer or arrives live (and duplicates drop).
+    auto fill = [&](std::uint64_t after) {
+        const std::uint64_t last = catch_up(context, *catchup, after, topic, [&](std::uint64_t seq, const std::string& json) {
+            if (!printer.done()) printer.print(seq, json);
+        });
+        printer.skip_to(printer.done() ? printer.last() : last);
+    };
+    try {
+        if (since) {
+            printer.skip_to(*since);
+            fill(*since);
+        }
+        while (!printer.done()) {
+            zmq::message_t topic_frame, payload;
+            if (!live.recv(topic_frame) || !live.get(zmq::sockopt::rcvmore) || !live.recv(payload)) continue;
+            const auto record = nlohmann::json::parse(payload.to_string_view(), nullptr, false);
+            if (!record.is_object() || !record.contains("seq") || !record["seq"].is_number_unsigned()) continue;
+            const auto seq = record["seq"].get<std::uint64_t>();
+            // A gap in the live stream (a slow subscription, a drop at the
+            // high-water mark): fill it from the store before going on.
+            if (since && seq > printer.last() + 1) fill(printer.last());
+            printer.print(seq, payload.to_string());
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(streams.err, "dnswatch tail: %s\n", e.what());
+        return kExitIoError;
+    }
+    return kExitOk;
+}
+
+}  // namespace dnswatch
