@@ -32,13 +32,14 @@ std::vector<zmq::message_t> receive_all(zmq::socket_t& socket) {
 }  // namespace
 
 CatchUpServer::CatchUpServer(zmq::context_t& context, std::string store_path, const std::string& endpoint,
-                             std::size_t page_size)
+                             const std::optional<CurveKeyPair>& curve, std::size_t page_size)
     : store_path_(std::move(store_path)), page_size_(page_size) {
     zmq::socket_t socket(context, zmq::socket_type::router);
     socket.set(zmq::sockopt::linger, 0);
     // A consumer that stops reading mid-page must not block the server: the
     // rest of its page is dropped and it asks again from what it has.
     socket.set(zmq::sockopt::router_mandatory, false);
+    if (curve) make_curve_server(socket, *curve);
     try {
         socket.bind(endpoint);
     } catch (const zmq::error_t& e) {
@@ -100,10 +101,12 @@ void CatchUpServer::serve(zmq::socket_t socket) {
 
 std::uint64_t catch_up(zmq::context_t& context, const std::string& endpoint, std::uint64_t after_seq,
                        const std::string& topic_prefix,
-                       const std::function<void(std::uint64_t, const std::string&)>& visit, int timeout_ms) {
+                       const std::function<void(std::uint64_t, const std::string&)>& visit, int timeout_ms,
+                       const std::optional<CurveClient>& client) {
     zmq::socket_t socket(context, zmq::socket_type::dealer);
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::rcvtimeo, timeout_ms);
+    if (client) make_curve_client(socket, client->own, client->server_public_key);
     socket.connect(endpoint);
     std::uint64_t last = after_seq;
     while (true) {

@@ -12,11 +12,14 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include <zmq.hpp>
+
+#include "publish/zmq_security.h"
 
 namespace dnswatch {
 
@@ -26,7 +29,7 @@ public:
     // file at `store_path` from a thread of its own. Throws std::runtime_error
     // naming the endpoint when it cannot bind.
     CatchUpServer(zmq::context_t& context, std::string store_path, const std::string& endpoint,
-                  std::size_t page_size = 1000);
+                  const std::optional<CurveKeyPair>& curve = std::nullopt, std::size_t page_size = 1000);
     ~CatchUpServer();
     CatchUpServer(const CatchUpServer&) = delete;
     CatchUpServer& operator=(const CatchUpServer&) = delete;
@@ -50,9 +53,14 @@ private:
 // for each in order. Returns the last seq the server scanned (records up to
 // it are delivered). Throws std::runtime_error when the server does not
 // answer within `timeout_ms`.
+// With `client`, the connection is CURVE-encrypted and authenticated.
+struct CurveClient {
+    CurveKeyPair own;
+    std::string server_public_key;
+};
 std::uint64_t catch_up(zmq::context_t& context, const std::string& endpoint, std::uint64_t after_seq,
                        const std::string& topic_prefix,
                        const std::function<void(std::uint64_t seq, const std::string& json)>& visit,
-                       int timeout_ms = 5000);
+                       int timeout_ms = 5000, const std::optional<CurveClient>& client = std::nullopt);
 
 }  // namespace dnswatch

@@ -18,6 +18,7 @@ zmq::socket_t make_pub_socket(zmq::context_t& context, const ZmqPublisherOptions
         // EAGAIN instead, and publish() counts it. The price: one subscriber at
         // its mark means that message reaches no subscriber.
         socket.set(zmq::sockopt::xpub_nodrop, true);
+        if (options.curve) make_curve_server(socket, *options.curve);
         socket.bind(options.endpoint);
         return socket;
     } catch (const zmq::error_t& e) {

@@ -6,12 +6,14 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <zmq.hpp>
 
 #include "detect/alert_sink.h"
+#include "publish/zmq_security.h"
 
 namespace dnswatch {
 
@@ -20,6 +22,10 @@ struct ZmqPublisherOptions {
     std::string endpoint;   // tcp://HOST:PORT (PORT may be * for an OS-chosen one), ipc://, inproc://
     int linger_ms = 2000;   // how long closing the socket waits for queued messages
     int send_hwm = 100000;  // messages queued per subscriber before alerts are dropped
+    // CURVE server keys; without them the socket is plaintext (which the
+    // config allows only on loopback). Subscribers are then admitted by the
+    // context's ZapAuthenticator.
+    std::optional<CurveKeyPair> curve = std::nullopt;
 };
 
 class ZmqPublisher : public AlertSink {
