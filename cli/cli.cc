@@ -19,6 +19,9 @@ constexpr const char* kUsage =
     "                       validate a config and print the effective config\n"
     "  tail --endpoint URL [--topic PREFIX] [--since SEQ]\n"
     "                       print a running sensor's alerts, catching up from SEQ\n"
+    "  relay --to URL --from URL...\n"
+    "                       fan several sensors into one feed (XSUB/XPUB proxy)\n"
+    "  keygen --out FILE    make a CURVE key pair for the ZeroMQ endpoints\n"
     "  tlog head|verify|prove|keygen ...\n"
     "                       audit a transparency log: its signed checkpoint,\n"
     "                       a full verification, inclusion and consistency proofs\n"
@@ -39,6 +42,8 @@ int run_cli(const std::vector<std::string>& args, const CliStreams& streams) {
         if (command == "check-config") return check_config_command(rest, streams);
         if (command == "tlog") return tlog_command(rest, streams);
         if (command == "tail") return tail_command(rest, streams);
+        if (command == "relay") return relay_command(rest, streams);
+        if (command == "keygen") return keygen_command(rest, streams);
         if (command == "--help" || command == "-h" || command == "help") {
             std::fputs(kUsage, streams.out);
             return kExitOk;

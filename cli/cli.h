@@ -24,5 +24,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
 int check_config_command(const std::vector<std::string>& args, const CliStreams& streams);
 int tlog_command(const std::vector<std::string>& args, const CliStreams& streams);
 int tail_command(const std::vector<std::string>& args, const CliStreams& streams);
+int relay_command(const std::vector<std::string>& args, const CliStreams& streams);
+int keygen_command(const std::vector<std::string>& args, const CliStreams& streams);
 
 }  // namespace dnswatch

@@ -30,7 +30,10 @@ constexpr const char* kTailUsage =
     "                  follow; each alert is printed once, in order\n"
     "  --catchup URL   the sensor's catch-up endpoint (publish.zmq.catchup_endpoint;\n"
     "                  default: the endpoint's port + 1)\n"
-    "  --count N       exit after printing N alerts\n";
+    "  --count N       exit after printing N alerts\n"
+    "  --key FILE      this consumer's CURVE key pair (dnswatch keygen), when the\n"
+    "                  sensor or relay uses CURVE; --server-key FILE is then its\n"
+    "                  public key file\n";
 
 // tcp://host:port -> tcp://host:port+1, the default catch-up endpoint.
 std::optional<std::string> next_port(const std::string& endpoint) {
@@ -71,7 +74,7 @@ private:
 int tail_command(const std::vector<std::string>& args, const CliStreams& streams) {
     ParsedOptions options;
     try {
-        options = parse_options(args, {"--endpoint", "--topic", "--since", "--catchup", "--count"});
+        options = parse_options(args, {"--endpoint", "--topic", "--since", "--catchup", "--count", "--key", "--server-key"});
     } catch (const std::invalid_argument& e) {
         std::fprintf(streams.err, "dnswatch tail: %s\n\n%s", e.what(), kTailUsage);
         return kExitUsage;
@@ -95,14 +98,24 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
         return kExitUsage;
     }
     const std::string topic = options.get("--topic").value_or("alert.");
+    if (options.get("--key").has_value() != options.get("--server-key").has_value()) {
+        std::fprintf(streams.err, "dnswatch tail: --key and --server-key go together\n");
+        return kExitUsage;
+    }
 
     zmq::context_t context;
     zmq::socket_t live(context, zmq::socket_type::sub);
     live.set(zmq::sockopt::linger, 0);
     live.set(zmq::sockopt::subscribe, topic);
+    std::optional<CurveClient> curve;
     try {
+        if (options.get("--key")) {
+            curve = CurveClient{CurveKeyPair::load(*options.get("--key")),
+                                CurveKeyPair::load(*options.get("--server-key")).public_key};
+            make_curve_client(live, curve->own, curve->server_public_key);
+        }
         live.connect(*endpoint);
-    } catch (const zmq::error_t& e) {
+    } catch (const std::exception& e) {
         std::fprintf(streams.err, "dnswatch tail: cannot connect to %s: %s\n", endpoint->c_str(), e.what());
         return kExitUsage;
     }
@@ -111,9 +124,12 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
     // Subscribed before catching up: whatever is published meanwhile is
     // either in the store's answer or arrives live (and duplicates drop).
     auto fill = [&](std::uint64_t after) {
-        const std::uint64_t last = catch_up(context, *catchup, after, topic, [&](std::uint64_t seq, const std::string& json) {
-            if (!printer.done()) printer.print(seq, json);
-        });
+        const std::uint64_t last = catch_up(
+            context, *catchup, after, topic,
+            [&](std::uint64_t seq, const std::string& json) {
+                if (!printer.done()) printer.print(seq, json);
+            },
+            5000, curve);
         printer.skip_to(printer.done() ? printer.last() : last);
     };
     try {
