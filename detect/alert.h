@@ -28,6 +28,7 @@ struct AlertEvidence {
     std::string qname;            // question name, lower case, no trailing dot
     std::string qtype;            // question type mnemonic
     std::string section;          // "answer", "authority", "additional"
+    std::string pcap = {};        // the packets that opened the alert, when kept
 };
 
 struct Alert {

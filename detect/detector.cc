@@ -262,6 +262,7 @@ void Detector::judge(const RRsetObservation& observation, const MessageContext& 
                       message.has_question ? rrtype_to_text(message.qtype) : std::string(),
                       to_string(observation.section)};
     new_rdata(entry);
+    if (evidence_ != nullptr) alert.evidence.pcap = evidence_->record(alert, packet);
     ++counters_.alerts_opened;
     emit(alert);
     open_.emplace(std::string(key), std::move(entry));

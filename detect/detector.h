@@ -16,6 +16,7 @@
 #include "detect/alert.h"
 #include "detect/alert_sink.h"
 #include "detect/baseline.h"
+#include "detect/evidence_recorder.h"
 #include "detect/watch_set.h"
 
 namespace dnswatch {
@@ -45,6 +46,9 @@ public:
     // Judges a fully decoded response whose question is in a watched zone.
     void observe(const DnsMessageView& message, const MessageContext& context);
 
+    // Where the packet that opens each alert is kept; none by default.
+    void set_evidence_recorder(EvidenceRecorder* recorder) { evidence_ = recorder; }
+
     const DetectorCounters& counters() const { return counters_; }
     std::size_t open_alerts() const { return open_.size(); }
 
@@ -62,6 +66,7 @@ private:
     const Baseline& baseline_;
     std::string sensor_id_;
     AlertSink& sink_;
+    EvidenceRecorder* evidence_ = nullptr;
     DetectorCounters counters_;
     std::uint64_t next_seq_ = 1;
     // Open alerts by (owner, type, server); a handful at a time.

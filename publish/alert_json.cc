@@ -101,6 +101,7 @@ Json build(const Alert& alert) {
     evidence["qname"] = alert.evidence.qname;
     evidence["qtype"] = alert.evidence.qtype;
     evidence["section"] = alert.evidence.section;
+    if (!alert.evidence.pcap.empty()) evidence["pcap"] = alert.evidence.pcap;
 
     Json j = Json::object();
     j["schema"] = kAlertSchema;
@@ -307,6 +308,7 @@ Alert alert_from_json(const json& j) {
     alert.evidence.qname = get_string(evidence, "qname", "evidence.");
     alert.evidence.qtype = get_string(evidence, "qtype", "evidence.");
     alert.evidence.section = get_string(evidence, "section", "evidence.");
+    if (evidence.contains("pcap")) alert.evidence.pcap = get_string(evidence, "pcap", "evidence.");
     if (j.contains("tlog_index")) {
         alert.tlog_index = static_cast<std::int64_t>(
             get_unsigned(j, "tlog_index", static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));

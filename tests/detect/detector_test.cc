@@ -8,6 +8,7 @@
 
 #include "decode/ldns_glue.h"
 #include "detect/detector.h"
+#include "publish/evidence_pcap.h"
 #include "tests/support/message_builder.h"
 
 namespace dnswatch {
@@ -156,6 +157,18 @@ TEST_F(DetectorTest, NsOutsideThePoolOpensOneAlertWithEveryField) {
     EXPECT_EQ(a.evidence.qname, "victim.test");
     EXPECT_EQ(a.evidence.qtype, "NS");
     EXPECT_EQ(a.evidence.section, "answer");
+}
+
+TEST_F(DetectorTest, TheOpeningPacketIsKeptAsEvidence) {
+    PcapEvidenceWriter writer((dir_ / "evidence").string());
+    detector_->set_evidence_recorder(&writer);
+    feed(answer("victim.test. IN NS", {"victim.test. 300 IN NS ns1.attacker.example."}), "203.0.113.66");
+    feed(answer("victim.test. IN NS", {"victim.test. 300 IN NS ns2.attacker.example."}), "203.0.113.66");
+    ASSERT_EQ(sink_.alerts.size(), 2u);
+    EXPECT_EQ(sink_.alerts[0].evidence.pcap, (dir_ / "evidence" / (sink_.alerts[0].id + ".pcap")).string());
+    EXPECT_TRUE(std::filesystem::exists(sink_.alerts[0].evidence.pcap));
+    EXPECT_EQ(sink_.alerts[1].evidence.pcap, sink_.alerts[0].evidence.pcap);  // one file per alert
+    EXPECT_EQ(writer.written(), 1u);
 }
 
 TEST_F(DetectorTest, LifecycleOpenUpdateRevertKeepsTheId) {
