@@ -40,6 +40,37 @@ bool RRsetPool::contains(std::string_view comparison) const {
                               [](std::string_view a, std::string_view b) { return a < b; });
 }
 
+bool RRsetPool::allows(std::string_view comparison, std::int64_t time_us, bool* by_announcement) const {
+    *by_announcement = false;
+    if (contains(comparison)) return true;
+    for (const Announced& a : announced) {
+        if (a.comparison == comparison && time_us >= a.effective_us) {
+            *by_announcement = true;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool Baseline::announce(const ZoneRecord& record, std::int64_t effective_us, const WatchSet& watch) {
+    if (watch.find(record.owner) == nullptr) return false;
+    std::vector<std::uint8_t> canonical;
+    if (append_canonical_rdata(record.rdata, record.type, 0, record.rdata.size(), canonical) != MalformedKind::none) {
+        return false;
+    }
+    KeyBuffer key_buffer;
+    const std::string_view key = rrset_key(record.owner.key(), record.type, key_buffer);
+    auto it = pools_.find(key);
+    if (it == pools_.end()) it = pools_.emplace(std::string(key), RRsetPool{}).first;
+    RRsetPool::Announced announced;
+    announced.presentation = rdata_to_text(record.type, canonical);
+    to_comparison_form(record.type, canonical);
+    announced.comparison.assign(canonical.begin(), canonical.end());
+    announced.effective_us = effective_us;
+    it->second.announced.push_back(std::move(announced));
+    return true;
+}
+
 std::size_t Baseline::add_zone_records(const std::vector<ZoneRecord>& records, const WatchSet& watch) {
     std::size_t added = 0;
     std::vector<std::uint8_t> canonical;
@@ -56,6 +87,7 @@ std::size_t Baseline::add_zone_records(const std::vector<ZoneRecord>& records, c
         auto it = pools_.find(key);
         if (it == pools_.end()) it = pools_.emplace(std::string(key), RRsetPool{}).first;
         insert_sorted_unique(it->second.presentation, rdata_to_text(record.type, canonical));
+        it->second.ttl = std::max(it->second.ttl, record.ttl);
         to_comparison_form(record.type, canonical);
         insert_sorted_unique(it->second.comparison_forms, std::string(canonical.begin(), canonical.end()));
         if (record.type == rrtype::NS && !(record.owner == zone->name)) {

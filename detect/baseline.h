@@ -22,10 +22,23 @@ namespace dnswatch {
 void to_comparison_form(std::uint16_t type, std::span<std::uint8_t> canonical_rdata);
 
 struct RRsetPool {
+    // A change announced by the registry's transparency feed: legitimate
+    // from `effective_us` on.
+    struct Announced {
+        std::string comparison;
+        std::string presentation;
+        std::int64_t effective_us = 0;
+    };
+
     std::vector<std::string> comparison_forms;  // sorted, unique
     std::vector<std::string> presentation;      // sorted, unique, for alerts
+    std::vector<Announced> announced;
+    std::uint32_t ttl = 0;                      // the largest TTL the zone files give it
 
     bool contains(std::string_view comparison) const;
+    // In the pool, or announced and in effect at `time_us`; `*announced` is
+    // set when only the announcement allows it.
+    bool allows(std::string_view comparison, std::int64_t time_us, bool* announced) const;
 };
 
 class Baseline {
@@ -33,6 +46,10 @@ public:
     // Adds the records of a zone file that lie in a watched zone; the others
     // (the rest of a parent zone) are ignored. Returns how many were added.
     std::size_t add_zone_records(const std::vector<ZoneRecord>& records, const WatchSet& watch);
+
+    // Adds a change announced by the transparency feed, legitimate from
+    // `effective_us` on. Returns false when the record is not in a watched zone.
+    bool announce(const ZoneRecord& record, std::int64_t effective_us, const WatchSet& watch);
 
     // The pool for (owner, type), or nullptr.
     const RRsetPool* find(const DnsName& owner, std::uint16_t type) const;

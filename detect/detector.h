@@ -1,7 +1,8 @@
 // Compares the RRsets of each watched response with the baseline and runs the
 // alert lifecycle: open at the first divergent packet, re-emitted when more
-// divergent rdata shows up, reverted when the same server shows the baseline
-// again.
+// divergent rdata or new signals show up, reverted when the same server
+// shows the baseline again, accepted when the transparency feed announced
+// the change.
 #pragma once
 
 #include <cstdint>
@@ -17,18 +18,20 @@
 #include "detect/alert_sink.h"
 #include "detect/baseline.h"
 #include "detect/evidence_recorder.h"
+#include "detect/signals.h"
 #include "detect/watch_set.h"
 
 namespace dnswatch {
 
 struct DetectorCounters {
-    std::uint64_t observations = 0;           // RRsets of watched names judged
+    std::uint64_t observations = 0;           // RRsets (and proven absences) of watched names judged
     std::uint64_t divergent_observations = 0;
     std::uint64_t not_judged = 0;             // below a delegation the baseline does not hold
     std::uint64_t bad_rdata = 0;              // watched records whose rdata did not decode
     std::uint64_t alerts_opened = 0;
     std::uint64_t alerts_updated = 0;
     std::uint64_t alerts_reverted = 0;
+    std::uint64_t alerts_accepted = 0;
     std::uint64_t alerts_emitted = 0;         // records handed to the sink
 };
 
@@ -55,12 +58,19 @@ public:
 private:
     struct OpenAlert {
         Alert alert;
-        std::vector<std::string> observed_forms;  // comparison forms seen so far, sorted
+        SignalSet signals = 0;
+        std::vector<std::string> observed_forms;  // comparison forms reported so far, sorted
     };
-    struct RRsetObservation;
+    struct MessageFacts;
+    struct Verdict;
 
-    void judge(const RRsetObservation& observation, const MessageContext& context);
-    void emit(Alert& alert);
+    void judge_rrset(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
+                     Section section, std::span<const RecordView> records, std::uint32_t min_ttl);
+    void judge_absence(const MessageFacts& facts, const WatchedZone& zone);
+    void judge_unsigned(const MessageFacts& facts, const WatchedZone& zone);
+    void apply(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
+               Section section, const Verdict& verdict, std::span<const RecordView> records);
+    void emit(OpenAlert& entry);
 
     const WatchSet& watch_;
     const Baseline& baseline_;
@@ -69,6 +79,8 @@ private:
     EvidenceRecorder* evidence_ = nullptr;
     DetectorCounters counters_;
     std::uint64_t next_seq_ = 1;
+    ZoneServers servers_;
+    AnswerHistory answers_;
     // Open alerts by (owner, type, server); a handful at a time.
     std::unordered_map<std::string, OpenAlert, StringHash, std::equal_to<>> open_;
     // Reused for every message, so that judging allocates nothing once warm.

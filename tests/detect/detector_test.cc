@@ -147,7 +147,8 @@ TEST_F(DetectorTest, NsOutsideThePoolOpensOneAlertWithEveryField) {
     EXPECT_EQ(a.observed, (std::vector<std::string>{"ns1.attacker.example.", "ns1.victim.test."}));
     EXPECT_EQ(a.first_seen_us, 1'700'000'000'123'456);
     EXPECT_EQ(a.last_seen_us, a.first_seen_us);
-    EXPECT_EQ(a.signals, (std::vector<std::string>{"rdata_outside_baseline"}));
+    // 203.0.113.66 is none of the zone's name servers (192.0.2.1, 192.0.2.2).
+    EXPECT_EQ(a.signals, (std::vector<std::string>{"rdata_outside_baseline", "unexpected_server"}));
     EXPECT_EQ(a.vantage.role, "authoritative");
     EXPECT_EQ(a.vantage.server, "203.0.113.66");
     EXPECT_EQ(a.vantage.client, "198.51.100.7");
@@ -267,6 +268,51 @@ TEST_F(DetectorTest, UnwatchedNamesErrorsAndQueriesAreIgnored) {
     query.qr = false;
     feed(query);
     EXPECT_TRUE(sink_.alerts.empty());
+}
+
+TEST_F(DetectorTest, AuthoritativeTtlCollapseIsASignal) {
+    feed(answer("www.victim.test. IN A", {"www.victim.test. 30 IN A 203.0.113.9"}), "192.0.2.1");
+    ASSERT_EQ(sink_.alerts.size(), 1u);
+    EXPECT_EQ(sink_.alerts[0].signals, (std::vector<std::string>{"rdata_outside_baseline", "ttl_collapse"}));
+}
+
+TEST_F(DetectorTest, AResolverAnsweringOutsideThePoolIsAResolverDivergence) {
+    test::MessageSpec lie = answer("www.victim.test. IN A", {"www.victim.test. 300 IN A 203.0.113.80"});
+    lie.ra = true;  // recursion available, and asked for (RD, set on the wire below)
+    auto wire = test::build_message(lie);
+    wire[2] |= 0x01;  // RD: the client asked for recursion
+    DnsMessageView view;
+    ASSERT_EQ(decoder_.decode(wire, view), MalformedKind::none);
+    PacketView packet;
+    packet.time_us = 5;
+    DnsDatagram datagram;
+    datagram.src.family = datagram.dst.family = 4;
+    datagram.dns = wire;
+    detector_->observe(view, MessageContext{&packet, &datagram, "unit.pcap"});
+    ASSERT_EQ(sink_.alerts.size(), 1u);
+    EXPECT_EQ(sink_.alerts[0].kind, "resolver_divergence");
+    EXPECT_EQ(sink_.alerts[0].vantage.role, "resolver");
+}
+
+TEST_F(DetectorTest, ProvenAbsenceCountsOnlyFromTheZoneThatHoldsTheRRset) {
+    // The baseline holds victim.test MX; a NODATA from the zone itself removes it.
+    test::MessageSpec nodata;
+    nodata.question = "victim.test. IN MX";
+    nodata.authority = {"victim.test. 300 IN SOA ns1.victim.test. hostmaster.victim.test. 2 3600 900 604800 300"};
+    feed(nodata, "192.0.2.1", 1'000'000);
+    ASSERT_EQ(sink_.alerts.size(), 1u);
+    EXPECT_EQ(sink_.alerts[0].kind, "rrset_removed");
+    EXPECT_TRUE(sink_.alerts[0].observed.empty());
+    EXPECT_EQ(sink_.alerts[0].signals, (std::vector<std::string>{"proven_absent"}));
+    // A NODATA whose SOA is another zone's proves nothing here.
+    nodata.question = "mail.victim.test. IN A";
+    nodata.authority = {"test. 300 IN SOA a.nic.test. hostmaster.test. 2 3600 900 604800 300"};
+    feed(nodata, "192.0.2.1");
+    EXPECT_EQ(sink_.alerts.size(), 1u);
+    // The MX is back: reverted.
+    feed(answer("victim.test. IN MX", {"victim.test. 300 IN MX 10 mail.victim.test."}), "192.0.2.1", 2'000'000);
+    ASSERT_EQ(sink_.alerts.size(), 2u);
+    EXPECT_EQ(sink_.alerts[1].state, AlertState::reverted);
 }
 
 TEST_F(DetectorTest, SignaturesAndOptAreNotJudged) {

@@ -1,0 +1,98 @@
+#include "detect/signals.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "decode/dns_message.h"
+
+namespace dnswatch {
+namespace {
+
+constexpr std::array<std::string_view, 10> kSignalNames = {
+#define DNSWATCH_SIGNAL_NAME(name) #name,
+    DNSWATCH_SIGNALS(DNSWATCH_SIGNAL_NAME)
+#undef DNSWATCH_SIGNAL_NAME
+};
+
+IpAddress address_of(std::string_view rdata) {
+    IpAddress address;
+    address.family = rdata.size() == 4 ? 4 : 6;
+    std::memcpy(address.bytes.data(), rdata.data(), std::min<std::size_t>(rdata.size(), 16));
+    return address;
+}
+
+bool same_address(const IpAddress& address, std::string_view rdata) {
+    const std::size_t length = address.family == 4 ? 4 : 16;
+    return rdata.size() == length && std::memcmp(address.bytes.data(), rdata.data(), length) == 0;
+}
+
+}  // namespace
+
+std::vector<std::string> signal_names(SignalSet set) {
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < kSignalNames.size(); ++i) {
+        if ((set >> i) & 1) names.emplace_back(kSignalNames[i]);
+    }
+    return names;
+}
+
+std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed) {
+    std::uint64_t h = seed;
+    for (const char c : bytes) {
+        h ^= static_cast<std::uint8_t>(c);
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+bool AnswerHistory::conflicts(std::uint64_t query_key, std::uint64_t answer_fingerprint, std::int64_t time_us) {
+    Entry& entry = entries_[query_key % entries_.size()];
+    const bool same_query = entry.key == query_key && time_us - entry.time_us <= kWindowUs && entry.time_us != 0;
+    const bool conflict = same_query && entry.fingerprint != answer_fingerprint;
+    entry = {query_key, answer_fingerprint, time_us};
+    return conflict;
+}
+
+ZoneServers::ZoneServers(const WatchSet& watch, const Baseline& baseline) : expected_(watch.zones().size()) {
+    for (const WatchedZone& zone : watch.zones()) {
+        const RRsetPool* ns = baseline.find(zone.name, rrtype::NS);
+        if (ns == nullptr) continue;
+        for (const std::string& target_wire : ns->comparison_forms) {
+            DnsName target;
+            std::size_t next = 0;
+            const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(target_wire.data()),
+                                                      target_wire.size());
+            if (read_name(bytes, 0, &target, &next) != MalformedKind::none) continue;
+            for (const std::uint16_t type : {rrtype::A, rrtype::AAAA}) {
+                if (const RRsetPool* glue = baseline.find(target, type)) {
+                    for (const std::string& address : glue->comparison_forms) {
+                        expected_[zone.index].push_back(address_of(address));
+                    }
+                }
+            }
+        }
+    }
+}
+
+bool ZoneServers::is_expected(const WatchedZone& zone, const IpAddress& server) const {
+    const auto& servers = expected_[zone.index];
+    return servers.empty() || std::find(servers.begin(), servers.end(), server) != servers.end();
+}
+
+void ZoneServers::add_rogue(const WatchedZone& zone, const IpAddress& server) {
+    const std::size_t used = std::min(rogue_count_, rogues_.size());
+    for (std::size_t i = 0; i < used; ++i) {
+        if (rogues_[i].zone == zone.index && rogues_[i].server == server) return;
+    }
+    rogues_[rogue_count_++ % rogues_.size()] = {zone.index, server};
+}
+
+bool ZoneServers::is_rogue(const WatchedZone& zone, std::string_view address) const {
+    const std::size_t used = std::min(rogue_count_, rogues_.size());
+    for (std::size_t i = 0; i < used; ++i) {
+        if (rogues_[i].zone == zone.index && same_address(rogues_[i].server, address)) return true;
+    }
+    return false;
+}
+
+}  // namespace dnswatch

@@ -1,0 +1,90 @@
+// The corroborating signals that raise an alert's severity (DESIGN.md,
+// "Detection model"), and the small bounded memories some of them need.
+// Everything here is fixed-size: it sits on the packet path.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "decode/transport.h"
+#include "detect/baseline.h"
+#include "detect/watch_set.h"
+
+namespace dnswatch {
+
+// Each signal is one bit; an alert accumulates them over its life.
+#define DNSWATCH_SIGNALS(X)                                                                        \
+    X(rdata_outside_baseline)              /* observed rdata the pool does not hold */              \
+    X(rrset_not_in_baseline)               /* an RRset the zone does not hold at all */            \
+    X(proven_absent)                       /* NODATA/NXDOMAIN for an RRset the baseline holds */   \
+    X(unsigned_answer)                     /* a signed zone answered without RRSIGs to a DO query */ \
+    X(delegation_changed)                  /* seen in a parent's referral */                       \
+    X(ns_address_matches_diverging_target) /* the rogue NS host serves the diverging address */   \
+    X(unexpected_server)                   /* an authoritative answer from outside the zone's NS */ \
+    X(ttl_collapse)                        /* TTL far below the baseline's */                      \
+    X(conflicting_answers)                 /* two different answers to one query */               \
+    X(short_lived)                         /* the baseline came back: the change was reverted */
+
+enum class Signal : std::uint32_t {
+#define DNSWATCH_SIGNAL_BIT(name) name,
+    DNSWATCH_SIGNALS(DNSWATCH_SIGNAL_BIT)
+#undef DNSWATCH_SIGNAL_BIT
+};
+
+using SignalSet = std::uint32_t;
+constexpr SignalSet bit(Signal s) { return SignalSet{1} << static_cast<std::uint32_t>(s); }
+
+// The names of the signals in `set`, in declaration order.
+std::vector<std::string> signal_names(SignalSet set);
+
+// Remembers a fingerprint of the answer to each recent query, so that a
+// second, different answer to the same query (same client, port, server,
+// transaction id, question) is seen: on-path injection races the real server.
+class AnswerHistory {
+public:
+    static constexpr std::int64_t kWindowUs = 10'000'000;  // answers to one query come within seconds
+
+    // Records the answer; true when a different answer to the same query was
+    // recorded within the window.
+    bool conflicts(std::uint64_t query_key, std::uint64_t answer_fingerprint, std::int64_t time_us);
+
+private:
+    struct Entry {
+        std::uint64_t key = 0;
+        std::uint64_t fingerprint = 0;
+        std::int64_t time_us = 0;
+    };
+    std::array<Entry, 4096> entries_{};  // direct-mapped by key: a collision just forgets the older answer
+};
+
+// The authoritative server addresses each watched zone should be answered
+// from (the baseline's apex NS names and their glue), and the servers seen
+// handing out a diverging NS RRset for the zone (the rogue name servers).
+class ZoneServers {
+public:
+    ZoneServers(const WatchSet& watch, const Baseline& baseline);
+
+    // False only when the zone's servers are known and `server` is not one.
+    bool is_expected(const WatchedZone& zone, const IpAddress& server) const;
+
+    void add_rogue(const WatchedZone& zone, const IpAddress& server);
+    // True when `address` (4 or 16 rdata bytes) is a rogue name server of the zone.
+    bool is_rogue(const WatchedZone& zone, std::string_view address) const;
+
+private:
+    struct Rogue {
+        std::size_t zone = 0;
+        IpAddress server;
+    };
+    std::vector<std::vector<IpAddress>> expected_;  // by zone index
+    std::array<Rogue, 64> rogues_{};                 // the most recent, oldest overwritten
+    std::size_t rogue_count_ = 0;
+};
+
+// A fast 64-bit hash for keys built on the stack (FNV-1a).
+std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed = 14695981039346656037ull);
+
+}  // namespace dnswatch
