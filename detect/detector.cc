@@ -123,8 +123,10 @@ std::uint64_t query_key(const DnsMessageView& message, const DnsDatagram& datagr
 
 }  // namespace
 
-Detector::Detector(const WatchSet& watch, const Baseline& baseline, std::string sensor_id, AlertSink& sink)
-    : watch_(watch), baseline_(baseline), sensor_id_(std::move(sensor_id)), sink_(sink), servers_(watch, baseline) {
+Detector::Detector(const WatchSet& watch, const Baseline& baseline, std::string sensor_id, AlertSink& sink,
+                   std::size_t max_open_alerts)
+    : watch_(watch), baseline_(baseline), sensor_id_(std::move(sensor_id)), sink_(sink),
+      max_open_alerts_(std::max<std::size_t>(max_open_alerts, 1)), servers_(watch, baseline) {
     consumed_.reserve(512);
     rdata_bytes_.reserve(65536);
     rdata_spans_.reserve(512);
@@ -412,10 +414,39 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     if (evidence_ != nullptr) alert.evidence.pcap = evidence_->record(alert, packet);
     ++counters_.alerts_opened;
     emit(entry);
+    if (open_.size() >= max_open_alerts_) {
+        // Drop the alert seen least recently; rare, so a scan is fine.
+        const auto oldest = std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
+            return a.second.alert.last_seen_us < b.second.alert.last_seen_us;
+        });
+        open_.erase(oldest);
+        ++counters_.alerts_evicted;
+    }
     open_.emplace(std::string(key), std::move(entry));
 }
 
+std::vector<OpenAlertState> Detector::export_open_alerts() {
+    std::vector<OpenAlertState> alerts;
+    alerts.reserve(open_.size());
+    for (const auto& [key, entry] : open_) alerts.push_back({key, entry.alert, entry.signals, entry.observed_forms});
+    std::sort(alerts.begin(), alerts.end(),
+              [](const OpenAlertState& a, const OpenAlertState& b) { return a.alert.first_seen_us < b.alert.first_seen_us; });
+    changed_ = false;
+    return alerts;
+}
+
+void Detector::import_open_alerts(std::vector<OpenAlertState> alerts) {
+    for (OpenAlertState& state : alerts) {
+        OpenAlert entry;
+        entry.alert = std::move(state.alert);
+        entry.signals = state.signals;
+        entry.observed_forms = std::move(state.observed_forms);
+        open_.insert_or_assign(std::move(state.key), std::move(entry));
+    }
+}
+
 void Detector::emit(OpenAlert& entry) {
+    changed_ = true;
     entry.alert.signals = signal_names(entry.signals);
     entry.alert.seq = next_seq_++;
     ++counters_.alerts_emitted;

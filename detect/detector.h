@@ -23,6 +23,14 @@
 
 namespace dnswatch {
 
+// An open alert as it survives a restart.
+struct OpenAlertState {
+    std::string key;                          // lifecycle key (owner, type, server), binary
+    Alert alert;
+    SignalSet signals = 0;
+    std::vector<std::string> observed_forms;  // comparison forms reported so far, sorted
+};
+
 struct DetectorCounters {
     std::uint64_t observations = 0;           // RRsets (and proven absences) of watched names judged
     std::uint64_t divergent_observations = 0;
@@ -33,6 +41,7 @@ struct DetectorCounters {
     std::uint64_t alerts_reverted = 0;
     std::uint64_t alerts_accepted = 0;
     std::uint64_t alerts_emitted = 0;         // records handed to the sink
+    std::uint64_t alerts_evicted = 0;         // open alerts dropped to stay within the bound
 };
 
 // Where a message was seen: what the alert's vantage and evidence say.
@@ -44,7 +53,11 @@ struct MessageContext {
 
 class Detector {
 public:
-    Detector(const WatchSet& watch, const Baseline& baseline, std::string sensor_id, AlertSink& sink);
+    // At most `max_open_alerts` alerts are kept open; past that the one
+    // seen least recently is dropped (and counted), so memory stays bounded
+    // whatever an attacker sends.
+    Detector(const WatchSet& watch, const Baseline& baseline, std::string sensor_id, AlertSink& sink,
+             std::size_t max_open_alerts = 100000);
 
     // Judges a fully decoded response whose question is in a watched zone.
     void observe(const DnsMessageView& message, const MessageContext& context);
@@ -54,6 +67,14 @@ public:
 
     const DetectorCounters& counters() const { return counters_; }
     std::size_t open_alerts() const { return open_.size(); }
+
+    // The open alerts, to be saved so that a restart keeps them; `changed()`
+    // says whether any opened, changed or closed since the last export.
+    std::vector<OpenAlertState> export_open_alerts();
+    bool changed() const { return changed_; }
+    // Takes back alerts saved before a restart: a later revert is reported
+    // under the same id.
+    void import_open_alerts(std::vector<OpenAlertState> alerts);
 
 private:
     struct OpenAlert {
@@ -79,6 +100,8 @@ private:
     EvidenceRecorder* evidence_ = nullptr;
     DetectorCounters counters_;
     std::uint64_t next_seq_ = 1;
+    std::size_t max_open_alerts_;
+    bool changed_ = false;
     ZoneServers servers_;
     AnswerHistory answers_;
     // Open alerts by (owner, type, server); a handful at a time.

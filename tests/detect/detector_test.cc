@@ -9,6 +9,7 @@
 #include "decode/ldns_glue.h"
 #include "detect/detector.h"
 #include "publish/evidence_pcap.h"
+#include "publish/open_alert_file.h"
 #include "tests/support/message_builder.h"
 
 namespace dnswatch {
@@ -313,6 +314,56 @@ TEST_F(DetectorTest, ProvenAbsenceCountsOnlyFromTheZoneThatHoldsTheRRset) {
     feed(answer("victim.test. IN MX", {"victim.test. 300 IN MX 10 mail.victim.test."}), "192.0.2.1", 2'000'000);
     ASSERT_EQ(sink_.alerts.size(), 2u);
     EXPECT_EQ(sink_.alerts[1].state, AlertState::reverted);
+}
+
+TEST_F(DetectorTest, OpenAlertsSurviveARestartAndRevertUnderTheSameId) {
+    feed(answer("victim.test. IN NS", {"victim.test. 300 IN NS ns1.attacker.example."}), "203.0.113.66", 1'000'000);
+    ASSERT_EQ(sink_.alerts.size(), 1u);
+    EXPECT_TRUE(detector_->changed());
+    const std::string path = (dir_ / "open-alerts.jsonl").string();
+    save_open_alerts(path, detector_->export_open_alerts());
+    EXPECT_FALSE(detector_->changed());
+
+    // A new sensor process: same baseline, alerts loaded from the file.
+    RecordingSink after;
+    Detector restarted(watch_, baseline_, "test-sensor", after);
+    restarted.import_open_alerts(load_open_alerts(path));
+    EXPECT_EQ(restarted.open_alerts(), 1u);
+    wire_ = test::build_message(answer("victim.test. IN NS", {"victim.test. 300 IN NS ns1.victim.test."}));
+    DnsMessageView view;
+    ASSERT_EQ(decoder_.decode(wire_, view), MalformedKind::none);
+    PacketView packet;
+    packet.time_us = 3'600'000'000;
+    DnsDatagram datagram;
+    datagram.src.family = datagram.dst.family = 4;
+    inet_pton(AF_INET, "203.0.113.66", datagram.src.bytes.data());
+    datagram.dns = wire_;
+    restarted.observe(view, MessageContext{&packet, &datagram, "unit.pcap"});
+    ASSERT_EQ(after.alerts.size(), 1u);
+    EXPECT_EQ(after.alerts[0].id, sink_.alerts[0].id);
+    EXPECT_EQ(after.alerts[0].state, AlertState::reverted);
+    EXPECT_EQ(after.alerts[0].first_seen_us, 1'000'000);
+    EXPECT_EQ(after.alerts[0].signals.back(), "short_lived");
+}
+
+TEST_F(DetectorTest, OpenAlertsAreBoundedAndEvictionsCounted) {
+    Detector bounded(watch_, baseline_, "test-sensor", sink_, /*max_open_alerts=*/3);
+    detector_.reset();
+    for (int i = 0; i < 5; ++i) {
+        wire_ = test::build_message(answer("www.victim.test. IN A", {"www.victim.test. 300 IN A 203.0.113.7"}));
+        DnsMessageView view;
+        ASSERT_EQ(decoder_.decode(wire_, view), MalformedKind::none);
+        PacketView packet;
+        packet.time_us = i + 1;
+        DnsDatagram datagram;
+        datagram.src.family = datagram.dst.family = 4;
+        datagram.src.bytes[3] = static_cast<std::uint8_t>(i);  // a different server each time
+        datagram.dns = wire_;
+        bounded.observe(view, MessageContext{&packet, &datagram, "unit.pcap"});
+    }
+    EXPECT_EQ(bounded.open_alerts(), 3u);
+    EXPECT_EQ(bounded.counters().alerts_evicted, 2u);
+    EXPECT_EQ(bounded.counters().alerts_opened, 5u);
 }
 
 TEST_F(DetectorTest, SignaturesAndOptAreNotJudged) {
