@@ -83,6 +83,15 @@ std::string rdata_to_text(std::uint16_t type, std::span<const std::uint8_t> rdat
     return text;
 }
 
+ZoneRecord record_from_text(const std::string& text) {
+    ldns_rr* raw = nullptr;
+    const ldns_status status = ldns_rr_new_frm_str(&raw, text.c_str(), 3600, nullptr, nullptr);
+    if (status != LDNS_STATUS_OK) throw std::invalid_argument(ldns_get_errorstr_by_id(status));
+    std::unique_ptr<ldns_rr, LdnsRrDeleter> rr(raw);
+    std::unique_ptr<ldns_buffer, LdnsBufferDeleter> buffer(ldns_buffer_new(4096));
+    return to_zone_record(rr.get(), buffer.get());
+}
+
 ZoneFileError::ZoneFileError(const std::string& file, int line, const std::string& reason)
     : std::runtime_error(file + ":" + std::to_string(line) + ": " + reason), file_(file), line_(line) {}
 

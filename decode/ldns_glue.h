@@ -40,6 +40,10 @@ private:
     int line_;
 };
 
+// Parses one record in presentation format ("www.victim.test. 300 IN A
+// 192.0.2.1", absolute names). Throws std::invalid_argument with ldns's reason.
+ZoneRecord record_from_text(const std::string& text);
+
 // Reads every record of a zone file (the SOA included) with ldns. `origin`
 // is the zone's name for files without $ORIGIN; std::nullopt when the file
 // must name its own origin.
