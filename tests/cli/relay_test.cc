@@ -48,10 +48,21 @@ protected:
         fs::remove_all(dir_);
     }
 
+    // Waits (bounded) for the relay to say it is bound: on a loaded machine
+    // starting a process can take seconds.
+    bool relay_ready() {
+        for (int i = 0; i < 2000; ++i) {
+            if (test::slurp(dir_ / "relay.err").find("->") != std::string::npos) return true;
+            std::this_thread::sleep_for(10ms);
+        }
+        return false;
+    }
+
     // Publishes from both sensors until `sub` has seen alerts from each (bounded).
     std::set<std::string> sensors_heard(zmq::socket_t& sub, ZmqPublisher& a, ZmqPublisher& b) {
         std::set<std::string> heard;
-        for (int i = 0; i < 300 && heard.size() < 2; ++i) {
+        EXPECT_TRUE(relay_ready()) << test::slurp(dir_ / "relay.err");
+        for (int i = 0; i < 2000 && heard.size() < 2; ++i) {
             Alert alert = testing::sample_alert("victim.test");
             alert.sensor = "sensor-a";
             a.publish(alert);
