@@ -83,6 +83,18 @@ std::unique_ptr<SensorModel> build_checked_model(const Config& config, const Cli
     return nullptr;
 }
 
+// The transport options the config asks for.
+TransportOptions transport_options(const DecodeConfig& decode) {
+    TransportOptions options;
+    options.dns_ports.assign(decode.dns_ports.begin(), decode.dns_ports.end());
+    options.max_fragment_datagrams = static_cast<std::size_t>(decode.reassembly.max_fragment_datagrams);
+    options.max_tcp_flows = static_cast<std::size_t>(decode.reassembly.max_tcp_flows);
+    options.tcp_flow_bytes = static_cast<std::size_t>(decode.reassembly.tcp_flow_bytes);
+    options.total_bytes = static_cast<std::size_t>(decode.reassembly.total_bytes);
+    options.timeout_ms = decode.reassembly.timeout_ms;
+    return options;
+}
+
 void print_counts(std::FILE* err, const char* label, const auto& names, const auto& counts, std::size_t first) {
     std::string line;
     for (std::size_t i = first; i < counts.size(); ++i) {
@@ -140,7 +152,8 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     }
     CountingSink counting(fan_out);
 
-    PacketProcessor processor(model->watch, model->baseline, config->sensor_id, counting);
+    PacketProcessor processor(model->watch, model->baseline, config->sensor_id, counting,
+                              transport_options(config->decode));
     ProgressBar progress(streams.err, total_bytes);
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t bytes_before = 0;
@@ -159,6 +172,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
         }
         bytes_before += source.file_size();
     }
+    processor.finish();  // what is still in reassembly is counted, not silently lost
     counting.flush();
     progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -166,6 +180,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     const PacketCounters& c = processor.counters();
     const DecodeCounters& d = processor.decode_counters();
     print_counts(streams.err, "malformed", kMalformedKindNames, d.malformed, 1);
+    print_counts(streams.err, "reassembly", kReassemblyEventNames, d.events, 0);
     const double rate = seconds > 0 ? static_cast<double>(c.packets) / seconds : 0.0;
     std::fprintf(streams.err,
                  "dnswatch replay: %llu packets, %llu DNS messages, %llu malformed, %llu alerts, %.0f packets/s "

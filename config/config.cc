@@ -37,6 +37,7 @@ enum class KeyType {
     file_list,         // list of such paths
     endpoint,          // ZeroMQ endpoint or empty
     integer,
+    integer_list,      // a non-empty list of integers, each within min..max
 };
 
 // One parsed value; which member counts depends on the KeyType.
@@ -44,6 +45,7 @@ struct Value {
     std::string text{};
     std::int64_t number = 0;  // integer value, or element count of a list_of_mappings
     std::vector<std::string> list{};
+    std::vector<std::int64_t> numbers{};  // integer_list
 };
 
 // Positions in the enclosing lists: {2} while inside watch.zones[2].
@@ -66,6 +68,9 @@ struct KeySpec {
 
 Value text_value(std::string text) { return Value{.text = std::move(text)}; }
 Value number_value(std::int64_t number) { return Value{.number = number}; }
+Value numbers_value(const std::vector<int>& numbers) {
+    return Value{.numbers = std::vector<std::int64_t>(numbers.begin(), numbers.end())};
+}
 
 // clang-format off
 constexpr KeySpec kSchema[] = {
@@ -111,6 +116,43 @@ constexpr KeySpec kSchema[] = {
      .doc = "alerts queued per subscriber before new ones are dropped",
      .set = [](Config& c, Index, const Value& v) { c.zmq.send_hwm = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.zmq.send_hwm); }},
+    {.path = "decode", .type = KeyType::mapping,
+     .doc = "how packets become DNS messages"},
+    {.path = "decode.dns_ports", .type = KeyType::integer_list, .default_value = "[53]", .min = 1, .max = 65535,
+     .doc = "UDP and TCP ports that carry DNS (853, DNS over TLS, is never decoded)",
+     .set = [](Config& c, Index, const Value& v) {
+         c.decode.dns_ports.assign(v.numbers.begin(), v.numbers.end());
+     },
+     .get = [](const Config& c, Index) { return numbers_value(c.decode.dns_ports); }},
+    {.path = "decode.reassembly", .type = KeyType::mapping,
+     .doc = "bounds of IP fragment and TCP stream reassembly"},
+    {.path = "decode.reassembly.max_fragment_datagrams", .type = KeyType::integer, .default_value = "256",
+     .min = 1, .max = 16384,
+     .doc = "IP datagrams reassembled at once; the oldest gives way",
+     .set = [](Config& c, Index, const Value& v) {
+         c.decode.reassembly.max_fragment_datagrams = static_cast<int>(v.number);
+     },
+     .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.max_fragment_datagrams); }},
+    {.path = "decode.reassembly.max_tcp_flows", .type = KeyType::integer, .default_value = "4096", .min = 1,
+     .max = 262144,
+     .doc = "TCP flows tracked at once; the least recently used gives way",
+     .set = [](Config& c, Index, const Value& v) { c.decode.reassembly.max_tcp_flows = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.max_tcp_flows); }},
+    {.path = "decode.reassembly.tcp_flow_bytes", .type = KeyType::integer, .default_value = "65537", .min = 1024,
+     .max = 1048576,
+     .doc = "bytes one direction of a TCP flow may hold (65537: any DNS message and its length)",
+     .set = [](Config& c, Index, const Value& v) { c.decode.reassembly.tcp_flow_bytes = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.tcp_flow_bytes); }},
+    {.path = "decode.reassembly.total_bytes", .type = KeyType::integer, .default_value = "33554432",
+     .min = 65536, .max = 17179869184,
+     .doc = "memory for all held fragments and stream bytes, reserved at start",
+     .set = [](Config& c, Index, const Value& v) { c.decode.reassembly.total_bytes = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.total_bytes); }},
+    {.path = "decode.reassembly.timeout_ms", .type = KeyType::integer, .default_value = "30000", .min = 100,
+     .max = 3600000,
+     .doc = "packet time after which an incomplete datagram or an idle flow is dropped (ms)",
+     .set = [](Config& c, Index, const Value& v) { c.decode.reassembly.timeout_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.timeout_ms); }},
 };
 // clang-format on
 
@@ -125,7 +167,8 @@ std::string_view leaf_of(std::string_view path) {
 }
 
 bool is_scalar_type(KeyType type) {
-    return type != KeyType::mapping && type != KeyType::list_of_mappings && type != KeyType::file_list;
+    return type != KeyType::mapping && type != KeyType::list_of_mappings && type != KeyType::file_list &&
+           type != KeyType::integer_list;
 }
 
 const KeySpec* find_spec(std::string_view path) {
@@ -151,7 +194,8 @@ const char* expected_name(KeyType type) {
     switch (type) {
         case KeyType::mapping: return "a mapping";
         case KeyType::list_of_mappings:
-        case KeyType::file_list: return "a list";
+        case KeyType::file_list:
+        case KeyType::integer_list: return "a list";
         case KeyType::integer: return "an integer";
         case KeyType::string:
         case KeyType::dns_name:
@@ -211,6 +255,24 @@ std::string normalise_dns_name(std::string_view text, std::string& out) {
         out.push_back(letter && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
     }
     return {};
+}
+
+// "[53, 5353]" -> {53, 5353}: the default of an integer list, as the schema writes it.
+std::vector<std::int64_t> parse_default_numbers(std::string_view text) {
+    std::vector<std::int64_t> numbers;
+    const char* p = text.data();
+    const char* end = text.data() + text.size();
+    while (p < end) {
+        std::int64_t n = 0;
+        const auto [next, ec] = std::from_chars(p, end, n);
+        if (ec == std::errc{}) {
+            numbers.push_back(n);
+            p = next;
+        } else {
+            ++p;
+        }
+    }
+    return numbers;
 }
 
 // Empty if the file can be read, else strerror's text.
@@ -297,6 +359,8 @@ private:
             if (spec.type == KeyType::integer) {
                 std::from_chars(spec.default_value.data(), spec.default_value.data() + spec.default_value.size(),
                                 value.number);
+            } else if (spec.type == KeyType::integer_list) {
+                value.numbers = parse_default_numbers(spec.default_value);
             } else if (spec.default_value != kHostNameDefault) {  // the host name is filled in last
                 value.text = std::string(spec.default_value);
             }
@@ -399,6 +463,31 @@ private:
                     }
                 }
                 spec.set(config_, index_, value);
+                return;
+            }
+            case KeyType::integer_list: {
+                if (!node.IsSequence()) return type_issue();
+                if (node.size() == 0) return issue(mark, where + ": expected at least one integer, got an empty list");
+                Value value;
+                bool ok = true;
+                for (std::size_t i = 0; i < node.size(); ++i) {
+                    const YAML::Node element = node[i];
+                    const std::string element_where = where + "[" + std::to_string(i) + "]";
+                    const YAML::Mark element_mark = element.Mark().is_null() ? mark : element.Mark();
+                    if (!element.IsScalar()) {
+                        issue(element_mark, element_where + ": expected an integer, got " + describe(element));
+                        ok = false;
+                        continue;
+                    }
+                    KeySpec element_spec = spec;
+                    element_spec.type = KeyType::integer;
+                    if (auto number = convert_scalar(element_spec, element.Scalar(), element_mark, element_where)) {
+                        value.numbers.push_back(number->number);
+                    } else {
+                        ok = false;
+                    }
+                }
+                if (ok) spec.set(config_, index_, value);
                 return;
             }
             default: break;
@@ -538,6 +627,12 @@ void emit_mapping(YAML::Emitter& out, const Config& config, std::string_view sch
             case KeyType::integer:
                 out << spec->get(config, index).number << YAML::Comment(std::string(spec->doc));
                 break;
+            case KeyType::integer_list: {
+                out << YAML::Flow << YAML::BeginSeq;
+                for (std::int64_t n : spec->get(config, index).numbers) out << n;
+                out << YAML::EndSeq << YAML::Comment(std::string(spec->doc));
+                break;
+            }
             default: {
                 const std::string text = spec->get(config, index).text;
                 if (text.empty()) out << YAML::DoubleQuoted;
@@ -558,6 +653,7 @@ const char* type_doc(KeyType type) {
         case KeyType::file_list: return "list of file paths";
         case KeyType::endpoint: return "ZeroMQ endpoint";
         case KeyType::integer: return "integer";
+        case KeyType::integer_list: return "list of integers";
     }
     return "value";
 }
@@ -594,10 +690,12 @@ std::string config_reference() {
     for (const KeySpec& spec : kSchema) {
         out << spec.path << "  (" << type_doc(spec.type);
         if (spec.required) out << ", required";
-        if (spec.type == KeyType::integer) out << ", " << spec.min << ".." << spec.max;
+        if (spec.type == KeyType::integer || spec.type == KeyType::integer_list) {
+            out << ", " << (spec.type == KeyType::integer_list ? "each " : "") << spec.min << ".." << spec.max;
+        }
         if (spec.type == KeyType::list_of_mappings) out << ", at least " << spec.min;
         if (spec.unique) out << ", unique";
-        if (!spec.required && is_scalar_type(spec.type)) {
+        if (!spec.required && (is_scalar_type(spec.type) || spec.type == KeyType::integer_list)) {
             out << ", default: " << (spec.default_value.empty() ? "\"\"" : spec.default_value);
         }
         out << ")\n    " << spec.doc << "\n";

@@ -2,6 +2,7 @@
 // in and relative paths resolved against the config file's folder.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,12 +20,28 @@ struct ZmqPublishConfig {
     int send_hwm = 100000;  // high-water mark of the PUB socket (messages)
 };
 
+// Bounds of the transport layer's reassembly (decode/transport.h), all held
+// in packet time and memory reserved up front.
+struct ReassemblyConfig {
+    int max_fragment_datagrams = 256;       // IP datagrams in reassembly at once
+    int max_tcp_flows = 4096;               // TCP flows tracked at once
+    std::int64_t tcp_flow_bytes = 65537;    // held per TCP flow direction
+    std::int64_t total_bytes = 33554432;    // all held bytes (32 MiB)
+    std::int64_t timeout_ms = 30000;        // fragments and idle flows
+};
+
+struct DecodeConfig {
+    std::vector<int> dns_ports{53};  // UDP and TCP ports that carry DNS
+    ReassemblyConfig reassembly;
+};
+
 struct Config {
     std::string source_path;  // the config file itself
     std::string sensor_id;    // default: the host name
     std::vector<WatchedZoneConfig> zones;
     std::vector<std::string> baseline_zone_files;  // resolved paths
     ZmqPublishConfig zmq;
+    DecodeConfig decode;
 };
 
 // One problem found in a config file, located in it.

@@ -1,6 +1,12 @@
-// Named counters for everything decode/ skips. Bad input is counted, never
-// thrown or logged per packet (CONVENTIONS 5). Each kind is declared once, in
-// the X-macro below, which gives the enum and its printable name together.
+// Named counters for everything decode/ skips, holds or finds malformed. Bad
+// input is counted, never thrown or logged per packet (CONVENTIONS 5). Each
+// kind is declared once, in the X-macros below, which give the enum, its
+// printable name and the array sizes together.
+//
+// Every frame ends as exactly one of: DNS (it completed at least one message),
+// one held kind, one skip kind, one malformed kind. Reassembly events
+// (timeouts, evictions, gaps...) are counted apart: they concern state built
+// from earlier frames, not the frame at hand.
 #pragma once
 
 #include <array>
@@ -11,73 +17,129 @@
 namespace dnswatch {
 
 // Packets that are well formed but not DNS we read (not malformed).
-#define DNSWATCH_SKIP_KINDS(X)                                                   \
-    X(unsupported_link_type) /* link type we do not decode */                    \
-    X(not_ip)                /* link payload is not IPv4/IPv6 (ARP, LLDP...) */   \
-    X(not_udp)               /* IP payload is not UDP (ICMP, TCP for now...) */   \
-    X(not_dns_port)          /* UDP, but neither port is a DNS port */            \
-    X(ip_fragment)           /* IP fragment: reassembly is not done yet */        \
-    X(tcp_dns)               /* DNS over TCP: stream reassembly is not done yet */
+#define DNSWATCH_SKIP_KINDS(X)                                                     \
+    X(unsupported_link_type) /* link type we do not decode */                      \
+    X(not_ip)                /* link payload is not IPv4/IPv6 (ARP, LLDP...) */     \
+    X(not_udp_tcp)           /* IP payload is neither UDP nor TCP (ICMP, ESP...) */ \
+    X(not_dns_port)          /* UDP/TCP, but neither port is a DNS port */          \
+    X(dns_over_tls)          /* port 853 (TLS, DTLS, QUIC): encrypted, never read */ \
+    X(tunnel_too_deep)       /* more nested tunnels or reassemblies than we peel */
+
+// Frames taken into reassembly that completed no DNS message yet.
+#define DNSWATCH_HELD_KINDS(X)                                                     \
+    X(ip_fragment)           /* stored until its datagram is complete */           \
+    X(tcp_segment)           /* DNS-port TCP: handshake, ACK, FIN, part of a message */
 
 // Malformed input: counted and skipped.
-#define DNSWATCH_MALFORMED_KINDS(X)                                               \
-    X(link_truncated)        /* frame shorter than its link-layer header */       \
-    X(ip_truncated)          /* shorter than the IP header or its total length */ \
-    X(ip_bad_header)         /* bad version / header length / total length */     \
-    X(ip6_bad_ext_header)    /* IPv6 extension header chain runs off the end */   \
-    X(udp_truncated)         /* shorter than the UDP header or its length */      \
-    X(udp_bad_length)        /* UDP length field smaller than 8 */                \
-    X(dns_truncated_header)  /* fewer than 12 bytes of DNS */                     \
-    X(dns_count_exceeds_bytes) /* header counts claim more RRs than bytes allow */ \
-    X(dns_truncated)         /* a question or record runs off the end */          \
-    X(dns_bad_label_type)    /* label type 0x40 / 0x80 (extended, obsolete) */    \
-    X(dns_name_too_long)     /* name longer than 255 bytes in wire form */        \
-    X(dns_forward_pointer)   /* compression pointer not strictly backwards */     \
-    X(dns_pointer_loop)      /* more compression hops than the cap */             \
-    X(dns_bad_rdata)         /* rdata does not match its type's layout */         \
+#define DNSWATCH_MALFORMED_KINDS(X)                                                 \
+    X(link_truncated)        /* frame shorter than its link-layer header */         \
+    X(ip_truncated)          /* shorter than the IP header or its total length */   \
+    X(ip_bad_header)         /* bad version / header length / total length */       \
+    X(ip6_bad_ext_header)    /* IPv6 extension header chain runs off the end */     \
+    X(udp_truncated)         /* shorter than the UDP header or its length */        \
+    X(udp_bad_length)        /* UDP length field smaller than 8 */                  \
+    X(tcp_truncated)         /* shorter than the TCP header or its data offset */   \
+    X(tcp_bad_header)        /* TCP data offset below 5 words */                    \
+    X(tunnel_truncated)      /* GRE/VXLAN/Geneve/MPLS header runs off the end */    \
+    X(frag_bad_length)       /* a non-final fragment not a multiple of 8 bytes */   \
+    X(frag_too_large)        /* fragments reach past 65535 bytes */                 \
+    X(frag_overlap)          /* IPv6 overlap (RFC 5722), IPv4 conflicting overlap */ \
+    X(dns_truncated_header)  /* fewer than 12 bytes of DNS */                       \
+    X(dns_count_exceeds_bytes) /* header counts claim more RRs than bytes allow */  \
+    X(dns_truncated)         /* a question or record runs off the end */            \
+    X(dns_bad_label_type)    /* label type 0x40 / 0x80 (extended, obsolete) */      \
+    X(dns_name_too_long)     /* name longer than 255 bytes in wire form */          \
+    X(dns_forward_pointer)   /* compression pointer not strictly backwards */       \
+    X(dns_pointer_loop)      /* more compression hops than the cap */               \
+    X(dns_bad_rdata)         /* rdata does not match its type's layout */           \
     X(dns_too_large)         /* message longer than 65535 bytes */
 
-enum class SkipKind : std::uint8_t {
+// Reassembly events: what happened to state built from earlier frames.
+#define DNSWATCH_REASSEMBLY_EVENTS(X)                                                \
+    X(frag_reassembled)      /* IP datagrams completed from fragments */             \
+    X(frag_duplicate)        /* fragments whose bytes were all held already */       \
+    X(frag_timeout)          /* datagrams dropped incomplete after the timeout */    \
+    X(frag_evicted)          /* datagrams dropped for room (table or memory full) */ \
+    X(frag_too_many)         /* datagrams dropped for having too many fragments */   \
+    X(tcp_flow)              /* TCP flows tracked (on a DNS port) */                 \
+    X(tcp_midstream)         /* flows first seen without their SYN */                \
+    X(tcp_gap)               /* bytes that never came: the stream was resynced */    \
+    X(tcp_resync_skipped)    /* segments passed over while finding a message start */ \
+    X(tcp_retransmit)        /* segments whose bytes were all seen already */        \
+    X(tcp_message_dropped)   /* messages too large for the buffer or memory */       \
+    X(tcp_incomplete)        /* flows ended holding part of a message */             \
+    X(tcp_flow_timeout)      /* flows ended after the idle timeout */                \
+    X(tcp_flow_evicted)      /* flows ended for room (table or memory full) */
+
 #define DNSWATCH_ENUM(name) name,
-    DNSWATCH_SKIP_KINDS(DNSWATCH_ENUM)
-#undef DNSWATCH_ENUM
-};
-
-enum class MalformedKind : std::uint8_t {
-    none = 0,
-#define DNSWATCH_ENUM(name) name,
-    DNSWATCH_MALFORMED_KINDS(DNSWATCH_ENUM)
-#undef DNSWATCH_ENUM
-};
-
-inline constexpr std::array<std::string_view, 6> kSkipKindNames = {
 #define DNSWATCH_NAME(name) #name,
-    DNSWATCH_SKIP_KINDS(DNSWATCH_NAME)
-#undef DNSWATCH_NAME
-};
+#define DNSWATCH_ONE(name) +1
 
-inline constexpr std::array<std::string_view, 16> kMalformedKindNames = {
-    "none",
-#define DNSWATCH_NAME(name) #name,
-    DNSWATCH_MALFORMED_KINDS(DNSWATCH_NAME)
+enum class SkipKind : std::uint8_t { DNSWATCH_SKIP_KINDS(DNSWATCH_ENUM) };
+enum class HeldKind : std::uint8_t { DNSWATCH_HELD_KINDS(DNSWATCH_ENUM) };
+enum class MalformedKind : std::uint8_t { none = 0, DNSWATCH_MALFORMED_KINDS(DNSWATCH_ENUM) };
+enum class ReassemblyEvent : std::uint8_t { DNSWATCH_REASSEMBLY_EVENTS(DNSWATCH_ENUM) };
+
+// Sizes derived from the lists, so that adding a kind cannot leave an array short.
+inline constexpr std::size_t kSkipKindCount = 0 DNSWATCH_SKIP_KINDS(DNSWATCH_ONE);
+inline constexpr std::size_t kHeldKindCount = 0 DNSWATCH_HELD_KINDS(DNSWATCH_ONE);
+inline constexpr std::size_t kMalformedKindCount = 1 DNSWATCH_MALFORMED_KINDS(DNSWATCH_ONE);  // + none
+inline constexpr std::size_t kReassemblyEventCount = 0 DNSWATCH_REASSEMBLY_EVENTS(DNSWATCH_ONE);
+
+inline constexpr std::array<std::string_view, kSkipKindCount> kSkipKindNames = {
+    DNSWATCH_SKIP_KINDS(DNSWATCH_NAME)};
+inline constexpr std::array<std::string_view, kHeldKindCount> kHeldKindNames = {
+    DNSWATCH_HELD_KINDS(DNSWATCH_NAME)};
+inline constexpr std::array<std::string_view, kMalformedKindCount> kMalformedKindNames = {
+    "none", DNSWATCH_MALFORMED_KINDS(DNSWATCH_NAME)};
+inline constexpr std::array<std::string_view, kReassemblyEventCount> kReassemblyEventNames = {
+    DNSWATCH_REASSEMBLY_EVENTS(DNSWATCH_NAME)};
+
+#undef DNSWATCH_ENUM
 #undef DNSWATCH_NAME
-};
+#undef DNSWATCH_ONE
 
 inline constexpr std::string_view name_of(SkipKind kind) {
     return kSkipKindNames[static_cast<std::size_t>(kind)];
 }
+inline constexpr std::string_view name_of(HeldKind kind) {
+    return kHeldKindNames[static_cast<std::size_t>(kind)];
+}
 inline constexpr std::string_view name_of(MalformedKind kind) {
     return kMalformedKindNames[static_cast<std::size_t>(kind)];
 }
+inline constexpr std::string_view name_of(ReassemblyEvent event) {
+    return kReassemblyEventNames[static_cast<std::size_t>(event)];
+}
 
 struct DecodeCounters {
-    std::array<std::uint64_t, kSkipKindNames.size()> skipped{};
-    std::array<std::uint64_t, kMalformedKindNames.size()> malformed{};  // [0] unused
+    std::array<std::uint64_t, kSkipKindCount> skipped{};
+    std::array<std::uint64_t, kHeldKindCount> held{};
+    std::array<std::uint64_t, kMalformedKindCount> malformed{};  // [0] unused
+    std::array<std::uint64_t, kReassemblyEventCount> events{};
 
     void count(SkipKind kind) { ++skipped[static_cast<std::size_t>(kind)]; }
+    void count(HeldKind kind) { ++held[static_cast<std::size_t>(kind)]; }
     void count(MalformedKind kind) { ++malformed[static_cast<std::size_t>(kind)]; }
+    void count(ReassemblyEvent event, std::uint64_t n = 1) {
+        events[static_cast<std::size_t>(event)] += n;
+    }
     std::uint64_t of(SkipKind kind) const { return skipped[static_cast<std::size_t>(kind)]; }
+    std::uint64_t of(HeldKind kind) const { return held[static_cast<std::size_t>(kind)]; }
     std::uint64_t of(MalformedKind kind) const { return malformed[static_cast<std::size_t>(kind)]; }
+    std::uint64_t of(ReassemblyEvent event) const {
+        return events[static_cast<std::size_t>(event)];
+    }
+    std::uint64_t skipped_total() const {
+        std::uint64_t total = 0;
+        for (std::uint64_t n : skipped) total += n;
+        return total;
+    }
+    std::uint64_t held_total() const {
+        std::uint64_t total = 0;
+        for (std::uint64_t n : held) total += n;
+        return total;
+    }
     std::uint64_t malformed_total() const {
         std::uint64_t total = 0;
         for (std::size_t i = 1; i < malformed.size(); ++i) total += malformed[i];

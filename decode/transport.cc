@@ -2,7 +2,12 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
+
+#include "decode/ip_reassembly.h"
+#include "decode/reassembly_buffer.h"
+#include "decode/tcp_reassembly.h"
 
 namespace dnswatch {
 namespace {
@@ -25,9 +30,17 @@ constexpr std::uint16_t kEtherTypeQinQ = 0x88a8;     // 802.1ad
 constexpr std::uint16_t kEtherTypeQinQOld = 0x9100;  // pre-standard QinQ
 constexpr int kMaxVlanTags = 4;
 
+constexpr std::uint16_t kEtherTypeMpls = 0x8847;
+constexpr std::uint16_t kEtherTypeMplsMulticast = 0x8848;
+constexpr std::uint16_t kEtherTypeBridging = 0x6558;  // GRE / Geneve: an Ethernet frame follows
+
 constexpr std::uint8_t kProtoTcp = 6;
 constexpr std::uint8_t kProtoUdp = 17;
-constexpr std::uint16_t kDnsPort = 53;
+constexpr std::uint8_t kProtoGre = 47;
+constexpr std::uint16_t kDnsOverTlsPort = 853;  // also DNS over DTLS and over QUIC
+constexpr std::uint16_t kVxlanPort = 4789;
+constexpr std::uint16_t kGenevePort = 6081;
+constexpr int kMaxEncapsulations = 4;  // tunnels and MPLS stacks peeled per frame
 
 // Link types as libpcap reports them. Values that libpcap maps from LINKTYPE_*
 // on some platforms but not others are listed by number as well.
@@ -49,6 +62,9 @@ constexpr std::size_t kLoopbackHeader = 4;
 constexpr std::size_t kIpv4MinHeader = 20;
 constexpr std::size_t kIpv6Header = 40;
 constexpr std::size_t kUdpHeader = 8;
+constexpr std::size_t kTcpMinHeader = 20;
+constexpr std::size_t kVxlanHeader = 8;
+constexpr std::size_t kGeneveMinHeader = 8;
 
 constexpr std::uint8_t kIpv6Fragment = 44;
 constexpr std::uint8_t kIpv6Auth = 51;
@@ -71,46 +87,22 @@ inline bool is_ipv6_extension(std::uint8_t next) {
     }
 }
 
-enum class Network : std::uint8_t { ipv4, ipv6, any_ip, other };
-
-struct LinkResult {
-    Network network = Network::other;
-    std::size_t offset = 0;
-};
-
-inline TransportResult skip(DecodeCounters& counters, SkipKind kind) {
-    counters.count(kind);
-    return TransportResult::skipped;
-}
-inline TransportResult malformed(DecodeCounters& counters, MalformedKind kind) {
-    counters.count(kind);
-    return TransportResult::malformed;
-}
+// What follows a link header, a tunnel header or an MPLS stack.
+enum class Network : std::uint8_t { ipv4, ipv6, any_ip, mpls, ethernet, other };
 
 inline Network network_of_ethertype(std::uint16_t type) {
-    if (type == kEtherTypeIpv4) return Network::ipv4;
-    if (type == kEtherTypeIpv6) return Network::ipv6;
-    return Network::other;
+    switch (type) {
+    case kEtherTypeIpv4: return Network::ipv4;
+    case kEtherTypeIpv6: return Network::ipv6;
+    case kEtherTypeMpls:
+    case kEtherTypeMplsMulticast: return Network::mpls;
+    case kEtherTypeBridging: return Network::ethernet;
+    default: return Network::other;
+    }
 }
 
 inline bool is_vlan_tag(std::uint16_t type) {
     return type == kEtherTypeVlan || type == kEtherTypeQinQ || type == kEtherTypeQinQOld;
-}
-
-// Follows up to kMaxVlanTags VLAN tags from an EtherType at `type_at`; each tag
-// is 2 bytes of TCI followed by the next EtherType. Returns false when a tag
-// runs past the frame.
-inline bool peel_vlan(std::span<const std::uint8_t> frame, std::size_t type_at, LinkResult& link) {
-    std::uint16_t type = load_be16(frame.data() + type_at);
-    std::size_t offset = type_at + 2;
-    for (int tags = 0; is_vlan_tag(type) && tags < kMaxVlanTags; ++tags) {
-        if (frame.size() - offset < 4) return false;
-        type = load_be16(frame.data() + offset + 2);
-        offset += 4;
-    }
-    link.network = network_of_ethertype(type);
-    link.offset = offset;
-    return true;
 }
 
 // BSD loopback: a 4-byte address family written in the capturing host's byte
@@ -133,162 +125,6 @@ inline Network network_of_bsd_family(const std::uint8_t* p) {
     }
 }
 
-// Returns false (and counts) when the frame cannot be peeled; otherwise `link`
-// says what network layer follows and where.
-inline bool decode_link(const PacketView& packet, LinkResult& link, DecodeCounters& counters,
-                        TransportResult& result) {
-    const auto frame = packet.bytes;
-    switch (packet.link_type) {
-    case kLinkEthernet:
-        if (frame.size() < kEthernetHeader || !peel_vlan(frame, 12, link)) {
-            result = malformed(counters, MalformedKind::link_truncated);
-            return false;
-        }
-        return true;
-    case kLinkLinuxSll:
-        if (frame.size() < kSllHeader || !peel_vlan(frame, 14, link)) {
-            result = malformed(counters, MalformedKind::link_truncated);
-            return false;
-        }
-        return true;
-    case kLinkLinuxSll2:
-        if (frame.size() < kSll2Header) {
-            result = malformed(counters, MalformedKind::link_truncated);
-            return false;
-        }
-        link.network = network_of_ethertype(load_be16(frame.data()));
-        link.offset = kSll2Header;
-        return true;
-    case kLinkNull:
-    case kLinkLoop:
-        if (frame.size() < kLoopbackHeader) {
-            result = malformed(counters, MalformedKind::link_truncated);
-            return false;
-        }
-        link.network = network_of_bsd_family(frame.data());
-        link.offset = kLoopbackHeader;
-        return true;
-    case kLinkRaw12:
-    case kLinkRaw14:
-    case kLinkRaw101:
-        link.network = Network::any_ip;
-        link.offset = 0;
-        return true;
-    case kLinkIpv4:
-        link.network = Network::ipv4;
-        link.offset = 0;
-        return true;
-    case kLinkIpv6:
-        link.network = Network::ipv6;
-        link.offset = 0;
-        return true;
-    default:
-        result = skip(counters, SkipKind::unsupported_link_type);
-        return false;
-    }
-}
-
-// The IP layer's verdict: the upper-layer protocol and its bytes (bounded by
-// the IP length, so trailing link padding is gone).
-struct IpPayload {
-    std::uint8_t protocol = 0;
-    std::span<const std::uint8_t> bytes;
-};
-
-inline bool decode_ipv4(std::span<const std::uint8_t> ip, DnsDatagram& out, IpPayload& payload,
-                        DecodeCounters& counters, TransportResult& result) {
-    if (ip.size() < kIpv4MinHeader) {
-        result = malformed(counters, MalformedKind::ip_truncated);
-        return false;
-    }
-    const std::uint8_t* h = ip.data();
-    const std::size_t header_length = std::size_t{h[0] & 0x0fu} * 4;
-    if ((h[0] >> 4) != 4 || header_length < kIpv4MinHeader) {
-        result = malformed(counters, MalformedKind::ip_bad_header);
-        return false;
-    }
-    const std::size_t total_length = load_be16(h + 2);
-    if (total_length < header_length) {
-        result = malformed(counters, MalformedKind::ip_bad_header);
-        return false;
-    }
-    if (total_length > ip.size()) {
-        result = malformed(counters, MalformedKind::ip_truncated);
-        return false;
-    }
-    const std::uint16_t fragment = load_be16(h + 6);
-    if ((fragment & 0x3fffu) != 0) {  // MF set or a non-zero offset
-        result = skip(counters, SkipKind::ip_fragment);
-        return false;
-    }
-    out.src = IpAddress{};
-    out.dst = IpAddress{};
-    out.src.family = 4;
-    out.dst.family = 4;
-    std::memcpy(out.src.bytes.data(), h + 12, 4);
-    std::memcpy(out.dst.bytes.data(), h + 16, 4);
-    payload.protocol = h[9];
-    payload.bytes = ip.subspan(header_length, total_length - header_length);
-    return true;
-}
-
-inline bool decode_ipv6(std::span<const std::uint8_t> ip, DnsDatagram& out, IpPayload& payload,
-                        DecodeCounters& counters, TransportResult& result) {
-    if (ip.size() < kIpv6Header) {
-        result = malformed(counters, MalformedKind::ip_truncated);
-        return false;
-    }
-    const std::uint8_t* h = ip.data();
-    const std::size_t payload_length = load_be16(h + 4);
-    // Payload length 0 means a jumbogram (RFC 2675), which no DNS message needs.
-    if ((h[0] >> 4) != 6 || payload_length == 0) {
-        result = malformed(counters, MalformedKind::ip_bad_header);
-        return false;
-    }
-    if (payload_length > ip.size() - kIpv6Header) {
-        result = malformed(counters, MalformedKind::ip_truncated);
-        return false;
-    }
-    std::span<const std::uint8_t> rest = ip.subspan(kIpv6Header, payload_length);
-    std::uint8_t next = h[6];
-    // Each extension header is at least 8 bytes, so the walk ends within
-    // payload_length / 8 steps.
-    while (is_ipv6_extension(next)) {
-        if (rest.size() < 2) {
-            result = malformed(counters, MalformedKind::ip6_bad_ext_header);
-            return false;
-        }
-        std::size_t length = (std::size_t{rest[1]} + 1) * 8;
-        if (next == kIpv6Fragment) {
-            if (rest.size() < 8) {
-                result = malformed(counters, MalformedKind::ip6_bad_ext_header);
-                return false;
-            }
-            // An atomic fragment (offset 0, M clear, RFC 6946) is a whole
-            // packet; the 2 reserved bits are ignored.
-            if ((load_be16(rest.data() + 2) & 0xfff9u) != 0) {
-                result = skip(counters, SkipKind::ip_fragment);
-                return false;
-            }
-            length = 8;  // its second byte is reserved, not a length
-        } else if (next == kIpv6Auth) {
-            length = (std::size_t{rest[1]} + 2) * 4;  // 4-byte units, minus 2
-        }
-        if (length > rest.size()) {
-            result = malformed(counters, MalformedKind::ip6_bad_ext_header);
-            return false;
-        }
-        next = rest[0];
-        rest = rest.subspan(length);
-    }
-    out.src.family = 6;
-    out.dst.family = 6;
-    std::memcpy(out.src.bytes.data(), h + 8, 16);
-    std::memcpy(out.dst.bytes.data(), h + 24, 16);
-    payload.protocol = next;
-    payload.bytes = rest;
-    return true;
-}
 
 }  // namespace
 
@@ -299,55 +135,347 @@ std::string IpAddress::to_string() const {
     return text;
 }
 
-TransportResult decode_transport(const PacketView& packet, DnsDatagram& out,
-                                 DecodeCounters& counters) {
-    TransportResult result = TransportResult::skipped;
-    LinkResult link;
-    if (!decode_link(packet, link, counters, result)) return result;
+// The walk through one frame's layers. Each step checks its header against
+// the bytes it has, then hands the rest to the next step; tunnels and
+// reassembled datagrams re-enter the walk, within depth limits.
+struct TransportDecoder::Layers {
+    TransportDecoder& self;
+    const PacketView& packet;
+    DnsMessageSink& sink;
+    int encapsulations = 0;
+    int reassemblies = 0;
 
-    const std::span<const std::uint8_t> ip = packet.bytes.subspan(link.offset);
-    Network network = link.network;
-    if (network == Network::any_ip) {
-        if (ip.empty()) return malformed(counters, MalformedKind::ip_truncated);
-        const unsigned version = ip[0] >> 4;
-        if (version == 4)
-            network = Network::ipv4;
-        else if (version == 6)
-            network = Network::ipv6;
-        else
-            return malformed(counters, MalformedKind::ip_bad_header);
+    TransportResult skip(SkipKind kind) {
+        self.counters_.count(kind);
+        return TransportResult::skipped;
     }
-
-    IpPayload payload;
-    if (network == Network::ipv4) {
-        if (!decode_ipv4(ip, out, payload, counters, result)) return result;
-    } else if (network == Network::ipv6) {
-        if (!decode_ipv6(ip, out, payload, counters, result)) return result;
-    } else {
-        return skip(counters, SkipKind::not_ip);
+    TransportResult malformed(MalformedKind kind) {
+        self.counters_.count(kind);
+        return TransportResult::malformed;
     }
-
-    const std::span<const std::uint8_t> l4 = payload.bytes;
-    if (payload.protocol == kProtoTcp) {
-        if (l4.size() >= 4 &&
-            (load_be16(l4.data()) == kDnsPort || load_be16(l4.data() + 2) == kDnsPort))
-            return skip(counters, SkipKind::tcp_dns);
-        return skip(counters, SkipKind::not_udp);
+    TransportResult held(HeldKind kind) {
+        self.counters_.count(kind);
+        return TransportResult::held;
     }
-    if (payload.protocol != kProtoUdp) return skip(counters, SkipKind::not_udp);
+    bool is_dns_port(std::uint16_t port) const { return self.dns_ports_.test(port); }
 
-    if (l4.size() < kUdpHeader) return malformed(counters, MalformedKind::udp_truncated);
-    const std::size_t udp_length = load_be16(l4.data() + 4);
-    if (udp_length < kUdpHeader) return malformed(counters, MalformedKind::udp_bad_length);
-    if (udp_length > l4.size()) return malformed(counters, MalformedKind::udp_truncated);
+    TransportResult link();
+    TransportResult ethernet(std::span<const std::uint8_t> frame, std::size_t type_at);
+    TransportResult network(Network network, std::span<const std::uint8_t> bytes);
+    TransportResult encapsulated(Network inner, std::span<const std::uint8_t> bytes);
+    TransportResult mpls(std::span<const std::uint8_t> bytes);
+    TransportResult ipv4(std::span<const std::uint8_t> ip);
+    TransportResult ipv6(std::span<const std::uint8_t> ip);
+    TransportResult ipv6_chain(std::uint8_t next, std::span<const std::uint8_t> rest, const IpAddress& src,
+                               const IpAddress& dst);
+    TransportResult upper(std::uint8_t protocol, std::span<const std::uint8_t> l4, const IpAddress& src,
+                          const IpAddress& dst, bool reassembled);
+    TransportResult udp(std::span<const std::uint8_t> l4, const IpAddress& src, const IpAddress& dst,
+                        bool reassembled);
+    TransportResult tcp(std::span<const std::uint8_t> l4, const IpAddress& src, const IpAddress& dst);
+    TransportResult gre(std::span<const std::uint8_t> bytes);
+    TransportResult vxlan(std::span<const std::uint8_t> bytes);
+    TransportResult geneve(std::span<const std::uint8_t> bytes);
+};
 
-    out.src_port = load_be16(l4.data());
-    out.dst_port = load_be16(l4.data() + 2);
-    if (out.src_port != kDnsPort && out.dst_port != kDnsPort)
-        return skip(counters, SkipKind::not_dns_port);
-    out.ip_protocol = kProtoUdp;
-    out.dns = l4.subspan(kUdpHeader, udp_length - kUdpHeader);
-    return TransportResult::dns;
+TransportResult TransportDecoder::Layers::link() {
+    const auto frame = packet.bytes;
+    switch (packet.link_type) {
+    case kLinkEthernet:
+        if (frame.size() < kEthernetHeader) return malformed(MalformedKind::link_truncated);
+        return ethernet(frame, 12);
+    case kLinkLinuxSll:
+        if (frame.size() < kSllHeader) return malformed(MalformedKind::link_truncated);
+        return ethernet(frame, 14);
+    case kLinkLinuxSll2:
+        if (frame.size() < kSll2Header) return malformed(MalformedKind::link_truncated);
+        return network(network_of_ethertype(load_be16(frame.data())), frame.subspan(kSll2Header));
+    case kLinkNull:
+    case kLinkLoop:
+        if (frame.size() < kLoopbackHeader) return malformed(MalformedKind::link_truncated);
+        return network(network_of_bsd_family(frame.data()), frame.subspan(kLoopbackHeader));
+    case kLinkRaw12:
+    case kLinkRaw14:
+    case kLinkRaw101:
+        return network(Network::any_ip, frame);
+    case kLinkIpv4:
+        return network(Network::ipv4, frame);
+    case kLinkIpv6:
+        return network(Network::ipv6, frame);
+    default:
+        return skip(SkipKind::unsupported_link_type);
+    }
 }
+
+// Follows up to kMaxVlanTags VLAN tags from the EtherType at `type_at`; each
+// tag is 2 bytes of TCI followed by the next EtherType.
+TransportResult TransportDecoder::Layers::ethernet(std::span<const std::uint8_t> frame, std::size_t type_at) {
+    std::uint16_t type = load_be16(frame.data() + type_at);
+    std::size_t offset = type_at + 2;
+    for (int tags = 0; is_vlan_tag(type) && tags < kMaxVlanTags; ++tags) {
+        if (frame.size() - offset < 4) return malformed(MalformedKind::link_truncated);
+        type = load_be16(frame.data() + offset + 2);
+        offset += 4;
+    }
+    const Network next = network_of_ethertype(type);
+    // Bridging is a tunnel's payload type, not something a frame carries.
+    return network(next == Network::ethernet ? Network::other : next, frame.subspan(offset));
+}
+
+TransportResult TransportDecoder::Layers::network(Network network, std::span<const std::uint8_t> bytes) {
+    if (network == Network::any_ip) {
+        if (bytes.empty()) return malformed(MalformedKind::ip_truncated);
+        const unsigned version = bytes[0] >> 4;
+        if (version == 4) network = Network::ipv4;
+        else if (version == 6) network = Network::ipv6;
+        else return malformed(MalformedKind::ip_bad_header);
+    }
+    switch (network) {
+    case Network::ipv4: return ipv4(bytes);
+    case Network::ipv6: return ipv6(bytes);
+    case Network::mpls: return encapsulated(Network::mpls, bytes);
+    default: return skip(SkipKind::not_ip);
+    }
+}
+
+// A tunnel's payload: counted against the nesting limit, then walked.
+TransportResult TransportDecoder::Layers::encapsulated(Network inner, std::span<const std::uint8_t> bytes) {
+    if (++encapsulations > kMaxEncapsulations) return skip(SkipKind::tunnel_too_deep);
+    switch (inner) {
+    case Network::mpls: return mpls(bytes);
+    case Network::ethernet:
+        if (bytes.size() < kEthernetHeader) return malformed(MalformedKind::tunnel_truncated);
+        return ethernet(bytes, 12);
+    default: return network(inner, bytes);
+    }
+}
+
+// An MPLS label stack: 4-byte entries down to the one with the bottom-of-
+// stack bit; what follows carries no type, so the IP version nibble decides
+// (a pseudowire's Ethernet, behind a zero nibble, is not followed).
+TransportResult TransportDecoder::Layers::mpls(std::span<const std::uint8_t> bytes) {
+    std::size_t offset = 0;
+    for (;;) {
+        if (bytes.size() - offset < 4) return malformed(MalformedKind::tunnel_truncated);
+        const bool bottom = (bytes[offset + 2] & 0x01) != 0;
+        offset += 4;
+        if (bottom) break;
+    }
+    const std::span<const std::uint8_t> rest = bytes.subspan(offset);
+    if (rest.empty()) return malformed(MalformedKind::tunnel_truncated);
+    const unsigned version = rest[0] >> 4;
+    if (version == 4) return ipv4(rest);
+    if (version == 6) return ipv6(rest);
+    return skip(SkipKind::not_ip);
+}
+
+TransportResult TransportDecoder::Layers::ipv4(std::span<const std::uint8_t> ip) {
+    if (ip.size() < kIpv4MinHeader) return malformed(MalformedKind::ip_truncated);
+    const std::uint8_t* h = ip.data();
+    const std::size_t header_length = std::size_t{h[0] & 0x0fu} * 4;
+    if ((h[0] >> 4) != 4 || header_length < kIpv4MinHeader) return malformed(MalformedKind::ip_bad_header);
+    const std::size_t total_length = load_be16(h + 2);
+    if (total_length < header_length) return malformed(MalformedKind::ip_bad_header);
+    if (total_length > ip.size()) return malformed(MalformedKind::ip_truncated);
+    IpAddress src, dst;
+    src.family = dst.family = 4;
+    std::memcpy(src.bytes.data(), h + 12, 4);
+    std::memcpy(dst.bytes.data(), h + 16, 4);
+    const std::span<const std::uint8_t> payload = ip.subspan(header_length, total_length - header_length);
+    const std::uint16_t fragment = load_be16(h + 6);
+    if ((fragment & 0x3fffu) == 0) return upper(h[9], payload, src, dst, false);  // MF clear, offset 0
+
+    if (reassemblies >= kMaxReassemblyDepth) return skip(SkipKind::tunnel_too_deep);
+    const FragmentKey key{src, dst, load_be16(h + 4), h[9]};
+    const Fragment piece{static_cast<std::uint32_t>((fragment & 0x1fffu) * 8), (fragment & 0x2000u) != 0, h[9],
+                         payload};
+    std::span<const std::uint8_t> datagram;
+    std::uint8_t protocol = 0;
+    MalformedKind why = MalformedKind::none;
+    switch (self.ip_->add(key, piece, self.now_us_, self.scratch(reassemblies), datagram, protocol,
+                          why)) {
+    case FragmentVerdict::held: return held(HeldKind::ip_fragment);
+    case FragmentVerdict::malformed: return malformed(why);
+    case FragmentVerdict::complete: break;
+    }
+    ++reassemblies;
+    return upper(protocol, datagram, src, dst, true);
+}
+
+TransportResult TransportDecoder::Layers::ipv6(std::span<const std::uint8_t> ip) {
+    if (ip.size() < kIpv6Header) return malformed(MalformedKind::ip_truncated);
+    const std::uint8_t* h = ip.data();
+    const std::size_t payload_length = load_be16(h + 4);
+    // Payload length 0 means a jumbogram (RFC 2675), which no DNS message needs.
+    if ((h[0] >> 4) != 6 || payload_length == 0) return malformed(MalformedKind::ip_bad_header);
+    if (payload_length > ip.size() - kIpv6Header) return malformed(MalformedKind::ip_truncated);
+    IpAddress src, dst;
+    src.family = dst.family = 6;
+    std::memcpy(src.bytes.data(), h + 8, 16);
+    std::memcpy(dst.bytes.data(), h + 24, 16);
+    return ipv6_chain(h[6], ip.subspan(kIpv6Header, payload_length), src, dst);
+}
+
+// Walks extension headers from `next`. Each is at least 8 bytes, so the walk
+// ends within rest.size() / 8 steps. A fragment header hands the rest to
+// reassembly; the reassembled part may hold more headers, walked in turn.
+TransportResult TransportDecoder::Layers::ipv6_chain(std::uint8_t next, std::span<const std::uint8_t> rest,
+                                                     const IpAddress& src, const IpAddress& dst) {
+    bool reassembled = false;
+    while (is_ipv6_extension(next)) {
+        if (rest.size() < 2) return malformed(MalformedKind::ip6_bad_ext_header);
+        std::size_t length = (std::size_t{rest[1]} + 1) * 8;
+        if (next == kIpv6Fragment) {
+            if (rest.size() < 8) return malformed(MalformedKind::ip6_bad_ext_header);
+            const std::uint16_t offset_flags = load_be16(rest.data() + 2);
+            // An atomic fragment (offset 0, M clear, RFC 6946) is a whole
+            // packet; the 2 reserved bits are ignored.
+            if ((offset_flags & 0xfff9u) != 0) {
+                if (reassemblies >= kMaxReassemblyDepth) return skip(SkipKind::tunnel_too_deep);
+                const FragmentKey key{src, dst, load_be32(rest.data() + 4), 0};
+                const Fragment piece{static_cast<std::uint32_t>(offset_flags & 0xfff8u), (offset_flags & 1u) != 0,
+                                     rest[0], rest.subspan(8)};
+                std::span<const std::uint8_t> datagram;
+                MalformedKind why = MalformedKind::none;
+                switch (self.ip_->add(key, piece, self.now_us_, self.scratch(reassemblies), datagram,
+                                      next, why)) {
+                case FragmentVerdict::held: return held(HeldKind::ip_fragment);
+                case FragmentVerdict::malformed: return malformed(why);
+                case FragmentVerdict::complete: break;
+                }
+                ++reassemblies;
+                reassembled = true;
+                rest = datagram;
+                continue;
+            }
+            length = 8;  // its second byte is reserved, not a length
+        } else if (next == kIpv6Auth) {
+            length = (std::size_t{rest[1]} + 2) * 4;  // 4-byte units, minus 2
+        }
+        if (length > rest.size()) return malformed(MalformedKind::ip6_bad_ext_header);
+        next = rest[0];
+        rest = rest.subspan(length);
+    }
+    return upper(next, rest, src, dst, reassembled);
+}
+
+TransportResult TransportDecoder::Layers::upper(std::uint8_t protocol, std::span<const std::uint8_t> l4,
+                                                const IpAddress& src, const IpAddress& dst, bool reassembled) {
+    switch (protocol) {
+    case kProtoUdp: return udp(l4, src, dst, reassembled);
+    case kProtoTcp: return tcp(l4, src, dst);
+    case kProtoGre: return gre(l4);
+    case 4: return encapsulated(Network::ipv4, l4);   // IP in IP
+    case 41: return encapsulated(Network::ipv6, l4);  // IPv6 in IP
+    default: return skip(SkipKind::not_udp_tcp);
+    }
+}
+
+TransportResult TransportDecoder::Layers::udp(std::span<const std::uint8_t> l4, const IpAddress& src,
+                                              const IpAddress& dst, bool reassembled) {
+    if (l4.size() < kUdpHeader) return malformed(MalformedKind::udp_truncated);
+    const std::size_t udp_length = load_be16(l4.data() + 4);
+    if (udp_length < kUdpHeader) return malformed(MalformedKind::udp_bad_length);
+    if (udp_length > l4.size()) return malformed(MalformedKind::udp_truncated);
+    const std::uint16_t src_port = load_be16(l4.data());
+    const std::uint16_t dst_port = load_be16(l4.data() + 2);
+    const std::span<const std::uint8_t> payload = l4.subspan(kUdpHeader, udp_length - kUdpHeader);
+    if (src_port == kDnsOverTlsPort || dst_port == kDnsOverTlsPort) return skip(SkipKind::dns_over_tls);
+    if (is_dns_port(src_port) || is_dns_port(dst_port)) {
+        DnsDatagram datagram;
+        datagram.src = src;
+        datagram.dst = dst;
+        datagram.src_port = src_port;
+        datagram.dst_port = dst_port;
+        datagram.ip_protocol = kProtoUdp;
+        datagram.reassembled = reassembled;
+        datagram.dns = payload;
+        sink.on_dns(datagram, packet);
+        return TransportResult::dns;
+    }
+    if (dst_port == kVxlanPort) return vxlan(payload);
+    if (dst_port == kGenevePort) return geneve(payload);
+    return skip(SkipKind::not_dns_port);
+}
+
+TransportResult TransportDecoder::Layers::tcp(std::span<const std::uint8_t> l4, const IpAddress& src,
+                                              const IpAddress& dst) {
+    if (l4.size() < kTcpMinHeader) return malformed(MalformedKind::tcp_truncated);
+    const std::size_t header_length = static_cast<std::size_t>(l4[12] >> 4) * 4;
+    if (header_length < kTcpMinHeader) return malformed(MalformedKind::tcp_bad_header);
+    if (header_length > l4.size()) return malformed(MalformedKind::tcp_truncated);
+    TcpSegment segment;
+    segment.src_port = load_be16(l4.data());
+    segment.dst_port = load_be16(l4.data() + 2);
+    if (segment.src_port == kDnsOverTlsPort || segment.dst_port == kDnsOverTlsPort)
+        return skip(SkipKind::dns_over_tls);
+    if (!is_dns_port(segment.src_port) && !is_dns_port(segment.dst_port)) return skip(SkipKind::not_dns_port);
+    segment.seq = load_be32(l4.data() + 4);
+    segment.ack = load_be32(l4.data() + 8);
+    segment.flags = l4[13];
+    segment.payload = l4.subspan(header_length);
+    if (self.tcp_->add(src, dst, segment, self.now_us_, packet, sink) > 0) return TransportResult::dns;
+    return held(HeldKind::tcp_segment);
+}
+
+// GRE (RFC 2784, with the key and sequence fields of RFC 2890): the payload
+// type is an EtherType. Version 1 (PPTP) carries PPP, which we do not follow.
+TransportResult TransportDecoder::Layers::gre(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() < 4) return malformed(MalformedKind::tunnel_truncated);
+    const std::uint16_t flags = load_be16(bytes.data());
+    if ((flags & 0x0007u) != 0 || (flags & 0x4000u) != 0) return skip(SkipKind::not_ip);  // version, routing
+    std::size_t length = 4;
+    if (flags & 0x8000u) length += 4;  // checksum and reserved
+    if (flags & 0x2000u) length += 4;  // key
+    if (flags & 0x1000u) length += 4;  // sequence number
+    if (bytes.size() < length) return malformed(MalformedKind::tunnel_truncated);
+    return encapsulated(network_of_ethertype(load_be16(bytes.data() + 2)), bytes.subspan(length));
+}
+
+// VXLAN (RFC 7348): 8 bytes, then an Ethernet frame.
+TransportResult TransportDecoder::Layers::vxlan(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() < kVxlanHeader) return malformed(MalformedKind::tunnel_truncated);
+    return encapsulated(Network::ethernet, bytes.subspan(kVxlanHeader));
+}
+
+// Geneve (RFC 8926): 8 bytes plus options, then what the protocol type names.
+TransportResult TransportDecoder::Layers::geneve(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() < kGeneveMinHeader) return malformed(MalformedKind::tunnel_truncated);
+    if ((bytes[0] >> 6) != 0) return skip(SkipKind::not_ip);  // an unknown version
+    const std::size_t length = kGeneveMinHeader + std::size_t{bytes[0] & 0x3fu} * 4;
+    if (bytes.size() < length) return malformed(MalformedKind::tunnel_truncated);
+    return encapsulated(network_of_ethertype(load_be16(bytes.data() + 2)), bytes.subspan(length));
+}
+
+TransportDecoder::TransportDecoder(const TransportOptions& options)
+    : pool_(std::make_unique<BlockPool>(options.total_bytes)),
+      ip_(std::make_unique<IpReassembler>(*pool_, options.max_fragment_datagrams, options.timeout_ms * 1000,
+                                          counters_)),
+      tcp_(std::make_unique<TcpReassembler>(*pool_, options.max_tcp_flows, options.tcp_flow_bytes,
+                                            options.timeout_ms * 1000, counters_)) {
+    for (std::uint16_t port : options.dns_ports) dns_ports_.set(port);
+    dns_ports_.reset(kDnsOverTlsPort);
+    // Not value-initialised: a decoder that never reassembles never touches them.
+    for (auto& scratch : datagram_scratch_) scratch.reset(new std::uint8_t[IpReassembler::kMaxDatagram]);
+}
+
+TransportDecoder::~TransportDecoder() = default;
+
+TransportResult TransportDecoder::decode(const PacketView& packet, DnsMessageSink& sink) {
+    now_us_ = std::max(now_us_, packet.time_us);
+    ip_->expire(now_us_);
+    tcp_->expire(now_us_);
+    Layers walk{*this, packet, sink};
+    return walk.link();
+}
+
+void TransportDecoder::flush() {
+    ip_->clear();
+    tcp_->clear();
+}
+
+std::size_t TransportDecoder::fragment_datagrams_in_flight() const { return ip_->in_flight(); }
+std::size_t TransportDecoder::tcp_flows() const { return tcp_->flows(); }
+std::size_t TransportDecoder::free_bytes() const { return pool_->free_blocks() * BlockPool::kBlockSize; }
 
 }  // namespace dnswatch

@@ -1,46 +1,85 @@
-// Link, IP and UDP layers: from a captured frame to the DNS payload it carries.
+// Link, tunnel, IP, UDP and TCP layers: from a captured frame to the DNS
+// messages it carries, with IP fragments and TCP streams reassembled.
 #pragma once
 
-#include <array>
+#include <bitset>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
-#include <string>
+#include <vector>
 
 #include "capture/packet.h"
 #include "decode/decode_counters.h"
+#include "decode/dns_datagram.h"
 
 namespace dnswatch {
 
-struct IpAddress {
-    std::uint8_t family = 0;  // 4 or 6; 0 = unset
-    std::array<std::uint8_t, 16> bytes{};  // IPv4 uses the first 4 bytes
+class BlockPool;
+class IpReassembler;
+class TcpReassembler;
 
-    std::string to_string() const;  // "192.0.2.1", "2001:db8::1"
-    friend bool operator==(const IpAddress&, const IpAddress&) = default;
-};
-
-// A DNS payload found in a frame, with its addressing. `dns` points into the
-// PacketView's bytes: valid as long as the packet is.
-struct DnsDatagram {
-    IpAddress src;
-    IpAddress dst;
-    std::uint16_t src_port = 0;
-    std::uint16_t dst_port = 0;
-    std::uint8_t ip_protocol = 0;  // 17 = UDP
-    std::span<const std::uint8_t> dns;
+struct TransportOptions {
+    std::vector<std::uint16_t> dns_ports{53};  // UDP and TCP; 853 is never decoded
+    std::size_t max_fragment_datagrams = 256;   // IP datagrams in reassembly at once
+    std::size_t max_tcp_flows = 4096;           // TCP flows tracked at once
+    std::size_t tcp_flow_bytes = 65537;         // held per flow direction: one whole message
+    std::size_t total_bytes = 32u << 20;        // memory for all held bytes, allocated up front
+    std::int64_t timeout_ms = 30000;            // fragments and idle flows, in packet time
 };
 
 enum class TransportResult : std::uint8_t {
-    dns,        // `out` holds a DNS payload
+    dns,        // the frame completed at least one DNS message
+    held,       // taken into reassembly (counted in counters.held)
     skipped,    // well formed, not DNS we decode (counted in counters.skipped)
     malformed,  // counted in counters.malformed
 };
 
 // Peels link (Ethernet with 802.1Q/QinQ, Linux SLL and SLL2, raw IPv4/IPv6,
-// BSD loopback), IPv4 / IPv6 (skipping extension headers) and UDP. A datagram
-// is DNS when either port is 53. Stateless: fragments and TCP are counted and
-// skipped until reassembly exists.
-TransportResult decode_transport(const PacketView& packet, DnsDatagram& out,
-                                 DecodeCounters& counters);
+// BSD loopback), MPLS, tunnels (GRE, VXLAN, Geneve), IPv4 / IPv6 (walking
+// extension headers, reassembling fragments), UDP and TCP (reassembling
+// RFC 7766 streams). A datagram or flow is DNS when either port is one of
+// the DNS ports. State is bounded by the options; time is packet time.
+//
+// A UDP datagram on a DNS port costs no lookup and no copy: its message is
+// handed out in place.
+class TransportDecoder {
+public:
+    explicit TransportDecoder(const TransportOptions& options = {});
+    ~TransportDecoder();
+    TransportDecoder(const TransportDecoder&) = delete;
+    TransportDecoder& operator=(const TransportDecoder&) = delete;
+
+    // Hands every DNS message the frame completes to `sink` (0..N of them:
+    // a TCP segment may end several, a fragment completes a datagram later).
+    TransportResult decode(const PacketView& packet, DnsMessageSink& sink);
+
+    // Ends everything in progress (end of input); what is dropped is counted.
+    void flush();
+
+    const DecodeCounters& counters() const { return counters_; }
+    DecodeCounters& counters() { return counters_; }
+    std::size_t fragment_datagrams_in_flight() const;
+    std::size_t tcp_flows() const;
+    std::size_t free_bytes() const;  // of the reassembly memory
+
+private:
+    struct Layers;  // the per-frame walk, in transport.cc
+    std::span<std::uint8_t> scratch(int depth) {
+        return {datagram_scratch_[depth].get(), 65535};
+    }
+    friend struct Layers;
+
+    DecodeCounters counters_;
+    std::bitset<65536> dns_ports_;
+    std::unique_ptr<BlockPool> pool_;
+    std::unique_ptr<IpReassembler> ip_;
+    std::unique_ptr<TcpReassembler> tcp_;
+    std::int64_t now_us_ = 0;  // the latest packet time seen: captures may step back
+    // One buffer per level of nesting, for datagrams reassembled from
+    // fragments: a tunnel inside a reassembled datagram may carry fragments too.
+    static constexpr int kMaxReassemblyDepth = 2;
+    std::unique_ptr<std::uint8_t[]> datagram_scratch_[kMaxReassemblyDepth];
+};
 
 }  // namespace dnswatch

@@ -1,12 +1,10 @@
 #include "detect/packet_processor.h"
 
-#include "decode/transport.h"
-
 namespace dnswatch {
 
 PacketProcessor::PacketProcessor(const WatchSet& watch, const Baseline& baseline, std::string sensor_id,
-                                 AlertSink& sink)
-    : watch_(watch), detector_(watch, baseline, std::move(sensor_id), sink) {}
+                                 AlertSink& sink, const TransportOptions& transport)
+    : watch_(watch), transport_(transport), detector_(watch, baseline, std::move(sensor_id), sink) {}
 
 void PacketProcessor::process(const PacketBatch& batch, std::string_view source) {
     for (const PacketView& packet : batch) process(packet, source);
@@ -14,14 +12,19 @@ void PacketProcessor::process(const PacketBatch& batch, std::string_view source)
 
 void PacketProcessor::process(const PacketView& packet, std::string_view source) {
     ++counters_.packets;
-    DnsDatagram datagram;
-    if (decode_transport(packet, datagram, decode_counters_) != TransportResult::dns) return;
-    ++counters_.dns_messages;
+    source_ = source;
+    transport_.decode(packet, *this);
+}
 
+// One DNS message: a UDP payload, or one of the messages a TCP segment or a
+// last fragment completed. Its bytes are valid during this call only.
+void PacketProcessor::on_dns(const DnsDatagram& datagram, const PacketView& packet) {
+    ++counters_.dns_messages;
+    DecodeCounters& counters = transport_.counters();
     DnsMessageView message;
     MalformedKind kind = decoder_.decode_question(datagram.dns, message);
     if (kind != MalformedKind::none) {
-        decode_counters_.count(kind);
+        counters.count(kind);
         return;
     }
     if (!message.header.qr()) {
@@ -35,11 +38,11 @@ void PacketProcessor::process(const PacketView& packet, std::string_view source)
     kind = decoder_.decode_records(message);
     if (kind != MalformedKind::none) {
         // A malformed answer about a watched zone is itself worth noticing.
-        decode_counters_.count(kind);
+        counters.count(kind);
         ++counters_.watched_malformed;
         return;
     }
-    detector_.observe(message, MessageContext{&packet, &datagram, source});
+    detector_.observe(message, MessageContext{&packet, &datagram, source_});
 }
 
 }  // namespace dnswatch

@@ -1,5 +1,6 @@
-// The packet path of one worker: frame -> DNS payload -> question filter ->
-// records -> detector. Rejects unwatched traffic after reading the question.
+// The packet path of one worker: frame -> DNS messages (with IP fragments
+// and TCP streams reassembled) -> question filter -> records -> detector.
+// Rejects unwatched traffic after reading the question.
 #pragma once
 
 #include <cstdint>
@@ -9,36 +10,45 @@
 #include "capture/packet.h"
 #include "decode/decode_counters.h"
 #include "decode/dns_message.h"
+#include "decode/transport.h"
 #include "detect/detector.h"
 
 namespace dnswatch {
 
 struct PacketCounters {
     std::uint64_t packets = 0;
-    std::uint64_t dns_messages = 0;       // DNS payloads found (malformed ones included)
+    std::uint64_t dns_messages = 0;       // DNS messages found (malformed ones included)
     std::uint64_t queries = 0;
     std::uint64_t responses = 0;
     std::uint64_t watched_responses = 0;  // question in a watched zone
     std::uint64_t watched_malformed = 0;  // of those, records that did not decode
 };
 
-class PacketProcessor {
+class PacketProcessor : private DnsMessageSink {
 public:
-    PacketProcessor(const WatchSet& watch, const Baseline& baseline, std::string sensor_id, AlertSink& sink);
+    PacketProcessor(const WatchSet& watch, const Baseline& baseline, std::string sensor_id, AlertSink& sink,
+                    const TransportOptions& transport = {});
 
     void process(const PacketBatch& batch, std::string_view source);
     void process(const PacketView& packet, std::string_view source);
+    // End of input: ends the flows and datagrams still in reassembly.
+    void finish() { transport_.flush(); }
 
     const PacketCounters& counters() const { return counters_; }
-    const DecodeCounters& decode_counters() const { return decode_counters_; }
+    // Transport kinds and events, and the DNS kinds found by the decoder.
+    const DecodeCounters& decode_counters() const { return transport_.counters(); }
+    const TransportDecoder& transport() const { return transport_; }
     const DetectorCounters& detector_counters() const { return detector_.counters(); }
 
 private:
+    void on_dns(const DnsDatagram& datagram, const PacketView& packet) override;
+
     const WatchSet& watch_;
+    TransportDecoder transport_;
     DnsDecoder decoder_;
     Detector detector_;
     PacketCounters counters_;
-    DecodeCounters decode_counters_;
+    std::string_view source_;  // of the packet being processed
 };
 
 }  // namespace dnswatch

@@ -144,7 +144,7 @@ TEST_F(ConfigTest, UnknownKeyListsTheExpectedOnes) {
               (Issues{"3:7: watch.zones[0].zone_file: required key is missing",
                       "4:7: unknown key 'zonefile' in watch.zones[0] (expected one of: name, zone_file)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publsh: {}\n"),
-              (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish)"}));
+              (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish, decode)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    hwm: 5\n"),
               (Issues{"7:5: unknown key 'hwm' in publish.zmq (expected one of: endpoint, linger_ms, send_hwm)"}));
 }
@@ -361,6 +361,85 @@ TEST_F(ConfigTest, ReferenceListsEveryKeyFromTheSchema) {
         EXPECT_NE(reference.find(std::string(key) + "  ("), std::string::npos) << key << "\n" << reference;
     }
     EXPECT_NE(reference.find("publish.zmq.linger_ms  (integer, 0..60000, default: 2000)"), std::string::npos)
+        << reference;
+}
+
+// --- decode: DNS ports and reassembly bounds -----------------------------------
+
+TEST_F(ConfigTest, DecodeDefaultsAgreeWithTheStructDefaults) {
+    const Config config = load_config(write("dnswatch.yaml", kMinimal));
+    const DecodeConfig defaults;
+    EXPECT_EQ(config.decode.dns_ports, std::vector<int>{53});
+    EXPECT_EQ(config.decode.dns_ports, defaults.dns_ports);
+    const ReassemblyConfig& r = config.decode.reassembly;
+    EXPECT_EQ(r.max_fragment_datagrams, defaults.reassembly.max_fragment_datagrams);
+    EXPECT_EQ(r.max_tcp_flows, defaults.reassembly.max_tcp_flows);
+    EXPECT_EQ(r.tcp_flow_bytes, defaults.reassembly.tcp_flow_bytes);
+    EXPECT_EQ(r.total_bytes, defaults.reassembly.total_bytes);
+    EXPECT_EQ(r.timeout_ms, defaults.reassembly.timeout_ms);
+    EXPECT_EQ(r.tcp_flow_bytes, 65537);
+    EXPECT_EQ(r.total_bytes, 32 << 20);
+}
+
+TEST_F(ConfigTest, DecodeKeysAreRead) {
+    const Config config = load_config(write("dnswatch.yaml", std::string(kMinimal) + R"(decode:
+  dns_ports: [53, 5353, 8053]
+  reassembly:
+    max_fragment_datagrams: 16
+    max_tcp_flows: 100
+    tcp_flow_bytes: 4096
+    total_bytes: 8589934592
+    timeout_ms: 5000
+)"));
+    EXPECT_EQ(config.decode.dns_ports, (std::vector<int>{53, 5353, 8053}));
+    EXPECT_EQ(config.decode.reassembly.max_fragment_datagrams, 16);
+    EXPECT_EQ(config.decode.reassembly.max_tcp_flows, 100);
+    EXPECT_EQ(config.decode.reassembly.tcp_flow_bytes, 4096);
+    EXPECT_EQ(config.decode.reassembly.total_bytes, 8589934592);
+    EXPECT_EQ(config.decode.reassembly.timeout_ms, 5000);
+    // A block list is a list too.
+    const Config block = load_config(write("dnswatch.yaml", std::string(kMinimal) + "decode:\n  dns_ports:\n    - 8053\n"));
+    EXPECT_EQ(block.decode.dns_ports, std::vector<int>{8053});
+}
+
+TEST_F(ConfigTest, DecodeMistakes) {
+    const std::string base = std::string(kMinimal) + "decode:\n";
+    EXPECT_EQ(issues_of(base + "  dns_ports: 53\n"),
+              (Issues{"6:14: decode.dns_ports: expected a list, got '53'"}));
+    EXPECT_EQ(issues_of(base + "  dns_ports: []\n"),
+              (Issues{"6:14: decode.dns_ports: expected at least one integer, got an empty list"}));
+    EXPECT_EQ(issues_of(base + "  dns_ports: [53, 0, 70000, domain, [1]]\n"),
+              (Issues{"6:19: decode.dns_ports[1]: 0 is out of range (1..65535)",
+                      "6:22: decode.dns_ports[2]: 70000 is out of range (1..65535)",
+                      "6:29: decode.dns_ports[3]: expected an integer, got 'domain'",
+                      "6:37: decode.dns_ports[4]: expected an integer, got a sequence"}));
+    EXPECT_EQ(issues_of(base + "  reassembly:\n    max_tcp_flows: 0\n    tcp_flow_bytes: 100\n"),
+              (Issues{"7:20: decode.reassembly.max_tcp_flows: 0 is out of range (1..262144)",
+                      "8:21: decode.reassembly.tcp_flow_bytes: 100 is out of range (1024..1048576)"}));
+    EXPECT_EQ(issues_of(base + "  reassembly:\n    timeout: 5\n"),
+              (Issues{"7:5: unknown key 'timeout' in decode.reassembly (expected one of: max_fragment_datagrams, "
+                      "max_tcp_flows, tcp_flow_bytes, total_bytes, timeout_ms)"}));
+}
+
+TEST_F(ConfigTest, DecodeKeysRoundTripThroughToYaml) {
+    const Config config = load_config(write("dnswatch.yaml", std::string(kMinimal) + R"(decode:
+  dns_ports: [53, 8053]
+  reassembly:
+    timeout_ms: 5000
+)"));
+    const std::string yaml = to_yaml(config);
+    EXPECT_NE(yaml.find("dns_ports: [53, 8053]"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("timeout_ms: 5000"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("max_tcp_flows: 4096"), std::string::npos) << yaml;
+    const Config again = load_config(write("again.yaml", yaml));
+    EXPECT_EQ(again.decode.dns_ports, (std::vector<int>{53, 8053}));
+    EXPECT_EQ(again.decode.reassembly.timeout_ms, 5000);
+    EXPECT_EQ(to_yaml(again), yaml);
+    const std::string reference = config_reference();
+    EXPECT_NE(reference.find("decode.dns_ports  (list of integers, each 1..65535, default: [53])"), std::string::npos)
+        << reference;
+    EXPECT_NE(reference.find("decode.reassembly.total_bytes  (integer, 65536..17179869184, default: 33554432)"),
+              std::string::npos)
         << reference;
 }
 

@@ -1,0 +1,140 @@
+// DNS over TCP (RFC 7766): each message behind a 2-byte length, several in a
+// segment, one across several segments, in both directions of a flow.
+//
+// Bounded: a fixed flow table (evicting the least recently used flow), bytes
+// held in a shared BlockPool, a cap per flow direction, an idle timeout
+// driven by packet time. A message that lies whole in an in-order segment is
+// handed out in place, without a copy; only the bytes of a message that spans
+// segments, and out-of-order segments, are held.
+//
+// Losing sync is the danger of a length-prefixed stream: one wrong length
+// swallows everything after it. So a direction starts unsynchronised when
+// its SYN was not seen (a flow first seen mid-stream) and after a gap that
+// cannot be filled; while unsynchronised, a message may start only at the
+// beginning of a segment, and only where the length and the DNS header it
+// introduces are plausible. Other segments are passed over and counted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "decode/decode_counters.h"
+#include "decode/dns_datagram.h"
+#include "decode/reassembly_buffer.h"
+
+namespace dnswatch {
+
+struct TcpSegment {
+    std::uint16_t src_port = 0;
+    std::uint16_t dst_port = 0;
+    std::uint32_t seq = 0;
+    std::uint32_t ack = 0;
+    std::uint8_t flags = 0;  // TCP header byte 13
+    std::span<const std::uint8_t> payload;
+
+    static constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+};
+
+class TcpReassembler {
+public:
+    static constexpr std::size_t kMaxOutOfOrder = 8;  // segments held ahead of a gap, per direction
+
+    TcpReassembler(BlockPool& pool, std::size_t max_flows, std::size_t flow_bytes, std::int64_t timeout_us,
+                   DecodeCounters& counters);
+
+    // Takes one segment of a flow on a DNS port; hands every message it
+    // completes (in either direction) to `sink`. Returns how many.
+    std::size_t add(const IpAddress& src, const IpAddress& dst, const TcpSegment& segment, std::int64_t now_us,
+                    const PacketView& packet, DnsMessageSink& sink);
+
+    // Ends flows idle for longer than the timeout.
+    void expire(std::int64_t now_us);
+    // Ends every flow (end of input).
+    void clear();
+
+    std::size_t flows() const { return flow_count_; }
+
+private:
+    static constexpr std::uint32_t kNil = 0xffffffffu;
+
+    struct Endpoint {
+        IpAddress address;
+        std::uint16_t port = 0;
+        friend bool operator==(const Endpoint&, const Endpoint&) = default;
+    };
+    struct PendingSegment {
+        std::uint32_t seq = 0;
+        ByteChain bytes;
+    };
+    struct Direction {
+        bool seen = false;         // next_seq is known
+        bool synced = false;       // next_seq is at a message boundary we trust
+        bool fin = false;
+        bool acked_known = false;
+        std::uint32_t next_seq = 0;
+        std::uint32_t peer_acked = 0;  // the highest ACK the other side sent for these bytes
+        std::uint32_t skip = 0;        // bytes left of a message we could not hold
+        ByteChain message;             // a partial message, from its length prefix on
+        std::uint8_t ooo_count = 0;
+        PendingSegment ooo[kMaxOutOfOrder];  // sorted by seq
+
+        std::size_t held() const {
+            std::size_t n = message.size;
+            for (std::size_t i = 0; i < ooo_count; ++i) n += ooo[i].bytes.size;
+            return n;
+        }
+    };
+    struct Flow {
+        bool used = false;
+        Endpoint end[2];  // end[0] < end[1]; direction i carries bytes from end[i]
+        Direction dir[2];
+        std::int64_t last_seen_us = 0;
+        std::uint32_t lru_newer = kNil, lru_older = kNil;
+        std::uint32_t hash_next = kNil;
+    };
+    // What one call needs to hand out a message: where it is from and to.
+    struct Emit {
+        const PacketView* packet;
+        DnsMessageSink* sink;
+        std::size_t count = 0;
+    };
+
+    std::size_t bucket_of(const Endpoint& a, const Endpoint& b) const;
+    std::uint32_t find(const Endpoint& a, const Endpoint& b) const;
+    std::uint32_t open(const Endpoint& a, const Endpoint& b, std::int64_t now_us);
+    void close(std::uint32_t flow);
+    void touch(std::uint32_t flow, std::int64_t now_us);
+    void release(Direction& d);
+    // Frees blocks by ending the least recently used flows other than
+    // `keep` that hold bytes; true when `blocks` are free.
+    bool make_room(std::size_t blocks, std::uint32_t keep);
+    bool hold(ByteChain& chain, std::span<const std::uint8_t> bytes, std::uint32_t keep);
+
+    void data(Flow& f, int side, std::uint32_t seq, std::span<const std::uint8_t> bytes, Emit& emit);
+    void gap(Flow& f, int side, Emit& emit);
+    void drain(Flow& f, int side, Emit& emit);
+    void consume(Flow& f, int side, std::span<const std::uint8_t> bytes, Emit& emit);
+    void deliver(const Flow& f, int side, std::span<const std::uint8_t> message, bool reassembled, Emit& emit);
+
+    BlockPool& pool_;
+    std::size_t flow_bytes_;
+    std::int64_t timeout_us_;
+    DecodeCounters& counters_;
+    std::vector<Flow> flows_;
+    std::vector<std::uint32_t> buckets_;
+    std::vector<std::uint32_t> free_flows_;
+    std::uint32_t newest_ = kNil, oldest_ = kNil;
+    std::size_t flow_count_ = 0;
+    std::uint64_t seed_;
+    std::uint32_t current_ = kNil;  // the flow add() works on: never evicted for room
+    // Allocated once, not value-initialised: a message assembled from held
+    // bytes, and an out-of-order segment being replayed.
+    static constexpr std::size_t kMessageScratch = 2 + 65535, kSegmentScratch = 65535;
+    std::unique_ptr<std::uint8_t[]> message_scratch_;
+    std::unique_ptr<std::uint8_t[]> segment_scratch_;
+};
+
+}  // namespace dnswatch
