@@ -1,5 +1,6 @@
 #include "decode/dns_name.h"
 
+#include <bit>
 #include <cstring>
 
 namespace dnswatch {
@@ -8,6 +9,94 @@ namespace {
 constexpr std::uint8_t to_lower(std::uint8_t c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<std::uint8_t>(c | 0x20) : c;
 }
+
+inline std::uint64_t load64(const std::uint8_t* p) {
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+inline void store64(std::uint8_t* p, std::uint64_t v) { std::memcpy(p, &v, sizeof v); }
+
+// ASCII upper case to lower case in eight bytes at once, other bytes kept.
+// No carry crosses a byte: each sum stays below 0x100.
+constexpr std::uint64_t lower8(std::uint64_t x) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull;
+    const std::uint64_t low7 = x & (0x7F * ones);
+    const std::uint64_t at_least_a = low7 + (0x80 - 'A') * ones;  // high bit set: >= 'A'
+    const std::uint64_t above_z = low7 + (0x80 - 'Z' - 1) * ones;  // high bit set: > 'Z'
+    const std::uint64_t upper = at_least_a & ~above_z & ~x & (0x80 * ones);
+    return x | (upper >> 2);  // 0x80 >> 2 == 0x20, the case bit
+}
+static_assert(lower8(0x5A41405B7A61C1FFull) == 0x7A61405B7A61C1FFull);
+
+// The same for sixteen bytes, with the compiler's portable vector types
+// (SSE2 on x86-64, NEON on ARM): long names are most of a tunnel's bytes.
+using Bytes16 = std::uint8_t __attribute__((vector_size(16)));
+inline void lower16(std::uint8_t* to, const std::uint8_t* from) {
+    Bytes16 v;
+    std::memcpy(&v, from, sizeof v);
+    const auto upper = (v >= 'A') & (v <= 'Z');  // all ones where upper case
+    v |= reinterpret_cast<Bytes16>(upper) & 0x20;
+    std::memcpy(to, &v, sizeof v);
+}
+
+// hash_name(): the name's wire bytes (root excluded) lower-cased and mixed
+// eight bytes at a time, then its length. Bytes arrive in runs (a DnsName is
+// one run; a compressed name in a message is one run per segment), so a run
+// that does not end on a word boundary leaves its tail pending for the next.
+// kFoldCase is false for bytes already in canonical (lower) case.
+template <bool kFoldCase>
+class NameHasher {
+public:
+    // Adds n bytes at p; p + n <= end, and bytes up to `end` may be read.
+    void add(const std::uint8_t* p, std::size_t n, const std::uint8_t* end) {
+        while (pending_ != 0 && n != 0) {  // rare: a segment after an unaligned one
+            buffer_[pending_++] = *p++;
+            --n;
+            if (pending_ == 8) {
+                mix(fold(load64(buffer_)));
+                pending_ = 0;
+            }
+        }
+        while (n >= 8) {
+            mix(fold(load64(p)));
+            p += 8;
+            n -= 8;
+        }
+        if (n == 0) return;
+        if (static_cast<std::size_t>(end - p) >= 8) {
+            store64(buffer_, load64(p));
+        } else {
+            std::memcpy(buffer_, p, n);
+        }
+        pending_ = n;
+    }
+    std::uint32_t finish(std::size_t length) {
+        if (pending_ != 0) mix(fold(load64(buffer_) & first_bytes(pending_)));
+        mix(length);
+        const std::uint64_t h = h_ * 0x9E3779B97F4A7C15ull;
+        return static_cast<std::uint32_t>(h >> 32);
+    }
+
+private:
+    // The first n bytes (in memory order) of a word read with load64().
+    static std::uint64_t first_bytes(std::size_t n) {
+        const std::uint64_t bits = (std::uint64_t{1} << (8 * n)) - 1;
+        if constexpr (std::endian::native == std::endian::little) return bits;
+        return ~std::uint64_t{0} << (8 * (8 - n));
+    }
+    // The multiply is off the dependency chain (it needs only the word), so
+    // a name costs about two cycles a word plus the final multiply.
+    void mix(std::uint64_t word) { h_ = std::rotl(h_ ^ (word * 0xC2B2AE3D27D4EB4Full), 29); }
+    static std::uint64_t fold(std::uint64_t word) {
+        if constexpr (kFoldCase) return lower8(word);
+        return word;
+    }
+
+    std::uint64_t h_ = 0x243F6A8885A308D3ull;
+    std::uint8_t buffer_[8] = {};
+    std::size_t pending_ = 0;
+};
 
 bool needs_escape(std::uint8_t c) {
     switch (c) {
@@ -18,29 +107,27 @@ bool needs_escape(std::uint8_t c) {
     }
 }
 
-}  // namespace
-
-MalformedKind read_name(std::span<const std::uint8_t> message, std::size_t offset, DnsName* out,
-                        std::size_t* next) {
+// The name walker every entry point shares, so that copying, hashing and
+// validating cannot disagree on what a valid name is. `sink` sees each label
+// (its length byte first) and the root.
+template <typename Sink>
+inline MalformedKind walk_name(std::span<const std::uint8_t> message, std::size_t offset, std::size_t* next,
+                               Sink& sink) {
+    const std::uint8_t* const bytes = message.data();
     std::size_t pos = offset;
     std::size_t limit = message.size();  // shrinks to each followed pointer's position
     bool jumped = false;
     int hops = 0;
-    std::size_t length = 0;
-    std::uint8_t labels = 0;
-    DnsName scratch;
-    DnsName& name = out != nullptr ? *out : scratch;
+    std::size_t length = 0;  // wire bytes so far, root excluded
 
     while (true) {
         if (pos >= limit) {
             return jumped ? MalformedKind::dns_pointer_loop : MalformedKind::dns_truncated;
         }
-        const std::uint8_t octet = message[pos];
+        const std::uint8_t octet = bytes[pos];
         if (octet == 0) {
-            if (length + 1 > kMaxNameLength) return MalformedKind::dns_name_too_long;
-            name.wire[length++] = 0;
-            name.length = static_cast<std::uint8_t>(length);
-            name.label_count = labels;
+            // length <= 254 here: every label below was checked with room for the root.
+            sink.root(length, hops);
             if (!jumped) *next = pos + 1;
             return MalformedKind::none;
         }
@@ -49,7 +136,7 @@ MalformedKind read_name(std::span<const std::uint8_t> message, std::size_t offse
             if (pos + 1 >= limit) {
                 return jumped ? MalformedKind::dns_pointer_loop : MalformedKind::dns_truncated;
             }
-            const std::size_t target = (std::size_t{octet & 0x3Fu} << 8) | message[pos + 1];
+            const std::size_t target = (std::size_t{octet & 0x3Fu} << 8) | bytes[pos + 1];
             if (!jumped) *next = pos + 2;
             if (target >= pos) return MalformedKind::dns_forward_pointer;
             if (++hops > kMaxCompressionHops) return MalformedKind::dns_pointer_loop;
@@ -64,20 +151,120 @@ MalformedKind read_name(std::span<const std::uint8_t> message, std::size_t offse
             return jumped ? MalformedKind::dns_pointer_loop : MalformedKind::dns_truncated;
         }
         if (length + 1 + octet + 1 > kMaxNameLength) return MalformedKind::dns_name_too_long;
-        name.wire[length++] = octet;
-        for (std::size_t i = 0; i < octet; ++i) name.wire[length++] = to_lower(message[pos + 1 + i]);
-        ++labels;
-        pos += 1 + octet;
+        sink.label(bytes + pos, octet, length, bytes + message.size());
+        length += 1 + std::size_t{octet};
+        pos += 1 + std::size_t{octet};
     }
 }
 
-std::uint32_t hash_name(const DnsName& name) {
-    std::uint32_t h = 2166136261u;
-    for (std::size_t i = 0; i < name.length; ++i) {
-        h ^= name.wire[i];
-        h *= 16777619u;
+// Copies the name, lower-cased, into a kMaxNameLength-byte buffer, one run
+// of consecutive labels at a time (a whole name, unless it is compressed).
+struct CopySink {
+    std::uint8_t* out;
+    std::uint8_t labels = 0;
+    std::size_t length = 0;
+    const std::uint8_t* run = nullptr;
+    const std::uint8_t* run_end = nullptr;
+    const std::uint8_t* end = nullptr;
+    std::size_t run_offset = 0;  // where the run goes in `out`
+
+    void label(const std::uint8_t* at, std::uint8_t octet, std::size_t offset, const std::uint8_t* message_end) {
+        if (at != run_end) {
+            flush();
+            run = at;
+            run_offset = offset;
+            end = message_end;
+        }
+        run_end = at + 1 + octet;
+        ++labels;
     }
-    return h;
+    void root(std::size_t offset, int) {
+        flush();
+        out[offset] = 0;
+        length = offset + 1;
+    }
+    void flush() {
+        if (run == nullptr) return;
+        const std::size_t n = static_cast<std::size_t>(run_end - run);
+        std::uint8_t* const to = out + run_offset;
+        std::size_t i = 0;
+        for (; i + 16 <= n; i += 16) lower16(to + i, run + i);
+        for (; i + 8 <= n; i += 8) store64(to + i, lower8(load64(run + i)));
+        if (i == n) return;
+        if (static_cast<std::size_t>(end - run) >= i + 8 && run_offset + i + 8 <= kMaxNameLength) {
+            // A whole word for the tail too: the bytes written past the run
+            // are overwritten by the next run or the root, or lie past the
+            // name's length.
+            store64(to + i, lower8(load64(run + i)));
+        } else {
+            for (; i < n; ++i) to[i] = to_lower(run[i]);
+        }
+    }
+};
+
+// Computes hash_name() of the name as it walks, without copying it:
+// consecutive labels form one run, hashed when a jump (or the root) ends it.
+struct HashSink {
+    NameHasher<true> hasher;
+    const std::uint8_t* run = nullptr;
+    const std::uint8_t* run_end = nullptr;
+    const std::uint8_t* end = nullptr;
+    int hops = 0;
+    std::size_t length = 0;
+
+    void label(const std::uint8_t* at, std::uint8_t octet, std::size_t, const std::uint8_t* message_end) {
+        if (at != run_end) {
+            if (run != nullptr) hasher.add(run, static_cast<std::size_t>(run_end - run), end);
+            run = at;
+            end = message_end;
+        }
+        run_end = at + 1 + octet;
+    }
+    void root(std::size_t offset, int hop_count) {
+        if (run != nullptr) hasher.add(run, static_cast<std::size_t>(run_end - run), end);
+        hops = hop_count;
+        length = offset + 1;
+    }
+};
+
+struct ValidateSink {
+    void label(const std::uint8_t*, std::uint8_t, std::size_t, const std::uint8_t*) {}
+    void root(std::size_t, int) {}
+};
+
+}  // namespace
+
+MalformedKind read_name(std::span<const std::uint8_t> message, std::size_t offset, DnsName* out,
+                        std::size_t* next) {
+    if (out == nullptr) {
+        ValidateSink sink;
+        return walk_name(message, offset, next, sink);
+    }
+    CopySink sink{out->wire.data()};
+    const MalformedKind kind = walk_name(message, offset, next, sink);
+    if (kind == MalformedKind::none) {
+        out->length = static_cast<std::uint8_t>(sink.length);
+        out->label_count = sink.labels;
+    }
+    return kind;
+}
+
+MalformedKind scan_name(std::span<const std::uint8_t> message, std::size_t offset, NameScan* out,
+                        std::size_t* next) {
+    HashSink sink;
+    const MalformedKind kind = walk_name(message, offset, next, sink);
+    if (kind == MalformedKind::none) {
+        out->hash = sink.hasher.finish(sink.length);
+        out->hops = static_cast<std::uint8_t>(sink.hops);
+        out->length = static_cast<std::uint8_t>(sink.length);
+    }
+    return kind;
+}
+
+std::uint32_t hash_name(const DnsName& name) {
+    NameHasher<false> hasher;  // a DnsName is lower case already
+    if (name.length > 1) hasher.add(name.wire.data(), name.length - 1u, name.wire.data() + name.wire.size());
+    return hasher.finish(name.length);
 }
 
 std::string DnsName::to_text() const {

@@ -49,7 +49,20 @@ struct DnsName {
 MalformedKind read_name(std::span<const std::uint8_t> message, std::size_t offset, DnsName* out,
                         std::size_t* next);
 
-// A case-insensitive hash of a name's canonical wire form (FNV-1a).
+// A case-insensitive hash of a name's canonical wire form, mixed a word at a
+// time. Equal for equal names within one process; not a stable format.
 std::uint32_t hash_name(const DnsName& name);
+
+// What scan_name() learns about a name without copying it.
+struct NameScan {
+    std::uint32_t hash = 0;  // hash_name() of the name
+    std::uint8_t hops = 0;   // compression pointers followed
+    std::uint8_t length = 0; // wire bytes, root included
+};
+
+// Validates the name at `offset` exactly as read_name() does, but copies
+// nothing: for owners, whose bytes the decoder only needs to hash.
+MalformedKind scan_name(std::span<const std::uint8_t> message, std::size_t offset, NameScan* out,
+                        std::size_t* next);
 
 }  // namespace dnswatch

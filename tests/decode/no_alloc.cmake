@@ -1,0 +1,1 @@
+dnswatch_test(no_alloc_test no_alloc_test.cc)
