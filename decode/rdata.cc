@@ -8,7 +8,7 @@
 namespace dnswatch {
 namespace {
 
-enum class Field : std::uint8_t { fixed, name, text, rest };
+enum class Field : std::uint8_t { fixed, name, text, texts, rest };
 struct Step {
     Field field;
     std::uint8_t length = 0;  // bytes, for Field::fixed
@@ -16,6 +16,7 @@ struct Step {
 
 constexpr Step kName{Field::name};
 constexpr Step kText{Field::text};  // one <character-string>
+constexpr Step kTexts{Field::texts};  // one or more <character-string>s up to the end of the rdata
 constexpr Step kRest{Field::rest};  // opaque up to the end of the rdata
 constexpr Step fixed(std::uint8_t n) { return {Field::fixed, n}; }
 
@@ -30,12 +31,28 @@ constexpr Step kSrv[] = {fixed(6), kName};
 constexpr Step kNaptr[] = {fixed(4), kText, kText, kText, kName};
 constexpr Step kRrsig[] = {fixed(18), kName, kRest};
 constexpr Step kNsec[] = {kName, kRest};
+constexpr Step kTxt[] = {kTexts};
+constexpr Step kHinfo[] = {kText, kText};
+constexpr Step kNsec3[] = {fixed(4), kText, kText, kRest};  // salt and next hashed owner are length-prefixed
+constexpr Step kNsec3Param[] = {fixed(4), kText};
+constexpr Step kCaa[] = {fixed(1), kText, kRest};           // the tag is length-prefixed
+constexpr Step kUri[] = {fixed(4), kRest};
+constexpr Step kSvcb[] = {fixed(2), kName, kRest};
+// Types without names: only their fixed-size head is checked.
+constexpr Step kHead2[] = {fixed(2), kRest};   // SSHFP
+constexpr Step kHead3[] = {fixed(3), kRest};   // TLSA, SMIMEA
+constexpr Step kHead4[] = {fixed(4), kRest};   // DS, CDS, DLV; DNSKEY, CDNSKEY, KEY, RKEY
+constexpr Step kHead5[] = {fixed(5), kRest};   // WKS, CERT
+constexpr Step kHead6[] = {fixed(6), kRest};   // CSYNC, ZONEMD
 constexpr Step kOpaque[] = {kRest};
 
 // The layout of a type's rdata. Names are lower-cased for the types RFC 4034
-// section 6.2 lists (and NSEC's next name too: comparison wants case folded);
-// the other types are opaque. RFC 3597 lets only the older types compress,
-// but a pointer is followed wherever a name is read.
+// section 6.2 lists, and for NSEC's next name and the SVCB/HTTPS target too:
+// comparison wants case folded (RFC 6840 5.1 and RFC 9460 keep their case in
+// DNSSEC's canonical form, which this is not meant for). Length-prefixed
+// fields and fixed-size heads are checked so that malformed rdata has no
+// canonical form; the other types are opaque. RFC 3597 lets only the older
+// types compress, but a pointer is followed wherever a name is read.
 std::span<const Step> layout_of(std::uint16_t type) {
     switch (type) {
         case 1: return kA;
@@ -50,7 +67,21 @@ std::span<const Step> layout_of(std::uint16_t type) {
         case 33: return kSrv;
         case 35: return kNaptr;
         case 24: case 46: return kRrsig;                     // SIG, RRSIG
-        case 47: return kNsec;
+        case 30: case 47: return kNsec;                      // NXT (RFC 2535), NSEC
+        case 13: return kHinfo;
+        case 16: case 99: return kTxt;                       // TXT, SPF
+        case 50: return kNsec3;
+        case 51: return kNsec3Param;
+        case 64: case 65: return kSvcb;                      // SVCB, HTTPS
+        case 256: return kUri;
+        case 257: return kCaa;
+        case 44: return kHead2;
+        case 52: case 53: return kHead3;
+        case 43: case 59: case 32769:                        // DS CDS DLV
+        case 48: case 60: case 25: case 57:                  // DNSKEY CDNSKEY KEY RKEY
+            return kHead4;
+        case 11: case 37: return kHead5;                     // WKS CERT
+        case 62: case 63: return kHead6;                     // CSYNC ZONEMD
         default: return kOpaque;
     }
 }
@@ -93,6 +124,16 @@ MalformedKind append_canonical_rdata(std::span<const std::uint8_t> message, std:
             out.insert(out.end(), message.begin() + static_cast<std::ptrdiff_t>(pos),
                        message.begin() + static_cast<std::ptrdiff_t>(pos + n));
             pos += n;
+        } else if (step.field == Field::texts) {
+            const std::size_t first = pos;
+            if (pos >= end) return fail(MalformedKind::dns_bad_rdata);
+            while (pos < end) {
+                const std::size_t n = 1 + std::size_t{message[pos]};
+                if (n > end - pos) return fail(MalformedKind::dns_bad_rdata);
+                pos += n;
+            }
+            out.insert(out.end(), message.begin() + static_cast<std::ptrdiff_t>(first),
+                       message.begin() + static_cast<std::ptrdiff_t>(end));
         } else {  // Field::rest
             out.insert(out.end(), message.begin() + static_cast<std::ptrdiff_t>(pos),
                        message.begin() + static_cast<std::ptrdiff_t>(end));

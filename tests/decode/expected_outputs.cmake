@@ -1,0 +1,1 @@
+dnswatch_test(expected_outputs_test expected_outputs_test.cc)

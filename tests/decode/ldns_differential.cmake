@@ -1,0 +1,1 @@
+dnswatch_test(ldns_differential_test ldns_differential_test.cc)
