@@ -13,13 +13,13 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/progress.h"
+#include "cli/sensor_outputs.h"
 #include "cli/sensor_setup.h"
+#include "cli/transparency_feed.h"
 #include "config/config.h"
 #include "decode/ldns_glue.h"
 #include "detect/packet_processor.h"
-#include "publish/fan_out_sink.h"
 #include "publish/json_lines_sink.h"
-#include "publish/zmq_publisher.h"
 
 namespace dnswatch {
 namespace {
@@ -76,6 +76,8 @@ std::unique_ptr<SensorModel> build_checked_model(const Config& config, const Cli
     try {
         return build_sensor_model(config);
     } catch (const ZoneFileError& e) {
+        std::fprintf(streams.err, "%s\n", e.what());
+    } catch (const FeedError& e) {
         std::fprintf(streams.err, "%s\n", e.what());
     } catch (const std::invalid_argument& e) {
         std::fprintf(streams.err, "%s: %s\n", config.source_path.c_str(), e.what());
@@ -142,18 +144,14 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     const std::string alerts_path = options.get("--alerts").value_or("-");
     lines = alerts_path == "-" ? std::make_unique<JsonLinesSink>(streams.out)
                                : std::make_unique<JsonLinesSink>(alerts_path, JsonLinesSink::FileMode::truncate);
-    FanOutSink fan_out;
-    fan_out.add(*lines);
-    std::unique_ptr<ZmqPublisher> zmq;
-    if (!config->zmq.endpoint.empty()) {
-        zmq = std::make_unique<ZmqPublisher>(
-            ZmqPublisherOptions{config->zmq.endpoint, config->zmq.linger_ms, config->zmq.send_hwm});
-        fan_out.add(*zmq);
-    }
-    CountingSink counting(fan_out);
+    CountingSink counting(*lines);
+    SensorOutputs outputs(*config, &counting);  // throws "path: reason" -> exit 1
 
-    PacketProcessor processor(model->watch, model->baseline, config->sensor_id, counting,
+    PacketProcessor processor(model->watch, model->baseline, config->sensor_id, outputs.sink(),
                               transport_options(config->decode));
+    processor.detector().set_max_open_alerts(static_cast<std::size_t>(config->state.max_open_alerts));
+    processor.detector().set_evidence_recorder(outputs.evidence());
+    outputs.restore(processor.detector());
     ProgressBar progress(streams.err, total_bytes);
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t bytes_before = 0;
@@ -162,6 +160,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
         PcapFileSource source(path);
         while (source.next_batch(batch)) {
             processor.process(batch, path);
+            outputs.save_if_changed(processor.detector());
             progress.update(bytes_before + source.bytes_read(), processor.counters().packets, counting.count());
         }
         if (source.truncated()) {
@@ -173,7 +172,8 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
         bytes_before += source.file_size();
     }
     processor.finish();  // what is still in reassembly is counted, not silently lost
-    counting.flush();
+    outputs.save_if_changed(processor.detector());
+    outputs.sink().flush();
     progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -1,5 +1,6 @@
 #include "cli/sensor_setup.h"
 
+#include "cli/transparency_feed.h"
 #include "decode/ldns_glue.h"
 
 namespace dnswatch {
@@ -14,6 +15,9 @@ std::unique_ptr<SensorModel> build_sensor_model(const Config& config) {
     // watched names: the delegation NS, glue and DS.
     for (const std::string& path : config.baseline_zone_files) {
         model->baseline.add_zone_records(read_zone_file(path, std::nullopt), model->watch);
+    }
+    if (!config.state.transparency_feed.empty()) {
+        load_transparency_feed(config.state.transparency_feed, model->watch, model->baseline);
     }
     return model;
 }

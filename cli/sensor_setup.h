@@ -17,7 +17,8 @@ struct SensorModel {
 
 // Reads every zone file of the config with ldns. Throws ZoneFileError
 // ("file:line: reason") for a zone file ldns cannot read, and
-// std::invalid_argument for a zone name the watch set refuses.
+// std::invalid_argument for a zone name the watch set refuses, and
+// FeedError for a malformed transparency feed.
 std::unique_ptr<SensorModel> build_sensor_model(const Config& config);
 
 }  // namespace dnswatch

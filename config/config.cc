@@ -36,6 +36,7 @@ enum class KeyType {
     file,              // path relative to the config file; must be readable
     file_list,         // list of such paths
     endpoint,          // ZeroMQ endpoint or empty
+    directory,         // path relative to the config file; created when needed
     integer,
     integer_list,      // a non-empty list of integers, each within min..max
 };
@@ -116,6 +117,43 @@ constexpr KeySpec kSchema[] = {
      .doc = "alerts queued per subscriber before new ones are dropped",
      .set = [](Config& c, Index, const Value& v) { c.zmq.send_hwm = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.zmq.send_hwm); }},
+    {.path = "baseline.transparency_feed", .type = KeyType::file,
+     .doc = "the registry's feed of announced changes (JSON lines); empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.state.transparency_feed = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.state.transparency_feed); }},
+    {.path = "publish.zmq.catchup_endpoint", .type = KeyType::endpoint,
+     .doc = "ROUTER endpoint serving stored alerts after a seq (dnswatch tail --since); empty: off",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.catchup_endpoint = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.zmq.catchup_endpoint); }},
+    {.path = "publish.zmq.curve_key_file", .type = KeyType::file,
+     .doc = "this sensor's CURVE key pair (dnswatch keygen); required unless every endpoint is on loopback",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.curve_key_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.zmq.curve_key_file); }},
+    {.path = "publish.zmq.client_keys", .type = KeyType::file_list,
+     .doc = "public key files of the consumers admitted under CURVE",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.client_keys = v.list; },
+     .get = [](const Config& c, Index) { return Value{.list = c.zmq.client_keys}; }},
+    {.path = "state", .type = KeyType::mapping,
+     .doc = "what the sensor keeps across restarts"},
+    {.path = "state.dir", .type = KeyType::directory,
+     .doc = "durable alert store, open alerts and evidence pcaps; empty: none (alerts are then only published)",
+     .set = [](Config& c, Index, const Value& v) { c.state.dir = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.state.dir); }},
+    {.path = "state.max_open_alerts", .type = KeyType::integer, .default_value = "100000", .min = 1,
+     .max = 10000000,
+     .doc = "open alerts kept; beyond, the one seen least recently is dropped and counted",
+     .set = [](Config& c, Index, const Value& v) { c.state.max_open_alerts = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.state.max_open_alerts); }},
+    {.path = "transparency_log", .type = KeyType::mapping,
+     .doc = "the append-only Merkle log of alerts (RFC 9162), with signed checkpoints"},
+    {.path = "transparency_log.dir", .type = KeyType::directory,
+     .doc = "where the log lives; empty: no log",
+     .set = [](Config& c, Index, const Value& v) { c.state.tlog_dir = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.state.tlog_dir); }},
+    {.path = "transparency_log.key_file", .type = KeyType::file,
+     .doc = "the log's Ed25519 signing key (dnswatch tlog keygen); required with dir",
+     .set = [](Config& c, Index, const Value& v) { c.state.tlog_key_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.state.tlog_key_file); }},
     {.path = "decode", .type = KeyType::mapping,
      .doc = "how packets become DNS messages"},
     {.path = "decode.dns_ports", .type = KeyType::integer_list, .default_value = "[53]", .min = 1, .max = 65535,
@@ -200,7 +238,8 @@ const char* expected_name(KeyType type) {
         case KeyType::string:
         case KeyType::dns_name:
         case KeyType::file:
-        case KeyType::endpoint: return "a string";
+        case KeyType::endpoint:
+        case KeyType::directory: return "a string";
     }
     return "a value";
 }
@@ -333,6 +372,7 @@ public:
             issue(root.Mark(), "expected a mapping at the top level, got " + describe(root));
         } else {
             check_mapping(root, "", "", root.Mark());
+            if (issues_.empty()) check_together(root);
         }
         if (!issues_.empty()) fail();
         if (config_.sensor_id.empty()) config_.sensor_id = host_name();
@@ -340,6 +380,42 @@ public:
     }
 
 private:
+    // Rules that span keys, checked once each key is valid on its own.
+    void check_together(const YAML::Node& root) {
+        const auto mark_of = [&](std::initializer_list<const char*> path) {
+            YAML::Node node = root;
+            YAML::Mark mark = root.Mark();
+            for (const char* key : path) {
+                if (!node.IsMap() || !node[key]) break;
+                node = node[key];
+                mark = node.Mark();
+            }
+            return mark;
+        };
+        const StateConfig& state = config_.state;
+        if (state.tlog_dir.empty() != state.tlog_key_file.empty()) {
+            issue(mark_of({"transparency_log"}), "transparency_log: dir and key_file go together");
+        }
+        // Plaintext is for loopback only: anything reachable from elsewhere
+        // is CURVE-encrypted and admits only listed consumers.
+        const ZmqPublishConfig& zmq = config_.zmq;
+        for (const auto& [key, endpoint] : {std::pair{"endpoint", zmq.endpoint}, {"catchup_endpoint", zmq.catchup_endpoint}}) {
+            if (zmq.curve_key_file.empty() && endpoint.starts_with("tcp://") && !is_loopback(endpoint)) {
+                issue(mark_of({"publish", "zmq", key}),
+                      std::string("publish.zmq.") + key + ": '" + endpoint +
+                          "' is not a loopback address, so it needs publish.zmq.curve_key_file (dnswatch keygen)");
+            }
+        }
+        if (!zmq.client_keys.empty() && zmq.curve_key_file.empty()) {
+            issue(mark_of({"publish", "zmq", "client_keys"}), "publish.zmq.client_keys: needs publish.zmq.curve_key_file");
+        }
+    }
+
+    static bool is_loopback(const std::string& endpoint) {
+        const std::string host = endpoint.substr(6, endpoint.rfind(':') - 6);  // after "tcp://"
+        return host.starts_with("127.") || host == "localhost" || host == "[::1]" || host == "::1";
+    }
+
     [[noreturn]] void fail() {
         std::stable_sort(issues_.begin(), issues_.end(), [](const ConfigIssue& a, const ConfigIssue& b) {
             return a.line != b.line ? a.line < b.line : a.column < b.column;
@@ -526,9 +602,19 @@ private:
                 return value;
             }
             case KeyType::file: {
+                if (text.empty() && !spec.required) return value;  // an optional file left empty: none
                 auto path = checked_file(text, mark, where);
                 if (!path) return std::nullopt;
                 value.text = std::move(*path);
+                return value;
+            }
+            case KeyType::directory: {
+                if (text.empty() && !spec.required) return value;  // an optional path left empty: none
+                if (text.empty()) {
+                    issue(mark, where + ": expected a directory path, got an empty string");
+                    return std::nullopt;
+                }
+                value.text = (base_dir_ / fs::path(text)).lexically_normal().string();
                 return value;
             }
             case KeyType::endpoint: {
@@ -652,6 +738,7 @@ const char* type_doc(KeyType type) {
         case KeyType::file: return "file path";
         case KeyType::file_list: return "list of file paths";
         case KeyType::endpoint: return "ZeroMQ endpoint";
+        case KeyType::directory: return "directory path";
         case KeyType::integer: return "integer";
         case KeyType::integer_list: return "list of integers";
     }

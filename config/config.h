@@ -18,6 +18,18 @@ struct ZmqPublishConfig {
     std::string endpoint;   // empty = ZeroMQ publishing off
     int linger_ms = 2000;   // how long close() waits for queued alerts
     int send_hwm = 100000;  // high-water mark of the PUB socket (messages)
+    std::string catchup_endpoint;          // ROUTER serving stored alerts; empty = off
+    std::string curve_key_file;            // this sensor's CURVE key pair; empty = plaintext
+    std::vector<std::string> client_keys;  // public key files of the admitted consumers
+};
+
+// Where alerts are kept durably and audited.
+struct StateConfig {
+    std::string dir;                 // alert store, open alerts, evidence pcaps; empty = none
+    std::string tlog_dir;            // the transparency log; empty = none
+    std::string tlog_key_file;       // its Ed25519 signing key (dnswatch tlog keygen)
+    std::string transparency_feed;   // announced changes (JSON lines); empty = none
+    int max_open_alerts = 100000;    // open alerts kept; the least recent beyond are dropped
 };
 
 // Bounds of the transport layer's reassembly (decode/transport.h), all held
@@ -42,6 +54,7 @@ struct Config {
     std::vector<std::string> baseline_zone_files;  // resolved paths
     ZmqPublishConfig zmq;
     DecodeConfig decode;
+    StateConfig state;
 };
 
 // One problem found in a config file, located in it.

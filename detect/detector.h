@@ -5,6 +5,7 @@
 // the change.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -61,6 +62,8 @@ public:
 
     // Judges a fully decoded response whose question is in a watched zone.
     void observe(const DnsMessageView& message, const MessageContext& context);
+
+    void set_max_open_alerts(std::size_t max) { max_open_alerts_ = std::max<std::size_t>(max, 1); }
 
     // Where the packet that opens each alert is kept; none by default.
     void set_evidence_recorder(EvidenceRecorder* recorder) { evidence_ = recorder; }

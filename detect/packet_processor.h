@@ -39,6 +39,8 @@ public:
     const DecodeCounters& decode_counters() const { return transport_.counters(); }
     const TransportDecoder& transport() const { return transport_; }
     const DetectorCounters& detector_counters() const { return detector_.counters(); }
+    // For restoring and saving open alerts, and attaching an evidence recorder.
+    Detector& detector() { return detector_; }
 
 private:
     void on_dns(const DnsDatagram& datagram, const PacketView& packet) override;

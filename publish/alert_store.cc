@@ -90,7 +90,6 @@ void AlertStore::append(const Alert& alert) {
 DurableAlertSink::DurableAlertSink(AlertStore& store, TransparencyLog* log, AlertSink& next)
     : store_(store), log_(log), next_(next) {
     if (log_ == nullptr) return;
-    bool appended = false;
     scan_alert_store(store_.path(), 0, [&](std::uint64_t seq, std::string_view line) {
         const Alert stored = alert_from_json(nlohmann::json::parse(line));
         if (stored.tlog_index < 0 || static_cast<std::uint64_t>(stored.tlog_index) < log_->size()) return true;
@@ -100,10 +99,11 @@ DurableAlertSink::DurableAlertSink(AlertStore& store, TransparencyLog* log, Aler
                                   std::to_string(log_->size()));
         }
         log_->append(line);
-        appended = true;
         return true;
     });
-    if (appended) log_->write_checkpoint();
+    // Signed afresh at every start: a crash between an append and its
+    // checkpoint leaves the last entries unsigned until then.
+    log_->write_checkpoint();
 }
 
 void DurableAlertSink::publish(const Alert& alert) {

@@ -144,9 +144,9 @@ TEST_F(ConfigTest, UnknownKeyListsTheExpectedOnes) {
               (Issues{"3:7: watch.zones[0].zone_file: required key is missing",
                       "4:7: unknown key 'zonefile' in watch.zones[0] (expected one of: name, zone_file)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publsh: {}\n"),
-              (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish, decode)"}));
+              (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish, state, transparency_log, decode)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    hwm: 5\n"),
-              (Issues{"7:5: unknown key 'hwm' in publish.zmq (expected one of: endpoint, linger_ms, send_hwm)"}));
+              (Issues{"7:5: unknown key 'hwm' in publish.zmq (expected one of: endpoint, linger_ms, send_hwm, catchup_endpoint, curve_key_file, client_keys)"}));
 }
 
 TEST_F(ConfigTest, WrongTypesSayWhatWasExpected) {
@@ -265,6 +265,21 @@ TEST_F(ConfigTest, EndpointMustNameAZeroMqTransport) {
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    endpoint: udp://127.0.0.1:5556\n"),
               (Issues{"7:15: publish.zmq.endpoint: 'udp://127.0.0.1:5556' must start with tcp://, ipc:// or "
                       "inproc://"}));
+}
+
+TEST_F(ConfigTest, PlaintextIsForLoopbackOnlyAndTheLogNeedsItsKey) {
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    endpoint: tcp://0.0.0.0:5556\n"),
+              (Issues{"7:15: publish.zmq.endpoint: 'tcp://0.0.0.0:5556' is not a loopback address, so it needs "
+                      "publish.zmq.curve_key_file (dnswatch keygen)"}));
+    const Config loopback = load_config(write("loopback.yaml", std::string(kMinimal) +
+                                                             "publish:\n  zmq:\n    endpoint: tcp://127.0.0.1:5556\n"
+                                                             "    catchup_endpoint: tcp://[::1]:5557\n"));
+    EXPECT_EQ(loopback.zmq.catchup_endpoint, "tcp://[::1]:5557");
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "transparency_log:\n  dir: tlog\n"),
+              (Issues{"6:3: transparency_log: dir and key_file go together"}));
+    const Config state = load_config(write("state.yaml", std::string(kMinimal) + "state:\n  dir: state\n  max_open_alerts: 10\n"));
+    EXPECT_EQ(state.state.dir, resolved("state"));  // relative to the config file, created when needed
+    EXPECT_EQ(state.state.max_open_alerts, 10);
 }
 
 TEST_F(ConfigTest, YamlSyntaxError) {

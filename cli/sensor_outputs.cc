@@ -1,0 +1,74 @@
+#include "cli/sensor_outputs.h"
+
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+#include "publish/open_alert_file.h"
+
+namespace dnswatch {
+namespace {
+
+NoteSigner load_signer(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    auto signer = NoteSigner::parse(line);
+    if (!signer) throw std::runtime_error(path + ": not a transparency log signing key (dnswatch tlog keygen)");
+    return *signer;
+}
+
+}  // namespace
+
+SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines) {
+    if (lines != nullptr) fan_out_.add(*lines);
+    const ZmqPublishConfig& zmq = config.zmq;
+    std::optional<CurveKeyPair> curve;
+    if (!zmq.curve_key_file.empty()) {
+        curve = CurveKeyPair::load(zmq.curve_key_file);
+        std::set<std::string> clients;
+        for (const std::string& file : zmq.client_keys) clients.insert(CurveKeyPair::load(file).public_key);
+        zap_.emplace(context_, std::move(clients), /*allow_plaintext=*/false);
+    }
+    if (!zmq.endpoint.empty()) {
+        publisher_ = std::make_unique<ZmqPublisher>(
+            context_, ZmqPublisherOptions{zmq.endpoint, zmq.linger_ms, zmq.send_hwm, curve});
+        fan_out_.add(*publisher_);
+    }
+    entry_ = &fan_out_;
+    if (!config.state.dir.empty()) {
+        store_ = std::make_unique<AlertStore>(config.state.dir);
+        open_alerts_path_ = config.state.dir + "/open-alerts.jsonl";
+        evidence_ = std::make_unique<PcapEvidenceWriter>(config.state.dir + "/evidence");
+        if (!config.state.tlog_dir.empty()) {
+            log_ = std::make_unique<TransparencyLog>(config.state.tlog_dir, load_signer(config.state.tlog_key_file));
+        }
+        durable_ = std::make_unique<DurableAlertSink>(*store_, log_.get(), fan_out_);
+        entry_ = durable_.get();
+        if (!zmq.catchup_endpoint.empty()) {
+            catch_up_ = std::make_unique<CatchUpServer>(context_, store_->path(), zmq.catchup_endpoint, curve);
+        }
+    } else if (!config.state.tlog_dir.empty() || !zmq.catchup_endpoint.empty()) {
+        throw std::runtime_error(config.source_path +
+                                 ": transparency_log and publish.zmq.catchup_endpoint need state.dir (the alert store)");
+    }
+}
+
+SensorOutputs::~SensorOutputs() {
+    // Sockets before the context; the publisher's linger sends what is queued.
+    catch_up_.reset();
+    publisher_.reset();
+    zap_.reset();
+}
+
+void SensorOutputs::restore(Detector& detector) const {
+    if (open_alerts_path_.empty()) return;
+    detector.import_open_alerts(load_open_alerts(open_alerts_path_));
+}
+
+void SensorOutputs::save_if_changed(Detector& detector) const {
+    if (open_alerts_path_.empty() || !detector.changed()) return;
+    save_open_alerts(open_alerts_path_, detector.export_open_alerts());
+}
+
+}  // namespace dnswatch

@@ -1,0 +1,61 @@
+// Everything an alert passes through after the detector, built from the
+// config once for `replay` and `run`: the durable store and transparency log
+// (numbered, stored, logged before anything else sees it), then JSON lines
+// and ZeroMQ (CURVE + ZAP), the catch-up endpoint, and evidence pcaps.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "config/config.h"
+#include "detect/alert_sink.h"
+#include "detect/detector.h"
+#include "publish/alert_store.h"
+#include "publish/catch_up.h"
+#include "publish/evidence_pcap.h"
+#include "publish/fan_out_sink.h"
+#include "publish/json_lines_sink.h"
+#include "publish/transparency_log.h"
+#include "publish/zmq_publisher.h"
+#include "publish/zmq_security.h"
+
+namespace dnswatch {
+
+class SensorOutputs {
+public:
+    // `lines` receives alert lines (not owned; may be null for none).
+    // Throws std::runtime_error (with the path or endpoint) when a store,
+    // log, key or socket cannot be set up.
+    SensorOutputs(const Config& config, AlertSink* lines);
+    ~SensorOutputs();
+
+    // Where the detector emits.
+    AlertSink& sink() { return *entry_; }
+    EvidenceRecorder* evidence() { return evidence_.get(); }
+
+    // Open alerts saved by an earlier run, and saving the current ones.
+    void restore(Detector& detector) const;
+    void save_if_changed(Detector& detector) const;
+
+    ZmqPublisher* publisher() { return publisher_.get(); }
+    AlertStore* store() { return store_.get(); }
+
+private:
+    std::string open_alerts_path_;
+    zmq::context_t context_;
+    std::optional<ZapAuthenticator> zap_;
+    std::unique_ptr<ZmqPublisher> publisher_;
+    std::unique_ptr<AlertStore> store_;
+    std::unique_ptr<TransparencyLog> log_;
+    std::unique_ptr<CatchUpServer> catch_up_;
+    std::unique_ptr<PcapEvidenceWriter> evidence_;
+    FanOutSink fan_out_;
+    std::unique_ptr<DurableAlertSink> durable_;
+    AlertSink* entry_ = nullptr;
+};
+
+}  // namespace dnswatch
