@@ -37,11 +37,12 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines) {
     }
     entry_ = &fan_out_;
     if (!config.state.dir.empty()) {
-        store_ = std::make_unique<AlertStore>(config.state.dir);
+        store_ = std::make_unique<AlertStore>(config.state.dir, config.state.fsync);
         open_alerts_path_ = config.state.dir + "/open-alerts.jsonl";
         evidence_ = std::make_unique<PcapEvidenceWriter>(config.state.dir + "/evidence");
         if (!config.state.tlog_dir.empty()) {
-            log_ = std::make_unique<TransparencyLog>(config.state.tlog_dir, load_signer(config.state.tlog_key_file));
+            log_ = std::make_unique<TransparencyLog>(config.state.tlog_dir, load_signer(config.state.tlog_key_file),
+                                                     config.state.fsync);
         }
         durable_ = std::make_unique<DurableAlertSink>(*store_, log_.get(), fan_out_);
         entry_ = durable_.get();

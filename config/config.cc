@@ -37,6 +37,7 @@ enum class KeyType {
     file_list,         // list of such paths
     endpoint,          // ZeroMQ endpoint or empty
     directory,         // path relative to the config file; created when needed
+    boolean,           // true or false
     integer,
     integer_list,      // a non-empty list of integers, each within min..max
 };
@@ -139,6 +140,10 @@ constexpr KeySpec kSchema[] = {
      .doc = "durable alert store, open alerts and evidence pcaps; empty: none (alerts are then only published)",
      .set = [](Config& c, Index, const Value& v) { c.state.dir = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.state.dir); }},
+    {.path = "state.fsync", .type = KeyType::boolean, .default_value = "true",
+     .doc = "fsync the store and the log before each alert is published (false: faster, a crash may lose the last alerts)",
+     .set = [](Config& c, Index, const Value& v) { c.state.fsync = v.number != 0; },
+     .get = [](const Config& c, Index) { return Value{.text = c.state.fsync ? "true" : "false"}; }},
     {.path = "state.max_open_alerts", .type = KeyType::integer, .default_value = "100000", .min = 1,
      .max = 10000000,
      .doc = "open alerts kept; beyond, the one seen least recently is dropped and counted",
@@ -240,6 +245,7 @@ const char* expected_name(KeyType type) {
         case KeyType::file:
         case KeyType::endpoint:
         case KeyType::directory: return "a string";
+        case KeyType::boolean: return "true or false";
     }
     return "a value";
 }
@@ -437,6 +443,9 @@ private:
                                 value.number);
             } else if (spec.type == KeyType::integer_list) {
                 value.numbers = parse_default_numbers(spec.default_value);
+            } else if (spec.type == KeyType::boolean) {
+                value.number = spec.default_value == "true" ? 1 : 0;
+                value.text = std::string(spec.default_value);
             } else if (spec.default_value != kHostNameDefault) {  // the host name is filled in last
                 value.text = std::string(spec.default_value);
             }
@@ -608,6 +617,15 @@ private:
                 value.text = std::move(*path);
                 return value;
             }
+            case KeyType::boolean: {
+                if (text != "true" && text != "false") {
+                    issue(mark, where + ": expected true or false, got '" + text + "'");
+                    return std::nullopt;
+                }
+                value.number = text == "true" ? 1 : 0;
+                value.text = text;
+                return value;
+            }
             case KeyType::directory: {
                 if (text.empty() && !spec.required) return value;  // an optional path left empty: none
                 if (text.empty()) {
@@ -739,6 +757,7 @@ const char* type_doc(KeyType type) {
         case KeyType::file_list: return "list of file paths";
         case KeyType::endpoint: return "ZeroMQ endpoint";
         case KeyType::directory: return "directory path";
+        case KeyType::boolean: return "boolean";
         case KeyType::integer: return "integer";
         case KeyType::integer_list: return "list of integers";
     }

@@ -30,6 +30,7 @@ struct StateConfig {
     std::string tlog_key_file;       // its Ed25519 signing key (dnswatch tlog keygen)
     std::string transparency_feed;   // announced changes (JSON lines); empty = none
     int max_open_alerts = 100000;    // open alerts kept; the least recent beyond are dropped
+    bool fsync = true;               // store and log reach the disk before an alert is published
 };
 
 // Bounds of the transport layer's reassembly (decode/transport.h), all held

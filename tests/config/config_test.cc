@@ -280,6 +280,10 @@ TEST_F(ConfigTest, PlaintextIsForLoopbackOnlyAndTheLogNeedsItsKey) {
     const Config state = load_config(write("state.yaml", std::string(kMinimal) + "state:\n  dir: state\n  max_open_alerts: 10\n"));
     EXPECT_EQ(state.state.dir, resolved("state"));  // relative to the config file, created when needed
     EXPECT_EQ(state.state.max_open_alerts, 10);
+    EXPECT_TRUE(state.state.fsync);
+    EXPECT_FALSE(load_config(write("nosync.yaml", std::string(kMinimal) + "state:\n  fsync: false\n")).state.fsync);
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "state:\n  fsync: sometimes\n"),
+              (Issues{"6:10: state.fsync: expected true or false, got 'sometimes'"}));
 }
 
 TEST_F(ConfigTest, YamlSyntaxError) {
