@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "cli/run.h"
+
 namespace dnswatch {
 namespace {
 
@@ -15,6 +17,9 @@ constexpr const char* kUsage =
     "commands:\n"
     "  replay --config FILE [--alerts FILE|-] PCAP...\n"
     "                       read captures offline and write alerts as JSON lines\n"
+    "  run --config FILE [--alerts FILE|-]\n"
+    "                       the live sensor: libpcap, DPDK, or captures replayed\n"
+    "                       through the same multi-core pipeline\n"
     "  check-config --config FILE\n"
     "                       validate a config and print the effective config\n"
     "  tail --endpoint URL [--topic PREFIX] [--since SEQ]\n"
@@ -39,6 +44,7 @@ int run_cli(const std::vector<std::string>& args, const CliStreams& streams) {
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     try {
         if (command == "replay") return replay_command(rest, streams);
+        if (command == "run") return run_command(rest, streams);
         if (command == "check-config") return check_config_command(rest, streams);
         if (command == "tlog") return tlog_command(rest, streams);
         if (command == "tail") return tail_command(rest, streams);

@@ -40,6 +40,7 @@ enum class KeyType {
     boolean,           // true or false
     integer,
     integer_list,      // a non-empty list of integers, each within min..max
+    string_list,       // a list of non-empty strings (interface names, EAL arguments)
 };
 
 // One parsed value; which member counts depends on the KeyType.
@@ -66,10 +67,14 @@ struct KeySpec {
     std::string_view doc{};
     void (*set)(Config&, Index, const Value&) = nullptr;  // null for mappings
     Value (*get)(const Config&, Index) = nullptr;
+    // More checks of a string value: what is wrong with it, or nullptr.
+    const char* (*check)(const std::string&) = nullptr;
 };
 
 Value text_value(std::string text) { return Value{.text = std::move(text)}; }
 Value number_value(std::int64_t number) { return Value{.number = number}; }
+Value list_value(const std::vector<std::string>& list) { return Value{.list = list}; }
+Value bool_value(bool value) { return Value{.text = value ? "true" : "false"}; }
 Value numbers_value(const std::vector<int>& numbers) {
     return Value{.numbers = std::vector<std::int64_t>(numbers.begin(), numbers.end())};
 }
@@ -196,6 +201,127 @@ constexpr KeySpec kSchema[] = {
      .doc = "packet time after which an incomplete datagram or an idle flow is dropped (ms)",
      .set = [](Config& c, Index, const Value& v) { c.decode.reassembly.timeout_ms = v.number; },
      .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.timeout_ms); }},
+    // ---- dnswatch run: where packets come from, the pipeline, the process ----
+    {.path = "capture", .type = KeyType::mapping,
+     .doc = "where dnswatch run gets its packets"},
+    {.path = "capture.source", .type = KeyType::string, .default_value = "pcap_live",
+     .doc = "pcap_live (libpcap), dpdk, or pcap_file (replays captures through the live pipeline)",
+     .set = [](Config& c, Index, const Value& v) { c.capture.source = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.capture.source); },
+     .check = [](const std::string& text) -> const char* {
+         return text == "pcap_live" || text == "dpdk" || text == "pcap_file" ? nullptr
+                                                                             : "expected pcap_live, dpdk or pcap_file";
+     }},
+    {.path = "capture.files", .type = KeyType::file_list,
+     .doc = "pcap_file: the captures (pcap or pcapng), replayed in order",
+     .set = [](Config& c, Index, const Value& v) { c.capture.files = v.list; },
+     .get = [](const Config& c, Index) { return list_value(c.capture.files); }},
+    {.path = "capture.speed", .type = KeyType::string, .default_value = "max",
+     .doc = "pcap_file: max (as fast as possible, nothing dropped), recorded (the capture's pace), or a factor like 10x",
+     .set = [](Config& c, Index, const Value& v) {
+         c.capture.speed = v.text;
+         c.capture.speed_factor = parse_replay_speed(v.text);
+     },
+     .get = [](const Config& c, Index) { return text_value(c.capture.speed); },
+     .check = [](const std::string& text) -> const char* {
+         return parse_replay_speed(text) >= 0 ? nullptr : "expected max, recorded or a factor such as 10x";
+     }},
+    {.path = "capture.interfaces", .type = KeyType::string_list,
+     .doc = "pcap_live: interfaces to capture on (workers share one through PACKET_FANOUT)",
+     .set = [](Config& c, Index, const Value& v) { c.capture.interfaces = v.list; },
+     .get = [](const Config& c, Index) { return list_value(c.capture.interfaces); }},
+    {.path = "capture.filter", .type = KeyType::string,
+     .doc = "pcap_live: BPF filter; empty: the DNS ports over UDP and TCP, and every IP fragment",
+     .set = [](Config& c, Index, const Value& v) { c.capture.filter = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.capture.filter); }},
+    {.path = "capture.snaplen", .type = KeyType::integer, .default_value = "65535", .min = 64, .max = 262144,
+     .doc = "pcap_live: bytes kept of each packet",
+     .set = [](Config& c, Index, const Value& v) { c.capture.snaplen = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.capture.snaplen); }},
+    {.path = "capture.buffer_bytes", .type = KeyType::integer, .default_value = "33554432", .min = 65536,
+     .max = 2147483647,
+     .doc = "pcap_live: the kernel's packet ring per handle; what overflows it is counted as kernel-dropped",
+     .set = [](Config& c, Index, const Value& v) { c.capture.buffer_bytes = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.capture.buffer_bytes); }},
+    {.path = "capture.timeout_ms", .type = KeyType::integer, .default_value = "0", .min = 0, .max = 10000,
+     .doc = "pcap_live: 0 hands over each packet at once (immediate mode); more: batches of up to this age",
+     .set = [](Config& c, Index, const Value& v) { c.capture.timeout_ms = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.capture.timeout_ms); }},
+    {.path = "capture.promiscuous", .type = KeyType::boolean, .default_value = "false",
+     .doc = "pcap_live: promiscuous mode (a SPAN or TAP port carries others' traffic)",
+     .set = [](Config& c, Index, const Value& v) { c.capture.promiscuous = v.number != 0; },
+     .get = [](const Config& c, Index) { return bool_value(c.capture.promiscuous); }},
+    {.path = "capture.idle_exit_ms", .type = KeyType::integer, .default_value = "0", .min = 0, .max = 86400000,
+     .doc = "stop after this long without a packet (replays through DPDK's net_pcap, tests); 0: never",
+     .set = [](Config& c, Index, const Value& v) { c.capture.idle_exit_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.capture.idle_exit_ms); }},
+    {.path = "capture.dpdk", .type = KeyType::mapping,
+     .doc = "capture.source dpdk: ports and queues"},
+    {.path = "capture.dpdk.eal_args", .type = KeyType::string_list,
+     .doc = "EAL arguments; Debian's drivers are plugins, each loaded with -d (librte_net_pcap.so.23, ...)",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dpdk.eal_args = v.list; },
+     .get = [](const Config& c, Index) { return list_value(c.capture.dpdk.eal_args); }},
+    {.path = "capture.dpdk.ports", .type = KeyType::string_list,
+     .doc = "ports by device name (net_pcap0, net_af_packet0, 0000:03:00.0) or port id",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dpdk.ports = v.list; },
+     .get = [](const Config& c, Index) { return list_value(c.capture.dpdk.ports); }},
+    {.path = "capture.dpdk.rx_queues", .type = KeyType::integer, .default_value = "0", .min = 0, .max = 1024,
+     .doc = "RX queues per port, flows spread over them by symmetric RSS; 0: enough for one per worker",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dpdk.rx_queues = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.capture.dpdk.rx_queues); }},
+    {.path = "capture.dpdk.rx_descriptors", .type = KeyType::integer, .default_value = "1024", .min = 32,
+     .max = 65535,
+     .doc = "descriptors per RX queue",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dpdk.rx_descriptors = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.capture.dpdk.rx_descriptors); }},
+    {.path = "capture.dpdk.burst", .type = KeyType::integer, .default_value = "32", .min = 1, .max = 64,
+     .doc = "packets asked for per receive call",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dpdk.burst = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.capture.dpdk.burst); }},
+    {.path = "capture.dpdk.mbufs", .type = KeyType::integer, .default_value = "0", .min = 0, .max = 16777216,
+     .doc = "packet buffers in the pool; 0: enough for every descriptor and burst",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dpdk.mbufs = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.capture.dpdk.mbufs); }},
+    {.path = "capture.dpdk.mbuf_cache", .type = KeyType::integer, .default_value = "256", .min = 0, .max = 512,
+     .doc = "per-core cache of the pool",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dpdk.mbuf_cache = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.capture.dpdk.mbuf_cache); }},
+    {.path = "pipeline", .type = KeyType::mapping,
+     .doc = "dnswatch run's threads and the rings between them"},
+    {.path = "pipeline.workers", .type = KeyType::integer, .default_value = "0", .min = 0, .max = 1024,
+     .doc = "capture and decode threads, each with its own queue; 0: one per available core, less one",
+     .set = [](Config& c, Index, const Value& v) { c.pipeline.workers = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.pipeline.workers); }},
+    {.path = "pipeline.shards", .type = KeyType::integer, .default_value = "0", .min = 0, .max = 1024,
+     .doc = "detection threads, each owning a share of the watched zones; 0: as many as workers",
+     .set = [](Config& c, Index, const Value& v) { c.pipeline.shards = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.pipeline.shards); }},
+    {.path = "pipeline.reader_ring_bytes", .type = KeyType::integer, .default_value = "16777216", .min = 262144,
+     .max = 1073741824,
+     .doc = "pcap_file with several workers: the ring from the file reader to each worker",
+     .set = [](Config& c, Index, const Value& v) { c.pipeline.reader_ring_bytes = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.pipeline.reader_ring_bytes); }},
+    {.path = "pipeline.message_ring_bytes", .type = KeyType::integer, .default_value = "4194304", .min = 262144,
+     .max = 1073741824,
+     .doc = "the ring from each worker to each shard (responses about watched zones)",
+     .set = [](Config& c, Index, const Value& v) { c.pipeline.message_ring_bytes = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.pipeline.message_ring_bytes); }},
+    {.path = "pipeline.alert_ring", .type = KeyType::integer, .default_value = "4096", .min = 16, .max = 1048576,
+     .doc = "alert records queued from each shard to the publisher thread",
+     .set = [](Config& c, Index, const Value& v) { c.pipeline.alert_ring = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.pipeline.alert_ring); }},
+    {.path = "run", .type = KeyType::mapping,
+     .doc = "the dnswatch run process"},
+    {.path = "run.user", .type = KeyType::string,
+     .doc = "once the capture is open, run as this user, with no capability left; empty: stay",
+     .set = [](Config& c, Index, const Value& v) { c.run.user = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.run.user); }},
+    {.path = "stats", .type = KeyType::mapping,
+     .doc = "the sensor's counters"},
+    {.path = "stats.interval", .type = KeyType::integer, .default_value = "10", .min = 0, .max = 86400,
+     .doc = "seconds between stats. messages (dnswatch.stats/1) on the ZeroMQ PUB socket; 0: none",
+     .set = [](Config& c, Index, const Value& v) { c.run.stats_interval_s = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.run.stats_interval_s); }},
 };
 // clang-format on
 
@@ -211,7 +337,7 @@ std::string_view leaf_of(std::string_view path) {
 
 bool is_scalar_type(KeyType type) {
     return type != KeyType::mapping && type != KeyType::list_of_mappings && type != KeyType::file_list &&
-           type != KeyType::integer_list;
+           type != KeyType::integer_list && type != KeyType::string_list;
 }
 
 const KeySpec* find_spec(std::string_view path) {
@@ -238,7 +364,8 @@ const char* expected_name(KeyType type) {
         case KeyType::mapping: return "a mapping";
         case KeyType::list_of_mappings:
         case KeyType::file_list:
-        case KeyType::integer_list: return "a list";
+        case KeyType::integer_list:
+        case KeyType::string_list: return "a list";
         case KeyType::integer: return "an integer";
         case KeyType::string:
         case KeyType::dns_name:
@@ -550,6 +677,22 @@ private:
                 spec.set(config_, index_, value);
                 return;
             }
+            case KeyType::string_list: {
+                if (!node.IsSequence()) return type_issue();
+                Value value;
+                for (std::size_t i = 0; i < node.size(); ++i) {
+                    const YAML::Node element = node[i];
+                    const YAML::Mark element_mark = element.Mark().is_null() ? mark : element.Mark();
+                    if (!element.IsScalar() || element.Scalar().empty()) {
+                        issue(element_mark, where + "[" + std::to_string(i) + "]: expected a non-empty string, got " +
+                                                describe(element));
+                        continue;
+                    }
+                    value.list.push_back(element.Scalar());
+                }
+                spec.set(config_, index_, value);
+                return;
+            }
             case KeyType::integer_list: {
                 if (!node.IsSequence()) return type_issue();
                 if (node.size() == 0) return issue(mark, where + ": expected at least one integer, got an empty list");
@@ -646,9 +789,16 @@ private:
                 return value;
             }
             case KeyType::string:
+                if (text.empty() && !spec.required && spec.default_value.empty()) return value;  // "" means off
                 if (text.empty()) {
                     issue(mark, where + ": expected a non-empty string");
                     return std::nullopt;
+                }
+                if (spec.check != nullptr) {
+                    if (const char* problem = spec.check(text)) {
+                        issue(mark, where + ": '" + text + "': " + problem);
+                        return std::nullopt;
+                    }
                 }
                 value.text = text;
                 return value;
@@ -737,6 +887,12 @@ void emit_mapping(YAML::Emitter& out, const Config& config, std::string_view sch
                 out << YAML::EndSeq << YAML::Comment(std::string(spec->doc));
                 break;
             }
+            case KeyType::string_list: {
+                out << YAML::Flow << YAML::BeginSeq;
+                for (const std::string& item : spec->get(config, index).list) out << item;
+                out << YAML::EndSeq << YAML::Comment(std::string(spec->doc));
+                break;
+            }
             default: {
                 const std::string text = spec->get(config, index).text;
                 if (text.empty()) out << YAML::DoubleQuoted;
@@ -760,6 +916,7 @@ const char* type_doc(KeyType type) {
         case KeyType::boolean: return "boolean";
         case KeyType::integer: return "integer";
         case KeyType::integer_list: return "list of integers";
+        case KeyType::string_list: return "list of strings";
     }
     return "value";
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "config/live_config.h"
+
 namespace dnswatch {
 
 struct WatchedZoneConfig {
@@ -56,6 +58,10 @@ struct Config {
     ZmqPublishConfig zmq;
     DecodeConfig decode;
     StateConfig state;
+    // dnswatch run (config/live_config.h)
+    CaptureConfig capture;
+    PipelineConfig pipeline;
+    RunConfig run;
 };
 
 // One problem found in a config file, located in it.

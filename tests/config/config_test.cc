@@ -144,7 +144,7 @@ TEST_F(ConfigTest, UnknownKeyListsTheExpectedOnes) {
               (Issues{"3:7: watch.zones[0].zone_file: required key is missing",
                       "4:7: unknown key 'zonefile' in watch.zones[0] (expected one of: name, zone_file)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publsh: {}\n"),
-              (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish, state, transparency_log, decode)"}));
+              (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish, state, transparency_log, decode, capture, pipeline, run, stats)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    hwm: 5\n"),
               (Issues{"7:5: unknown key 'hwm' in publish.zmq (expected one of: endpoint, linger_ms, send_hwm, catchup_endpoint, curve_key_file, client_keys)"}));
 }

@@ -1,0 +1,327 @@
+// `dnswatch run --config FILE`: the live sensor. Opens the capture (while
+// still privileged), drops privileges, opens the alert sinks, starts the
+// pipeline (pipeline/pipeline.h), and runs until the capture ends (a
+// replayed file, or capture.idle_exit_ms without a packet) or SIGINT /
+// SIGTERM: then capture stops, the rings drain, every alert is flushed, and
+// a summary goes to standard error. A second signal stops waiting for full
+// rings (what cannot move is dropped, and counted).
+#include "cli/run.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <time.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "capture/dpdk_source.h"
+#include "capture/pcap_live_source.h"
+#include "cli/options.h"
+#include "cli/sensor_outputs.h"
+#include "cli/sensor_setup.h"
+#include "config/config.h"
+#include "decode/ldns_glue.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/privileges.h"
+#include "publish/json_lines_sink.h"
+#include "publish/open_alert_file.h"
+
+namespace dnswatch {
+namespace {
+
+constexpr const char* kRunUsage =
+    "usage: dnswatch run --config FILE [--alerts FILE|-]\n"
+    "\n"
+    "The live sensor: captures DNS traffic (capture.source: pcap_live,\n"
+    "dpdk, or pcap_file to replay captures through the same pipeline),\n"
+    "compares every answer about a watched zone with its baseline, and\n"
+    "publishes alerts (JSON lines, ZeroMQ, the durable store and the\n"
+    "transparency log, as the config says).\n"
+    "\n"
+    "  --config FILE   the YAML config\n"
+    "  --alerts FILE   where alert lines go: '-' for standard output (the\n"
+    "                  default), or a file, appended to\n"
+    "  --help          this text\n"
+    "\n"
+    "SIGINT or SIGTERM stops the capture, drains the pipeline and prints a\n"
+    "summary on standard error. Exit status: 0 done, 2 bad usage or config,\n"
+    "1 I/O failure (capture, sockets, store).\n";
+
+std::size_t available_cores() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return static_cast<std::size_t>(CPU_COUNT(&set));
+    return 1;
+}
+
+TransportOptions transport_options(const DecodeConfig& decode) {
+    TransportOptions options;
+    options.dns_ports.assign(decode.dns_ports.begin(), decode.dns_ports.end());
+    options.max_fragment_datagrams = static_cast<std::size_t>(decode.reassembly.max_fragment_datagrams);
+    options.max_tcp_flows = static_cast<std::size_t>(decode.reassembly.max_tcp_flows);
+    options.tcp_flow_bytes = static_cast<std::size_t>(decode.reassembly.tcp_flow_bytes);
+    options.total_bytes = static_cast<std::size_t>(decode.reassembly.total_bytes);
+    options.timeout_ms = decode.reassembly.timeout_ms;
+    return options;
+}
+
+// What the config's source needs beyond what the schema checks alone.
+std::string source_problem(const Config& config) {
+    const CaptureConfig& c = config.capture;
+    if (c.source == "pcap_file" && c.files.empty()) return "capture.files: pcap_file needs at least one capture file";
+    if (c.source == "pcap_live" && c.interfaces.empty()) return "capture.interfaces: pcap_live needs an interface";
+    if (c.source == "dpdk" && c.dpdk.ports.empty()) return "capture.dpdk.ports: dpdk needs at least one port";
+    return {};
+}
+
+struct OpenedCapture {
+    CaptureSetup setup;
+    std::unique_ptr<DpdkRuntime> dpdk;  // must outlive the pipeline
+    std::string description;
+};
+
+OpenedCapture open_capture(const Config& config, std::size_t workers) {
+    const CaptureConfig& c = config.capture;
+    OpenedCapture opened;
+    if (c.source == "pcap_file") {
+        opened.setup.sources = c.files;
+        opened.setup.files = open_capture_files(c.files);
+        opened.setup.speed = c.speed_factor;
+        opened.description = std::to_string(c.files.size()) + " capture file(s) at speed " + c.speed;
+    } else if (c.source == "pcap_live") {
+        PcapLiveOptions options;
+        options.interfaces = c.interfaces;
+        options.filter = c.filter;
+        options.dns_ports.assign(config.decode.dns_ports.begin(), config.decode.dns_ports.end());
+        options.snaplen = c.snaplen;
+        options.buffer_bytes = static_cast<int>(c.buffer_bytes);
+        options.timeout_ms = c.timeout_ms;
+        options.promiscuous = c.promiscuous;
+        opened.setup.sources = c.interfaces;
+        opened.setup.inputs = open_pcap_live(options, workers);
+        opened.description = "libpcap on";
+        for (const std::string& name : c.interfaces) opened.description += " " + name;
+    } else {
+        DpdkOptions options;
+        options.eal_args = c.dpdk.eal_args;
+        options.ports = c.dpdk.ports;
+        const std::size_t ports = c.dpdk.ports.size();
+        options.rx_queues = c.dpdk.rx_queues > 0 ? static_cast<std::size_t>(c.dpdk.rx_queues)
+                                                 : (workers + ports - 1) / ports;
+        options.rx_descriptors = static_cast<std::size_t>(c.dpdk.rx_descriptors);
+        options.burst = static_cast<std::size_t>(c.dpdk.burst);
+        options.mbufs = static_cast<std::size_t>(c.dpdk.mbufs);
+        options.mbuf_cache = static_cast<std::size_t>(c.dpdk.mbuf_cache);
+        opened.dpdk = std::make_unique<DpdkRuntime>(options);
+        opened.setup.sources = c.dpdk.ports;
+        opened.setup.inputs = opened.dpdk->inputs(workers);
+        opened.description = "DPDK";
+        for (const std::string& port : opened.dpdk->describe()) opened.description += " " + port;
+    }
+    return opened;
+}
+
+void print_named(std::FILE* err, const char* label, const auto& names, const auto& counts, std::size_t first) {
+    std::string line;
+    for (std::size_t i = first; i < counts.size(); ++i) {
+        if (counts[i] == 0) continue;
+        line += line.empty() ? "" : ", ";
+        line += std::string(names[i]) + "=" + std::to_string(counts[i]);
+    }
+    if (!line.empty()) std::fprintf(err, "%s: %s\n", label, line.c_str());
+}
+
+unsigned long long u(std::uint64_t n) { return static_cast<unsigned long long>(n); }
+
+void print_summary(std::FILE* err, const Pipeline& pipeline, double seconds) {
+    const PipelineTotals t = pipeline.totals();
+    const CaptureCounters& c = t.capture;
+    std::fprintf(err,
+                 "capture: received %llu, kernel-dropped %llu, interface-dropped %llu, nic-missed %llu, "
+                 "nic-errors %llu, no-mbuf %llu\n",
+                 u(c.received), u(c.kernel_dropped), u(c.if_dropped), u(c.nic_missed), u(c.nic_errors), u(c.no_mbuf));
+    // libpcap: what the kernel let through the filter but nobody read before
+    // the stop (still in its buffer), so that seen = received + dropped + this.
+    if (c.kernel_seen > c.received + c.kernel_dropped) {
+        std::fprintf(err, "capture: %llu packets still in the kernel's buffer at stop, not read\n",
+                     u(c.kernel_seen - c.received - c.kernel_dropped));
+    }
+    std::fprintf(err, "decode: %llu packets, %llu DNS messages (%llu queries, %llu responses), %llu watched, "
+                      "%llu watched malformed\n",
+                 u(t.packet.packets), u(t.packet.dns_messages), u(t.packet.queries), u(t.packet.responses),
+                 u(t.packet.watched_responses), u(t.packet.watched_malformed));
+    print_named(err, "malformed", kMalformedKindNames, t.decode.malformed, 1);
+    print_named(err, "reassembly", kReassemblyEventNames, t.decode.events, 0);
+    std::fprintf(err, "detect: %llu observations, %llu divergent, %llu alerts opened, %llu updated, %llu reverted\n",
+                 u(t.detector.observations), u(t.detector.divergent_observations), u(t.detector.alerts_opened),
+                 u(t.detector.alerts_updated), u(t.detector.alerts_reverted));
+    std::fprintf(err, "rings: %llu packets dropped, %llu messages dropped, %llu alerts dropped\n",
+                 u(c.ring_dropped), u(t.router.message_ring_drops), u(t.alert_ring_drops));
+    std::fprintf(err, "publish: %llu alerts published, %llu errors, %llu ZeroMQ sent, %llu ZeroMQ dropped\n",
+                 u(t.publisher.published), u(t.publisher.errors), u(t.publisher.zmq_sent), u(t.publisher.zmq_dropped));
+    const std::uint64_t unread = c.kernel_seen > c.received + c.kernel_dropped
+                                     ? c.kernel_seen - c.received - c.kernel_dropped
+                                     : 0;
+    const std::uint64_t lost = c.kernel_dropped + unread + c.if_dropped + c.nic_missed + c.no_mbuf + c.ring_dropped +
+                               t.router.message_ring_drops + t.alert_ring_drops;
+    const double active = t.active_seconds > 0 ? t.active_seconds : seconds;
+    const double rate = active > 0 ? static_cast<double>(t.packet.packets) / active : 0.0;
+    std::fprintf(err,
+                 "dnswatch run: %llu packets, %llu DNS messages, %llu malformed, %llu alerts, %llu dropped, "
+                 "%.0f packets/s (%.3f s)\n",
+                 u(t.packet.packets), u(t.packet.dns_messages), u(t.decode.malformed_total()), u(t.publisher.published),
+                 u(lost), rate, active);
+}
+
+// Waits for the end: the pipeline finishing by itself, a signal, or the
+// capture idle for too long. Signals are blocked in every thread and taken
+// here, synchronously, so no handler runs in the middle of the packet path.
+void wait_for_end(Pipeline& pipeline, const sigset_t& signals, std::int64_t idle_exit_ms, std::FILE* err) {
+    int signals_seen = 0;
+    std::uint64_t last_received = 0;
+    auto last_change = std::chrono::steady_clock::now();
+    while (!pipeline.finished()) {
+        timespec timeout{0, 100'000'000};
+        const int signal = sigtimedwait(&signals, nullptr, &timeout);
+        if (signal == SIGINT || signal == SIGTERM) {
+            if (++signals_seen == 1) {
+                std::fprintf(err, "dnswatch run: %s: stopping capture, draining the pipeline\n",
+                             signal == SIGINT ? "SIGINT" : "SIGTERM");
+                pipeline.stop();
+            } else {
+                std::fprintf(err, "dnswatch run: second signal: no more waiting for full rings\n");
+                pipeline.abort();
+            }
+        }
+        if (idle_exit_ms > 0 && signals_seen == 0) {
+            const std::uint64_t received = pipeline.totals().capture.received;
+            const auto now = std::chrono::steady_clock::now();
+            if (received != last_received) {
+                last_received = received;
+                last_change = now;
+            } else if (now - last_change >= std::chrono::milliseconds(idle_exit_ms)) {
+                std::fprintf(err, "dnswatch run: no packet for %lld ms: stopping\n", static_cast<long long>(idle_exit_ms));
+                pipeline.stop();
+                signals_seen = 1;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& args, const CliStreams& streams) {
+    ParsedOptions options;
+    try {
+        options = parse_options(args, {"--config", "--alerts"});
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(streams.err, "dnswatch run: %s\n\n%s", e.what(), kRunUsage);
+        return kExitUsage;
+    }
+    if (options.help) {
+        std::fputs(kRunUsage, streams.out);
+        return kExitOk;
+    }
+    const auto config_path = options.get("--config");
+    if (!config_path || !options.positional.empty()) {
+        std::fprintf(streams.err, "dnswatch run: %s\n\n%s",
+                     !config_path ? "--config FILE is required" : "unexpected argument", kRunUsage);
+        return kExitUsage;
+    }
+    Config config;
+    try {
+        config = load_config(*config_path);
+    } catch (const ConfigError& e) {
+        for (const ConfigIssue& issue : e.issues()) std::fprintf(streams.err, "%s\n", issue.to_string().c_str());
+        return kExitUsage;
+    }
+    if (const std::string problem = source_problem(config); !problem.empty()) {
+        std::fprintf(streams.err, "%s: %s\n", config.source_path.c_str(), problem.c_str());
+        return kExitUsage;
+    }
+    std::unique_ptr<SensorModel> model;
+    try {
+        model = build_sensor_model(config);
+    } catch (const ZoneFileError& e) {
+        std::fprintf(streams.err, "%s\n", e.what());
+        return kExitUsage;
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(streams.err, "%s: %s\n", config.source_path.c_str(), e.what());
+        return kExitUsage;
+    }
+
+    // Signals are taken by sigtimedwait in wait_for_end: block them before
+    // any thread exists (DPDK's and ZeroMQ's included), so all inherit it.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    const std::size_t cores = available_cores();
+    const std::size_t workers = config.pipeline.workers > 0 ? static_cast<std::size_t>(config.pipeline.workers)
+                                                            : (cores > 1 ? cores - 1 : 1);
+    // Capture first, while privileged; then nothing needs privileges.
+    OpenedCapture capture = open_capture(config, workers);
+    if (!config.run.user.empty()) drop_privileges(config.run.user);
+
+    // The alert path replay uses too (store and log first, then JSON lines
+    // and ZeroMQ), built as the unprivileged user.
+    const std::string alerts_path = options.get("--alerts").value_or("-");
+    auto lines = alerts_path == "-" ? std::make_unique<JsonLinesSink>(streams.out)
+                                    : std::make_unique<JsonLinesSink>(alerts_path, JsonLinesSink::FileMode::append);
+    SensorOutputs outputs(config, lines.get());
+    PublisherOptions publisher_options;
+    // Where SensorOutputs keeps replay's open alerts; the publisher thread
+    // saves every shard's there.
+    if (!config.state.dir.empty()) publisher_options.open_alerts_path = config.state.dir + "/open-alerts.jsonl";
+    publisher_options.stats_interval = std::chrono::seconds(config.run.stats_interval_s);
+    Publisher publisher(outputs.sink(), outputs.publisher(), publisher_options);
+
+    PipelineOptions pipeline_options;
+    pipeline_options.workers = workers;
+    const std::size_t live_workers = capture.setup.files.empty() ? capture.setup.inputs.size() : workers;
+    pipeline_options.shards =
+        config.pipeline.shards > 0 ? static_cast<std::size_t>(config.pipeline.shards) : live_workers;
+    pipeline_options.reader_ring_bytes = static_cast<std::size_t>(config.pipeline.reader_ring_bytes);
+    pipeline_options.message_ring_bytes = static_cast<std::size_t>(config.pipeline.message_ring_bytes);
+    pipeline_options.alert_ring = static_cast<std::size_t>(config.pipeline.alert_ring);
+    pipeline_options.ordered = config.capture.source == "pcap_file";
+    pipeline_options.lossless = config.capture.source == "pcap_file" && config.capture.speed_factor == 0;
+    pipeline_options.transport = transport_options(config.decode);
+    pipeline_options.sensor_id = config.sensor_id;
+    pipeline_options.evidence = outputs.evidence();
+    pipeline_options.max_open_alerts = static_cast<std::size_t>(config.state.max_open_alerts);
+    pipeline_options.keep_open_alerts = !publisher_options.open_alerts_path.empty();
+
+    Pipeline pipeline(model->watch, model->baseline, std::move(pipeline_options), std::move(capture.setup),
+                      publisher);
+    if (!publisher_options.open_alerts_path.empty()) {
+        pipeline.restore_open_alerts(load_open_alerts(publisher_options.open_alerts_path));
+    }
+    const std::string shape = pipeline.inline_mode() ? "1 worker running the whole path"
+                                                     : std::to_string(pipeline.worker_count()) + " workers, " +
+                                                           std::to_string(pipeline.shard_count()) + " shards";
+    const std::string zmq = outputs.publisher() != nullptr ? "; ZeroMQ " + outputs.publisher()->endpoint() : "";
+    std::fprintf(streams.err, "dnswatch run: %s; %s%s\n", capture.description.c_str(), shape.c_str(), zmq.c_str());
+    const auto start = std::chrono::steady_clock::now();
+    pipeline.start();
+    wait_for_end(pipeline, signals, config.capture.idle_exit_ms, streams.err);
+    pipeline.join();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    print_summary(streams.err, pipeline, seconds);
+    if (!publisher.first_error().empty() || lines->failed()) {
+        std::fprintf(streams.err, "dnswatch run: publishing alerts failed: %s\n",
+                     publisher.first_error().empty() ? lines->error().c_str() : publisher.first_error().c_str());
+        return kExitIoError;
+    }
+    return kExitOk;
+}
+
+}  // namespace dnswatch

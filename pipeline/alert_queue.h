@@ -1,0 +1,81 @@
+// Alerts on their way from a detector (on a shard or worker thread) to the
+// publisher thread: an AlertSink that puts each alert in an SPSC ring, with
+// the ordering key of the message that raised it. The same ring carries the
+// detector's open alerts whenever they change, for the publisher to save
+// (file I/O stays off the detection thread).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "detect/alert.h"
+#include "detect/alert_sink.h"
+#include "detect/detector.h"
+#include "pipeline/backoff.h"
+#include "pipeline/spsc_ring.h"
+
+namespace dnswatch {
+
+struct KeyedAlert {
+    std::uint64_t key = 0;
+    Alert alert;
+    bool open_alerts_snapshot = false;        // true: not an alert, the detector's open alerts
+    std::vector<OpenAlertState> open_alerts;  // when open_alerts_snapshot
+};
+
+using AlertRing = SpscRing<KeyedAlert>;
+
+class RingAlertSink : public AlertSink {
+public:
+    // `lossless`: wait for room (a replay from a file); otherwise a full
+    // ring drops the alert and counts it. `before_wait` runs once before
+    // waiting (the shard publishes its watermark so the publisher can move).
+    RingAlertSink(AlertRing& ring, bool lossless, const std::atomic<bool>& abort,
+                  std::function<void()> before_wait = {})
+        : ring_(ring), lossless_(lossless), abort_(abort), before_wait_(std::move(before_wait)) {}
+
+    void set_key(std::uint64_t key) { key_ = key; }
+
+    void publish(const Alert& alert) override {
+        // Allocates: alerts are rare, packets are not.
+        if (push(KeyedAlert{key_, alert, false, {}})) {
+            ++pushed_;
+        } else {
+            ++dropped_;
+        }
+    }
+
+    // After a message that opened, changed or closed an alert. A snapshot
+    // lost to a full ring is superseded by the next one.
+    void publish_open_alerts(std::vector<OpenAlertState> open_alerts) {
+        push(KeyedAlert{key_, Alert{}, true, std::move(open_alerts)});
+    }
+
+    std::uint64_t pushed() const { return pushed_; }
+    std::uint64_t dropped() const { return dropped_; }
+
+private:
+    bool push(KeyedAlert&& item) {
+        if (ring_.try_push(std::move(item))) return true;
+        if (!lossless_) return false;
+        if (before_wait_) before_wait_();
+        Backoff backoff;
+        while (!ring_.try_push(std::move(item))) {
+            if (abort_.load(std::memory_order_relaxed)) return false;
+            backoff.pause();
+        }
+        return true;
+    }
+
+    AlertRing& ring_;
+    bool lossless_;
+    const std::atomic<bool>& abort_;
+    std::function<void()> before_wait_;
+    std::uint64_t key_ = 0;
+    std::uint64_t pushed_ = 0;
+    std::uint64_t dropped_ = 0;
+};
+
+}  // namespace dnswatch

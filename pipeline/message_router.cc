@@ -1,0 +1,150 @@
+#include "pipeline/message_router.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "pipeline/backoff.h"
+#include "pipeline/records.h"
+
+namespace dnswatch {
+
+MessageRouter::MessageRouter(const WatchSet& watch, const ZoneShards& shards, std::vector<ByteRing*> outputs,
+                             const TransportOptions& transport, bool lossless,
+                             std::atomic<std::uint64_t>& wait_mark, const std::atomic<bool>& abort)
+    : watch_(watch),
+      shards_(shards),
+      outputs_(std::move(outputs)),
+      dirty_(outputs_.size(), 0),
+      transport_(transport),
+      lossless_(lossless),
+      wait_mark_(wait_mark),
+      abort_(abort),
+      targets_(outputs_.size(), 0) {}
+
+void MessageRouter::on_packet(const PacketView& packet, std::uint16_t source, std::uint64_t key) {
+    ++counters_.packets;
+    source_ = source;
+    key_ = key;
+    transport_.decode(packet, *this);
+}
+
+void MessageRouter::publish() {
+    for (std::size_t s = 0; s < outputs_.size(); ++s) {
+        if (!dirty_[s]) continue;
+        outputs_[s]->publish();
+        dirty_[s] = 0;
+    }
+}
+
+void MessageRouter::finish() {
+    transport_.flush();
+    publish();
+}
+
+// The same steps and counters as PacketProcessor::on_dns, up to the point
+// where it would call the detector.
+void MessageRouter::on_dns(const DnsDatagram& datagram, const PacketView& packet) {
+    ++counters_.dns_messages;
+    DecodeCounters& counters = transport_.counters();
+    DnsMessageView message;
+    MalformedKind kind = decoder_.decode_question(datagram.dns, message);
+    if (kind != MalformedKind::none) {
+        counters.count(kind);
+        return;
+    }
+    if (!message.header.qr()) {
+        ++counters_.queries;
+        return;
+    }
+    ++counters_.responses;
+    const WatchedZone* zone = message.has_question ? watch_.find(message.qname) : nullptr;
+    if (zone == nullptr) return;
+    ++counters_.watched_responses;
+
+    // Records are decoded here rather than on the shard, so that malformed
+    // answers are counted where replay counts them, and so that the owners
+    // tell which shards must see the message.
+    kind = decoder_.decode_records(message);
+    if (kind != MalformedKind::none) {
+        counters.count(kind);
+        ++counters_.watched_malformed;
+        return;
+    }
+    if (outputs_.size() == 1) {
+        send(0, datagram, packet);
+        return;
+    }
+    // The question's zone's shard, and the shard of every watched owner: a
+    // CNAME chain or glue may reach into a zone another shard owns.
+    std::fill(targets_.begin(), targets_.end(), 0);
+    targets_[shards_.shard_of(*zone)] = 1;
+    for (const RecordView& record : message.records) {
+        if (const WatchedZone* owner_zone = watch_.find(message.owner(record))) {
+            targets_[shards_.shard_of(*owner_zone)] = 1;
+        }
+    }
+    for (std::size_t s = 0; s < targets_.size(); ++s) {
+        if (targets_[s]) send(s, datagram, packet);
+    }
+}
+
+void MessageRouter::send(std::size_t shard, const DnsDatagram& datagram, const PacketView& packet) {
+    MessageRecordHeader header;
+    header.key = key_;
+    header.time_us = packet.time_us;
+    header.frame_number = packet.frame_number;
+    header.wire_length = packet.wire_length;
+    header.link_type = packet.link_type;
+    header.frame_size = static_cast<std::uint32_t>(packet.bytes.size());
+    header.dns_size = static_cast<std::uint32_t>(datagram.dns.size());
+    // A plain UDP message lies inside its frame: send the frame only.
+    const std::uint8_t* frame_begin = packet.bytes.data();
+    const std::uint8_t* dns_begin = datagram.dns.data();
+    const bool inside = !datagram.dns.empty() && dns_begin >= frame_begin &&
+                        dns_begin + datagram.dns.size() <= frame_begin + packet.bytes.size();
+    header.dns_in_frame = inside ? static_cast<std::int32_t>(dns_begin - frame_begin) : -1;
+    header.source = source_;
+    header.src_port = datagram.src_port;
+    header.dst_port = datagram.dst_port;
+    header.ip_protocol = datagram.ip_protocol;
+    header.reassembled = datagram.reassembled ? 1 : 0;
+    header.src = datagram.src;
+    header.dst = datagram.dst;
+
+    const std::size_t size = sizeof header + packet.bytes.size() + (inside ? 0 : datagram.dns.size());
+    ByteRing& ring = *outputs_[shard];
+    if (size > ring.max_record()) {
+        ++router_.oversized;
+        return;
+    }
+    std::span<std::uint8_t> room = ring.reserve(size);
+    if (room.data() == nullptr) {
+        if (!lossless_) {
+            ++router_.message_ring_drops;
+            return;
+        }
+        // Back-pressure (replays only): let the shards see everything so far
+        // and tell them nothing below this packet is still to come from us.
+        publish();
+        wait_mark_.store(key_ > 0 ? key_ - 1 : 0, std::memory_order_release);
+        Backoff backoff;
+        while ((room = ring.reserve(size)).data() == nullptr) {
+            if (abort_.load(std::memory_order_relaxed)) {
+                ++router_.message_ring_drops;
+                return;
+            }
+            backoff.pause();
+        }
+    }
+    std::uint8_t* out = room.data();
+    std::memcpy(out, &header, sizeof header);
+    out += sizeof header;
+    if (!packet.bytes.empty()) std::memcpy(out, packet.bytes.data(), packet.bytes.size());
+    out += packet.bytes.size();
+    if (!inside && !datagram.dns.empty()) std::memcpy(out, datagram.dns.data(), datagram.dns.size());
+    ring.commit(size);
+    dirty_[shard] = 1;
+    ++router_.messages_routed;
+}
+
+}  // namespace dnswatch

@@ -1,0 +1,131 @@
+#include "pipeline/publisher.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "pipeline/backoff.h"
+#include "pipeline/ordered_merge.h"
+#include "publish/open_alert_file.h"
+
+namespace dnswatch {
+
+Publisher::Publisher(AlertSink& sink, ZmqPublisher* stats, PublisherOptions options)
+    : sink_(sink), stats_(stats), options_(std::move(options)) {}
+
+void Publisher::take(std::size_t input, KeyedAlert& item) {
+    if (item.open_alerts_snapshot) {
+        open_alerts_[input] = std::move(item.open_alerts);
+        save_open_alerts_now();
+        return;
+    }
+    ++counters_.alerts;
+    try {
+        // The detectors number their own records, and with several shards
+        // their numbers collide: one numbering is made here (the durable
+        // store, when there is one, numbers again, continuing across restarts).
+        item.alert.seq = next_seq_++;
+        sink_.publish(item.alert);
+        ++counters_.published;
+    } catch (const std::exception& e) {
+        // A full disk must not stop the sensor: counted, reported at the end.
+        ++counters_.errors;
+        if (first_error_.empty()) first_error_ = e.what();
+    }
+}
+
+// Every shard's open alerts in one file, as replay saves its one detector's.
+void Publisher::save_open_alerts_now() {
+    if (options_.open_alerts_path.empty()) return;
+    std::vector<OpenAlertState> all;
+    for (const auto& alerts : open_alerts_) all.insert(all.end(), alerts.begin(), alerts.end());
+    std::sort(all.begin(), all.end(), [](const OpenAlertState& a, const OpenAlertState& b) {
+        return a.alert.first_seen_us < b.alert.first_seen_us;
+    });
+    try {
+        save_open_alerts(options_.open_alerts_path, all);
+    } catch (const std::exception& e) {
+        ++counters_.errors;
+        if (first_error_.empty()) first_error_ = e.what();
+    }
+}
+
+void Publisher::publish_counters() {
+    if (stats_ != nullptr) {
+        counters_.zmq_sent = stats_->sent();
+        counters_.zmq_dropped = stats_->dropped();
+    }
+    published_.publish(counters_);
+}
+
+void Publisher::send_stats(const std::function<std::string()>& stats_payload) {
+    if (stats_ == nullptr || !stats_payload) return;
+    if (stats_->send("stats.", stats_payload())) ++counters_.stats_messages;
+}
+
+void Publisher::run(std::vector<AlertInput> inputs, std::function<std::string()> stats_payload, bool ordered) {
+    using Clock = std::chrono::steady_clock;
+    open_alerts_.assign(inputs.size(), {});
+    const bool stats_on = options_.stats_interval.count() > 0;
+    auto next_stats = Clock::now() + options_.stats_interval;
+    auto head = [&](std::size_t i) -> std::optional<std::uint64_t> {
+        const KeyedAlert* item = inputs[i].ring->front();
+        if (item == nullptr) return std::nullopt;
+        return item->key;
+    };
+    auto watermark = [&](std::size_t i) { return inputs[i].watermark->load(std::memory_order_acquire); };
+    Backoff backoff;
+    for (;;) {
+        bool took = false;
+        bool finished = false;
+        if (ordered) {
+            const MergeChoice choice = next_in_order(inputs.size(), head, watermark);
+            if (choice.input) {
+                AlertRing& ring = *inputs[*choice.input].ring;
+                take(*choice.input, *ring.front());
+                ring.pop();
+                took = true;
+            } else {
+                finished = choice.low == kKeyInfinity;
+            }
+        } else {
+            for (std::size_t i = 0; i < inputs.size(); ++i) {
+                for (int n = 0; n < 64; ++n) {
+                    KeyedAlert* item = inputs[i].ring->front();
+                    if (item == nullptr) break;
+                    take(i, *item);
+                    inputs[i].ring->pop();
+                    took = true;
+                }
+            }
+            if (!took) {
+                // Done when every producer is done and, after that, every ring is empty.
+                bool all_done = true;
+                for (const AlertInput& input : inputs) {
+                    all_done = all_done && input.watermark->load(std::memory_order_acquire) == kKeyInfinity;
+                }
+                if (all_done) {
+                    bool all_empty = true;
+                    for (const AlertInput& input : inputs) all_empty = all_empty && input.ring->front() == nullptr;
+                    finished = all_empty;
+                }
+            }
+        }
+        if (finished) break;
+        if (took) {
+            backoff.reset();
+            publish_counters();
+        }
+        if (stats_on && Clock::now() >= next_stats) {
+            send_stats(stats_payload);
+            next_stats += options_.stats_interval;
+            if (next_stats < Clock::now()) next_stats = Clock::now() + options_.stats_interval;
+            publish_counters();
+        }
+        if (!took) backoff.pause();
+    }
+    sink_.flush();
+    send_stats(stats_payload);  // the final figures, for whoever watches
+    publish_counters();
+}
+
+}  // namespace dnswatch

@@ -1,0 +1,80 @@
+// The publisher thread: the one place alerts leave the sensor. It takes
+// alert records from the detectors' rings and hands them, one at a time and
+// in order, to the alert path the CLI built (cli/sensor_outputs.h: numbered,
+// stored and logged before JSON lines and ZeroMQ see them); it saves the
+// detectors' open alerts when they change, and every stats interval
+// publishes a `stats.` message on the same ZeroMQ PUB socket (a socket is
+// only ever used from one thread: this one).
+//
+// Everything slow or fallible (fsync, sockets) happens here, behind rings,
+// so the packet path never waits for it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "detect/alert_sink.h"
+#include "detect/detector.h"
+#include "pipeline/alert_queue.h"
+#include "pipeline/counter_block.h"
+#include "publish/zmq_publisher.h"
+
+namespace dnswatch {
+
+struct PublisherOptions {
+    std::string open_alerts_path;   // where open alerts are saved; "" = not saved
+    std::chrono::milliseconds stats_interval{10000};  // 0 = no stats messages
+};
+
+// One source of alerts: a ring and its producer's watermark (kKeyInfinity
+// once the producer is done).
+struct AlertInput {
+    AlertRing* ring = nullptr;
+    const std::atomic<std::uint64_t>* watermark = nullptr;
+};
+
+struct PublisherCounters {
+    std::uint64_t alerts = 0;          // records taken from the rings
+    std::uint64_t published = 0;       // records the alert path took without an error
+    std::uint64_t errors = 0;          // records or saves that failed (disk full, ...)
+    std::uint64_t zmq_sent = 0;
+    std::uint64_t zmq_dropped = 0;     // at the PUB socket's high-water mark
+    std::uint64_t stats_messages = 0;
+};
+
+class Publisher {
+public:
+    // `sink`: the alert path; `stats` (may be null): where `stats.` goes.
+    Publisher(AlertSink& sink, ZmqPublisher* stats, PublisherOptions options);
+
+    // The thread body: runs until every input's producer is done and its ring
+    // is drained, then flushes. `stats_payload` builds a stats message (JSON).
+    // `ordered`: merge the inputs in key order (replays).
+    void run(std::vector<AlertInput> inputs, std::function<std::string()> stats_payload, bool ordered);
+
+    PublisherCounters counters() const { return published_.read(); }
+    // The first error the alert path reported; read after run().
+    const std::string& first_error() const { return first_error_; }
+
+private:
+    void take(std::size_t input, KeyedAlert& item);
+    void save_open_alerts_now();
+    void send_stats(const std::function<std::string()>& stats_payload);
+    void publish_counters();
+
+    AlertSink& sink_;
+    ZmqPublisher* stats_;
+    PublisherOptions options_;
+    std::uint64_t next_seq_ = 1;
+    // The latest open alerts of each input (each shard's detector).
+    std::vector<std::vector<OpenAlertState>> open_alerts_;
+    PublisherCounters counters_;
+    CounterBlock<PublisherCounters> published_;
+    std::string first_error_;
+};
+
+}  // namespace dnswatch

@@ -1,0 +1,194 @@
+// Helpers for the `dnswatch run` tests: scratch folders, configs, the
+// spawned sensor, and (as root) a network namespace with NSD in it, so that
+// live-capture tests send every packet to a loopback of their own.
+#pragma once
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/run_command.h"
+
+namespace dnswatch::test {
+
+namespace fs = std::filesystem;
+
+inline fs::path scratch_dir(const std::string& tag) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    fs::path dir = fs::temp_directory_path() /
+                   ("dnswatch-run-" + std::to_string(::getpid()) + "-" + tag + "-" + info->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+inline void write_file(const fs::path& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text;
+}
+
+inline std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) lines.push_back(line);
+    }
+    return lines;
+}
+
+// A TCP port on 127.0.0.1 free right now (the kernel's choice).
+inline int free_tcp_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+template <typename Predicate>
+bool eventually(Predicate ready, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!ready()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
+inline std::string find_program(const std::string& name) {
+    for (const char* dir : {"/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"}) {
+        if (::access((dir + name).c_str(), X_OK) == 0) return dir + name;
+    }
+    return {};
+}
+
+// A sensor (or a server) running in the background; stopped (SIGTERM, then
+// SIGKILL) if the test ends without stopping it.
+class Spawned {
+public:
+    Spawned(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err)
+        : out_(out), err_(err), pid_(spawn_command(argv, out, err)) {}
+    Spawned(const Spawned&) = delete;
+    Spawned& operator=(const Spawned&) = delete;
+    ~Spawned() {
+        if (pid_ > 0) stop(SIGTERM);
+    }
+    pid_t pid() const { return pid_; }
+    std::string out() const { return slurp(out_); }
+    std::string err() const { return slurp(err_); }
+    // Sends `signal` and returns the exit code (bounded: SIGKILL after 30 s).
+    int stop(int signal = SIGTERM) {
+        ::kill(pid_, signal);
+        return wait();
+    }
+    bool running() const {
+        if (pid_ <= 0) return false;
+        siginfo_t info{};
+        return ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
+    }
+    int wait(int tenths_of_seconds = 300) {
+        for (int i = 0; i < tenths_of_seconds * 10; ++i) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ::kill(pid_, SIGKILL);
+        const int code = wait_command(pid_);
+        pid_ = -1;
+        return code;
+    }
+
+private:
+    fs::path out_;
+    fs::path err_;
+    pid_t pid_;
+};
+
+// A network namespace with its loopback up, deleted at the end.
+class Netns {
+public:
+    explicit Netns(const fs::path& scratch) : name_("dnswatch-run-" + std::to_string(::getpid())), scratch_(scratch) {
+        ip_ = find_program("ip");
+        if (::geteuid() != 0 || ip_.empty()) return;
+        if (run_command({ip_, "netns", "add", name_}, scratch_).exit_code != 0) return;
+        created_ = true;
+        ok_ = run_command({ip_, "netns", "exec", name_, ip_, "link", "set", "lo", "up"}, scratch_).exit_code == 0;
+    }
+    Netns(const Netns&) = delete;
+    Netns& operator=(const Netns&) = delete;
+    ~Netns() {
+        if (created_) run_command({ip_, "netns", "del", name_}, scratch_);
+    }
+    bool ok() const { return ok_; }
+    std::vector<std::string> wrap(std::vector<std::string> argv) const {
+        argv.insert(argv.begin(), {ip_, "netns", "exec", name_});
+        return argv;
+    }
+
+private:
+    std::string name_;
+    fs::path scratch_;
+    std::string ip_;
+    bool created_ = false;
+    bool ok_ = false;
+};
+
+// NSD serving one zone file on ADDRESS:53 inside `netns`.
+class NsdInNetns {
+public:
+    NsdInNetns(const Netns& netns, const fs::path& dir, const std::string& address, const std::string& zone,
+               const fs::path& zone_file)
+        : netns_(netns), dir_(dir), address_(address), zone_(zone) {
+        fs::create_directories(dir_);
+        write_file(dir_ / "nsd.conf",
+                   "server:\n    server-count: 1\n    ip-address: " + address + "\n    port: 53\n"
+                   "    zonesdir: \"" + dir_.string() + "\"\n    pidfile: \"" + (dir_ / "nsd.pid").string() + "\"\n"
+                   "    xfrdfile: \"" + (dir_ / "xfrd.state").string() + "\"\n"
+                   "    zonelistfile: \"" + (dir_ / "zone.list").string() + "\"\n"
+                   "    logfile: \"" + (dir_ / "nsd.log").string() + "\"\n"
+                   "    database: \"\"\n    username: \"\"\n    chroot: \"\"\n"
+                   "remote-control:\n    control-enable: no\n"
+                   "zone:\n    name: " + zone + "\n    zonefile: \"" + zone_file.string() + "\"\n");
+        process_ = std::make_unique<Spawned>(netns_.wrap({find_program("nsd"), "-d", "-c", (dir_ / "nsd.conf").string()}),
+                                             dir_ / "nsd.out", dir_ / "nsd.err");
+        ok_ = eventually([&] { return !dig(zone_, "SOA").empty(); }, std::chrono::seconds(15));
+    }
+    bool ok() const { return ok_; }
+    // The answer section, one record per line (dig +short); "" when none came.
+    std::string dig(const std::string& name, const std::string& type) const {
+        const CommandResult r = run_command(netns_.wrap({find_program("dig"), "@" + address_, name, type, "+norec",
+                                                         "+short", "+time=1", "+tries=1"}),
+                                            dir_);
+        return r.exit_code == 0 ? r.out : std::string();
+    }
+    void stop() { process_.reset(); }
+
+private:
+    const Netns& netns_;
+    fs::path dir_;
+    std::string address_;
+    std::string zone_;
+    std::unique_ptr<Spawned> process_;
+    bool ok_ = false;
+};
+
+}  // namespace dnswatch::test

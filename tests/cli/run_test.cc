@@ -1,0 +1,243 @@
+// `dnswatch run` as a user runs it, on captures: replayed through the live
+// pipeline (pcap_file, any number of workers and shards) and through DPDK's
+// net_pcap driver, it must emit exactly the alerts `dnswatch replay` emits
+// on the same capture; SIGTERM in the middle loses no alert; counters go out
+// as `stats.` messages on ZeroMQ.
+#include <gtest/gtest.h>
+
+#include <glob.h>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "capture/dpdk_source.h"
+#include "tests/cli/run_support.h"
+
+namespace dnswatch {
+namespace {
+
+using nlohmann::json;
+using test::lines_of;
+using test::write_file;
+namespace fs = std::filesystem;
+
+const fs::path kSource = DNSWATCH_SOURCE_DIR;
+
+// A folder with a sensor config (its zone files next to it): the bundled
+// sample, or a scenario of scenarios/.
+struct Case {
+    std::string name;
+    fs::path folder;
+    std::string config;  // file name in `folder`
+    std::string capture;
+};
+
+std::vector<Case> cases() {
+    std::vector<Case> all = {{"sample", kSource / "samples", "dnswatch.yaml", "hijack.pcap"}};
+    for (const char* scenario : {"ns-hijack-at-parent", "mail-only-repointed", "dnssec-stripped"}) {
+        if (fs::exists(kSource / "scenarios" / scenario / "capture.pcap")) {
+            all.push_back({scenario, kSource / "scenarios" / scenario, "dnswatch.yaml", "capture.pcap"});
+        }
+    }
+    return all;
+}
+
+class RunTest : public ::testing::Test {
+protected:
+    void SetUp() override { dir_ = test::scratch_dir("file"); }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    // Copies the case's folder (configs use relative paths) and appends `extra` to its config.
+    fs::path config_for(const Case& c, const std::string& extra) {
+        const fs::path copy = dir_ / c.name;
+        fs::create_directories(copy);
+        for (const auto& entry : fs::directory_iterator(c.folder)) {
+            if (entry.is_regular_file() && entry.path().extension() != ".pcap") {
+                fs::copy_file(entry.path(), copy / entry.path().filename(), fs::copy_options::overwrite_existing);
+            }
+        }
+        std::ifstream in(c.folder / c.config);
+        std::stringstream text;
+        text << in.rdbuf() << "\n" << extra;
+        write_file(copy / "run.yaml", text.str());
+        return copy / "run.yaml";
+    }
+    std::string capture_path(const Case& c) const { return (c.folder / c.capture).lexically_normal().string(); }
+
+    std::vector<std::string> replay(const Case& c) {
+        const test::CommandResult r = test::run_command(
+            {DNSWATCH_BINARY, "replay", "--config", (c.folder / c.config).string(), capture_path(c)}, dir_);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return lines_of(r.out);
+    }
+
+    fs::path dir_;
+};
+
+TEST_F(RunTest, PcapFileEmitsWhatReplayEmits) {
+    for (const Case& c : cases()) {
+        const std::vector<std::string> expected = replay(c);
+        ASSERT_FALSE(expected.empty()) << c.name;
+        for (const char* shape : {"workers: 1\n  shards: 1", "workers: 3\n  shards: 2", "workers: 2\n  shards: 1"}) {
+            const fs::path config = config_for(c, "capture:\n  source: pcap_file\n  files: [" + capture_path(c) +
+                                                      "]\npipeline:\n  " + shape + "\n");
+            const test::CommandResult r = test::run_command({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_);
+            ASSERT_EQ(r.exit_code, 0) << c.name << " " << shape << "\n" << r.err;
+            EXPECT_EQ(lines_of(r.out), expected) << c.name << " " << shape << "\n" << r.err;
+            EXPECT_NE(r.err.find(", 0 dropped,"), std::string::npos) << r.err;
+        }
+    }
+}
+
+// Debian's DPDK drivers are plugins: -d for each one used.
+std::string dpdk_plugin(const std::string& name) {
+    glob_t found{};
+    std::string path;
+    if (::glob(("/usr/lib/*/dpdk/pmds-*/" + name + ".so.*").c_str(), 0, nullptr, &found) == 0 && found.gl_pathc > 0) {
+        path = found.gl_pathv[0];
+    }
+    ::globfree(&found);
+    return path;
+}
+
+// Every field but evidence.source, which names the DPDK port instead of the file.
+std::vector<std::string> without_source(const std::vector<std::string>& lines) {
+    std::vector<std::string> out;
+    for (const std::string& line : lines) {
+        json alert = json::parse(line);
+        alert["evidence"].erase("source");
+        out.push_back(alert.dump());
+    }
+    return out;
+}
+
+TEST_F(RunTest, DpdkNetPcapEmitsWhatReplayEmits) {
+    if (!dpdk_available()) GTEST_SKIP() << "built without DPDK (libdpdk-dev)";
+    if (::geteuid() != 0) GTEST_SKIP() << "DPDK's EAL needs root here";
+    const std::string mempool = dpdk_plugin("librte_mempool_ring");
+    const std::string net_pcap = dpdk_plugin("librte_net_pcap");
+    if (mempool.empty() || net_pcap.empty()) GTEST_SKIP() << "DPDK's ring mempool or net_pcap driver is not installed";
+    for (const Case& c : cases()) {
+        const std::vector<std::string> expected = replay(c);
+        // --no-shconf and a file prefix of our own: tests run side by side.
+        const fs::path config = config_for(
+            c, "capture:\n  source: dpdk\n  idle_exit_ms: 500\n  dpdk:\n    eal_args: [--no-huge, --no-pci, "
+               "--no-shconf, --no-telemetry, --file-prefix=dnswatch-test-" + std::to_string(::getpid()) +
+               ", -m, \"128\", --log-level=lib.eal:error, -d, " + mempool + ", -d, " + net_pcap +
+               ", \"--vdev=net_pcap0,rx_pcap=" + capture_path(c) + "\"]\n    ports: [net_pcap0]\n"
+               "pipeline:\n  workers: 1\n");
+        const test::CommandResult r = test::run_command({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_);
+        ASSERT_EQ(r.exit_code, 0) << c.name << "\n" << r.err;
+        EXPECT_EQ(without_source(lines_of(r.out)), without_source(expected)) << c.name << "\n" << r.err;
+        EXPECT_NE(r.err.find("net_pcap0 (net_pcap, 1 RX queue)"), std::string::npos) << r.err;
+    }
+}
+
+// The sample at 1000 times its pace lasts about 3 s: the hijack opens 4
+// alerts at 0.12 s, the revert comes at 2.8 s. SIGTERM in between: the 4
+// alerts must be out, in the store and in the log, and nothing after them.
+TEST_F(RunTest, SigtermMidRunLosesNoAlert) {
+    const Case sample = cases().front();
+    const std::vector<std::string> expected = replay(sample);
+    ASSERT_EQ(expected.size(), 5u);
+    const test::CommandResult keygen = test::run_command(
+        {DNSWATCH_BINARY, "tlog", "keygen", "--name", "dnswatch.test/run", "--key", (dir_ / "tlog.key").string()},
+        dir_);
+    ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+    const fs::path config = config_for(
+        sample, "capture:\n  source: pcap_file\n  speed: 1000x\n  files: [" + capture_path(sample) +
+                    "]\npipeline:\n  workers: 2\n  shards: 2\nstate:\n  dir: " + (dir_ / "state").string() +
+                    "\ntransparency_log:\n  dir: " + (dir_ / "tlog").string() + "\n  key_file: " +
+                    (dir_ / "tlog.key").string() + "\n");
+    test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
+    ASSERT_TRUE(test::eventually([&] { return lines_of(run.out()).size() >= 4; }, std::chrono::seconds(20)))
+        << run.err();
+    EXPECT_EQ(run.stop(SIGTERM), 0) << run.err();
+
+    // With state.dir the records also name their log entry and evidence pcap.
+    auto without_log_index = [](const std::vector<std::string>& lines) {
+        std::vector<std::string> out;
+        for (const std::string& line : lines) {
+            json alert = json::parse(line);
+            alert.erase("tlog_index");
+            if (alert["evidence"].contains("pcap")) {
+                EXPECT_TRUE(fs::exists(alert["evidence"]["pcap"].get<std::string>())) << line;
+                alert["evidence"].erase("pcap");
+            }
+            out.push_back(alert.dump());
+        }
+        return out;
+    };
+    const std::vector<std::string> out = without_log_index(lines_of(run.out()));
+    ASSERT_EQ(out.size(), 4u) << run.err();
+    const std::vector<std::string> prefix(expected.begin(), expected.begin() + 4);
+    EXPECT_EQ(out, without_log_index(prefix));
+    EXPECT_EQ(without_log_index(lines_of(test::slurp(dir_ / "state" / "alerts.jsonl"))), out);
+    // The 4 alerts are still open, saved for a restart to revert them under their ids.
+    EXPECT_EQ(lines_of(test::slurp(dir_ / "state" / "open-alerts.jsonl")).size(), 4u);
+    EXPECT_NE(run.err().find("SIGTERM: stopping capture"), std::string::npos) << run.err();
+    EXPECT_NE(run.err().find("4 alerts opened, 0 updated, 0 reverted"), std::string::npos) << run.err();
+    EXPECT_NE(run.err().find("0 alerts dropped"), std::string::npos) << run.err();
+    const test::CommandResult verify = test::run_command(
+        {DNSWATCH_BINARY, "tlog", "verify", "--dir", (dir_ / "tlog").string(), "--key",
+         (dir_ / "tlog.key.pub").string()},
+        dir_);
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST_F(RunTest, CountersGoOutAsStatsMessages) {
+    const Case sample = cases().front();
+    const int port = test::free_tcp_port();
+    const fs::path config = config_for(
+        sample, "capture:\n  source: pcap_file\n  speed: 1500x\n  files: [" + capture_path(sample) +
+                    "]\npipeline:\n  workers: 2\n  shards: 1\nstats:\n  interval: 1\npublish:\n  zmq:\n"
+                    "    endpoint: tcp://127.0.0.1:" + std::to_string(port) + "\n    linger_ms: 1000\n");
+    zmq::context_t context;
+    zmq::socket_t subscriber(context, zmq::socket_type::sub);
+    subscriber.set(zmq::sockopt::subscribe, "stats.");
+    subscriber.set(zmq::sockopt::rcvtimeo, 200);
+    subscriber.connect("tcp://127.0.0.1:" + std::to_string(port));
+    test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
+    std::vector<json> stats;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+        zmq::message_t topic;
+        zmq::message_t payload;
+        if (!subscriber.recv(topic)) {
+            if (!run.running()) break;
+            continue;
+        }
+        ASSERT_TRUE(subscriber.recv(payload));
+        EXPECT_EQ(topic.to_string(), "stats.");
+        stats.push_back(json::parse(payload.to_string()));
+        if (stats.back()["capture"]["received"] == 32) break;  // the final figures
+    }
+    EXPECT_EQ(run.wait(), 0) << run.err();
+    ASSERT_FALSE(stats.empty()) << run.err();
+    const json& last = stats.back();
+    EXPECT_EQ(last["schema"], "dnswatch.stats/1");
+    EXPECT_EQ(last["sensor"], "sample-sensor");
+    EXPECT_EQ(last["capture"]["received"], 32);
+    EXPECT_EQ(last["decode"]["packets"], 32);
+    EXPECT_EQ(last["watch"]["watched_responses"], 15);
+    EXPECT_EQ(last["rings"]["message_drops"], 0);
+    EXPECT_EQ(last["pipeline"]["workers"].size(), 2u);
+}
+
+TEST_F(RunTest, ConfigMistakesExitTwo) {
+    EXPECT_EQ(test::run_command({DNSWATCH_BINARY, "run"}, dir_).exit_code, 2);
+    const Case sample = cases().front();
+    const test::CommandResult no_interface =
+        test::run_command({DNSWATCH_BINARY, "run", "--config", config_for(sample, "").string()}, dir_);
+    EXPECT_EQ(no_interface.exit_code, 2);
+    EXPECT_NE(no_interface.err.find("capture.interfaces: pcap_live needs an interface"), std::string::npos)
+        << no_interface.err;
+    const test::CommandResult bad_source = test::run_command(
+        {DNSWATCH_BINARY, "run", "--config", config_for(sample, "capture:\n  source: pcap_files\n").string()}, dir_);
+    EXPECT_EQ(bad_source.exit_code, 2);
+    EXPECT_NE(bad_source.err.find("run.yaml:11:11: capture.source: 'pcap_files': expected"), std::string::npos)
+        << bad_source.err;
+}
+
+}  // namespace
+}  // namespace dnswatch

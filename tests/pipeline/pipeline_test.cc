@@ -1,0 +1,175 @@
+// Whole pipelines, in-process, against the single-threaded path of
+// `dnswatch replay` (PacketProcessor) on the same captures: whatever the
+// number of workers and shards, a pcap_file replay must emit the very same
+// alert records (ids, states, seqs, every field) in the same order.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "decode/ldns_glue.h"
+#include "detect/packet_processor.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/zone_shards.h"
+#include "publish/alert_json.h"
+#include "publish/json_lines_sink.h"
+
+namespace dnswatch {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kSource = DNSWATCH_SOURCE_DIR;
+
+// The captures: the bundled sample and every scenario, replayed one after
+// the other (their alerts then interact, identically on both paths).
+std::vector<std::string> captures() {
+    std::vector<std::string> paths = {(kSource / "samples/hijack.pcap").string()};
+    std::vector<std::string> scenarios;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(kSource / "scenarios", ec)) {
+        if (fs::exists(entry.path() / "capture.pcap")) scenarios.push_back((entry.path() / "capture.pcap").string());
+    }
+    std::sort(scenarios.begin(), scenarios.end());
+    paths.insert(paths.end(), scenarios.begin(), scenarios.end());
+    return paths;
+}
+
+// victim.test and its parent's records, plus a zone with no baseline at all
+// (every RRset of it is unexpected): two zone families, so that two shards
+// both have work, and many alerts.
+struct Model {
+    WatchSet watch;
+    Baseline baseline;
+    Model() {
+        watch.add("victim.test");
+        watch.add("victim-dns.example");
+        watch.add("www.victim.test");  // nested: must share victim.test's shard
+        baseline.add_zone_records(read_zone_file((kSource / "samples/victim.test.zone").string(), "victim.test."),
+                                  watch);
+        baseline.add_zone_records(read_zone_file((kSource / "samples/test.zone").string(), std::nullopt), watch);
+    }
+};
+
+class CollectingSink : public AlertSink {
+public:
+    void publish(const Alert& alert) override { lines.push_back(to_json_line(alert)); }
+    std::vector<std::string> lines;
+};
+
+std::vector<std::string> reference_alerts(const Model& model, const std::vector<std::string>& paths) {
+    CollectingSink sink;
+    PacketProcessor processor(model.watch, model.baseline, "pipeline-test", sink);
+    PacketBatch batch;
+    for (const std::string& path : paths) {
+        PcapFileSource source(path);
+        while (source.next_batch(batch)) processor.process(batch, path);
+    }
+    processor.finish();
+    return sink.lines;
+}
+
+std::vector<std::string> read_lines(const fs::path& path) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+struct Shape {
+    std::size_t workers;
+    std::size_t shards;
+    std::size_t ring_bytes;  // small rings make every producer wait, often
+    int repeat = 1;          // the captures, this many times over: more interleavings
+};
+
+void PrintTo(const Shape& shape, std::ostream* out) {
+    *out << shape.workers << " workers, " << shape.shards << " shards, " << (shape.ring_bytes >> 10) << " KiB rings, "
+         << shape.repeat << "x";
+}
+
+class PipelineReplay : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(PipelineReplay, EmitsExactlyWhatReplayEmits) {
+    const Shape shape = GetParam();
+    const Model model;
+    std::vector<std::string> paths;
+    for (int i = 0; i < shape.repeat; ++i) {
+        for (const std::string& path : captures()) paths.push_back(path);
+    }
+    const std::vector<std::string> expected = reference_alerts(model, paths);
+    ASSERT_GT(expected.size(), 20u) << "the captures should raise plenty of alerts";
+
+    const fs::path dir = fs::temp_directory_path() / ("dnswatch-pipeline-" + std::to_string(::getpid()) + "-" +
+                                                      std::to_string(shape.workers) + "x" +
+                                                      std::to_string(shape.shards) + "-" + std::to_string(shape.repeat));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    PipelineTotals totals;
+    {
+        JsonLinesSink lines((dir / "alerts.jsonl").string(), JsonLinesSink::FileMode::truncate);
+        Publisher publisher(lines, nullptr, PublisherOptions{"", std::chrono::milliseconds(0)});
+        PipelineOptions options;
+        options.workers = shape.workers;
+        options.shards = shape.shards;
+        options.reader_ring_bytes = shape.ring_bytes;
+        options.message_ring_bytes = shape.ring_bytes;
+        options.alert_ring = 4;
+        options.ordered = true;
+        options.lossless = true;
+        options.sensor_id = "pipeline-test";
+        CaptureSetup capture;
+        capture.sources = paths;
+        capture.files = open_capture_files(paths);
+        Pipeline pipeline(model.watch, model.baseline, options, std::move(capture), publisher);
+        EXPECT_EQ(pipeline.inline_mode(), shape.workers == 1 && shape.shards == 1);
+        pipeline.start();
+        pipeline.join();
+        EXPECT_TRUE(pipeline.finished());
+        totals = pipeline.totals();
+    }
+    const std::vector<std::string> got = read_lines(dir / "alerts.jsonl");
+    ASSERT_EQ(got.size(), expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expected[i]) << "alert " << i;
+    EXPECT_EQ(totals.capture.ring_dropped + totals.router.message_ring_drops + totals.alert_ring_drops, 0u);
+    EXPECT_EQ(totals.shard_decode_mismatch, 0u);
+    EXPECT_EQ(totals.publisher.published, expected.size());
+    fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, PipelineReplay,
+                         ::testing::Values(Shape{1, 1, 16u << 20}, Shape{1, 2, 16u << 20}, Shape{3, 1, 16u << 20},
+                                           Shape{3, 2, 16u << 20}, Shape{4, 3, 256u << 10}, Shape{2, 2, 256u << 10},
+                                           Shape{4, 3, 256u << 10, 60}),
+                         [](const ::testing::TestParamInfo<Shape>& param) {
+                             return std::to_string(param.param.workers) + "workers_" +
+                                    std::to_string(param.param.shards) + "shards_" +
+                                    std::to_string(param.param.ring_bytes >> 10) + "KiB_" + std::to_string(param.param.repeat) + "x";
+                         });
+
+TEST(ZoneShards, AZoneAndItsWatchedSubzonesShareAShard) {
+    WatchSet watch;
+    for (const char* name : {"a.test", "b.test", "x.a.test", "c.test", "y.x.a.test", "d.test"}) watch.add(name);
+    const ZoneShards shards(watch, 3);
+    const auto shard = [&](const char* name) { return shards.shard_of(*watch.find(*DnsName::from_text(name))); };
+    EXPECT_EQ(shard("x.a.test"), shard("a.test"));
+    EXPECT_EQ(shard("y.x.a.test"), shard("a.test"));
+    // Families round-robin in config order: a, b, c, d -> 0, 1, 2, 0.
+    EXPECT_EQ(shard("a.test"), 0u);
+    EXPECT_EQ(shard("b.test"), 1u);
+    EXPECT_EQ(shard("c.test"), 2u);
+    EXPECT_EQ(shard("d.test"), 0u);
+    // A shard's own watch set answers like the full one for its names, and not at all for others'.
+    const WatchSet& local = shards.local_watch(0);
+    const WatchedZone* zone = local.find(*DnsName::from_text("www.y.x.a.test"));
+    ASSERT_NE(zone, nullptr);
+    EXPECT_EQ(zone->text, "y.x.a.test");
+    EXPECT_EQ(local.find(*DnsName::from_text("www.b.test")), nullptr);
+}
+
+}  // namespace
+}  // namespace dnswatch
