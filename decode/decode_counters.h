@@ -50,6 +50,7 @@ namespace dnswatch {
     X(dns_bad_label_type)    /* label type 0x40 / 0x80 (extended, obsolete) */      \
     X(dns_name_too_long)     /* name longer than 255 bytes in wire form */          \
     X(dns_forward_pointer)   /* compression pointer not strictly backwards */       \
+    X(dns_pointer_into_header) /* compression pointer into the 12-byte header */    \
     X(dns_pointer_loop)      /* more compression hops than the cap */               \
     X(dns_bad_rdata)         /* rdata does not match its type's layout */           \
     X(dns_too_large)         /* message longer than 65535 bytes */

@@ -147,7 +147,7 @@ MalformedKind DnsDecoder::decode_records(DnsMessageView& message) {
                 for (std::size_t k = 0; k < known_count && hit == nullptr; ++k) {
                     if (known[k].offset == target && usable(known[k])) hit = &known[k];
                 }
-                if (hit == nullptr && target < pos && known_count < known.size()) {
+                if (hit == nullptr && target < pos && target >= kHeaderLength && known_count < known.size()) {
                     // Learn the target (a suffix of the question, a name in
                     // earlier rdata): later owners often point to it too.
                     NameScan scan;

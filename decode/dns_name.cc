@@ -139,6 +139,8 @@ inline MalformedKind walk_name(std::span<const std::uint8_t> message, std::size_
             const std::size_t target = (std::size_t{octet & 0x3Fu} << 8) | bytes[pos + 1];
             if (!jumped) *next = pos + 2;
             if (target >= pos) return MalformedKind::dns_forward_pointer;
+            // The header holds no name; a pointer there reads ids and counts as labels.
+            if (target < kDnsHeaderSize) return MalformedKind::dns_pointer_into_header;
             if (++hops > kMaxCompressionHops) return MalformedKind::dns_pointer_loop;
             jumped = true;
             limit = pos;

@@ -17,9 +17,12 @@ namespace dnswatch {
 inline constexpr std::size_t kMaxNameLength = 255;  // wire bytes, root label included
 inline constexpr std::size_t kMaxLabelLength = 63;
 inline constexpr int kMaxCompressionHops = 128;
+inline constexpr std::size_t kDnsHeaderSize = 12;  // no name lives there: pointers into it are refused
 
 struct DnsName {
-    std::array<std::uint8_t, kMaxNameLength> wire{};
+    // Left uninitialised: a name is built in every message's view, and
+    // zeroing 255 bytes there was ~8% of replay. Only `length` bytes count.
+    std::array<std::uint8_t, kMaxNameLength> wire;
     std::uint8_t length = 0;       // bytes used, root label included (0 = unset)
     std::uint8_t label_count = 0;  // labels, root excluded
 

@@ -40,6 +40,7 @@ inline MalformedKind read_name(std::span<const std::uint8_t> message, std::size_
             const std::size_t target = (std::size_t{octet & 0x3Fu} << 8) | message[pos + 1];
             if (!jumped) next = pos + 2;
             if (target >= pos) return MalformedKind::dns_forward_pointer;
+            if (target < 12) return MalformedKind::dns_pointer_into_header;
             if (++hops > kMaxCompressionHops) return MalformedKind::dns_pointer_loop;
             jumped = true;
             limit = pos;

@@ -71,6 +71,19 @@ TEST(ReadName, RejectsForwardAndSelfPointers) {
     EXPECT_EQ(read_name(self, 12, &name, &next), MalformedKind::dns_forward_pointer);
 }
 
+TEST(ReadName, RejectsPointersIntoTheHeader) {
+    // The header's id and counts would be read as labels: 0x00 0x01 at
+    // offset 4 (QDCOUNT 1) is an empty name there, a "valid" root. ldns
+    // refuses offset 0 only.
+    DnsName name;
+    std::size_t next = 0;
+    for (const std::uint8_t target : {0, 4, 11}) {
+        EXPECT_EQ(read_name(with_header({0xC0, target}), 12, &name, &next), MalformedKind::dns_pointer_into_header)
+            << int{target};
+    }
+    EXPECT_EQ(read_name(with_header({1, 'a', 0, 0xC0, 12}), 15, &name, &next), MalformedKind::none);
+}
+
 TEST(ReadName, StopsCompressionLoopsMadeOfBackwardPointers) {
     // 12: label "a" then a pointer back to 12: every pointer is backwards,
     // but the label read after the jump runs into the pointer itself.

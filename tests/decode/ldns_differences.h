@@ -39,7 +39,7 @@ using TextPtr = std::unique_ptr<char, LdnsFree>;
 enum class Difference : std::size_t {
     ldns_follows_forward_pointers,
     ldns_allows_long_pointer_chains,
-    ldns_refuses_pointer_to_offset_0,
+    ldns_follows_pointers_into_header,
     ldns_refuses_message_for_one_rdata,
     ldns_checks_fields_of_types_we_keep_opaque,
     ldns_ignores_bytes_after_last_field,
@@ -69,9 +69,9 @@ inline constexpr std::array<DifferenceInfo, static_cast<std::size_t>(Difference:
     {"ldns_allows_long_pointer_chains",
      "ldns follows up to 65,535 pointers and lets labels read after a jump run past the pointer; "
      "every jump must shrink our readable window, with a 128-hop cap (CONVENTIONS 1)"},
-    {"ldns_refuses_pointer_to_offset_0",
-     "ldns refuses a compression pointer to offset 0 but, like us, follows one to offsets 1..11 and "
-     "reads the header as labels; pointers into the header should be refused (reported to the lead)"},
+    {"ldns_follows_pointers_into_header",
+     "ldns refuses a compression pointer to offset 0 only, and follows one to offsets 1..11, reading "
+     "the header's id and counts as labels; we refuse every pointer into the 12-byte header"},
     {"ldns_refuses_message_for_one_rdata",
      "ldns refuses the whole message when one record's rdata does not fit its type; we decode the "
      "message and refuse that record's rdata when it is read (CONVENTIONS 4)"},
@@ -233,14 +233,9 @@ inline bool ldns_refuses_message_for_one_rdata(const DnsMessageView& view) {
     return false;
 }
 
-// ldns_wire2dname refuses pointer_target == 0 only; our read_name takes any
-// target before the pointer.
-inline bool ldns_refuses_pointer_to_offset_0(std::span<const std::uint8_t> wire, ldns_status theirs) {
-    if (theirs != LDNS_STATUS_INVALID_POINTER) return false;
-    for (std::size_t i = 12; i + 1 < wire.size(); ++i) {
-        if (wire[i] == 0xC0 && wire[i + 1] == 0) return true;
-    }
-    return false;
+// ldns_wire2dname refuses pointer_target == 0 only; we refuse 0..11.
+inline bool ldns_follows_pointers_into_header(MalformedKind ours) {
+    return ours == MalformedKind::dns_pointer_into_header;
 }
 
 // A record whose canonical rdata is its bytes as they are (no name to
