@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "publish/alert_json.h"
+#include "publish/atomic_file.h"
 
 namespace dnswatch {
 namespace {
@@ -48,15 +49,7 @@ void save_open_alerts(const std::string& path, const std::vector<OpenAlertState>
         line["alert"] = to_json(state.alert);
         text += line.dump() + "\n";
     }
-    const std::string temporary = path + ".tmp";
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error(temporary + ": " + std::strerror(errno));
-    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    const int saved = errno;
-    ::close(fd);
-    if (!ok || ::rename(temporary.c_str(), path.c_str()) != 0) {
-        throw std::runtime_error(path + ": " + std::strerror(ok ? errno : saved));
-    }
+    write_file_atomically(path, text);
 }
 
 std::vector<OpenAlertState> load_open_alerts(const std::string& path) {

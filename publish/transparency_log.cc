@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "publish/atomic_file.h"
+
 namespace dnswatch {
 namespace {
 
@@ -24,26 +26,12 @@ std::string read_file(const std::string& path) {
     return text.str();
 }
 
-// Writes `text` to `path` through a temporary file and a rename, so that a
-// crash leaves either the old or the new content, never half of one.
+// The log's own error type for callers that catch it.
 void write_atomically(const std::string& path, std::string_view text, bool sync) {
-    const std::string temporary = path + ".tmp";
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw TransparencyLogError(temporary + ": " + std::strerror(errno));
-    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                         (!sync || ::fsync(fd) == 0);
-    const int saved = errno;
-    ::close(fd);
-    if (!written || ::rename(temporary.c_str(), path.c_str()) != 0) {
-        throw TransparencyLogError(path + ": " + std::strerror(written ? errno : saved));
-    }
-}
-
-void sync_directory(const std::string& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
+    try {
+        write_file_atomically(path, text, sync);
+    } catch (const std::runtime_error& e) {
+        throw TransparencyLogError(e.what());
     }
 }
 
