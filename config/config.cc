@@ -4,6 +4,7 @@
 // whole YAML tree against the table and collects every issue before throwing.
 #include "config/config.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/listen_address.h"
+#include "config/units.h"
+
 namespace dnswatch {
 namespace {
 
@@ -41,6 +45,8 @@ enum class KeyType {
     integer,
     integer_list,      // a non-empty list of integers, each within min..max
     string_list,       // a list of non-empty strings (interface names, EAL arguments)
+    duration,          // "30s", "15m", "48h", "7d", "1h30m", "250ms"; held in ms (config/units.h)
+    size,              // "64KiB", "64MiB", "1GiB", "10MB" or bytes; held in bytes
 };
 
 // One parsed value; which member counts depends on the KeyType.
@@ -64,6 +70,11 @@ struct KeySpec {
     std::string_view default_value{};  // optional keys: the value when absent, as text
     std::int64_t min = 0;             // integer range, or a list's element count
     std::int64_t max = 0;
+    // duration: what a bare number counts (1: ms, 1000: s), so that values
+    // written before units existed keep their meaning; and the step a value
+    // must be a multiple of (1000 where the setting is held in seconds).
+    std::int64_t bare_ms = 1000;
+    std::int64_t step_ms = 1;
     std::string_view doc{};
     void (*set)(Config&, Index, const Value&) = nullptr;  // null for mappings
     Value (*get)(const Config&, Index) = nullptr;
@@ -77,6 +88,37 @@ Value list_value(const std::vector<std::string>& list) { return Value{.list = li
 Value bool_value(bool value) { return Value{.text = value ? "true" : "false"}; }
 Value numbers_value(const std::vector<int>& numbers) {
     return Value{.numbers = std::vector<std::int64_t>(numbers.begin(), numbers.end())};
+}
+
+// "192.0.2.1", "192.0.2.1:5353", "::1", "[::1]:5353": what primaries and
+// listening addresses look like; why not, or nullptr.
+const char* host_port_problem(const std::string& text) {
+    std::string host = text;
+    std::string port;
+    if (text.starts_with("[")) {
+        const auto close = text.find(']');
+        if (close == std::string::npos) return "expected [IPv6]:PORT";
+        host = text.substr(1, close - 1);
+        if (close + 1 < text.size()) {
+            if (text[close + 1] != ':') return "expected [IPv6]:PORT";
+            port = text.substr(close + 2);
+        }
+    } else if (std::count(text.begin(), text.end(), ':') == 1) {
+        host = text.substr(0, text.find(':'));
+        port = text.substr(text.find(':') + 1);
+    }
+    unsigned char address[16];
+    if (inet_pton(AF_INET, host.c_str(), address) != 1 && inet_pton(AF_INET6, host.c_str(), address) != 1) {
+        return "expected an IP address, optionally with :PORT (IPv6 as [ADDR]:PORT)";
+    }
+    if (!port.empty()) {
+        int number = 0;
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+        if (ec != std::errc{} || end != port.data() + port.size() || number < 1 || number > 65535) {
+            return "the port must be 1..65535";
+        }
+    }
+    return nullptr;
 }
 
 // clang-format off
@@ -97,10 +139,22 @@ constexpr KeySpec kSchema[] = {
      .doc = "the zone's name, e.g. victim.test",
      .set = [](Config& c, Index i, const Value& v) { c.zones.at(i[0]).name = v.text; },
      .get = [](const Config& c, Index i) { return text_value(c.zones.at(i[0]).name); }},
-    {.path = "watch.zones[].zone_file", .type = KeyType::file, .required = true,
-     .doc = "zone file with the zone's baseline (relative paths: from the config file's folder)",
+    {.path = "watch.zones[].zone_file", .type = KeyType::file,
+     .doc = "zone file with the zone's baseline (relative paths: from the config file's folder); "
+            "a zone needs a zone_file, a primary or learn: true",
      .set = [](Config& c, Index i, const Value& v) { c.zones.at(i[0]).zone_file = v.text; },
      .get = [](const Config& c, Index i) { return text_value(c.zones.at(i[0]).zone_file); }},
+    {.path = "watch.zones[].learn", .type = KeyType::boolean, .default_value = "false",
+     .doc = "learning mode: an RRset the zone file and transfers do not hold joins the baseline once its "
+            "servers have answered it unchanged for baseline.learning.stable_for; no alert for it before",
+     .set = [](Config& c, Index i, const Value& v) { c.zones.at(i[0]).learn = v.number != 0; },
+     .get = [](const Config& c, Index i) { return bool_value(c.zones.at(i[0]).learn); }},
+    {.path = "watch.zones[].primary", .type = KeyType::string,
+     .doc = "ADDR[:PORT] of a primary to transfer the zone from (AXFR at start, then IXFR on NOTIFY or at "
+            "each refresh); the last transfer is kept in state.dir; empty: none",
+     .set = [](Config& c, Index i, const Value& v) { c.zones.at(i[0]).primary = v.text; },
+     .get = [](const Config& c, Index i) { return text_value(c.zones.at(i[0]).primary); },
+     .check = host_port_problem},
     {.path = "baseline", .type = KeyType::mapping,
      .doc = "more sources of the baseline"},
     {.path = "baseline.zone_files", .type = KeyType::file_list,
@@ -115,8 +169,9 @@ constexpr KeySpec kSchema[] = {
      .doc = "tcp://, ipc:// or inproc:// endpoint to bind; empty: off",
      .set = [](Config& c, Index, const Value& v) { c.zmq.endpoint = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.zmq.endpoint); }},
-    {.path = "publish.zmq.linger_ms", .type = KeyType::integer, .default_value = "2000", .min = 0, .max = 60000,
-     .doc = "how long closing waits for queued alerts (ms)",
+    {.path = "publish.zmq.linger_ms", .type = KeyType::duration, .default_value = "2s", .min = 0, .max = 60000,
+     .bare_ms = 1,
+     .doc = "how long closing waits for queued alerts (a bare number: ms)",
      .set = [](Config& c, Index, const Value& v) { c.zmq.linger_ms = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.zmq.linger_ms); }},
     {.path = "publish.zmq.send_hwm", .type = KeyType::integer, .default_value = "100000", .min = 1, .max = 10000000,
@@ -127,6 +182,35 @@ constexpr KeySpec kSchema[] = {
      .doc = "the registry's feed of announced changes (JSON lines); empty: none",
      .set = [](Config& c, Index, const Value& v) { c.state.transparency_feed = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.state.transparency_feed); }},
+    {.path = "baseline.transparency_feed_endpoint", .type = KeyType::endpoint,
+     .doc = "the same feed over ZeroMQ: a SUB socket connected here, topic prefix 'feed.', frames topic + "
+            "one feed line (JSON); received changes are kept in state.dir; empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.baseline.feed_endpoint = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.baseline.feed_endpoint); }},
+    {.path = "baseline.learning", .type = KeyType::mapping,
+     .doc = "learning mode of the zones with learn: true"},
+    {.path = "baseline.learning.stable_for", .type = KeyType::duration, .default_value = "48h", .min = 1000,
+     .max = 366LL * 86400 * 1000,
+     .doc = "how long (packet time) an RRset must show no new rdata before it joins the baseline",
+     .set = [](Config& c, Index, const Value& v) { c.baseline.learn_stable_for_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.baseline.learn_stable_for_ms); }},
+    {.path = "baseline.transfer", .type = KeyType::mapping,
+     .doc = "zone transfers from the zones' primaries (watch.zones[].primary)"},
+    {.path = "baseline.transfer.notify_listen", .type = KeyType::string,
+     .doc = "UDP ADDR:PORT where primaries send NOTIFY (answered, then the zone is transferred); empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.baseline.notify_listen = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.baseline.notify_listen); },
+     .check = host_port_problem},
+    {.path = "baseline.transfer.refresh", .type = KeyType::duration, .default_value = "0", .min = 0,
+     .max = 86400LL * 1000 * 28,
+     .doc = "how often each zone's serial is checked; 0: the SOA refresh of the zone",
+     .set = [](Config& c, Index, const Value& v) { c.baseline.transfer_refresh_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.baseline.transfer_refresh_ms); }},
+    {.path = "baseline.transfer.timeout", .type = KeyType::duration, .default_value = "10s", .min = 100,
+     .max = 3600000,
+     .doc = "how long one transfer may take",
+     .set = [](Config& c, Index, const Value& v) { c.baseline.transfer_timeout_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.baseline.transfer_timeout_ms); }},
     {.path = "publish.zmq.catchup_endpoint", .type = KeyType::endpoint,
      .doc = "ROUTER endpoint serving stored alerts after a seq (dnswatch tail --since); empty: off",
      .set = [](Config& c, Index, const Value& v) { c.zmq.catchup_endpoint = v.text; },
@@ -154,6 +238,27 @@ constexpr KeySpec kSchema[] = {
      .doc = "open alerts kept; beyond, the one seen least recently is dropped and counted",
      .set = [](Config& c, Index, const Value& v) { c.state.max_open_alerts = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.state.max_open_alerts); }},
+    {.path = "detect", .type = KeyType::mapping,
+     .doc = "detection beyond the baseline comparison"},
+    {.path = "detect.outstanding_queries", .type = KeyType::integer, .default_value = "65536", .min = 64,
+     .max = 16777216,
+     .doc = "queries about watched names remembered until answered (per detection thread), to match responses "
+            "with them; when full the oldest is dropped and counted",
+     .set = [](Config& c, Index, const Value& v) { c.detect.outstanding_queries = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.detect.outstanding_queries); }},
+    {.path = "detect.txid_burst", .type = KeyType::mapping,
+     .doc = "blind spoofing: responses for one watched name from one server that match no query of a client "
+            "seen asking (transaction id, ports, question)"},
+    {.path = "detect.txid_burst.count", .type = KeyType::integer, .default_value = "10", .min = 1, .max = 1000,
+     .doc = "this many unmatched responses within the window are a burst: signal txid_mismatch_burst, and alert "
+            "spoofing_attempt unless a divergent answer matched a query",
+     .set = [](Config& c, Index, const Value& v) { c.detect.txid_burst_count = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.detect.txid_burst_count); }},
+    {.path = "detect.txid_burst.window", .type = KeyType::duration, .default_value = "1s", .min = 1000,
+     .max = 3600000,
+     .doc = "the sliding window (packet time) the count must fall within",
+     .set = [](Config& c, Index, const Value& v) { c.detect.txid_burst_window_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.detect.txid_burst_window_ms); }},
     {.path = "transparency_log", .type = KeyType::mapping,
      .doc = "the append-only Merkle log of alerts (RFC 9162), with signed checkpoints"},
     {.path = "transparency_log.dir", .type = KeyType::directory,
@@ -186,19 +291,19 @@ constexpr KeySpec kSchema[] = {
      .doc = "TCP flows tracked at once; the least recently used gives way",
      .set = [](Config& c, Index, const Value& v) { c.decode.reassembly.max_tcp_flows = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.max_tcp_flows); }},
-    {.path = "decode.reassembly.tcp_flow_bytes", .type = KeyType::integer, .default_value = "65537", .min = 1024,
+    {.path = "decode.reassembly.tcp_flow_bytes", .type = KeyType::size, .default_value = "65537", .min = 1024,
      .max = 1048576,
      .doc = "bytes one direction of a TCP flow may hold (65537: any DNS message and its length)",
      .set = [](Config& c, Index, const Value& v) { c.decode.reassembly.tcp_flow_bytes = v.number; },
      .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.tcp_flow_bytes); }},
-    {.path = "decode.reassembly.total_bytes", .type = KeyType::integer, .default_value = "33554432",
+    {.path = "decode.reassembly.total_bytes", .type = KeyType::size, .default_value = "32MiB",
      .min = 65536, .max = 17179869184,
      .doc = "memory for all held fragments and stream bytes, reserved at start",
      .set = [](Config& c, Index, const Value& v) { c.decode.reassembly.total_bytes = v.number; },
      .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.total_bytes); }},
-    {.path = "decode.reassembly.timeout_ms", .type = KeyType::integer, .default_value = "30000", .min = 100,
-     .max = 3600000,
-     .doc = "packet time after which an incomplete datagram or an idle flow is dropped (ms)",
+    {.path = "decode.reassembly.timeout_ms", .type = KeyType::duration, .default_value = "30s", .min = 100,
+     .max = 3600000, .bare_ms = 1,
+     .doc = "packet time after which an incomplete datagram or an idle flow is dropped (a bare number: ms)",
      .set = [](Config& c, Index, const Value& v) { c.decode.reassembly.timeout_ms = v.number; },
      .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.timeout_ms); }},
     // ---- dnswatch run: where packets come from, the pipeline, the process ----
@@ -238,21 +343,25 @@ constexpr KeySpec kSchema[] = {
      .doc = "pcap_live: bytes kept of each packet",
      .set = [](Config& c, Index, const Value& v) { c.capture.snaplen = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.capture.snaplen); }},
-    {.path = "capture.buffer_bytes", .type = KeyType::integer, .default_value = "33554432", .min = 65536,
+    {.path = "capture.buffer_bytes", .type = KeyType::size, .default_value = "32MiB", .min = 65536,
      .max = 2147483647,
      .doc = "pcap_live: the kernel's packet ring per handle; what overflows it is counted as kernel-dropped",
      .set = [](Config& c, Index, const Value& v) { c.capture.buffer_bytes = v.number; },
      .get = [](const Config& c, Index) { return number_value(c.capture.buffer_bytes); }},
-    {.path = "capture.timeout_ms", .type = KeyType::integer, .default_value = "0", .min = 0, .max = 10000,
-     .doc = "pcap_live: 0 hands over each packet at once (immediate mode); more: batches of up to this age",
+    {.path = "capture.timeout_ms", .type = KeyType::duration, .default_value = "0", .min = 0, .max = 10000,
+     .bare_ms = 1,
+     .doc = "pcap_live: 0 hands over each packet at once (immediate mode); more: batches of up to this age "
+            "(a bare number: ms)",
      .set = [](Config& c, Index, const Value& v) { c.capture.timeout_ms = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.capture.timeout_ms); }},
     {.path = "capture.promiscuous", .type = KeyType::boolean, .default_value = "false",
      .doc = "pcap_live: promiscuous mode (a SPAN or TAP port carries others' traffic)",
      .set = [](Config& c, Index, const Value& v) { c.capture.promiscuous = v.number != 0; },
      .get = [](const Config& c, Index) { return bool_value(c.capture.promiscuous); }},
-    {.path = "capture.idle_exit_ms", .type = KeyType::integer, .default_value = "0", .min = 0, .max = 86400000,
-     .doc = "stop after this long without a packet (replays through DPDK's net_pcap, tests); 0: never",
+    {.path = "capture.idle_exit_ms", .type = KeyType::duration, .default_value = "0", .min = 0, .max = 86400000,
+     .bare_ms = 1,
+     .doc = "stop after this long without a packet (replays through DPDK's net_pcap, tests); 0: never "
+            "(a bare number: ms)",
      .set = [](Config& c, Index, const Value& v) { c.capture.idle_exit_ms = v.number; },
      .get = [](const Config& c, Index) { return number_value(c.capture.idle_exit_ms); }},
     {.path = "capture.dpdk", .type = KeyType::mapping,
@@ -296,12 +405,12 @@ constexpr KeySpec kSchema[] = {
      .doc = "detection threads, each owning a share of the watched zones; 0: as many as workers",
      .set = [](Config& c, Index, const Value& v) { c.pipeline.shards = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.pipeline.shards); }},
-    {.path = "pipeline.reader_ring_bytes", .type = KeyType::integer, .default_value = "16777216", .min = 262144,
+    {.path = "pipeline.reader_ring_bytes", .type = KeyType::size, .default_value = "16MiB", .min = 262144,
      .max = 1073741824,
      .doc = "pcap_file with several workers: the ring from the file reader to each worker",
      .set = [](Config& c, Index, const Value& v) { c.pipeline.reader_ring_bytes = v.number; },
      .get = [](const Config& c, Index) { return number_value(c.pipeline.reader_ring_bytes); }},
-    {.path = "pipeline.message_ring_bytes", .type = KeyType::integer, .default_value = "4194304", .min = 262144,
+    {.path = "pipeline.message_ring_bytes", .type = KeyType::size, .default_value = "4MiB", .min = 262144,
      .max = 1073741824,
      .doc = "the ring from each worker to each shard (responses about watched zones)",
      .set = [](Config& c, Index, const Value& v) { c.pipeline.message_ring_bytes = v.number; },
@@ -318,10 +427,40 @@ constexpr KeySpec kSchema[] = {
      .get = [](const Config& c, Index) { return text_value(c.run.user); }},
     {.path = "stats", .type = KeyType::mapping,
      .doc = "the sensor's counters"},
-    {.path = "stats.interval", .type = KeyType::integer, .default_value = "10", .min = 0, .max = 86400,
-     .doc = "seconds between stats. messages (dnswatch.stats/1) on the ZeroMQ PUB socket; 0: none",
-     .set = [](Config& c, Index, const Value& v) { c.run.stats_interval_s = static_cast<int>(v.number); },
-     .get = [](const Config& c, Index) { return number_value(c.run.stats_interval_s); }},
+    {.path = "stats.interval", .type = KeyType::duration, .default_value = "10s", .min = 0, .max = 86400000,
+     .step_ms = 1000,
+     .doc = "time between stats. messages (dnswatch.stats/1) on the ZeroMQ PUB socket, whole seconds "
+            "(a bare number: seconds); 0: none",
+     .set = [](Config& c, Index, const Value& v) { c.run.stats_interval_s = static_cast<int>(v.number / 1000); },
+     .get = [](const Config& c, Index) { return number_value(std::int64_t{c.run.stats_interval_s} * 1000); }},
+    // ---- operating the sensor: /metrics and logs ----
+    {.path = "metrics", .type = KeyType::mapping,
+     .doc = "the Prometheus endpoint of dnswatch run (docs/metrics.md)"},
+    {.path = "metrics.listen", .type = KeyType::string,
+     .doc = "IPV4:PORT or [IPV6]:PORT serving GET /metrics (text format 0.0.4), e.g. 127.0.0.1:9153; empty: off",
+     .set = [](Config& c, Index, const Value& v) { c.metrics.listen = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.metrics.listen); },
+     .check = [](const std::string& text) -> const char* {
+         return parse_listen_address(text) ? nullptr : "expected IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:9153";
+     }},
+    {.path = "log", .type = KeyType::mapping,
+     .doc = "operational log lines on standard error (journald under systemd)"},
+    {.path = "log.level", .type = KeyType::string, .default_value = "info",
+     .doc = "error, warn, info or debug: the least severe level written",
+     .set = [](Config& c, Index, const Value& v) { c.log.level = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.log.level); },
+     .check = [](const std::string& text) -> const char* {
+         return text == "error" || text == "warn" || text == "info" || text == "debug"
+                    ? nullptr
+                    : "expected error, warn, info or debug";
+     }},
+    {.path = "log.format", .type = KeyType::string, .default_value = "keyvalue",
+     .doc = "keyvalue (logfmt: ts=... level=... event=... key=value) or json (one object a line)",
+     .set = [](Config& c, Index, const Value& v) { c.log.format = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.log.format); },
+     .check = [](const std::string& text) -> const char* {
+         return text == "keyvalue" || text == "json" ? nullptr : "expected keyvalue or json";
+     }},
 };
 // clang-format on
 
@@ -367,6 +506,8 @@ const char* expected_name(KeyType type) {
         case KeyType::integer_list:
         case KeyType::string_list: return "a list";
         case KeyType::integer: return "an integer";
+        case KeyType::duration: return "a duration";
+        case KeyType::size: return "a size";
         case KeyType::string:
         case KeyType::dns_name:
         case KeyType::file:
@@ -505,6 +646,7 @@ public:
             issue(root.Mark(), "expected a mapping at the top level, got " + describe(root));
         } else {
             check_mapping(root, "", "", root.Mark());
+            check_zone_sources(root);
             if (issues_.empty()) check_together(root);
         }
         if (!issues_.empty()) fail();
@@ -513,6 +655,19 @@ public:
     }
 
 private:
+    // A zone needs somewhere its baseline comes from (checked even when other
+    // keys are wrong: a missing zone_file used to be a missing required key).
+    void check_zone_sources(const YAML::Node& root) {
+        const YAML::Node zones = root["watch"] && root["watch"].IsMap() ? root["watch"]["zones"] : YAML::Node();
+        if (!zones || !zones.IsSequence()) return;
+        for (std::size_t i = 0; i < config_.zones.size() && i < zones.size(); ++i) {
+            const WatchedZoneConfig& zone = config_.zones[i];
+            if (!zones[i].IsMap() || zones[i]["zone_file"] || zones[i]["primary"] || zone.learn) continue;
+            issue(zones[i].Mark(), "watch.zones[" + std::to_string(i) +
+                                       "]: expected zone_file, primary or learn: true (where its baseline comes from)");
+        }
+    }
+
     // Rules that span keys, checked once each key is valid on its own.
     void check_together(const YAML::Node& root) {
         const auto mark_of = [&](std::initializer_list<const char*> path) {
@@ -568,6 +723,10 @@ private:
             if (spec.type == KeyType::integer) {
                 std::from_chars(spec.default_value.data(), spec.default_value.data() + spec.default_value.size(),
                                 value.number);
+            } else if (spec.type == KeyType::duration) {
+                value.number = parse_duration_ms(spec.default_value, spec.bare_ms).value;
+            } else if (spec.type == KeyType::size) {
+                value.number = parse_size_bytes(spec.default_value).value;
             } else if (spec.type == KeyType::integer_list) {
                 value.numbers = parse_default_numbers(spec.default_value);
             } else if (spec.type == KeyType::boolean) {
@@ -746,6 +905,34 @@ private:
                 }
                 return value;
             }
+            case KeyType::duration:
+            case KeyType::size: {
+                const bool is_duration = spec.type == KeyType::duration;
+                const UnitParse parsed = is_duration ? parse_duration_ms(text, spec.bare_ms) : parse_size_bytes(text);
+                const auto shown = [&](std::int64_t n) {
+                    return is_duration ? format_duration_ms(n) : format_size_bytes(n);
+                };
+                if (parsed.error == UnitError::malformed) {
+                    issue(mark, where + (is_duration ? ": expected a duration such as 30s, 15m, 48h or 7d (a bare number "
+                                                       "counts " + std::string(spec.bare_ms == 1 ? "ms" : "seconds") + ")"
+                                                     : ": expected a size such as 64KiB, 64MiB or 1GiB (a bare "
+                                                       "number counts bytes)") +
+                                    ", got '" + text + "'");
+                    return std::nullopt;
+                }
+                if (parsed.error || parsed.value < spec.min || parsed.value > spec.max) {
+                    issue(mark, where + ": " + text + " is out of range (" + shown(spec.min) + ".." + shown(spec.max) +
+                                    ")");
+                    return std::nullopt;
+                }
+                if (is_duration && parsed.value % spec.step_ms != 0) {
+                    issue(mark, where + ": " + text + " is not a whole number of seconds");
+                    return std::nullopt;
+                }
+                value.number = parsed.value;
+                value.text = shown(parsed.value);
+                return value;
+            }
             case KeyType::dns_name: {
                 if (std::string why = normalise_dns_name(text, value.text); !why.empty()) {
                     issue(mark, where + ": " + why);
@@ -881,6 +1068,12 @@ void emit_mapping(YAML::Emitter& out, const Config& config, std::string_view sch
             case KeyType::integer:
                 out << spec->get(config, index).number << YAML::Comment(std::string(spec->doc));
                 break;
+            case KeyType::duration:
+                out << format_duration_ms(spec->get(config, index).number) << YAML::Comment(std::string(spec->doc));
+                break;
+            case KeyType::size:
+                out << format_size_bytes(spec->get(config, index).number) << YAML::Comment(std::string(spec->doc));
+                break;
             case KeyType::integer_list: {
                 out << YAML::Flow << YAML::BeginSeq;
                 for (std::int64_t n : spec->get(config, index).numbers) out << n;
@@ -915,6 +1108,8 @@ const char* type_doc(KeyType type) {
         case KeyType::directory: return "directory path";
         case KeyType::boolean: return "boolean";
         case KeyType::integer: return "integer";
+        case KeyType::duration: return "duration";
+        case KeyType::size: return "size";
         case KeyType::integer_list: return "list of integers";
         case KeyType::string_list: return "list of strings";
     }
@@ -948,20 +1143,70 @@ std::string to_yaml(const Config& config) {
     return std::string(out.c_str()) + "\n";
 }
 
+namespace {
+
+// A table cell: '|' would end the cell, a newline the row.
+std::string cell(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        if (c == '|') out += "\\|";
+        else if (c == '\n') out += ' ';
+        else out += c;
+    }
+    return out;
+}
+
+std::string range_of(const KeySpec& spec) {
+    std::string range;
+    switch (spec.type) {
+        case KeyType::integer: range = std::to_string(spec.min) + ".." + std::to_string(spec.max); break;
+        case KeyType::integer_list: range = "each " + std::to_string(spec.min) + ".." + std::to_string(spec.max); break;
+        case KeyType::list_of_mappings:
+            range = std::to_string(spec.min) + ".." + std::to_string(spec.max) + " entries";
+            break;
+        case KeyType::duration:
+            range = format_duration_ms(spec.min) + ".." + format_duration_ms(spec.max);
+            if (spec.step_ms == 1000) range += ", whole seconds";
+            break;
+        case KeyType::size: range = format_size_bytes(spec.min) + ".." + format_size_bytes(spec.max); break;
+        default: break;
+    }
+    if (spec.unique) range += range.empty() ? "unique" : ", unique";
+    return range;
+}
+
+std::string default_of(const KeySpec& spec) {
+    if (spec.required) return "required";
+    if (!is_scalar_type(spec.type) && spec.type != KeyType::integer_list) return "";
+    if (spec.default_value.empty()) return "`\"\"`";
+    if (spec.default_value == kHostNameDefault) return std::string(kHostNameDefault);
+    if (spec.type == KeyType::duration) {
+        return "`" + format_duration_ms(parse_duration_ms(spec.default_value, spec.bare_ms).value) + "`";
+    }
+    if (spec.type == KeyType::size) return "`" + format_size_bytes(parse_size_bytes(spec.default_value).value) + "`";
+    return "`" + std::string(spec.default_value) + "`";
+}
+
+}  // namespace
+
 std::string config_reference() {
     std::ostringstream out;
+    out << "# dnswatch configuration reference\n\n"
+           "Generated from the schema table in `config/config.cc` by `dnswatch check-config --reference`;\n"
+           "do not edit by hand: `scripts/gen-docs` rewrites it, and the `config_reference_doc` test fails\n"
+           "when it differs from what the binary prints.\n\n"
+           "Paths are relative to the config file's folder. `[]` stands for each element of a list.\n"
+           "A **duration** is one or more number-unit pairs: `250ms`, `30s`, `15m`, `48h`, `7d`, `1w`,\n"
+           "`1h30m`; a bare number keeps its old meaning (milliseconds for keys named `*_ms`,\n"
+           "seconds otherwise). A **size** is a number with `B`, `KiB`, `MiB`, `GiB`, `TiB` (powers\n"
+           "of 1024) or `kB`, `MB`, `GB`, `TB` (powers of 1000); a bare number is bytes.\n"
+           "`dnswatch check-config --config FILE` prints the effective config, or every problem as\n"
+           "`file:line:col: message` (exit status 2).\n\n"
+           "| key | type | range | default | description |\n"
+           "|---|---|---|---|---|\n";
     for (const KeySpec& spec : kSchema) {
-        out << spec.path << "  (" << type_doc(spec.type);
-        if (spec.required) out << ", required";
-        if (spec.type == KeyType::integer || spec.type == KeyType::integer_list) {
-            out << ", " << (spec.type == KeyType::integer_list ? "each " : "") << spec.min << ".." << spec.max;
-        }
-        if (spec.type == KeyType::list_of_mappings) out << ", at least " << spec.min;
-        if (spec.unique) out << ", unique";
-        if (!spec.required && (is_scalar_type(spec.type) || spec.type == KeyType::integer_list)) {
-            out << ", default: " << (spec.default_value.empty() ? "\"\"" : spec.default_value);
-        }
-        out << ")\n    " << spec.doc << "\n";
+        out << "| `" << spec.path << "` | " << type_doc(spec.type) << " | " << cell(range_of(spec)) << " | "
+            << cell(default_of(spec)) << " | " << cell(spec.doc) << " |\n";
     }
     return out.str();
 }

@@ -13,7 +13,18 @@ namespace dnswatch {
 
 struct WatchedZoneConfig {
     std::string name;       // lower case, no trailing dot ("victim.test")
-    std::string zone_file;  // absolute or relative to the working directory, resolved
+    std::string zone_file;  // absolute or relative to the working directory, resolved; empty = none
+    bool learn = false;     // learning mode: RRsets the sources do not hold are learned (detect/learner.h)
+    std::string primary;    // "ADDR[:PORT]" to transfer the zone from (AXFR, IXFR); empty = none
+};
+
+// Baseline sources beyond zone files (detect/shared_baseline.h).
+struct BaselineSourceConfig {
+    std::string feed_endpoint;                              // transparency feed over ZeroMQ SUB; empty = none
+    std::int64_t learn_stable_for_ms = 48LL * 3600 * 1000;  // learning: unchanged this long joins the pool
+    std::string notify_listen;                              // UDP "ADDR:PORT" for NOTIFY; empty = none
+    std::int64_t transfer_refresh_ms = 0;                   // 0: the zone's SOA refresh
+    std::int64_t transfer_timeout_ms = 10000;               // one transfer, connect to last message
 };
 
 struct ZmqPublishConfig {
@@ -50,18 +61,39 @@ struct DecodeConfig {
     ReassemblyConfig reassembly;
 };
 
+// Operating the sensor: the Prometheus endpoint (metrics/) and logs (log/).
+struct MetricsConfig {
+    std::string listen;  // "127.0.0.1:9153", "[::1]:9153"; empty = no /metrics endpoint
+};
+
+struct LogConfig {
+    std::string level = "info";       // error | warn | info | debug
+    std::string format = "keyvalue";  // keyvalue | json
+};
+
+// Detection beyond the baseline comparison (detect/query_tracker.h).
+struct DetectConfig {
+    int outstanding_queries = 65536;          // queries remembered until answered, per detection thread
+    int txid_burst_count = 10;                // unmatched responses for one (name, server) ...
+    std::int64_t txid_burst_window_ms = 1000; // ... within this window: blind spoofing
+};
+
 struct Config {
     std::string source_path;  // the config file itself
     std::string sensor_id;    // default: the host name
     std::vector<WatchedZoneConfig> zones;
     std::vector<std::string> baseline_zone_files;  // resolved paths
+    BaselineSourceConfig baseline;
     ZmqPublishConfig zmq;
     DecodeConfig decode;
     StateConfig state;
+    DetectConfig detect;
     // dnswatch run (config/live_config.h)
     CaptureConfig capture;
     PipelineConfig pipeline;
     RunConfig run;
+    MetricsConfig metrics;
+    LogConfig log;
 };
 
 // One problem found in a config file, located in it.

@@ -141,10 +141,10 @@ TEST_F(ConfigTest, UnknownKeyListsTheExpectedOnes) {
     - name: victim.test
       zonefile: baseline/victim.test.zone
 )"),
-              (Issues{"3:7: watch.zones[0].zone_file: required key is missing",
-                      "4:7: unknown key 'zonefile' in watch.zones[0] (expected one of: name, zone_file)"}));
+              (Issues{"3:7: watch.zones[0]: expected zone_file, primary or learn: true (where its baseline comes from)",
+                      "4:7: unknown key 'zonefile' in watch.zones[0] (expected one of: name, zone_file, learn, primary)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publsh: {}\n"),
-              (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish, state, transparency_log, decode, capture, pipeline, run, stats)"}));
+              (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish, state, detect, transparency_log, decode, capture, pipeline, run, stats, metrics, log)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    hwm: 5\n"),
               (Issues{"7:5: unknown key 'hwm' in publish.zmq (expected one of: endpoint, linger_ms, send_hwm, catchup_endpoint, curve_key_file, client_keys)"}));
 }
@@ -162,7 +162,7 @@ baseline:
 publish:
   zmq:
     endpoint: [tcp://127.0.0.1:1]
-    linger_ms: 2s
+    linger_ms: 2 s
     send_hwm: 1.5
 )"),
               (Issues{
@@ -171,7 +171,8 @@ publish:
                   "7:7: watch.zones[1]: expected a mapping, got 'just a string'",
                   "9:15: baseline.zone_files: expected a list, got 'baseline/test.zone'",
                   "12:15: publish.zmq.endpoint: expected a string, got a sequence",
-                  "13:16: publish.zmq.linger_ms: expected an integer, got '2s'",
+                  "13:16: publish.zmq.linger_ms: expected a duration such as 30s, 15m, 48h or 7d (a bare number counts ms), "
+                  "got '2 s'",
                   "14:15: publish.zmq.send_hwm: expected an integer, got '1.5'",
               }));
     EXPECT_EQ(issues_of("watch: victim.test\n"), (Issues{"1:8: watch: expected a mapping, got 'victim.test'"}));
@@ -188,12 +189,15 @@ TEST_F(ConfigTest, IntegersOutOfRange) {
     linger_ms: 90000
     send_hwm: 0
 )"),
-              (Issues{"7:16: publish.zmq.linger_ms: 90000 is out of range (0..60000)",
+              (Issues{"7:16: publish.zmq.linger_ms: 90000 is out of range (0s..1m)",
                       "8:15: publish.zmq.send_hwm: 0 is out of range (1..10000000)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    linger_ms: 99999999999999999999999\n"),
-              (Issues{"7:16: publish.zmq.linger_ms: 99999999999999999999999 is out of range (0..60000)"}));
+              (Issues{"7:16: publish.zmq.linger_ms: 99999999999999999999999 is out of range (0s..1m)"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    linger_ms: 300000000000000d\n"),
+              (Issues{"7:16: publish.zmq.linger_ms: 300000000000000d is out of range (0s..1m)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    linger_ms: -1\n"),
-              (Issues{"7:16: publish.zmq.linger_ms: -1 is out of range (0..60000)"}));
+              (Issues{"7:16: publish.zmq.linger_ms: expected a duration such as 30s, 15m, 48h or 7d (a bare number "
+                      "counts ms), got '-1'"}));
 }
 
 TEST_F(ConfigTest, MissingOrUnreadableZoneFiles) {
@@ -332,7 +336,7 @@ publish:
                   path + ":2:3: unknown key 'name' in sensor (expected one of: id)\n" +
                   path + ":5:13: watch.zones[0].name: 'victim..test' has an empty label\n" +
                   path + ":6:18: watch.zones[0].zone_file: cannot read 'nope.zone' (No such file or directory)\n" +
-                  path + ":9:16: publish.zmq.linger_ms: 90000 is out of range (0..60000)");
+                  path + ":9:16: publish.zmq.linger_ms: 90000 is out of range (0s..1m)");
     }
 }
 
@@ -351,7 +355,7 @@ publish:
     EXPECT_NE(yaml.find("zone_file: " + resolved("baseline/victim.test.zone")), std::string::npos) << yaml;
     EXPECT_NE(yaml.find("- " + resolved("baseline/test.zone")), std::string::npos) << yaml;
     EXPECT_NE(yaml.find("endpoint: tcp://127.0.0.1:*"), std::string::npos) << yaml;
-    EXPECT_NE(yaml.find("linger_ms: 2000"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("linger_ms: 2s"), std::string::npos) << yaml;
     EXPECT_NE(yaml.find("send_hwm: 100000"), std::string::npos) << yaml;
 
     // Written elsewhere, the printed config means the same thing.
@@ -377,10 +381,12 @@ TEST_F(ConfigTest, ReferenceListsEveryKeyFromTheSchema) {
     for (const char* key : {"sensor.id", "watch.zones", "watch.zones[].name", "watch.zones[].zone_file",
                             "baseline.zone_files", "publish.zmq.endpoint", "publish.zmq.linger_ms",
                             "publish.zmq.send_hwm"}) {
-        EXPECT_NE(reference.find(std::string(key) + "  ("), std::string::npos) << key << "\n" << reference;
+        EXPECT_NE(reference.find("| `" + std::string(key) + "` |"), std::string::npos) << key << "\n" << reference;
     }
-    EXPECT_NE(reference.find("publish.zmq.linger_ms  (integer, 0..60000, default: 2000)"), std::string::npos)
+    EXPECT_NE(reference.find("| `publish.zmq.linger_ms` | duration | 0s..1m | `2s` | how long closing waits"),
+              std::string::npos)
         << reference;
+    EXPECT_NE(reference.find("| `watch.zones[].name` | DNS name | unique | required |"), std::string::npos) << reference;
 }
 
 // --- decode: DNS ports and reassembly bounds -----------------------------------
@@ -434,7 +440,7 @@ TEST_F(ConfigTest, DecodeMistakes) {
                       "6:37: decode.dns_ports[4]: expected an integer, got a sequence"}));
     EXPECT_EQ(issues_of(base + "  reassembly:\n    max_tcp_flows: 0\n    tcp_flow_bytes: 100\n"),
               (Issues{"7:20: decode.reassembly.max_tcp_flows: 0 is out of range (1..262144)",
-                      "8:21: decode.reassembly.tcp_flow_bytes: 100 is out of range (1024..1048576)"}));
+                      "8:21: decode.reassembly.tcp_flow_bytes: 100 is out of range (1KiB..1MiB)"}));
     EXPECT_EQ(issues_of(base + "  reassembly:\n    timeout: 5\n"),
               (Issues{"7:5: unknown key 'timeout' in decode.reassembly (expected one of: max_fragment_datagrams, "
                       "max_tcp_flows, tcp_flow_bytes, total_bytes, timeout_ms)"}));
@@ -448,18 +454,96 @@ TEST_F(ConfigTest, DecodeKeysRoundTripThroughToYaml) {
 )"));
     const std::string yaml = to_yaml(config);
     EXPECT_NE(yaml.find("dns_ports: [53, 8053]"), std::string::npos) << yaml;
-    EXPECT_NE(yaml.find("timeout_ms: 5000"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("timeout_ms: 5s"), std::string::npos) << yaml;
     EXPECT_NE(yaml.find("max_tcp_flows: 4096"), std::string::npos) << yaml;
     const Config again = load_config(write("again.yaml", yaml));
     EXPECT_EQ(again.decode.dns_ports, (std::vector<int>{53, 8053}));
     EXPECT_EQ(again.decode.reassembly.timeout_ms, 5000);
     EXPECT_EQ(to_yaml(again), yaml);
     const std::string reference = config_reference();
-    EXPECT_NE(reference.find("decode.dns_ports  (list of integers, each 1..65535, default: [53])"), std::string::npos)
+    EXPECT_NE(reference.find("| `decode.dns_ports` | list of integers | each 1..65535 | `[53]` |"), std::string::npos)
         << reference;
-    EXPECT_NE(reference.find("decode.reassembly.total_bytes  (integer, 65536..17179869184, default: 33554432)"),
+    EXPECT_NE(reference.find("| `decode.reassembly.total_bytes` | size | 64KiB..16GiB | `32MiB` |"),
               std::string::npos)
         << reference;
+}
+
+// --- durations and sizes -------------------------------------------------------
+
+TEST_F(ConfigTest, DurationsAndSizesTakeUnitsAndKeepBareNumbers) {
+    const Config config = load_config(write("dnswatch.yaml", std::string(kMinimal) + R"(publish:
+  zmq:
+    linger_ms: 1500
+decode:
+  reassembly:
+    timeout_ms: 1m30s
+    tcp_flow_bytes: 64KiB
+    total_bytes: 1GiB
+capture:
+  buffer_bytes: 100MB
+  idle_exit_ms: 250ms
+pipeline:
+  reader_ring_bytes: 1048576
+stats:
+  interval: 2m
+)"));
+    EXPECT_EQ(config.zmq.linger_ms, 1500);  // bare number: ms, as before units
+    EXPECT_EQ(config.decode.reassembly.timeout_ms, 90000);
+    EXPECT_EQ(config.decode.reassembly.tcp_flow_bytes, 65536);
+    EXPECT_EQ(config.decode.reassembly.total_bytes, std::int64_t{1} << 30);
+    EXPECT_EQ(config.capture.buffer_bytes, 100000000);
+    EXPECT_EQ(config.capture.idle_exit_ms, 250);
+    EXPECT_EQ(config.pipeline.reader_ring_bytes, 1048576);
+    EXPECT_EQ(config.run.stats_interval_s, 120);
+    const std::string yaml = to_yaml(config);
+    EXPECT_NE(yaml.find("linger_ms: 1500ms"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("timeout_ms: 1m30s"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("total_bytes: 1GiB"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("reader_ring_bytes: 1MiB"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("interval: 2m"), std::string::npos) << yaml;
+    EXPECT_EQ(to_yaml(load_config(write("again.yaml", yaml))), yaml);
+
+    // stats.interval counts seconds when bare, as it always did.
+    EXPECT_EQ(load_config(write("bare.yaml", std::string(kMinimal) + "stats:\n  interval: 7\n")).run.stats_interval_s, 7);
+}
+
+TEST_F(ConfigTest, DurationAndSizeMistakes) {
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "stats:\n  interval: 1500ms\n"),
+              (Issues{"6:13: stats.interval: 1500ms is not a whole number of seconds"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "stats:\n  interval: 2y\n"),
+              (Issues{"6:13: stats.interval: expected a duration such as 30s, 15m, 48h or 7d (a bare number counts "
+                      "seconds), got '2y'"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "stats:\n  interval: 2d\n"),
+              (Issues{"6:13: stats.interval: 2d is out of range (0s..1d)"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "stats:\n  interval: [1s]\n"),
+              (Issues{"6:13: stats.interval: expected a duration, got a sequence"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "capture:\n  buffer_bytes: 3GiB\n"),
+              (Issues{"6:17: capture.buffer_bytes: 3GiB is out of range (64KiB..2147483647)"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "capture:\n  buffer_bytes: 1.5MiB\n"),
+              (Issues{"6:17: capture.buffer_bytes: expected a size such as 64KiB, 64MiB or 1GiB (a bare number "
+                      "counts bytes), got '1.5MiB'"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "capture:\n  buffer_bytes: 9999999999TiB\n"),
+              (Issues{"6:17: capture.buffer_bytes: 9999999999TiB is out of range (64KiB..2147483647)"}));
+}
+
+TEST_F(ConfigTest, MetricsAndLogKeys) {
+    const Config defaults = load_config(write("dnswatch.yaml", kMinimal));
+    EXPECT_EQ(defaults.metrics.listen, "");
+    EXPECT_EQ(defaults.log.level, "info");
+    EXPECT_EQ(defaults.log.format, "keyvalue");
+    const Config config = load_config(write("dnswatch.yaml", std::string(kMinimal) +
+                                                                 "metrics:\n  listen: \"[::1]:9153\"\n"
+                                                                 "log:\n  level: debug\n  format: json\n"));
+    EXPECT_EQ(config.metrics.listen, "[::1]:9153");
+    EXPECT_EQ(config.log.level, "debug");
+    EXPECT_EQ(config.log.format, "json");
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "metrics:\n  listen: localhost:9153\nlog:\n  level: verbose\n"
+                                                "  format: text\n"),
+              (Issues{"6:11: metrics.listen: 'localhost:9153': expected IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:9153",
+                      "8:10: log.level: 'verbose': expected error, warn, info or debug",
+                      "9:11: log.format: 'text': expected keyvalue or json"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "metrics:\n  listen: 127.0.0.1:99999\n"),
+              (Issues{"6:11: metrics.listen: '127.0.0.1:99999': expected IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:9153"}));
 }
 
 }  // namespace
