@@ -1,0 +1,50 @@
+#include "metrics/sensor_metrics.h"
+
+#include <chrono>
+
+namespace dnswatch::metrics {
+
+SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
+    : build_info_(r.add("dnswatch_build_info", "Always 1; the labels say which dnswatch this is.", MetricType::gauge,
+                        {"version"})),
+      start_time_(r.add("dnswatch_start_time_seconds", "When the sensor started, in seconds since the Unix epoch.",
+                        MetricType::gauge)),
+      packets_received_(r.add("dnswatch_packets_received_total", "Packets a pipeline stage has taken in.",
+                              MetricType::counter, {"stage"})),
+      packets_dropped_(r.add("dnswatch_packets_dropped_total",
+                             "Packets a stage could not pass on (kernel or interface drops, full rings, "
+                             "malformed, reassembly limits).",
+                             MetricType::counter, {"stage", "reason"})),
+      dns_messages_(r.add("dnswatch_dns_messages_total", "DNS messages decoded.", MetricType::counter)),
+      malformed_(r.add("dnswatch_malformed_total", "Malformed packets or DNS messages, by what was wrong.",
+                       MetricType::counter, {"kind"})),
+      ring_depth_(r.add("dnswatch_ring_depth", "Entries waiting in a ring between two pipeline stages.",
+                        MetricType::gauge, {"ring"})),
+      ring_capacity_(r.add("dnswatch_ring_capacity", "Entries a ring between two pipeline stages can hold.",
+                           MetricType::gauge, {"ring"})),
+      alerts_(r.add("dnswatch_alerts_total",
+                    "Alert records emitted (opened, updated, reverted, accepted), by kind and severity.",
+                    MetricType::counter, {"kind", "severity"})),
+      open_alerts_(r.add("dnswatch_open_alerts", "Alerts currently open.", MetricType::gauge)),
+      baseline_rrsets_(r.add("dnswatch_baseline_rrsets", "RRsets in the baseline of a watched zone.",
+                             MetricType::gauge, {"zone"})),
+      watched_zones_(r.add("dnswatch_watched_zones", "Zones being watched.", MetricType::gauge)),
+      config_reloads_(r.add("dnswatch_config_reloads_total",
+                            "Config reloads (SIGHUP, changed zone file), by result: ok or rejected.",
+                            MetricType::counter, {"result"})),
+      log_suppressed_(r.add("dnswatch_log_lines_suppressed_total",
+                            "Log lines not written because their event was over its rate limit.",
+                            MetricType::counter)) {
+    build_info_.gauge({version}).set(1);
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    start_time_.gauge().set(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+    // Zero series a dashboard expects even before the first event.
+    config_reloads_.counter({"ok"});
+    config_reloads_.counter({"rejected"});
+    open_alerts_.gauge();
+    watched_zones_.gauge();
+    dns_messages_.counter();
+    log_suppressed_.counter();
+}
+
+}  // namespace dnswatch::metrics

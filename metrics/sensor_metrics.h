@@ -1,0 +1,62 @@
+// The metrics dnswatch exposes, each declared once here (name, help, labels).
+// docs/metrics.md lists them; docs/grafana-dashboard.json plots them.
+//
+// How the live sensor feeds them (dnswatch run):
+//  - per stage: packets_received(stage) / packets_dropped(stage, reason)
+//    are Counters looked up once at start-up, then bumped with relaxed
+//    atomics (or set_total() from a stage's own counter block);
+//  - rings: ring_depth(ring) is a callback read at scrape time;
+//  - alerts: alerts(kind, severity).inc() on the publisher thread, once per
+//    record emitted (the lookup takes a lock: never on the packet path);
+//  - baselines: baseline_rrsets(zone).set(n) when a baseline snapshot is built.
+#pragma once
+
+#include <string_view>
+
+#include "metrics/registry.h"
+
+namespace dnswatch::metrics {
+
+class SensorMetrics {
+public:
+    // Declares every family in `registry` and sets dnswatch_build_info and
+    // dnswatch_start_time_seconds (now).
+    SensorMetrics(Registry& registry, std::string_view version);
+
+    // stage: "capture", "decode", "detect", "publish".
+    Counter& packets_received(std::string_view stage) { return packets_received_.counter({stage}); }
+    // reason: "kernel", "interface", "ring_full", "malformed", "reassembly", ...
+    Counter& packets_dropped(std::string_view stage, std::string_view reason) {
+        return packets_dropped_.counter({stage, reason});
+    }
+    Counter& dns_messages() { return dns_messages_.counter(); }
+    Counter& malformed(std::string_view kind) { return malformed_.counter({kind}); }
+    // ring: e.g. "worker0->shard1", "shard0->publisher".
+    void ring_depth(std::string_view ring, ReadFunction read) { ring_depth_.callback({ring}, std::move(read)); }
+    Gauge& ring_capacity(std::string_view ring) { return ring_capacity_.gauge({ring}); }
+    Counter& alerts(std::string_view kind, std::string_view severity) { return alerts_.counter({kind, severity}); }
+    Gauge& open_alerts() { return open_alerts_.gauge(); }
+    Gauge& baseline_rrsets(std::string_view zone) { return baseline_rrsets_.gauge({zone}); }
+    Gauge& watched_zones() { return watched_zones_.gauge(); }
+    // result: "ok" or "rejected".
+    Counter& config_reloads(std::string_view result) { return config_reloads_.counter({result}); }
+    Counter& log_lines_suppressed() { return log_suppressed_.counter(); }
+
+private:
+    Family& build_info_;
+    Family& start_time_;
+    Family& packets_received_;
+    Family& packets_dropped_;
+    Family& dns_messages_;
+    Family& malformed_;
+    Family& ring_depth_;
+    Family& ring_capacity_;
+    Family& alerts_;
+    Family& open_alerts_;
+    Family& baseline_rrsets_;
+    Family& watched_zones_;
+    Family& config_reloads_;
+    Family& log_suppressed_;
+};
+
+}  // namespace dnswatch::metrics
