@@ -4,6 +4,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "publish/learned_file.h"
 #include "publish/open_alert_file.h"
 
 namespace dnswatch {
@@ -39,6 +40,7 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines) {
     if (!config.state.dir.empty()) {
         store_ = std::make_unique<AlertStore>(config.state.dir, config.state.fsync);
         open_alerts_path_ = config.state.dir + "/open-alerts.jsonl";
+        learned_path_ = config.state.dir + "/learned.jsonl";
         evidence_ = std::make_unique<PcapEvidenceWriter>(config.state.dir + "/evidence");
         if (!config.state.tlog_dir.empty()) {
             log_ = std::make_unique<TransparencyLog>(config.state.tlog_dir, load_signer(config.state.tlog_key_file),
@@ -65,11 +67,14 @@ SensorOutputs::~SensorOutputs() {
 void SensorOutputs::restore(Detector& detector) const {
     if (open_alerts_path_.empty()) return;
     detector.import_open_alerts(load_open_alerts(open_alerts_path_));
+    if (detector.learner() != nullptr) detector.learner()->import_state(load_learned(learned_path_));
 }
 
 void SensorOutputs::save_if_changed(Detector& detector) const {
-    if (open_alerts_path_.empty() || !detector.changed()) return;
-    save_open_alerts(open_alerts_path_, detector.export_open_alerts());
+    if (open_alerts_path_.empty()) return;
+    if (detector.changed()) save_open_alerts(open_alerts_path_, detector.export_open_alerts());
+    Learner* learner = detector.learner();
+    if (learner != nullptr && learner->changed()) save_learned(learned_path_, learner->export_state());
 }
 
 }  // namespace dnswatch

@@ -37,7 +37,8 @@ public:
     AlertSink& sink() { return *entry_; }
     EvidenceRecorder* evidence() { return evidence_.get(); }
 
-    // Open alerts saved by an earlier run, and saving the current ones.
+    // Open alerts (and, in learning mode, learned RRsets: publish/learned_file.h)
+    // saved by an earlier run, and saving the current ones.
     void restore(Detector& detector) const;
     void save_if_changed(Detector& detector) const;
 
@@ -46,6 +47,7 @@ public:
 
 private:
     std::string open_alerts_path_;
+    std::string learned_path_;
     zmq::context_t context_;
     std::optional<ZapAuthenticator> zap_;
     std::unique_ptr<ZmqPublisher> publisher_;

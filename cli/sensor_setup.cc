@@ -1,25 +1,62 @@
 #include "cli/sensor_setup.h"
 
+#include <filesystem>
+
 #include "cli/transparency_feed.h"
 #include "decode/ldns_glue.h"
 
 namespace dnswatch {
 
+std::string transferred_zone_path(const Config& config, const std::string& zone) {
+    return config.state.dir.empty() ? std::string() : config.state.dir + "/zones/" + zone + ".zone";
+}
+
+std::string received_feed_path(const Config& config) {
+    return config.state.dir.empty() ? std::string() : config.state.dir + "/feed-received.jsonl";
+}
+
+std::string learned_path(const Config& config) {
+    return config.state.dir.empty() ? std::string() : config.state.dir + "/learned.jsonl";
+}
+
 std::unique_ptr<SensorModel> build_sensor_model(const Config& config) {
-    auto model = std::make_unique<SensorModel>();
-    for (const WatchedZoneConfig& zone : config.zones) model->watch.add(zone.name);
-    for (const WatchedZoneConfig& zone : config.zones) {
-        model->baseline.add_zone_records(read_zone_file(zone.zone_file, zone.name + "."), model->watch);
+    WatchSet watch;
+    for (const WatchedZoneConfig& zone : config.zones) watch.add(zone.name);
+    BaselineSources sources(config.zones.size());
+    for (std::size_t i = 0; i < config.zones.size(); ++i) {
+        const WatchedZoneConfig& zone = config.zones[i];
+        if (!zone.zone_file.empty()) sources.zone_files[i] = read_zone_file(zone.zone_file, zone.name + ".");
+        // The last transfer from the zone's primary: a restart while the
+        // primary is unreachable still has the zone's baseline.
+        const std::string kept = transferred_zone_path(config, zone.name);
+        if (!zone.primary.empty() && !kept.empty() && std::filesystem::exists(kept)) {
+            sources.transferred[i] = read_zone_file(kept, zone.name + ".");
+        }
     }
     // Other zone files (a parent's, say) contribute their records for
     // watched names: the delegation NS, glue and DS.
     for (const std::string& path : config.baseline_zone_files) {
-        model->baseline.add_zone_records(read_zone_file(path, std::nullopt), model->watch);
+        auto records = read_zone_file(path, std::nullopt);
+        sources.other_records.insert(sources.other_records.end(), records.begin(), records.end());
     }
     if (!config.state.transparency_feed.empty()) {
-        load_transparency_feed(config.state.transparency_feed, model->watch, model->baseline);
+        sources.announcements = read_transparency_feed(config.state.transparency_feed, watch);
     }
-    return model;
+    if (!config.baseline.feed_endpoint.empty() && !config.state.dir.empty()) {
+        for (Announcement& a : read_transparency_feed(received_feed_path(config), watch, /*missing_ok=*/true)) {
+            sources.announcements.push_back(std::move(a));
+        }
+    }
+    return std::make_unique<SensorModel>(std::move(watch), std::move(sources));
+}
+
+LearningOptions learning_options(const Config& config) {
+    LearningOptions options;
+    for (const WatchedZoneConfig& zone : config.zones) {
+        if (zone.learn) options.zones.push_back(zone.name);
+    }
+    options.stable_for_us = config.baseline.learn_stable_for_ms * 1000;
+    return options;
 }
 
 }  // namespace dnswatch

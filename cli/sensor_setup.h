@@ -1,24 +1,47 @@
-// From a validated config to the immutable watch set and baseline the packet
-// path reads.
+// From a validated config to the watch set and baseline the packet path
+// reads: the baseline's sources (zone files, the last zone transfers kept in
+// state.dir, the transparency feed) and the shared, swappable snapshot built
+// from them (detect/shared_baseline.h).
 #pragma once
 
 #include <memory>
 
 #include "config/config.h"
 #include "detect/baseline.h"
+#include "detect/learner.h"
+#include "detect/shared_baseline.h"
 #include "detect/watch_set.h"
 
 namespace dnswatch {
 
 struct SensorModel {
+    SensorModel(WatchSet watch_set, BaselineSources sources)
+        : watch(std::move(watch_set)), shared(watch, std::move(sources)), initial(shared.snapshot()),
+          baseline(*initial) {}
+
     WatchSet watch;
-    Baseline baseline;
+    // The live baseline: zone transfers and the transparency feed over
+    // ZeroMQ publish new snapshots into it; detectors follow it between
+    // batches (BaselineFollower).
+    SharedBaseline shared;
+    std::shared_ptr<const Baseline> initial;
+    const Baseline& baseline;  // the snapshot at start, for code that never swaps
 };
+
+// Where a zone's last transfer is kept: STATE_DIR/zones/<zone>.zone.
+std::string transferred_zone_path(const Config& config, const std::string& zone);
+// Where announcements received over ZeroMQ are kept: STATE_DIR/feed-received.jsonl.
+std::string received_feed_path(const Config& config);
+// Where learned RRsets are kept: STATE_DIR/learned.jsonl.
+std::string learned_path(const Config& config);
 
 // Reads every zone file of the config with ldns. Throws ZoneFileError
 // ("file:line: reason") for a zone file ldns cannot read, and
 // std::invalid_argument for a zone name the watch set refuses, and
 // FeedError for a malformed transparency feed.
 std::unique_ptr<SensorModel> build_sensor_model(const Config& config);
+
+// The learning options the config asks for (no zones: learning is off).
+LearningOptions learning_options(const Config& config);
 
 }  // namespace dnswatch

@@ -7,13 +7,17 @@
 //
 // rdata is the new RRset in presentation format (absolute names). An alert
 // whose divergence the feed announces ends `accepted` instead of `reverted`.
+// The same line is the message of the feed over ZeroMQ (cli/feed_subscriber.h).
 #pragma once
 
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "detect/baseline.h"
+#include "detect/shared_baseline.h"
 #include "detect/watch_set.h"
 
 namespace dnswatch {
@@ -23,6 +27,17 @@ class FeedError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+// One feed line as an announcement. Throws std::invalid_argument with the
+// reason: not JSON, a field missing or of the wrong type, rdata ldns cannot
+// read, a name in no watched zone.
+Announcement parse_announcement(std::string_view line, const WatchSet& watch);
+
+// Every announcement of the feed at `path`; throws FeedError ("file:line:
+// reason") for a malformed line. A missing file is an error unless
+// `missing_ok` (then: none).
+std::vector<Announcement> read_transparency_feed(const std::string& path, const WatchSet& watch,
+                                                 bool missing_ok = false);
 
 // Adds every announced change of the feed at `path` to `baseline`; returns
 // how many records were announced.

@@ -130,4 +130,16 @@ bool Baseline::is_delegated(const DnsName& owner, const WatchedZone& zone) const
     return false;
 }
 
+std::size_t Baseline::rrset_count(const WatchedZone& zone, const WatchSet& watch) const {
+    std::size_t count = 0;
+    for (const auto& [key, pool] : pools_) {
+        // The key is the owner's wire form and two bytes of type.
+        const std::span<const std::uint8_t> wire(reinterpret_cast<const std::uint8_t*>(key.data()), key.size() - 2);
+        DnsName owner;
+        std::size_t next = 0;
+        if (read_name(wire, 0, &owner, &next) == MalformedKind::none && watch.find(owner) == &zone) ++count;
+    }
+    return count;
+}
+
 }  // namespace dnswatch

@@ -18,6 +18,9 @@ struct Detector::MessageFacts {
     bool authoritative = false;    // an authoritative answer, not a resolver's
     bool dnssec_ok = false;        // the response's OPT echoes the DO bit
     bool conflicting = false;      // a different answer to the same query was seen
+    bool matched = false;          // answers a query the sensor saw (detect/query_tracker.h)
+    bool ad_missing = false;       // a resolver asked for authentic data of a signed zone did not set AD
+    bool txid_burst = false;       // a burst of unmatched responses for the question hit this server lately
 };
 
 // The outcome of comparing one observation with the baseline.
@@ -28,6 +31,8 @@ struct Detector::Verdict {
     const char* kind = "";   // when divergent
     const RRsetPool* pool = nullptr;
     SignalSet signals = 0;
+    bool fixed_severity = false;  // `severity` instead of the one the type gives
+    Severity severity = Severity::medium;
 };
 
 namespace {
@@ -74,11 +79,14 @@ const char* role_of(const DnsMessageView& message) {
     return "unknown";
 }
 
-// Key of the lifecycle of one RRset as one server answers it.
-using LifecycleKey = std::array<char, kMaxNameLength + 2 + 1 + 16>;
+// Key of the lifecycle of one RRset as one server answers it. A lane other
+// than the data's (0) keeps a second judgement of the same RRset — its
+// signatures — from opening or closing the data's alert; lane 0 adds no byte,
+// so that keys (and alert ids) saved before lanes existed still match.
+using LifecycleKey = std::array<char, kMaxNameLength + 2 + 1 + 16 + 1>;
 
 std::string_view lifecycle_key(const DnsName& owner, std::uint16_t type, const IpAddress& server,
-                               LifecycleKey& buffer) {
+                               LifecycleKey& buffer, std::uint8_t lane = 0) {
     const std::string_view name = owner.key();
     std::size_t n = 0;
     for (const char c : name) buffer[n++] = c;
@@ -86,6 +94,7 @@ std::string_view lifecycle_key(const DnsName& owner, std::uint16_t type, const I
     buffer[n++] = static_cast<char>(type & 0xFF);
     buffer[n++] = static_cast<char>(server.family);
     for (const std::uint8_t b : server.bytes) buffer[n++] = static_cast<char>(b);
+    if (lane != 0) buffer[n++] = static_cast<char>(lane);
     return {buffer.data(), n};
 }
 
@@ -121,15 +130,33 @@ std::uint64_t query_key(const DnsMessageView& message, const DnsDatagram& datagr
     return hash_bytes(std::string_view(reinterpret_cast<const char*>(&message.qtype), 2), h);
 }
 
+// True when every rdata an open alert reported (outside the pool when it
+// opened) is now allowed by `pool`: the baseline took the change over (a
+// zone transfer brought it), so its end is an acceptance, not a revert.
+bool baseline_now_holds(const RRsetPool* pool, const std::vector<std::string>& observed_forms, std::int64_t time_us) {
+    if (pool == nullptr || observed_forms.empty()) return false;
+    bool announced = false;
+    return std::all_of(observed_forms.begin(), observed_forms.end(),
+                       [&](const std::string& form) { return pool->allows(form, time_us, &announced); });
+}
+
 }  // namespace
 
 Detector::Detector(const WatchSet& watch, const Baseline& baseline, std::string sensor_id, AlertSink& sink,
                    std::size_t max_open_alerts)
-    : watch_(watch), baseline_(baseline), sensor_id_(std::move(sensor_id)), sink_(sink),
-      max_open_alerts_(std::max<std::size_t>(max_open_alerts, 1)), servers_(watch, baseline) {
+    : watch_(watch), baseline_(&baseline), sensor_id_(std::move(sensor_id)), sink_(sink),
+      max_open_alerts_(std::max<std::size_t>(max_open_alerts, 1)), servers_(watch, baseline), dnssec_(watch),
+      queries_(kDefaultOutstandingQueries) {
     consumed_.reserve(512);
     rdata_bytes_.reserve(65536);
     rdata_spans_.reserve(512);
+}
+
+void Detector::set_baseline(const Baseline& baseline) {
+    baseline_ = &baseline;
+    servers_.set_expected(watch_, baseline);
+    dnssec_.baseline_changed();
+    ++counters_.baseline_swaps;
 }
 
 void Detector::observe(const DnsMessageView& message, const MessageContext& context) {
@@ -145,6 +172,22 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
     facts.authoritative = h.aa() && std::string_view(facts.role) != "resolver";
     for (const RecordView& r : message.section(Section::additional)) {
         if (r.type == rrtype::OPT) facts.dnssec_ok = (r.ttl & 0x8000) != 0;
+    }
+    const WatchedZone* question_zone = message.has_question ? watch_.find(message.qname) : nullptr;
+    const QueryTracker::Match match = queries_.on_response(*context.datagram, message, context.packet->time_us);
+    // A pipeline shard also sees responses whose question belongs to another
+    // shard (for the owners it holds); queries are tracked where the
+    // question's zone is, so only there can a response be unsolicited.
+    if (match.kind == QueryTracker::Match::Kind::unsolicited && question_zone != nullptr) {
+        // The client asked this server, but not this: it drops the response,
+        // whose data changes nothing there. Many of them are blind spoofing.
+        judge_unsolicited(facts, *question_zone);
+        return;
+    }
+    facts.matched = match.kind == QueryTracker::Match::Kind::matched;
+    if (question_zone != nullptr) {
+        facts.txid_burst = queries_.burst(message.qname, context.datagram->src, context.packet->time_us).active;
+        facts.ad_missing = judge_validation(facts, *question_zone, match);
     }
     // A fingerprint of the whole answer, independent of record order and of
     // name case or compression, to spot a second, different answer.
@@ -213,18 +256,31 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
 void Detector::judge_rrset(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner,
                            std::uint16_t type, Section section, std::span<const RecordView> records,
                            std::uint32_t min_ttl) {
-    const RRsetPool* pool = baseline_.find(owner, type);
+    const RRsetPool* pool = baseline_->find(owner, type);
     if (pool == nullptr) {
-        if (baseline_.is_delegated(owner, zone)) {
+        if (baseline_->is_delegated(owner, zone)) {
             ++counters_.not_judged;
             return;
         }
-        pool = baseline_.find_wildcard(owner, type, zone);
+        pool = baseline_->find_wildcard(owner, type, zone);
+    }
+    const std::int64_t time_us = facts.context->packet->time_us;
+    const IpAddress& server = facts.context->datagram->src;
+    if (pool == nullptr && learner_ != nullptr && learner_->learns(zone)) {
+        // What the configured sources do not hold is learned, from the
+        // zone's own servers (a parent's referral included), never from a
+        // resolver's answer; it raises nothing until it has joined the pool.
+        pool = learner_->find(owner, type);
+        if (pool == nullptr) {
+            const bool from_zone = std::string_view(facts.role) != "resolver" &&
+                                   (!facts.authoritative || servers_.is_expected(zone, server));
+            if (from_zone) learner_->observe(owner, type, min_ttl, rdata_bytes_, rdata_spans_, time_us);
+            ++counters_.learning;
+            return;
+        }
     }
     ++counters_.observations;
 
-    const std::int64_t time_us = facts.context->packet->time_us;
-    const IpAddress& server = facts.context->datagram->src;
     Verdict verdict;
     verdict.pool = pool;
     bool rogue_address = false;
@@ -248,6 +304,11 @@ void Detector::judge_rrset(const MessageFacts& facts, const WatchedZone& zone, c
         verdict.signals |= bit(pool != nullptr ? Signal::rdata_outside_baseline : Signal::rrset_not_in_baseline);
         if (role == "referral") verdict.signals |= bit(Signal::delegation_changed);
         if (rogue_address) verdict.signals |= bit(Signal::ns_address_matches_diverging_target);
+        if (facts.ad_missing) verdict.signals |= bit(Signal::ad_missing);
+        if (facts.txid_burst) verdict.signals |= bit(Signal::txid_mismatch_burst);
+        // A divergent answer the client accepted (it matched its query):
+        // during a burst of forged ones, the poisoning may have worked.
+        if (facts.matched) queries_.mark_poisoned(facts.message->qname, server, time_us);
         if (facts.authoritative && !servers_.is_expected(zone, server)) verdict.signals |= bit(Signal::unexpected_server);
         // TTLs count down at resolvers, so only an authoritative TTL says
         // the zone itself was changed to expire fast.
@@ -261,6 +322,88 @@ void Detector::judge_rrset(const MessageFacts& facts, const WatchedZone& zone, c
         if (type == rrtype::NS && facts.authoritative) servers_.add_rogue(zone, server);
     }
     apply(facts, zone, owner, type, section, verdict, records);
+    judge_signatures(facts, zone, owner, type, section, records);
+}
+
+void Detector::judge_signatures(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner,
+                                std::uint16_t type, Section section, std::span<const RecordView> records) {
+    // The RRSIGs by the zone over this RRset, checked against the baseline's
+    // DNSKEYs: a forged or stale signature opens dnssec_bogus, a valid one
+    // from the same server reverts it. Its own lane: the data may be the
+    // baseline's while the signature is forged, or the other way round.
+    const DnssecVerifier::Judgement judgement =
+        dnssec_.judge(*baseline_, *facts.message, records, zone, owner, type, facts.context->packet->time_us);
+    if (!judgement.judged) return;
+    Verdict verdict;
+    verdict.divergent = judgement.reasons != 0;
+    verdict.kind = "dnssec_bogus";
+    verdict.pool = baseline_->find(owner, type);
+    verdict.signals = judgement.reasons;
+    if (verdict.divergent && facts.authoritative && !servers_.is_expected(zone, facts.context->datagram->src)) {
+        verdict.signals |= bit(Signal::unexpected_server);
+    }
+    apply(facts, zone, owner, type, section, verdict, records, kSignatureLane);
+}
+
+bool Detector::judge_validation(const MessageFacts& facts, const WatchedZone& zone, const QueryTracker::Match& match) {
+    // A resolver asked for authentic data (AD or DO in the query; the DO
+    // echoed in the response when the query was not seen) about a zone the
+    // baseline knows to be signed must set AD (RFC 6840 5.7, RFC 4035 3.2.3)
+    // — unless the client disabled checking (CD). Without AD it does not
+    // validate: forged answers would pass it.
+    const DnsHeader& h = facts.message->header;
+    if (std::string_view(facts.role) != "resolver" || match.query_cd || h.cd()) return false;
+    const bool asked = facts.matched ? match.query_ad || match.query_do : facts.dnssec_ok;
+    if (!asked) return false;
+    const RRsetPool* keys = baseline_->find(zone.name, rrtype::DNSKEY);
+    const RRsetPool* ds = baseline_->find(zone.name, rrtype::DS);
+    const RRsetPool* evidence = keys != nullptr && !keys->comparison_forms.empty() ? keys
+                                : ds != nullptr && !ds->comparison_forms.empty() ? ds
+                                                                                 : nullptr;
+    if (evidence == nullptr) return false;
+    // One lifecycle per (resolver, zone): opened at the first answer without
+    // AD, reverted when the resolver sets AD again.
+    Verdict verdict;
+    verdict.divergent = !h.ad();
+    verdict.absence = true;  // nothing observed to list: the AD bit is what is missing
+    verdict.kind = "resolver_not_validating";
+    verdict.pool = evidence;
+    verdict.signals = verdict.divergent ? bit(Signal::ad_missing) : 0;
+    verdict.fixed_severity = true;
+    verdict.severity = Severity::low;
+    apply(facts, zone, zone.name, evidence == keys ? rrtype::DNSKEY : rrtype::DS, Section::answer, verdict, {},
+          kValidationLane);
+    return verdict.divergent;
+}
+
+void Detector::judge_unsolicited(const MessageFacts& facts, const WatchedZone& zone) {
+    // Unsolicited responses for one (name, server), counted in a sliding
+    // window: past the threshold it is blind spoofing (many forged answers
+    // racing the real one with guessed transaction ids). Unless a divergent
+    // answer matched a query meanwhile — then the data alert says it, with
+    // txid_mismatch_burst — the attempt is an alert of its own.
+    const DnsMessageView& message = *facts.message;
+    const IpAddress& server = facts.context->datagram->src;
+    const std::int64_t time_us = facts.context->packet->time_us;
+    const QueryTracker::Burst burst = queries_.count_unsolicited(message.qname, server, time_us);
+    if (!burst.active || burst.poisoned) return;
+    Verdict verdict;
+    verdict.divergent = true;
+    verdict.absence = true;  // the forged data was never accepted: nothing observed at the client
+    verdict.kind = "spoofing_attempt";
+    verdict.pool = baseline_->find(message.qname, message.qtype);
+    verdict.signals = bit(Signal::txid_mismatch_burst) | bit(Signal::unsolicited_response);
+    verdict.fixed_severity = true;
+    verdict.severity = Severity::high;
+    apply(facts, zone, message.qname, message.qtype, Section::answer, verdict, {}, kSpoofingLane);
+}
+
+void Detector::observe_query(const DnsMessageView& query, const DnsDatagram& datagram, std::int64_t time_us) {
+    queries_.on_query(datagram, query, time_us);
+}
+
+void Detector::configure_query_tracking(std::size_t capacity, TxidBurstOptions burst) {
+    queries_ = QueryTracker(capacity, burst);
 }
 
 void Detector::judge_absence(const MessageFacts& facts, const WatchedZone& zone) {
@@ -268,7 +411,7 @@ void Detector::judge_absence(const MessageFacts& facts, const WatchedZone& zone)
     const DnsHeader& h = message.header;
     const bool negative = h.rcode() == 3 || (h.rcode() == 0 && h.ancount == 0);
     if (!facts.authoritative || !negative || !is_judged_type(message.qtype) || message.qclass != 1) return;
-    const RRsetPool* pool = baseline_.find(message.qname, message.qtype);
+    const RRsetPool* pool = baseline_->find(message.qname, message.qtype);
     if (pool == nullptr || pool->comparison_forms.empty()) return;
     // A negative answer is a proof only from the zone that holds the RRset:
     // a DS lives in the parent (the child's own NODATA for its apex DS says
@@ -304,7 +447,7 @@ void Detector::judge_unsigned(const MessageFacts& facts, const WatchedZone& zone
     // A signed zone (the baseline holds its DNSKEY) answering a query that
     // asked for DNSSEC (DO echoed) with data but no signature at all.
     if (!facts.dnssec_ok || !facts.authoritative) return;
-    const RRsetPool* keys = baseline_.find(zone.name, rrtype::DNSKEY);
+    const RRsetPool* keys = baseline_->find(zone.name, rrtype::DNSKEY);
     if (keys == nullptr || keys->comparison_forms.empty()) return;
     bool data = false;
     for (const RecordView& r : facts.message->section(Section::answer)) {
@@ -322,12 +465,13 @@ void Detector::judge_unsigned(const MessageFacts& facts, const WatchedZone& zone
 }
 
 void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
-                     Section section, const Verdict& verdict, std::span<const RecordView> records) {
+                     Section section, const Verdict& verdict, std::span<const RecordView> records,
+                     std::uint8_t lane) {
     const PacketView& packet = *facts.context->packet;
     const DnsDatagram& datagram = *facts.context->datagram;
     const DnsMessageView& message = *facts.message;
     LifecycleKey key_buffer;
-    const std::string_view key = lifecycle_key(owner, type, datagram.src, key_buffer);
+    const std::string_view key = lifecycle_key(owner, type, datagram.src, key_buffer, lane);
     const auto open = open_.find(key);
 
     if (!verdict.divergent) {
@@ -338,13 +482,20 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
         OpenAlert& entry = open->second;
         entry.signals |= verdict.signals;
         entry.alert.last_seen_us = packet.time_us;
-        if (verdict.accepted) {
+        const bool outside_pool =
+            (entry.signals & (bit(Signal::rdata_outside_baseline) | bit(Signal::rrset_not_in_baseline))) != 0;
+        if (verdict.accepted ||
+            (outside_pool && baseline_now_holds(verdict.pool, entry.observed_forms, packet.time_us))) {
             entry.alert.state = AlertState::accepted;
             ++counters_.alerts_accepted;
         } else {
             entry.alert.state = AlertState::reverted;
-            entry.alert.severity = Severity::critical;
-            entry.signals |= bit(Signal::short_lived);
+            // A low-severity advisory (a resolver not validating) is no
+            // hijack: its end is no sign of a short-lived one.
+            if (entry.alert.severity != Severity::low) {
+                entry.alert.severity = Severity::critical;
+                entry.signals |= bit(Signal::short_lived);
+            }
             ++counters_.alerts_reverted;
         }
         emit(entry);
@@ -396,8 +547,9 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     alert.id = alert_id(sensor_id_, key, packet.time_us);
     alert.sensor = sensor_id_;
     alert.kind = verdict.kind;
-    alert.severity = verdict.absence && type != rrtype::A && type != rrtype::AAAA ? Severity::critical
-                                                                                : severity_of(type);
+    alert.severity = verdict.fixed_severity ? verdict.severity
+                     : verdict.absence && type != rrtype::A && type != rrtype::AAAA ? Severity::critical
+                                                                                    : severity_of(type);
     alert.state = AlertState::open;
     alert.zone = zone.text;
     alert.name = owner.to_text();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,7 +19,10 @@
 #include "detect/alert.h"
 #include "detect/alert_sink.h"
 #include "detect/baseline.h"
+#include "detect/dnssec_verifier.h"
+#include "detect/query_tracker.h"
 #include "detect/evidence_recorder.h"
+#include "detect/learner.h"
 #include "detect/signals.h"
 #include "detect/watch_set.h"
 
@@ -43,6 +47,8 @@ struct DetectorCounters {
     std::uint64_t alerts_accepted = 0;
     std::uint64_t alerts_emitted = 0;         // records handed to the sink
     std::uint64_t alerts_evicted = 0;         // open alerts dropped to stay within the bound
+    std::uint64_t learning = 0;               // observations of RRsets still being learned: no alert yet
+    std::uint64_t baseline_swaps = 0;         // new baseline snapshots taken (zone transfer, feed)
 };
 
 // Where a message was seen: what the alert's vantage and evidence say.
@@ -62,13 +68,34 @@ public:
 
     // Judges a fully decoded response whose question is in a watched zone.
     void observe(const DnsMessageView& message, const MessageContext& context);
+    // Remembers a fully decoded query whose question is in a watched zone,
+    // so that responses are matched with it (detect/query_tracker.h).
+    void observe_query(const DnsMessageView& query, const DnsDatagram& datagram, std::int64_t time_us);
+
+    // Outstanding queries kept (detect.outstanding_queries) and the burst of
+    // unmatched responses that is blind spoofing (detect.txid_burst.*).
+    // Allocates; call before packets flow.
+    static constexpr std::size_t kDefaultOutstandingQueries = 65536;
+    void configure_query_tracking(std::size_t capacity, TxidBurstOptions burst);
 
     void set_max_open_alerts(std::size_t max) { max_open_alerts_ = std::max<std::size_t>(max, 1); }
+
+    // A new baseline snapshot (detect/shared_baseline.h), taken between
+    // batches; the caller keeps it alive until the next one.
+    void set_baseline(const Baseline& baseline);
+
+    // Learning mode for the zones `options` names (detect/learner.h).
+    void enable_learning(LearningOptions options) { learner_ = std::make_unique<Learner>(watch_, std::move(options)); }
+    Learner* learner() { return learner_.get(); }
 
     // Where the packet that opens each alert is kept; none by default.
     void set_evidence_recorder(EvidenceRecorder* recorder) { evidence_ = recorder; }
 
     const DetectorCounters& counters() const { return counters_; }
+    // Signature checks: verifications done, cache hits, bogus RRsets.
+    const DnssecCounters& dnssec_counters() const { return dnssec_.counters(); }
+    // Queries remembered, responses matched, unsolicited, evictions, bursts.
+    const QueryTrackerCounters& query_counters() const { return queries_.counters(); }
     std::size_t open_alerts() const { return open_.size(); }
 
     // The open alerts, to be saved so that a restart keeps them; `changed()`
@@ -92,12 +119,23 @@ private:
                      Section section, std::span<const RecordView> records, std::uint32_t min_ttl);
     void judge_absence(const MessageFacts& facts, const WatchedZone& zone);
     void judge_unsigned(const MessageFacts& facts, const WatchedZone& zone);
+    void judge_signatures(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner,
+                          std::uint16_t type, Section section, std::span<const RecordView> records);
+    // `lane` separates lifecycles of one (owner, type, server): 0 for the
+    // data, kSignatureLane for its signatures.
+    static constexpr std::uint8_t kSignatureLane = 1;
+    static constexpr std::uint8_t kValidationLane = 2;  // resolver_not_validating, per (resolver, zone)
+    static constexpr std::uint8_t kSpoofingLane = 3;    // spoofing_attempt, per (name, type, server)
+    // Opens or reverts resolver_not_validating; true when AD is missing.
+    bool judge_validation(const MessageFacts& facts, const WatchedZone& zone, const QueryTracker::Match& match);
+    void judge_unsolicited(const MessageFacts& facts, const WatchedZone& zone);
     void apply(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
-               Section section, const Verdict& verdict, std::span<const RecordView> records);
+               Section section, const Verdict& verdict, std::span<const RecordView> records, std::uint8_t lane = 0);
     void emit(OpenAlert& entry);
 
     const WatchSet& watch_;
-    const Baseline& baseline_;
+    const Baseline* baseline_;
+    std::unique_ptr<Learner> learner_;
     std::string sensor_id_;
     AlertSink& sink_;
     EvidenceRecorder* evidence_ = nullptr;
@@ -107,6 +145,8 @@ private:
     bool changed_ = false;
     ZoneServers servers_;
     AnswerHistory answers_;
+    DnssecVerifier dnssec_;
+    QueryTracker queries_;
     // Open alerts by (owner, type, server); a handful at a time.
     std::unordered_map<std::string, OpenAlert, StringHash, std::equal_to<>> open_;
     // Reused for every message, so that judging allocates nothing once warm.

@@ -19,30 +19,49 @@ void PacketProcessor::process(const PacketView& packet, std::string_view source)
 // One DNS message: a UDP payload, or one of the messages a TCP segment or a
 // last fragment completed. Its bytes are valid during this call only.
 void PacketProcessor::on_dns(const DnsDatagram& datagram, const PacketView& packet) {
-    ++counters_.dns_messages;
-    DecodeCounters& counters = transport_.counters();
     DnsMessageView message;
-    MalformedKind kind = decoder_.decode_question(datagram.dns, message);
-    if (kind != MalformedKind::none) {
-        counters.count(kind);
-        return;
-    }
-    if (!message.header.qr()) {
-        ++counters_.queries;
-        return;
-    }
-    ++counters_.responses;
-    if (!message.has_question || watch_.find(message.qname) == nullptr) return;
-    ++counters_.watched_responses;
-
-    kind = decoder_.decode_records(message);
-    if (kind != MalformedKind::none) {
-        // A malformed answer about a watched zone is itself worth noticing.
-        counters.count(kind);
-        ++counters_.watched_malformed;
+    if (filter_watched_response(datagram.dns, watch_, decoder_, message, counters_, transport_.counters()) == nullptr) {
+        // A query about a watched name is remembered, so that its answers
+        // are matched with it and forged ones stand out.
+        if (watched_query_zone(watch_, decoder_, message) != nullptr) {
+            detector_.observe_query(message, datagram, packet.time_us);
+        }
         return;
     }
     detector_.observe(message, MessageContext{&packet, &datagram, source_});
+}
+
+const WatchedZone* watched_query_zone(const WatchSet& watch, DnsDecoder& decoder, DnsMessageView& message) {
+    if (message.header.qr() || !message.has_question) return nullptr;
+    const WatchedZone* zone = watch.find(message.qname);
+    if (zone == nullptr || decoder.decode_records(message) != MalformedKind::none) return nullptr;
+    return zone;
+}
+
+const WatchedZone* filter_watched_response(std::span<const std::uint8_t> dns, const WatchSet& watch,
+                                           DnsDecoder& decoder, DnsMessageView& message, PacketCounters& counters,
+                                           DecodeCounters& decode_counters) {
+    ++counters.dns_messages;
+    MalformedKind kind = decoder.decode_question(dns, message);
+    if (kind != MalformedKind::none) {
+        decode_counters.count(kind);
+        return nullptr;
+    }
+    if (!message.header.qr()) {
+        ++counters.queries;
+        return nullptr;
+    }
+    ++counters.responses;
+    const WatchedZone* zone = message.has_question ? watch.find(message.qname) : nullptr;
+    if (zone == nullptr) return nullptr;
+    ++counters.watched_responses;
+    kind = decoder.decode_records(message);
+    if (kind != MalformedKind::none) {
+        decode_counters.count(kind);
+        ++counters.watched_malformed;
+        return nullptr;
+    }
+    return zone;
 }
 
 }  // namespace dnswatch

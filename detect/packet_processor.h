@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,22 @@ struct PacketCounters {
     std::uint64_t watched_responses = 0;  // question in a watched zone
     std::uint64_t watched_malformed = 0;  // of those, records that did not decode
 };
+
+// The first steps for every DNS message, shared by replay's PacketProcessor
+// and run's workers so that their counters agree line by line: decode the
+// question, count queries and responses, stop at a question outside the
+// watched zones, decode the records of a watched response (a malformed one
+// is counted as watched_malformed: about a watched zone, it is itself worth
+// noticing). Returns the question's watched zone when `message` should go on
+// to detection, nullptr otherwise.
+const WatchedZone* filter_watched_response(std::span<const std::uint8_t> dns, const WatchSet& watch,
+                                           DnsDecoder& decoder, DnsMessageView& message, PacketCounters& counters,
+                                           DecodeCounters& decode_counters);
+
+// After filter_watched_response() stopped a message: when it is a query
+// about a watched zone, decodes its records (EDNS: the DO bit) and returns
+// the zone, so that the query is remembered and its answers matched with it.
+const WatchedZone* watched_query_zone(const WatchSet& watch, DnsDecoder& decoder, DnsMessageView& message);
 
 class PacketProcessor : private DnsMessageSink {
 public:

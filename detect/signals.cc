@@ -4,11 +4,12 @@
 #include <cstring>
 
 #include "decode/dns_message.h"
+#include "detect/fast_hash.h"
 
 namespace dnswatch {
 namespace {
 
-constexpr std::array<std::string_view, 10> kSignalNames = {
+constexpr std::array<std::string_view, kSignalCount> kSignalNames = {
 #define DNSWATCH_SIGNAL_NAME(name) #name,
     DNSWATCH_SIGNALS(DNSWATCH_SIGNAL_NAME)
 #undef DNSWATCH_SIGNAL_NAME
@@ -37,12 +38,7 @@ std::vector<std::string> signal_names(SignalSet set) {
 }
 
 std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed) {
-    std::uint64_t h = seed;
-    for (const char c : bytes) {
-        h ^= static_cast<std::uint8_t>(c);
-        h *= 1099511628211ull;
-    }
-    return h;
+    return fast_hash({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, seed);
 }
 
 bool AnswerHistory::conflicts(std::uint64_t query_key, std::uint64_t answer_fingerprint, std::int64_t time_us) {
@@ -53,7 +49,10 @@ bool AnswerHistory::conflicts(std::uint64_t query_key, std::uint64_t answer_fing
     return conflict;
 }
 
-ZoneServers::ZoneServers(const WatchSet& watch, const Baseline& baseline) : expected_(watch.zones().size()) {
+ZoneServers::ZoneServers(const WatchSet& watch, const Baseline& baseline) { set_expected(watch, baseline); }
+
+void ZoneServers::set_expected(const WatchSet& watch, const Baseline& baseline) {
+    expected_.assign(watch.zones().size(), {});
     for (const WatchedZone& zone : watch.zones()) {
         const RRsetPool* ns = baseline.find(zone.name, rrtype::NS);
         if (ns == nullptr) continue;

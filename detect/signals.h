@@ -15,7 +15,8 @@
 
 namespace dnswatch {
 
-// Each signal is one bit; an alert accumulates them over its life.
+// Each signal is one bit; an alert accumulates them over its life. New
+// signals go at the end: saved open alerts store the bits.
 #define DNSWATCH_SIGNALS(X)                                                                        \
     X(rdata_outside_baseline)              /* observed rdata the pool does not hold */              \
     X(rrset_not_in_baseline)               /* an RRset the zone does not hold at all */            \
@@ -26,7 +27,14 @@ namespace dnswatch {
     X(unexpected_server)                   /* an authoritative answer from outside the zone's NS */ \
     X(ttl_collapse)                        /* TTL far below the baseline's */                      \
     X(conflicting_answers)                 /* two different answers to one query */               \
-    X(short_lived)                         /* the baseline came back: the change was reverted */
+    X(short_lived)                         /* the baseline came back: the change was reverted */   \
+    X(rrsig_bogus)                         /* an RRSIG by the zone fails with the baseline key of its tag */ \
+    X(rrsig_unknown_key)                   /* an RRSIG by the zone names a key tag the baseline lacks */ \
+    X(rrsig_expired)                       /* a valid RRSIG whose expiration is before the packet */ \
+    X(rrsig_not_yet_valid)                 /* a valid RRSIG whose inception is after the packet */ \
+    X(ad_missing)                          /* a resolver asked for authentic data of a signed zone: no AD */ \
+    X(unsolicited_response)                /* a response matching no query its client sent */ \
+    X(txid_mismatch_burst)                 /* many unmatched responses for the name: blind spoofing */
 
 enum class Signal : std::uint32_t {
 #define DNSWATCH_SIGNAL_BIT(name) name,
@@ -35,6 +43,10 @@ enum class Signal : std::uint32_t {
 };
 
 using SignalSet = std::uint32_t;
+#define DNSWATCH_SIGNAL_COUNT(name) +1
+inline constexpr std::size_t kSignalCount = 0 DNSWATCH_SIGNALS(DNSWATCH_SIGNAL_COUNT);
+#undef DNSWATCH_SIGNAL_COUNT
+static_assert(kSignalCount <= 32, "SignalSet holds 32 signals");
 constexpr SignalSet bit(Signal s) { return SignalSet{1} << static_cast<std::uint32_t>(s); }
 
 // The names of the signals in `set`, in declaration order.
@@ -66,6 +78,9 @@ private:
 class ZoneServers {
 public:
     ZoneServers(const WatchSet& watch, const Baseline& baseline);
+    // A new baseline snapshot: the expected servers are worked out again;
+    // the rogue servers seen so far are kept.
+    void set_expected(const WatchSet& watch, const Baseline& baseline);
 
     // False only when the zone's servers are known and `server` is not one.
     bool is_expected(const WatchedZone& zone, const IpAddress& server) const;

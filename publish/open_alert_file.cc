@@ -1,10 +1,5 @@
 #include "publish/open_alert_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <stdexcept>
 
@@ -12,31 +7,9 @@
 
 #include "publish/alert_json.h"
 #include "publish/atomic_file.h"
+#include "publish/hex.h"
 
 namespace dnswatch {
-namespace {
-
-std::string to_hex(std::string_view bytes) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string text;
-    text.reserve(bytes.size() * 2);
-    for (const char c : bytes) {
-        text.push_back(kHex[static_cast<std::uint8_t>(c) >> 4]);
-        text.push_back(kHex[static_cast<std::uint8_t>(c) & 0xF]);
-    }
-    return text;
-}
-
-std::string from_hex(std::string_view text) {
-    if (text.size() % 2 != 0) throw std::invalid_argument("odd-length hex");
-    std::string bytes;
-    for (std::size_t i = 0; i < text.size(); i += 2) {
-        bytes.push_back(static_cast<char>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
-    }
-    return bytes;
-}
-
-}  // namespace
 
 void save_open_alerts(const std::string& path, const std::vector<OpenAlertState>& alerts) {
     std::string text;

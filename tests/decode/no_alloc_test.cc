@@ -291,5 +291,51 @@ TEST(NoAllocation, PacketPathOnWatchedBaselineTrafficOnceWarm) {
     EXPECT_EQ(malloc_calls, 0u) << "malloc calls on the packet path";
 }
 
+TEST(NoAllocation, SignatureChecksOfSignedTrafficOnceWarmComeFromTheCache) {
+    // forged-signatures frames 1-8: a referral from the signed parent and
+    // signed answers (DNSKEY, www A, mail A) from the true server, checked
+    // against the baseline's DNSKEYs. ldns verifies each RRSIG once (it
+    // allocates); afterwards the cache answers and nothing is allocated.
+    const std::string dir = kSource + "/scenarios/forged-signatures";
+    std::vector<std::vector<std::uint8_t>> frames;
+    std::vector<PacketView> packets;
+    PcapFileSource source(dir + "/capture.pcap");
+    PacketBatch batch;
+    while (source.next_batch(batch)) {
+        for (const PacketView& packet : batch) {
+            if (packet.frame_number > 8) continue;
+            frames.emplace_back(packet.bytes.begin(), packet.bytes.end());
+            packets.push_back(packet);
+        }
+    }
+    for (std::size_t i = 0; i < packets.size(); ++i) packets[i].bytes = frames[i];
+    ASSERT_EQ(packets.size(), 8u);
+
+    WatchSet watch;
+    watch.add("victim.test");
+    Baseline baseline;
+    baseline.add_zone_records(read_zone_file(dir + "/victim.test.signed.zone", std::nullopt), watch);
+    baseline.add_zone_records(read_zone_file(dir + "/test.signed.zone", std::nullopt), watch);
+    CountingSink sink;
+    PacketProcessor processor(watch, baseline, "no-alloc-test", sink);
+
+    for (const PacketView& packet : packets) processor.process(packet, "capture.pcap");  // warm-up
+    const DnssecCounters warm = processor.detector().dnssec_counters();
+
+    AllocationCount count;
+    for (const PacketView& packet : packets) processor.process(packet, "capture.pcap");
+    const auto [new_calls, malloc_calls] = count.stop();
+
+    const DnssecCounters& after = processor.detector().dnssec_counters();
+    EXPECT_EQ(sink.alerts, 0u) << "true signatures over baseline data";
+    EXPECT_GT(warm.verifications, 0u);
+    EXPECT_EQ(after.verifications, warm.verifications) << "unchanged data is verified once";
+    EXPECT_EQ(after.cache_hits, warm.cache_hits + after.signatures - warm.signatures);
+    EXPECT_EQ(after.bogus_rrsets, 0u);
+    EXPECT_EQ(processor.detector().query_counters().matched, 8u);  // 4 queries, each answered, twice
+    EXPECT_EQ(new_calls, 0u) << "operator new calls on the packet path";
+    EXPECT_EQ(malloc_calls, 0u) << "malloc calls on the packet path";
+}
+
 }  // namespace
 }  // namespace dnswatch

@@ -22,6 +22,7 @@ namespace dnswatch::test {
 struct NsdZone {
     std::string name;                // "big.test"
     std::filesystem::path zone_file;  // absolute
+    std::string options = {};         // more lines for the zone: section, e.g. "    provide-xfr: 127.0.0.1 NOKEY\n"
 };
 
 class NsdServer {
@@ -57,7 +58,8 @@ public:
                 << "remote-control:\n"
                 << "    control-enable: no\n";
             for (const NsdZone& zone : zones) {
-                out << "zone:\n    name: " << zone.name << "\n    zonefile: \"" << zone.zone_file.string() << "\"\n";
+                out << "zone:\n    name: " << zone.name << "\n    zonefile: \"" << zone.zone_file.string() << "\"\n"
+                    << zone.options;
             }
         }
         // -d: stay in the foreground, so that the pid we hold is NSD's.
