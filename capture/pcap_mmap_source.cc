@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace dnswatch {
 namespace {
@@ -84,6 +85,7 @@ bool PcapMmapSource::next_batch(PacketBatch& batch) {
     while (!batch.full() && offset_ < size_) {
         if (size_ - offset_ < 16) {
             truncated_ = true;
+            read_error_ = "truncated dump file; " + std::to_string(size_ - offset_) + " bytes left of a 16-byte record header";
             offset_ = size_;
             break;
         }
@@ -93,6 +95,8 @@ bool PcapMmapSource::next_batch(PacketBatch& batch) {
         const std::uint32_t wire = read32(offset_ + 12);
         if (captured > size_ - offset_ - 16) {  // a record cut short: the end, as libpcap reads it
             truncated_ = true;
+            read_error_ = "truncated dump file; tried to read " + std::to_string(captured) + " captured bytes, only got " +
+                          std::to_string(size_ - offset_ - 16);
             offset_ = size_;
             break;
         }

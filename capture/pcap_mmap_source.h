@@ -35,8 +35,12 @@ public:
     bool next_batch(PacketBatch& batch);
 
     int link_type() const { return link_type_; }
+    const std::string& path() const { return path_; }
     std::uint64_t packets_read() const { return packets_read_; }
+    std::uint64_t bytes_read() const { return offset_; }
+    std::uint64_t file_size() const { return size_; }
     bool truncated() const { return truncated_; }
+    const std::string& read_error() const { return read_error_; }
 
 private:
     std::uint32_t read32(std::size_t offset) const;
@@ -51,10 +55,12 @@ private:
     int link_type_ = 0;
     std::uint64_t packets_read_ = 0;
     bool truncated_ = false;
+    std::string read_error_;
 };
 
 // A capture file, read through the mapping when it is classic pcap, through
-// libpcap otherwise (pcapng). Views stay valid until the next call.
+// libpcap otherwise (pcapng). Views stay valid until the next call. Replay
+// and the live pipeline's file input both read through it.
 class CaptureFile {
 public:
     // Throws std::runtime_error "PATH: reason".
@@ -67,6 +73,11 @@ public:
     }
     bool next_batch(PacketBatch& batch) { return mapped_ ? mapped_->next_batch(batch) : libpcap_->next_batch(batch); }
     bool truncated() const { return mapped_ ? mapped_->truncated() : libpcap_->truncated(); }
+    const std::string& read_error() const { return mapped_ ? mapped_->read_error() : libpcap_->read_error(); }
+    std::uint64_t packets_read() const { return mapped_ ? mapped_->packets_read() : libpcap_->packets_read(); }
+    // For progress bars: libpcap's answer costs an lseek, ask once per update.
+    std::uint64_t bytes_read() const { return mapped_ ? mapped_->bytes_read() : libpcap_->bytes_read(); }
+    std::uint64_t file_size() const { return mapped_ ? mapped_->file_size() : libpcap_->file_size(); }
 
 private:
     std::unique_ptr<PcapMmapSource> mapped_;

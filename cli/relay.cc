@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "log/log.h"
 #include "publish/zmq_security.h"
 
 namespace dnswatch {
@@ -88,6 +89,7 @@ int relay_command(const std::vector<std::string>& args, const CliStreams& stream
         return kExitUsage;
     }
 
+    log::Logger logger(streams.err);
     zmq::context_t context;
     std::optional<CurveKeyPair> keys;
     std::set<std::string> allowed;
@@ -118,11 +120,11 @@ int relay_command(const std::vector<std::string>& args, const CliStreams& stream
         if (keys) make_curve_server(backend, *keys);
         backend.bind(*to);
     } catch (const std::exception& e) {
-        std::fprintf(streams.err, "dnswatch relay: %s\n", e.what());
+        logger.error("relay_setup_failed", {{"error", e.what()}});
         return kExitUsage;
     }
-    std::fprintf(streams.err, "dnswatch relay: %zu sensor endpoint(s) -> %s\n", froms.size() + (listen ? 1 : 0),
-                 backend.get(zmq::sockopt::last_endpoint).c_str());
+    logger.info("relay_started", {{"sensors", froms.size() + (listen ? 1 : 0)},
+                                  {"endpoint", backend.get(zmq::sockopt::last_endpoint)}});
     zmq::proxy(frontend, backend);
     return kExitOk;
 }

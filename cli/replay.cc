@@ -7,14 +7,15 @@
 #include <string>
 #include <vector>
 
-#include <sys/stat.h>
-
-#include "capture/pcap_file_source.h"
+#include "capture/pcap_mmap_source.h"
 #include "cli/cli.h"
+#include "cli/logging.h"
 #include "cli/options.h"
 #include "cli/progress.h"
 #include "cli/sensor_outputs.h"
 #include "cli/sensor_setup.h"
+#include "cli/live_sources.h"
+#include "cli/startup.h"
 #include "cli/transparency_feed.h"
 #include "config/config.h"
 #include "decode/ldns_glue.h"
@@ -32,6 +33,8 @@ constexpr const char* kReplayUsage =
     "dnswatch.alert/1), also on ZeroMQ when publish.zmq.endpoint is set.\n"
     "\n"
     "  --config FILE   the YAML config (watched zones, zone files)\n"
+    "  PCAP            a capture file, or '-' for a capture streamed on\n"
+    "                  standard input (e.g. tcpdump -w -)\n"
     "  --alerts FILE   where alert lines go: '-' for standard output (the\n"
     "                  default), or a file, which is replaced\n"
     "  --help          this text\n"
@@ -56,57 +59,6 @@ private:
     std::uint64_t count_ = 0;
 };
 
-std::uint64_t file_size(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
-}
-
-// Loads config and zone files; prints the reason and returns nullopt when
-// either is bad (exit 2).
-std::optional<Config> load_checked_config(const std::string& path, const CliStreams& streams) {
-    try {
-        return load_config(path);
-    } catch (const ConfigError& e) {
-        for (const ConfigIssue& issue : e.issues()) std::fprintf(streams.err, "%s\n", issue.to_string().c_str());
-        return std::nullopt;
-    }
-}
-
-std::unique_ptr<SensorModel> build_checked_model(const Config& config, const CliStreams& streams) {
-    try {
-        return build_sensor_model(config);
-    } catch (const ZoneFileError& e) {
-        std::fprintf(streams.err, "%s\n", e.what());
-    } catch (const FeedError& e) {
-        std::fprintf(streams.err, "%s\n", e.what());
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(streams.err, "%s: %s\n", config.source_path.c_str(), e.what());
-    }
-    return nullptr;
-}
-
-// The transport options the config asks for.
-TransportOptions transport_options(const DecodeConfig& decode) {
-    TransportOptions options;
-    options.dns_ports.assign(decode.dns_ports.begin(), decode.dns_ports.end());
-    options.max_fragment_datagrams = static_cast<std::size_t>(decode.reassembly.max_fragment_datagrams);
-    options.max_tcp_flows = static_cast<std::size_t>(decode.reassembly.max_tcp_flows);
-    options.tcp_flow_bytes = static_cast<std::size_t>(decode.reassembly.tcp_flow_bytes);
-    options.total_bytes = static_cast<std::size_t>(decode.reassembly.total_bytes);
-    options.timeout_ms = decode.reassembly.timeout_ms;
-    return options;
-}
-
-void print_counts(std::FILE* err, const char* label, const auto& names, const auto& counts, std::size_t first) {
-    std::string line;
-    for (std::size_t i = first; i < counts.size(); ++i) {
-        if (counts[i] == 0) continue;
-        line += line.empty() ? "" : ", ";
-        line += std::string(names[i]) + "=" + std::to_string(counts[i]);
-    }
-    if (!line.empty()) std::fprintf(err, "%s: %s\n", label, line.c_str());
-}
-
 }  // namespace
 
 int replay_command(const std::vector<std::string>& args, const CliStreams& streams) {
@@ -127,17 +79,18 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
                      !config_path ? "--config FILE is required" : "at least one PCAP is required", kReplayUsage);
         return kExitUsage;
     }
-    const std::optional<Config> config = load_checked_config(*config_path, streams);
+    const std::optional<Config> config = load_config_or_report(*config_path, streams.err);
     if (!config) return kExitUsage;
-    const std::unique_ptr<SensorModel> model = build_checked_model(*config, streams);
+    const std::unique_ptr<SensorModel> model = build_model_or_report(*config, streams.err);
     if (!model) return kExitUsage;
 
     // Open every capture before reading any, so that a typo in the last
     // path fails at once rather than after an hour of replay.
     std::uint64_t total_bytes = 0;
     for (const std::string& path : options.positional) {
-        PcapFileSource probe(path);  // throws "PATH: reason" -> exit 1
-        total_bytes += file_size(path);
+        if (path == "-") continue;  // standard input: a stream, read once
+        CaptureFile probe(path);  // throws "PATH: reason" -> exit 1
+        total_bytes += probe.file_size();
     }
 
     std::unique_ptr<JsonLinesSink> lines;
@@ -149,25 +102,35 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
 
     PacketProcessor processor(model->watch, model->baseline, config->sensor_id, outputs.sink(),
                               transport_options(config->decode));
-    processor.detector().set_max_open_alerts(static_cast<std::size_t>(config->state.max_open_alerts));
+    configure_detector(processor.detector(), *config);
     processor.detector().set_evidence_recorder(outputs.evidence());
     outputs.restore(processor.detector());
+    // Baseline sources that change during the replay (cli/live_sources.h):
+    // each new snapshot is taken between batches.
+    BaselineFollower follower(model->shared);
+    follower.refresh(processor.detector());
+    const std::unique_ptr<LiveBaselineSources> live = start_live_sources(*config, *model, streams.err);
+    log::Logger logger(streams.err, configured_level(config->log), configured_format(config->log));
     ProgressBar progress(streams.err, total_bytes);
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t bytes_before = 0;
     PacketBatch batch;
     for (const std::string& path : options.positional) {
-        PcapFileSource source(path);
+        CaptureFile source(path);
         while (source.next_batch(batch)) {
+            follower.refresh(processor.detector());
             processor.process(batch, path);
             outputs.save_if_changed(processor.detector());
-            progress.update(bytes_before + source.bytes_read(), processor.counters().packets, counting.count());
+            if (progress.enabled()) {
+                progress.update(bytes_before + source.bytes_read(), processor.counters().packets, counting.count());
+            }
         }
         if (source.truncated()) {
             progress.finish();
-            std::fprintf(streams.err, "dnswatch replay: %s: capture ends inside a packet record (%s); read %llu packets\n",
-                         path.c_str(), source.read_error().c_str(),
-                         static_cast<unsigned long long>(source.packets_read()));
+            logger.warn("capture_truncated", {{"msg", "capture ends inside a packet record"},
+                                              {"file", path},
+                                              {"reason", source.read_error()},
+                                              {"packets_read", source.packets_read()}});
         }
         bytes_before += source.file_size();
     }
@@ -179,8 +142,21 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
 
     const PacketCounters& c = processor.counters();
     const DecodeCounters& d = processor.decode_counters();
-    print_counts(streams.err, "malformed", kMalformedKindNames, d.malformed, 1);
-    print_counts(streams.err, "reassembly", kReassemblyEventNames, d.events, 0);
+    print_nonzero_counts(streams.err, "malformed", kMalformedKindNames, d.malformed, 1);
+    print_nonzero_counts(streams.err, "reassembly", kReassemblyEventNames, d.events, 0);
+    if (const DnssecCounters& s = processor.detector().dnssec_counters(); s.rrsets_checked > 0) {
+        std::fprintf(streams.err, "dnssec: rrsets=%llu signatures=%llu verifications=%llu cache_hits=%llu bogus=%llu\n",
+                     static_cast<unsigned long long>(s.rrsets_checked), static_cast<unsigned long long>(s.signatures),
+                     static_cast<unsigned long long>(s.verifications), static_cast<unsigned long long>(s.cache_hits),
+                     static_cast<unsigned long long>(s.bogus_rrsets));
+    }
+    if (const QueryTrackerCounters& q = processor.detector().query_counters(); q.queries > 0) {
+        std::fprintf(streams.err, "queries: tracked=%llu matched=%llu unsolicited=%llu unknown=%llu evicted=%llu "
+                                  "bursts=%llu\n",
+                     static_cast<unsigned long long>(q.queries), static_cast<unsigned long long>(q.matched),
+                     static_cast<unsigned long long>(q.unsolicited), static_cast<unsigned long long>(q.unknown),
+                     static_cast<unsigned long long>(q.evicted), static_cast<unsigned long long>(q.bursts));
+    }
     const double rate = seconds > 0 ? static_cast<double>(c.packets) / seconds : 0.0;
     std::fprintf(streams.err,
                  "dnswatch replay: %llu packets, %llu DNS messages, %llu malformed, %llu alerts, %.0f packets/s "
@@ -188,14 +164,20 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
                  static_cast<unsigned long long>(c.packets), static_cast<unsigned long long>(c.dns_messages),
                  static_cast<unsigned long long>(d.malformed_total()),
                  static_cast<unsigned long long>(counting.count()), rate, seconds);
+    print_baseline_counters(streams.err, processor.detector(), *live);
     if (lines->failed()) {
-        std::fprintf(streams.err, "dnswatch replay: writing alerts failed: %s\n", lines->error().c_str());
+        logger.error("alerts_write_failed", {{"msg", "writing alerts failed"}, {"error", lines->error()}});
         return kExitIoError;
     }
     return kExitOk;
 }
 
 int check_config_command(const std::vector<std::string>& args, const CliStreams& streams) {
+    // --reference takes no config: it prints the schema itself (docs/config.md).
+    if (args.size() == 1 && args[0] == "--reference") {
+        std::fputs(config_reference().c_str(), streams.out);
+        return kExitOk;
+    }
     ParsedOptions options;
     try {
         options = parse_options(args, {"--config"});
@@ -204,12 +186,14 @@ int check_config_command(const std::vector<std::string>& args, const CliStreams&
         return kExitUsage;
     }
     if (options.help || !options.get("--config") || !options.positional.empty()) {
-        std::fputs("usage: dnswatch check-config --config FILE\n", options.help ? streams.out : streams.err);
+        std::fputs("usage: dnswatch check-config --config FILE\n"
+                   "       dnswatch check-config --reference   (every key: type, range, default; Markdown)\n",
+                   options.help ? streams.out : streams.err);
         return options.help ? kExitOk : kExitUsage;
     }
-    const std::optional<Config> config = load_checked_config(*options.get("--config"), streams);
+    const std::optional<Config> config = load_config_or_report(*options.get("--config"), streams.err);
     if (!config) return kExitUsage;
-    if (!build_checked_model(*config, streams)) return kExitUsage;
+    if (!build_model_or_report(*config, streams.err)) return kExitUsage;
     std::fputs(to_yaml(*config).c_str(), streams.out);
     return kExitOk;
 }

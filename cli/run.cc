@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -22,14 +23,18 @@
 
 #include "capture/dpdk_source.h"
 #include "capture/pcap_live_source.h"
+#include "cli/live_sources.h"
 #include "cli/options.h"
+#include "cli/run_metrics.h"
 #include "cli/sensor_outputs.h"
 #include "cli/sensor_setup.h"
+#include "cli/startup.h"
 #include "config/config.h"
 #include "decode/ldns_glue.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/privileges.h"
 #include "publish/json_lines_sink.h"
+#include "publish/learned_file.h"
 #include "publish/open_alert_file.h"
 
 namespace dnswatch {
@@ -58,17 +63,6 @@ std::size_t available_cores() {
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof set, &set) == 0) return static_cast<std::size_t>(CPU_COUNT(&set));
     return 1;
-}
-
-TransportOptions transport_options(const DecodeConfig& decode) {
-    TransportOptions options;
-    options.dns_ports.assign(decode.dns_ports.begin(), decode.dns_ports.end());
-    options.max_fragment_datagrams = static_cast<std::size_t>(decode.reassembly.max_fragment_datagrams);
-    options.max_tcp_flows = static_cast<std::size_t>(decode.reassembly.max_tcp_flows);
-    options.tcp_flow_bytes = static_cast<std::size_t>(decode.reassembly.tcp_flow_bytes);
-    options.total_bytes = static_cast<std::size_t>(decode.reassembly.total_bytes);
-    options.timeout_ms = decode.reassembly.timeout_ms;
-    return options;
 }
 
 // What the config's source needs beyond what the schema checks alone.
@@ -127,16 +121,6 @@ OpenedCapture open_capture(const Config& config, std::size_t workers) {
     return opened;
 }
 
-void print_named(std::FILE* err, const char* label, const auto& names, const auto& counts, std::size_t first) {
-    std::string line;
-    for (std::size_t i = first; i < counts.size(); ++i) {
-        if (counts[i] == 0) continue;
-        line += line.empty() ? "" : ", ";
-        line += std::string(names[i]) + "=" + std::to_string(counts[i]);
-    }
-    if (!line.empty()) std::fprintf(err, "%s: %s\n", label, line.c_str());
-}
-
 unsigned long long u(std::uint64_t n) { return static_cast<unsigned long long>(n); }
 
 void print_summary(std::FILE* err, const Pipeline& pipeline, double seconds) {
@@ -156,8 +140,8 @@ void print_summary(std::FILE* err, const Pipeline& pipeline, double seconds) {
                       "%llu watched malformed\n",
                  u(t.packet.packets), u(t.packet.dns_messages), u(t.packet.queries), u(t.packet.responses),
                  u(t.packet.watched_responses), u(t.packet.watched_malformed));
-    print_named(err, "malformed", kMalformedKindNames, t.decode.malformed, 1);
-    print_named(err, "reassembly", kReassemblyEventNames, t.decode.events, 0);
+    print_nonzero_counts(err, "malformed", kMalformedKindNames, t.decode.malformed, 1);
+    print_nonzero_counts(err, "reassembly", kReassemblyEventNames, t.decode.events, 0);
     std::fprintf(err, "detect: %llu observations, %llu divergent, %llu alerts opened, %llu updated, %llu reverted\n",
                  u(t.detector.observations), u(t.detector.divergent_observations), u(t.detector.alerts_opened),
                  u(t.detector.alerts_updated), u(t.detector.alerts_reverted));
@@ -182,13 +166,20 @@ void print_summary(std::FILE* err, const Pipeline& pipeline, double seconds) {
 // Waits for the end: the pipeline finishing by itself, a signal, or the
 // capture idle for too long. Signals are blocked in every thread and taken
 // here, synchronously, so no handler runs in the middle of the packet path.
-void wait_for_end(Pipeline& pipeline, const sigset_t& signals, std::int64_t idle_exit_ms, std::FILE* err) {
+// `every_second` runs on this thread about once a second (metrics).
+void wait_for_end(Pipeline& pipeline, const sigset_t& signals, std::int64_t idle_exit_ms, std::FILE* err,
+                  const std::function<void()>& every_second) {
     int signals_seen = 0;
+    auto next_tick = std::chrono::steady_clock::now();
     std::uint64_t last_received = 0;
     auto last_change = std::chrono::steady_clock::now();
     while (!pipeline.finished()) {
         timespec timeout{0, 100'000'000};
         const int signal = sigtimedwait(&signals, nullptr, &timeout);
+        if (every_second && std::chrono::steady_clock::now() >= next_tick) {
+            every_second();
+            next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        }
         if (signal == SIGINT || signal == SIGTERM) {
             if (++signals_seen == 1) {
                 std::fprintf(err, "dnswatch run: %s: stopping capture, draining the pipeline\n",
@@ -234,27 +225,15 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
                      !config_path ? "--config FILE is required" : "unexpected argument", kRunUsage);
         return kExitUsage;
     }
-    Config config;
-    try {
-        config = load_config(*config_path);
-    } catch (const ConfigError& e) {
-        for (const ConfigIssue& issue : e.issues()) std::fprintf(streams.err, "%s\n", issue.to_string().c_str());
-        return kExitUsage;
-    }
+    const std::optional<Config> loaded = load_config_or_report(*config_path, streams.err);
+    if (!loaded) return kExitUsage;
+    const Config& config = *loaded;
     if (const std::string problem = source_problem(config); !problem.empty()) {
         std::fprintf(streams.err, "%s: %s\n", config.source_path.c_str(), problem.c_str());
         return kExitUsage;
     }
-    std::unique_ptr<SensorModel> model;
-    try {
-        model = build_sensor_model(config);
-    } catch (const ZoneFileError& e) {
-        std::fprintf(streams.err, "%s\n", e.what());
-        return kExitUsage;
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(streams.err, "%s: %s\n", config.source_path.c_str(), e.what());
-        return kExitUsage;
-    }
+    const std::unique_ptr<SensorModel> model = build_model_or_report(config, streams.err);
+    if (!model) return kExitUsage;
 
     // Signals are taken by sigtimedwait in wait_for_end: block them before
     // any thread exists (DPDK's and ZeroMQ's included), so all inherit it.
@@ -276,7 +255,10 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     const std::string alerts_path = options.get("--alerts").value_or("-");
     auto lines = alerts_path == "-" ? std::make_unique<JsonLinesSink>(streams.out)
                                     : std::make_unique<JsonLinesSink>(alerts_path, JsonLinesSink::FileMode::append);
-    SensorOutputs outputs(config, lines.get());
+    // The Prometheus endpoint counts alerts on their way to the JSON lines.
+    std::unique_ptr<RunMetrics> metrics;
+    if (!config.metrics.listen.empty()) metrics = std::make_unique<RunMetrics>(config.metrics.listen, *model, *lines);
+    SensorOutputs outputs(config, metrics ? static_cast<AlertSink*>(metrics.get()) : lines.get());
     PublisherOptions publisher_options;
     // Where SensorOutputs keeps replay's open alerts; the publisher thread
     // saves every shard's there.
@@ -299,21 +281,41 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     pipeline_options.evidence = outputs.evidence();
     pipeline_options.max_open_alerts = static_cast<std::size_t>(config.state.max_open_alerts);
     pipeline_options.keep_open_alerts = !publisher_options.open_alerts_path.empty();
+    pipeline_options.setup_detector = [&config](Detector& detector) { configure_detector(detector, config); };
+    pipeline_options.shared_baseline = &model->shared;
 
     Pipeline pipeline(model->watch, model->baseline, std::move(pipeline_options), std::move(capture.setup),
                       publisher);
     if (!publisher_options.open_alerts_path.empty()) {
         pipeline.restore_open_alerts(load_open_alerts(publisher_options.open_alerts_path));
     }
+    const bool learning = !config.state.dir.empty() && !learning_options(config).zones.empty();
+    if (learning) pipeline.restore_learned(load_learned(learned_path(config)));
+    // Zone transfers and the ZeroMQ feed: threads of their own that publish
+    // new baseline snapshots, which every detector takes between bursts.
+    const std::unique_ptr<LiveBaselineSources> live = start_live_sources(config, *model, streams.err);
     const std::string shape = pipeline.inline_mode() ? "1 worker running the whole path"
                                                      : std::to_string(pipeline.worker_count()) + " workers, " +
                                                            std::to_string(pipeline.shard_count()) + " shards";
     const std::string zmq = outputs.publisher() != nullptr ? "; ZeroMQ " + outputs.publisher()->endpoint() : "";
-    std::fprintf(streams.err, "dnswatch run: %s; %s%s\n", capture.description.c_str(), shape.c_str(), zmq.c_str());
+    std::string metrics_note;
+    if (metrics) {
+        metrics->watch_rings(pipeline);
+        metrics_note = "; metrics on port " + std::to_string(metrics->port());
+    }
+    std::fprintf(streams.err, "dnswatch run: %s; %s%s%s\n", capture.description.c_str(), shape.c_str(), zmq.c_str(),
+                 metrics_note.c_str());
     const auto start = std::chrono::steady_clock::now();
     pipeline.start();
-    wait_for_end(pipeline, signals, config.capture.idle_exit_ms, streams.err);
+    const std::function<void()> update_metrics = [&] {
+        if (metrics) metrics->update(pipeline.totals(), 0);
+    };
+    wait_for_end(pipeline, signals, config.capture.idle_exit_ms, streams.err, update_metrics);
     pipeline.join();
+    update_metrics();
+    // Learned RRsets are saved at the end of a run (replay saves them as
+    // they are learned): a crash loses what this run learned, not before.
+    if (learning) save_learned(learned_path(config), pipeline.export_learned());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     print_summary(streams.err, pipeline, seconds);
     if (!publisher.first_error().empty() || lines->failed()) {

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "log/log.h"
 #include "publish/catch_up.h"
 
 namespace dnswatch {
@@ -116,7 +117,7 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
         }
         live.connect(*endpoint);
     } catch (const std::exception& e) {
-        std::fprintf(streams.err, "dnswatch tail: cannot connect to %s: %s\n", endpoint->c_str(), e.what());
+        log::Logger(streams.err).error("tail_connect_failed", {{"endpoint", *endpoint}, {"error", e.what()}});
         return kExitUsage;
     }
 
@@ -149,7 +150,7 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
             printer.print(seq, payload.to_string());
         }
     } catch (const std::exception& e) {
-        std::fprintf(streams.err, "dnswatch tail: %s\n", e.what());
+        log::Logger(streams.err).error("tail_failed", {{"endpoint", *endpoint}, {"error", e.what()}});
         return kExitIoError;
     }
     return kExitOk;

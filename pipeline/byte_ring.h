@@ -41,6 +41,13 @@ public:
     ByteRing& operator=(const ByteRing&) = delete;
 
     std::size_t capacity() const { return capacity_; }
+    // Bytes published and not yet released: the ring's depth, for metrics.
+    // From any thread; a snapshot, possibly stale by a burst.
+    std::size_t depth_bytes() const {
+        const std::uint64_t read = read_.value.load(std::memory_order_relaxed);
+        const std::uint64_t written = write_pos_.value.load(std::memory_order_relaxed);
+        return written >= read ? static_cast<std::size_t>(written - read) : 0;
+    }
     // The largest payload reserve() can ever grant: half the ring, so that a
     // record plus the wrap marker before it always fits in an empty ring.
     std::size_t max_record() const { return capacity_ / 2 - kHeader; }

@@ -41,33 +41,19 @@ void MessageRouter::finish() {
     publish();
 }
 
-// The same steps and counters as PacketProcessor::on_dns, up to the point
-// where it would call the detector.
+// Records are decoded here rather than on the shard, so that malformed
+// answers are counted where replay counts them, and so that the owners tell
+// which shards must see the message.
 void MessageRouter::on_dns(const DnsDatagram& datagram, const PacketView& packet) {
-    ++counters_.dns_messages;
-    DecodeCounters& counters = transport_.counters();
     DnsMessageView message;
-    MalformedKind kind = decoder_.decode_question(datagram.dns, message);
-    if (kind != MalformedKind::none) {
-        counters.count(kind);
-        return;
-    }
-    if (!message.header.qr()) {
-        ++counters_.queries;
-        return;
-    }
-    ++counters_.responses;
-    const WatchedZone* zone = message.has_question ? watch_.find(message.qname) : nullptr;
-    if (zone == nullptr) return;
-    ++counters_.watched_responses;
-
-    // Records are decoded here rather than on the shard, so that malformed
-    // answers are counted where replay counts them, and so that the owners
-    // tell which shards must see the message.
-    kind = decoder_.decode_records(message);
-    if (kind != MalformedKind::none) {
-        counters.count(kind);
-        ++counters_.watched_malformed;
+    const WatchedZone* zone =
+        filter_watched_response(datagram.dns, watch_, decoder_, message, counters_, transport_.counters());
+    if (zone == nullptr) {
+        // A query goes to its zone's shard only: that is where its answer is
+        // matched with it (a response's other shards judge owners, not queries).
+        if (const WatchedZone* query_zone = watched_query_zone(watch_, decoder_, message)) {
+            send(outputs_.size() == 1 ? 0 : shards_.shard_of(*query_zone), datagram, packet);
+        }
         return;
     }
     if (outputs_.size() == 1) {

@@ -35,6 +35,8 @@ Pipeline::Pipeline(const WatchSet& watch, const Baseline& baseline, PipelineOpti
         Detector& detector = *workers_[0]->detector();
         detector.set_evidence_recorder(options_.evidence);
         detector.set_max_open_alerts(options_.max_open_alerts);
+        if (options_.setup_detector) options_.setup_detector(detector);
+        if (options_.shared_baseline != nullptr) workers_[0]->follow_baseline(*options_.shared_baseline);
         workers_[0]->keep_open_alerts(options_.keep_open_alerts);
         return;
     }
@@ -83,6 +85,8 @@ Pipeline::Pipeline(const WatchSet& watch, const Baseline& baseline, PipelineOpti
                                                   abort_));
         shards_.back()->set_evidence_recorder(options_.evidence);
         shards_.back()->set_max_open_alerts(options_.max_open_alerts);
+        if (options_.setup_detector) options_.setup_detector(shards_.back()->detector());
+        if (options_.shared_baseline != nullptr) shards_.back()->follow_baseline(*options_.shared_baseline);
         shards_.back()->keep_open_alerts(options_.keep_open_alerts);
     }
 }
@@ -106,6 +110,55 @@ void Pipeline::restore_open_alerts(std::vector<OpenAlertState> alerts) {
         by_shard[zone_shards_->shard_of(*zone)].push_back(std::move(state));
     }
     for (std::size_t s = 0; s < shards_.size(); ++s) shards_[s]->import_open_alerts(std::move(by_shard[s]));
+}
+
+void Pipeline::restore_learned(std::vector<LearnedRRsetState> states) {
+    if (inline_) {
+        if (Learner* learner = workers_[0]->detector()->learner()) learner->import_state(std::move(states));
+        return;
+    }
+    std::vector<std::vector<LearnedRRsetState>> by_shard(shards_.size());
+    for (LearnedRRsetState& state : states) {
+        // The key starts with the owner's wire form.
+        const std::span<const std::uint8_t> key(reinterpret_cast<const std::uint8_t*>(state.key.data()),
+                                                state.key.size());
+        DnsName owner;
+        std::size_t next = 0;
+        if (read_name(key, 0, &owner, &next) != MalformedKind::none) continue;
+        const WatchedZone* zone = watch_.find(owner);
+        if (zone == nullptr) continue;  // no longer watched
+        by_shard[zone_shards_->shard_of(*zone)].push_back(std::move(state));
+    }
+    for (std::size_t s = 0; s < shards_.size(); ++s) {
+        if (Learner* learner = shards_[s]->detector().learner()) learner->import_state(std::move(by_shard[s]));
+    }
+}
+
+std::vector<LearnedRRsetState> Pipeline::export_learned() {
+    std::vector<LearnedRRsetState> states;
+    auto take = [&states](Detector* detector) {
+        if (detector == nullptr || detector->learner() == nullptr) return;
+        for (LearnedRRsetState& state : detector->learner()->export_state()) states.push_back(std::move(state));
+    };
+    if (inline_) {
+        take(workers_[0]->detector());
+    } else {
+        for (auto& shard : shards_) take(&shard->detector());
+    }
+    return states;
+}
+
+std::vector<std::pair<std::string, const ByteRing*>> Pipeline::rings() const {
+    std::vector<std::pair<std::string, const ByteRing*>> named;
+    for (std::size_t w = 0; w < reader_rings_.size(); ++w) {
+        named.emplace_back("reader->worker" + std::to_string(w), reader_rings_[w].get());
+    }
+    const std::size_t shards = shards_.size();
+    for (std::size_t i = 0; i < message_rings_.size() && shards > 0; ++i) {
+        named.emplace_back("worker" + std::to_string(i / shards) + "->shard" + std::to_string(i % shards),
+                           message_rings_[i].get());
+    }
+    return named;
 }
 
 void Pipeline::start() {

@@ -31,6 +31,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,6 +42,8 @@
 #include "decode/transport.h"
 #include "detect/baseline.h"
 #include "detect/evidence_recorder.h"
+#include "detect/learner.h"
+#include "detect/shared_baseline.h"
 #include "detect/watch_set.h"
 #include "pipeline/alert_queue.h"
 #include "pipeline/byte_ring.h"
@@ -66,6 +69,13 @@ struct PipelineOptions {
     EvidenceRecorder* evidence = nullptr;    // where alert-opening packets go; none by default
     std::size_t max_open_alerts = 100000;    // per detector (each shard's zones are its own)
     bool keep_open_alerts = false;           // open alerts to the publisher when they change, to be saved
+    // Run on every detector (the inline worker's or each shard's) before
+    // start(): what `replay` sets on its one detector (query tracking,
+    // learning), so that both commands judge alike.
+    std::function<void(Detector&)> setup_detector;
+    // Baseline sources that change while running (zone transfers, the
+    // ZeroMQ feed): each detector takes every new snapshot between bursts.
+    const SharedBaseline* shared_baseline = nullptr;
 };
 
 // What feeds the workers: capture files to replay, or one live input per worker.
@@ -102,6 +112,11 @@ public:
     // Open alerts saved by an earlier run, each to the detector that owns
     // its zone. Before start().
     void restore_open_alerts(std::vector<OpenAlertState> alerts);
+    // Learning mode: RRsets learned by an earlier run, each to the detector
+    // that owns its zone (before start()); and, after join(), what every
+    // detector has learned, to be saved.
+    void restore_learned(std::vector<LearnedRRsetState> states);
+    std::vector<LearnedRRsetState> export_learned();
     void start();
     // Stop capturing (SIGINT/SIGTERM); everything captured still goes through.
     void stop() { stop_.store(true); }
@@ -115,6 +130,9 @@ public:
     std::size_t worker_count() const { return workers_.size(); }
     std::size_t shard_count() const { return shards_.size(); }
     PipelineTotals totals() const;
+    // Every ring between the threads, named "reader->worker0",
+    // "worker0->shard1" and so on, for the ring-depth metric.
+    std::vector<std::pair<std::string, const ByteRing*>> rings() const;
     // A `stats.` payload: schema dnswatch.stats/1.
     std::string stats_json() const;
 

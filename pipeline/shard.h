@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "detect/baseline.h"
 #include "detect/detector.h"
 #include "detect/evidence_recorder.h"
+#include "detect/shared_baseline.h"
 #include "detect/watch_set.h"
 #include "pipeline/alert_queue.h"
 #include "pipeline/byte_ring.h"
@@ -22,6 +24,7 @@ namespace dnswatch {
 
 struct ShardCounters {
     std::uint64_t messages = 0;          // responses judged by this shard's detector
+    std::uint64_t queries = 0;           // queries remembered, to match their responses
     std::uint64_t decode_mismatch = 0;   // a routed message the shard could not decode (a bug if not 0)
     std::uint64_t alerts = 0;            // alert records handed to the publisher ring
     std::uint64_t alert_ring_drops = 0;  // alert records lost to a full ring
@@ -50,6 +53,13 @@ public:
     void set_max_open_alerts(std::size_t max) { detector_.set_max_open_alerts(max); }
     void keep_open_alerts(bool keep) { keep_open_alerts_ = keep; }
     void import_open_alerts(std::vector<OpenAlertState> alerts) { detector_.import_open_alerts(std::move(alerts)); }
+    // For the rest of the detector's setup (PipelineOptions::setup_detector).
+    Detector& detector() { return detector_; }
+    // Take each new baseline snapshot between messages.
+    void follow_baseline(const SharedBaseline& shared) {
+        baseline_ = std::make_unique<BaselineFollower>(shared);
+        baseline_->refresh(detector_);
+    }
 
     // The thread body: runs until every worker is done and every ring drained.
     void run();
@@ -71,6 +81,7 @@ private:
     RingAlertSink sink_;  // before detector_, which keeps a reference to it
     Detector detector_;
     DnsDecoder decoder_;
+    std::unique_ptr<BaselineFollower> baseline_;  // with a changing baseline
     std::vector<ShardInput> inputs_;
     std::vector<std::uint32_t> unreleased_;  // records read from each ring since its last release
     std::atomic<std::uint64_t>& frontier_;

@@ -46,6 +46,11 @@ Worker::Worker(std::unique_ptr<PacketInput> input, const WatchSet& watch, const 
 
 Worker::~Worker() = default;
 
+void Worker::follow_baseline(const SharedBaseline& shared) {
+    baseline_ = std::make_unique<BaselineFollower>(shared);
+    baseline_->refresh(processor_->detector());
+}
+
 void Worker::publish_counters() {
     WorkerCounters c;
     c.capture = input_->counters();
@@ -75,6 +80,7 @@ void Worker::run(const std::atomic<bool>& stop) {
     std::uint32_t polls = 0;
     for (;;) {
         if (stops_at_signal && stop.load(std::memory_order_relaxed)) break;
+        if (baseline_) baseline_->refresh(processor_->detector());  // one atomic load unless it moved
         const std::uint64_t asked_ns = steady_ns();
         const PacketInput::Poll result = input_->poll(sink);
         if (result == PacketInput::Poll::exhausted) break;

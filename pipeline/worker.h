@@ -14,6 +14,7 @@
 
 #include "capture/packet_input.h"
 #include "detect/packet_processor.h"
+#include "detect/shared_baseline.h"
 #include "pipeline/alert_queue.h"
 #include "pipeline/counter_block.h"
 #include "pipeline/file_replay.h"
@@ -54,6 +55,8 @@ public:
     // publisher whenever they change.
     Detector* detector() { return processor_ ? &processor_->detector() : nullptr; }
     void keep_open_alerts(bool keep) { keep_open_alerts_ = keep; }
+    // Inline workers: take each new baseline snapshot between bursts.
+    void follow_baseline(const SharedBaseline& shared);
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
@@ -76,6 +79,7 @@ private:
     std::unique_ptr<RingAlertSink> alert_sink_;
     std::unique_ptr<PacketProcessor> processor_;
     std::unique_ptr<InlineSink> inline_sink_;
+    std::unique_ptr<BaselineFollower> baseline_;  // inline, with a changing baseline
     std::atomic<std::uint64_t>& watermark_;
     bool keep_open_alerts_ = false;
     std::uint64_t first_packet_ns_ = 0;

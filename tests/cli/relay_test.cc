@@ -52,7 +52,7 @@ protected:
     // starting a process can take seconds.
     bool relay_ready() {
         for (int i = 0; i < 2000; ++i) {
-            if (test::slurp(dir_ / "relay.err").find("->") != std::string::npos) return true;
+            if (test::slurp(dir_ / "relay.err").find("event=relay_started") != std::string::npos) return true;
             std::this_thread::sleep_for(10ms);
         }
         return false;

@@ -155,6 +155,8 @@ TEST_F(ReplayTest, ACaptureCutShortKeepsItsCompletePackets) {
     const auto result = replay({"--config", sample_config(), cut.string()});
     EXPECT_EQ(result.exit_code, 0) << result.err;
     EXPECT_NE(result.err.find("capture ends inside a packet record"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("level=warn event=capture_truncated"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("packets_read=31"), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("31 packets"), std::string::npos) << result.err;
 }
 

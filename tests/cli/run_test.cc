@@ -7,11 +7,14 @@
 
 #include <glob.h>
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include "capture/dpdk_source.h"
 #include "tests/cli/run_support.h"
+#include "tests/support/http_client.h"
 
 namespace dnswatch {
 namespace {
@@ -199,12 +202,16 @@ TEST_F(RunTest, CountersGoOutAsStatsMessages) {
     subscriber.connect("tcp://127.0.0.1:" + std::to_string(port));
     test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
     std::vector<json> stats;
+    bool exited = false;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
         zmq::message_t topic;
         zmq::message_t payload;
         if (!subscriber.recv(topic)) {
-            if (!run.running()) break;
+            // The final figures can arrive between a receive timeout and the
+            // exit check: after the exit, wait out one more timeout for them.
+            if (exited) break;
+            exited = !run.running();
             continue;
         }
         ASSERT_TRUE(subscriber.recv(payload));
@@ -222,6 +229,51 @@ TEST_F(RunTest, CountersGoOutAsStatsMessages) {
     EXPECT_EQ(last["watch"]["watched_responses"], 15);
     EXPECT_EQ(last["rings"]["message_drops"], 0);
     EXPECT_EQ(last["pipeline"]["workers"].size(), 2u);
+}
+
+// The Prometheus endpoint of a running sensor, scraped over HTTP: the
+// counters move while the capture is replayed at 500x (the sample's hour in
+// under 6 s), and the alerts are counted by kind and severity.
+TEST_F(RunTest, MetricsAreScrapedOverHttpAndMove) {
+    const Case sample = cases().front();
+    const fs::path config = config_for(
+        sample, "capture:\n  source: pcap_file\n  speed: 500x\n  files: [" + capture_path(sample) +
+                    "]\npipeline:\n  workers: 2\n  shards: 2\nmetrics:\n  listen: 127.0.0.1:0\n");
+    test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
+    std::uint16_t port = 0;
+    ASSERT_TRUE(test::eventually(
+        [&] {
+            const std::string err = run.err();
+            const auto at = err.find("metrics on port ");
+            if (at == std::string::npos) return false;
+            port = static_cast<std::uint16_t>(std::stoi(err.substr(at + 16)));
+            return true;
+        },
+        std::chrono::seconds(20)))
+        << run.err();
+    auto value_of = [](const std::string& body, const std::string& series) -> double {
+        const auto at = body.find("\n" + series + " ");
+        return at == std::string::npos ? -1 : std::stod(body.substr(at + series.size() + 2));
+    };
+    const test::HttpReply first = test::http_request(port, "GET", "/metrics");
+    EXPECT_EQ(first.status, 200);
+    EXPECT_NE(first.body.find("dnswatch_build_info{version=\""), std::string::npos) << first.body;
+    EXPECT_EQ(value_of(first.body, "dnswatch_watched_zones"), 1);
+    EXPECT_GT(value_of(first.body, "dnswatch_baseline_rrsets{zone=\"victim.test\"}"), 0) << first.body;
+    EXPECT_NE(first.body.find("dnswatch_ring_depth{ring=\"worker0->shard1\"}"), std::string::npos) << first.body;
+    const double received_before = value_of(first.body, "dnswatch_packets_received_total{stage=\"capture\"}");
+
+    // After the first alert, and a second for the counters to be copied.
+    ASSERT_TRUE(test::eventually([&] { return !lines_of(run.out()).empty(); }, std::chrono::seconds(20))) << run.err();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    const test::HttpReply second = test::http_request(port, "GET", "/metrics");
+    EXPECT_GT(value_of(second.body, "dnswatch_packets_received_total{stage=\"capture\"}"), received_before)
+        << second.body;
+    EXPECT_GE(value_of(second.body, "dnswatch_alerts_total{kind=\"rrset_divergence\",severity=\"critical\"}"), 1)
+        << second.body;
+    EXPECT_EQ(value_of(second.body, "dnswatch_packets_dropped_total{stage=\"decode\",reason=\"ring_full\"}"), 0);
+    EXPECT_EQ(test::http_request(port, "GET", "/").status, 404);
+    EXPECT_EQ(run.wait(), 0) << run.err();
 }
 
 TEST_F(RunTest, ConfigMistakesExitTwo) {

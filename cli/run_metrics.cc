@@ -1,0 +1,57 @@
+#include "cli/run_metrics.h"
+
+namespace dnswatch {
+
+RunMetrics::RunMetrics(const std::string& listen, const SensorModel& model, AlertSink& next)
+    : metrics_(registry_, DNSWATCH_VERSION), next_(next) {
+    for (std::size_t kind = 1; kind < kMalformedKindNames.size(); ++kind) {
+        malformed_.push_back(&metrics_.malformed(kMalformedKindNames[kind]));
+    }
+    metrics_.watched_zones().set(static_cast<std::int64_t>(model.watch.zones().size()));
+    // The baseline at start; a zone transfer or the feed changes it later
+    // (the gauge says what the sensor started with).
+    for (const WatchedZone& zone : model.watch.zones()) {
+        metrics_.baseline_rrsets(zone.text).set(static_cast<std::int64_t>(model.baseline.rrset_count(zone, model.watch)));
+    }
+    endpoint_ = std::make_unique<metrics::HttpEndpoint>(registry_, listen);
+}
+
+void RunMetrics::watch_rings(const Pipeline& pipeline) {
+    for (const auto& [name, ring] : pipeline.rings()) {
+        metrics_.ring_capacity(name).set(static_cast<std::int64_t>(ring->capacity()));
+        metrics_.ring_depth(name, [ring = ring] { return static_cast<double>(ring->depth_bytes()); });
+    }
+}
+
+void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppressed) {
+    const CaptureCounters& c = t.capture;
+    metrics_.packets_received("capture").set_total(c.received);
+    metrics_.packets_received("decode").set_total(t.packet.packets);
+    metrics_.packets_received("detect").set_total(t.packet.watched_responses);
+    metrics_.packets_received("publish").set_total(t.alerts);
+    metrics_.packets_dropped("capture", "kernel").set_total(c.kernel_dropped);
+    metrics_.packets_dropped("capture", "interface").set_total(c.if_dropped);
+    metrics_.packets_dropped("capture", "nic_missed").set_total(c.nic_missed);
+    metrics_.packets_dropped("capture", "no_mbuf").set_total(c.no_mbuf);
+    metrics_.packets_dropped("capture", "ring_full").set_total(c.ring_dropped);
+    metrics_.packets_dropped("decode", "malformed").set_total(t.decode.malformed_total());
+    metrics_.packets_dropped("decode", "ring_full").set_total(t.router.message_ring_drops);
+    metrics_.packets_dropped("detect", "ring_full").set_total(t.alert_ring_drops);
+    metrics_.packets_dropped("publish", "zmq_hwm").set_total(t.publisher.zmq_dropped);
+    metrics_.dns_messages().set_total(t.packet.dns_messages);
+    for (std::size_t kind = 1; kind < t.decode.malformed.size() && kind - 1 < malformed_.size(); ++kind) {
+        malformed_[kind - 1]->set_total(t.decode.malformed[kind]);
+    }
+    const DetectorCounters& d = t.detector;
+    const std::uint64_t closed = d.alerts_reverted + d.alerts_accepted + d.alerts_evicted;
+    metrics_.open_alerts().set(static_cast<std::int64_t>(d.alerts_opened >= closed ? d.alerts_opened - closed : 0));
+    metrics_.log_lines_suppressed().set_total(log_lines_suppressed);
+}
+
+void RunMetrics::publish(const Alert& alert) {
+    // The publisher thread, once per record: the lookup's lock is fine here.
+    metrics_.alerts(alert.kind, to_string(alert.severity)).inc();
+    next_.publish(alert);
+}
+
+}  // namespace dnswatch

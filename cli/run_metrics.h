@@ -1,0 +1,46 @@
+// `dnswatch run`'s Prometheus endpoint (metrics.listen): the pipeline's
+// counters, as the stages publish them, copied into the metrics registry by
+// run's main thread once a second (it owns those series), ring depths read
+// at scrape time, and alerts counted by kind and severity as the publisher
+// thread hands them on. Nothing here touches the packet path.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/sensor_setup.h"
+#include "detect/alert_sink.h"
+#include "metrics/http_endpoint.h"
+#include "metrics/registry.h"
+#include "metrics/sensor_metrics.h"
+#include "pipeline/pipeline.h"
+
+namespace dnswatch {
+
+class RunMetrics : public AlertSink {
+public:
+    // Binds `listen` (throws std::runtime_error "...: reason"). Alerts pass
+    // through to `next`, counted.
+    RunMetrics(const std::string& listen, const SensorModel& model, AlertSink& next);
+
+    // After the pipeline exists: its rings' depths, read when scraped.
+    void watch_rings(const Pipeline& pipeline);
+    // From run's main thread: the pipeline's totals into the counters.
+    void update(const PipelineTotals& totals, std::uint64_t log_lines_suppressed);
+
+    std::uint16_t port() const { return endpoint_->port(); }
+
+    void publish(const Alert& alert) override;
+    void flush() override { next_.flush(); }
+
+private:
+    metrics::Registry registry_;
+    metrics::SensorMetrics metrics_;
+    AlertSink& next_;
+    std::vector<metrics::Counter*> malformed_;  // by MalformedKind
+    std::unique_ptr<metrics::HttpEndpoint> endpoint_;  // last: serves only a complete registry
+};
+
+}  // namespace dnswatch

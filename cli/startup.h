@@ -1,0 +1,48 @@
+// What `replay` and `run` both do before the first packet and after the
+// last: load the config and the model, reporting problems the way the CLI
+// promises (exit 2 with `file:line:col: message`), and print the named
+// counters of the summary.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/sensor_setup.h"
+#include "config/config.h"
+#include "decode/transport.h"
+#include "detect/detector.h"
+
+namespace dnswatch {
+
+// The config at `path`, or nullopt after printing each of its issues.
+std::optional<Config> load_config_or_report(const std::string& path, std::FILE* err);
+
+// The watch set and baseline, or nullptr after printing why not (a zone
+// file ldns cannot read, a zone watched twice, a malformed feed).
+std::unique_ptr<SensorModel> build_model_or_report(const Config& config, std::FILE* err);
+
+// The decoder's limits and ports as the config sets them.
+TransportOptions transport_options(const DecodeConfig& decode);
+
+// What the config sets on a detector before packets flow: the open-alert
+// bound, query tracking and txid bursts, learning. `replay` calls it on its
+// one detector, `run` on each of the pipeline's.
+void configure_detector(Detector& detector, const Config& config);
+
+// "label: name=count, ..." for the non-zero counts from index `first` on;
+// nothing when all are zero.
+template <typename Names, typename Counts>
+void print_nonzero_counts(std::FILE* err, const char* label, const Names& names, const Counts& counts,
+                          std::size_t first) {
+    std::string line;
+    for (std::size_t i = first; i < counts.size(); ++i) {
+        if (counts[i] == 0) continue;
+        line += line.empty() ? "" : ", ";
+        line += std::string(names[i]) + "=" + std::to_string(counts[i]);
+    }
+    if (!line.empty()) std::fprintf(err, "%s: %s\n", label, line.c_str());
+}
+
+}  // namespace dnswatch
