@@ -1,0 +1,85 @@
+"""What the example consumers share: following a dnswatch sensor's ZeroMQ
+PUB socket (two frames: topic, dnswatch.alert/1 JSON) and logging in the
+sensor's logfmt style. Needs Debian's python3-zmq (/usr/bin/python3)."""
+import json
+import sys
+import time
+
+import zmq
+
+
+def log(level, event, **fields):
+    """One logfmt line on stderr, like dnswatch's own logs."""
+    def value(v):
+        text = str(v)
+        if text == "" or any(c in text for c in ' ="\\') or any(ord(c) < 0x21 for c in text):
+            return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        return text
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".%03dZ" % (int(time.time() * 1000) % 1000)
+    parts = [f"ts={stamp}", f"level={level}", f"event={event}"] + [f"{k}={value(v)}" for k, v in fields.items()]
+    print(" ".join(parts), file=sys.stderr, flush=True)
+
+
+def add_feed_arguments(parser):
+    parser.add_argument("--endpoint", required=True,
+                        help="the sensor's (or relay's) PUB endpoint, e.g. tcp://127.0.0.1:5556")
+    parser.add_argument("--topic", default="alert.",
+                        help="subscription prefix: alert. (all), alert.test.victim. (one zone and below)")
+    parser.add_argument("--curve-server-key", metavar="KEY",
+                        help="the sensor's public CURVE key (Z85), when it encrypts")
+    parser.add_argument("--curve-secret-file", metavar="FILE",
+                        help="this consumer's key pair as written by `dnswatch keygen` (public-key, secret-key)")
+    parser.add_argument("--count", type=int, default=0,
+                        help="stop after this many alerts (0: run until interrupted)")
+
+
+def read_curve_pair(path):
+    """The public and secret keys of a `dnswatch keygen` file (CZMQ zcert layout)."""
+    keys = {}
+    with open(path, encoding="ascii") as f:
+        for line in f:
+            line = line.strip()
+            if "=" in line and not line.startswith("#"):
+                name, _, value = line.partition("=")
+                keys[name.strip()] = value.strip().strip('"')
+    return keys["public-key"].encode(), keys["secret-key"].encode()
+
+
+def alerts(args):
+    """Yields (topic, record, raw_json) for each alert published, for ever or
+    until args.count have come. A message that is not topic + JSON object is
+    logged and skipped."""
+    context = zmq.Context.instance()
+    socket = context.socket(zmq.SUB)
+    socket.setsockopt(zmq.RECONNECT_IVL, 50)  # find a restarted sensor quickly
+    if args.curve_server_key:
+        public, secret = read_curve_pair(args.curve_secret_file)
+        socket.curve_serverkey = args.curve_server_key.encode()
+        socket.curve_publickey = public
+        socket.curve_secretkey = secret
+    socket.setsockopt(zmq.SUBSCRIBE, args.topic.encode())
+    socket.connect(args.endpoint)
+    log("info", "subscribed", endpoint=args.endpoint, topic=args.topic)
+    received = 0
+    try:
+        while args.count == 0 or received < args.count:
+            frames = socket.recv_multipart()
+            if len(frames) != 2:
+                log("warn", "message_skipped", reason=f"{len(frames)} frames, expected topic + JSON")
+                continue
+            try:
+                record = json.loads(frames[1])
+                if not isinstance(record, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError as e:
+                log("warn", "message_skipped", reason=str(e))
+                continue
+            received += 1
+            yield frames[0].decode("utf-8", "replace"), record, frames[1]
+    finally:
+        socket.close(linger=0)
+
+
+def backoff_delays(retries, first=0.5, cap=30.0):
+    """Seconds to wait before each retry: 0.5, 1, 2, 4, ... at most cap."""
+    return [min(cap, first * 2 ** i) for i in range(retries)]
