@@ -24,7 +24,9 @@
 #include "capture/dpdk_source.h"
 #include "capture/pcap_live_source.h"
 #include "cli/live_sources.h"
+#include "cli/logging.h"
 #include "cli/options.h"
+#include "cli/reload.h"
 #include "cli/run_metrics.h"
 #include "cli/sensor_outputs.h"
 #include "cli/sensor_setup.h"
@@ -55,7 +57,10 @@ constexpr const char* kRunUsage =
     "  --help          this text\n"
     "\n"
     "SIGINT or SIGTERM stops the capture, drains the pipeline and prints a\n"
-    "summary on standard error. Exit status: 0 done, 2 bad usage or config,\n"
+    "summary on standard error. SIGHUP, or a zone file written, reloads the\n"
+    "zone files and the feed file as a new baseline; a config that does not\n"
+    "load is rejected and the running baseline kept. Exit status: 0 done,\n"
+    "2 bad usage or config,\n"
     "1 I/O failure (capture, sockets, store).\n";
 
 std::size_t available_cores() {
@@ -166,9 +171,16 @@ void print_summary(std::FILE* err, const Pipeline& pipeline, double seconds) {
 // Waits for the end: the pipeline finishing by itself, a signal, or the
 // capture idle for too long. Signals are blocked in every thread and taken
 // here, synchronously, so no handler runs in the middle of the packet path.
-// `every_second` runs on this thread about once a second (metrics).
+// What the waiting thread does besides waiting: about once a second
+// (metrics), on SIGHUP, and every tenth of a second (a changed zone file).
+struct WaitHooks {
+    std::function<void()> every_second;
+    std::function<void()> on_hangup;
+    std::function<void()> every_tick;
+};
+
 void wait_for_end(Pipeline& pipeline, const sigset_t& signals, std::int64_t idle_exit_ms, std::FILE* err,
-                  const std::function<void()>& every_second) {
+                  const WaitHooks& hooks) {
     int signals_seen = 0;
     auto next_tick = std::chrono::steady_clock::now();
     std::uint64_t last_received = 0;
@@ -176,8 +188,10 @@ void wait_for_end(Pipeline& pipeline, const sigset_t& signals, std::int64_t idle
     while (!pipeline.finished()) {
         timespec timeout{0, 100'000'000};
         const int signal = sigtimedwait(&signals, nullptr, &timeout);
-        if (every_second && std::chrono::steady_clock::now() >= next_tick) {
-            every_second();
+        if (signal == SIGHUP && hooks.on_hangup) hooks.on_hangup();
+        if (hooks.every_tick) hooks.every_tick();
+        if (hooks.every_second && std::chrono::steady_clock::now() >= next_tick) {
+            hooks.every_second();
             next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
         }
         if (signal == SIGINT || signal == SIGTERM) {
@@ -241,6 +255,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);  // reload (cli/reload.h)
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     const std::size_t cores = available_cores();
@@ -307,12 +322,19 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
                  metrics_note.c_str());
     const auto start = std::chrono::steady_clock::now();
     pipeline.start();
-    const std::function<void()> update_metrics = [&] {
-        if (metrics) metrics->update(pipeline.totals(), 0);
+    log::Logger logger(streams.err, configured_level(config.log), configured_format(config.log));
+    Reloader reloader(*config_path, config, *model, logger, metrics.get());
+    WaitHooks hooks;
+    hooks.every_second = [&] {
+        if (metrics) metrics->update(pipeline.totals(), logger.suppressed_total());
     };
-    wait_for_end(pipeline, signals, config.capture.idle_exit_ms, streams.err, update_metrics);
+    hooks.on_hangup = [&] { reloader.reload("SIGHUP"); };
+    hooks.every_tick = [&] {
+        if (reloader.files_changed()) reloader.reload("zone_file_changed");
+    };
+    wait_for_end(pipeline, signals, config.capture.idle_exit_ms, streams.err, hooks);
     pipeline.join();
-    update_metrics();
+    hooks.every_second();
     // Learned RRsets are saved at the end of a run (replay saves them as
     // they are learned): a crash loses what this run learned, not before.
     if (learning) save_learned(learned_path(config), pipeline.export_learned());

@@ -8,12 +8,16 @@ RunMetrics::RunMetrics(const std::string& listen, const SensorModel& model, Aler
         malformed_.push_back(&metrics_.malformed(kMalformedKindNames[kind]));
     }
     metrics_.watched_zones().set(static_cast<std::int64_t>(model.watch.zones().size()));
-    // The baseline at start; a zone transfer or the feed changes it later
-    // (the gauge says what the sensor started with).
-    for (const WatchedZone& zone : model.watch.zones()) {
-        metrics_.baseline_rrsets(zone.text).set(static_cast<std::int64_t>(model.baseline.rrset_count(zone, model.watch)));
-    }
+    // The baseline at start, and after each reload (zone transfers and the
+    // feed change it in between without updating this gauge).
+    set_baseline_sizes(model.baseline, model.watch);
     endpoint_ = std::make_unique<metrics::HttpEndpoint>(registry_, listen);
+}
+
+void RunMetrics::set_baseline_sizes(const Baseline& baseline, const WatchSet& watch) {
+    for (const WatchedZone& zone : watch.zones()) {
+        metrics_.baseline_rrsets(zone.text).set(static_cast<std::int64_t>(baseline.rrset_count(zone, watch)));
+    }
 }
 
 void RunMetrics::watch_rings(const Pipeline& pipeline) {

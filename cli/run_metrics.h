@@ -30,6 +30,10 @@ public:
     // From run's main thread: the pipeline's totals into the counters.
     void update(const PipelineTotals& totals, std::uint64_t log_lines_suppressed);
 
+    // After a reload (cli/reload.h): its outcome, and the new baseline's sizes.
+    void reloaded(bool ok) { metrics_.config_reloads(ok ? "ok" : "rejected").inc(); }
+    void set_baseline_sizes(const Baseline& baseline, const WatchSet& watch);
+
     std::uint16_t port() const { return endpoint_->port(); }
 
     void publish(const Alert& alert) override;

@@ -22,6 +22,11 @@ std::string learned_path(const Config& config) {
 std::unique_ptr<SensorModel> build_sensor_model(const Config& config) {
     WatchSet watch;
     for (const WatchedZoneConfig& zone : config.zones) watch.add(zone.name);
+    BaselineSources sources = read_baseline_sources(config, watch);
+    return std::make_unique<SensorModel>(std::move(watch), std::move(sources));
+}
+
+BaselineSources read_baseline_sources(const Config& config, const WatchSet& watch) {
     BaselineSources sources(config.zones.size());
     for (std::size_t i = 0; i < config.zones.size(); ++i) {
         const WatchedZoneConfig& zone = config.zones[i];
@@ -47,7 +52,7 @@ std::unique_ptr<SensorModel> build_sensor_model(const Config& config) {
             sources.announcements.push_back(std::move(a));
         }
     }
-    return std::make_unique<SensorModel>(std::move(watch), std::move(sources));
+    return sources;
 }
 
 LearningOptions learning_options(const Config& config) {

@@ -41,6 +41,11 @@ std::string learned_path(const Config& config);
 // FeedError for a malformed transparency feed.
 std::unique_ptr<SensorModel> build_sensor_model(const Config& config);
 
+// What the baseline is built from, read afresh (zone files, the kept
+// transfers, the feed file and the received announcements): at start, and
+// again on a reload. Throws as build_sensor_model does.
+BaselineSources read_baseline_sources(const Config& config, const WatchSet& watch);
+
 // The learning options the config asks for (no zones: learning is off).
 LearningOptions learning_options(const Config& config);
 

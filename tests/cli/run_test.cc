@@ -276,6 +276,70 @@ TEST_F(RunTest, MetricsAreScrapedOverHttpAndMove) {
     EXPECT_EQ(run.wait(), 0) << run.err();
 }
 
+// A running sensor reloads: a zone file written (inotify) or SIGHUP brings
+// a new baseline; a config that does not load is rejected with its
+// file:line:col and the sensor runs on. The capture is replayed at its
+// recorded speed, so the sensor is still running throughout.
+TEST_F(RunTest, ReloadTakesANewBaselineAndRejectsABadConfig) {
+    const Case sample = cases().front();
+    const std::string extra = "capture:\n  source: pcap_file\n  speed: 1x\n  files: [" + capture_path(sample) +
+                              "]\nmetrics:\n  listen: 127.0.0.1:0\n";
+    const fs::path config = config_for(sample, extra);
+    test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
+    std::uint16_t port = 0;
+    ASSERT_TRUE(test::eventually(
+        [&] {
+            const std::string err = run.err();
+            const auto at = err.find("metrics on port ");
+            if (at == std::string::npos) return false;
+            port = static_cast<std::uint16_t>(std::stoi(err.substr(at + 16)));
+            return true;
+        },
+        std::chrono::seconds(20)))
+        << run.err();
+    auto metric = [&](const std::string& series) -> double {
+        const std::string body = test::http_request(port, "GET", "/metrics").body;
+        const auto at = body.find("\n" + series + " ");
+        return at == std::string::npos ? -1 : std::stod(body.substr(at + series.size() + 2));
+    };
+    const std::string rrsets = "dnswatch_baseline_rrsets{zone=\"victim.test\"}";
+    const double before = metric(rrsets);
+    ASSERT_GT(before, 0);
+
+    // A new RRset in the zone file: picked up without a signal.
+    {
+        std::ofstream zone(config.parent_path() / "victim.test.zone", std::ios::app);
+        zone << "reload-check 300 IN A 192.0.2.99\n";
+    }
+    ASSERT_TRUE(test::eventually([&] { return metric(rrsets) == before + 1; }, std::chrono::seconds(10)))
+        << run.err();
+    EXPECT_NE(run.err().find("zone_file_changed"), std::string::npos) << run.err();
+    EXPECT_EQ(metric("dnswatch_config_reloads_total{result=\"ok\"}"), 1);
+
+    // A config with a mistake: rejected, located, the sensor runs on.
+    std::ifstream in(config);
+    std::stringstream good;
+    good << in.rdbuf();
+    write_file(config, good.str() + "bogus_key: 1\n");
+    ASSERT_EQ(::kill(run.pid(), SIGHUP), 0);
+    ASSERT_TRUE(test::eventually([&] { return metric("dnswatch_config_reloads_total{result=\"rejected\"}") == 1; },
+                                 std::chrono::seconds(10)))
+        << run.err();
+    EXPECT_NE(run.err().find("reload_rejected"), std::string::npos) << run.err();
+    EXPECT_NE(run.err().find("run.yaml:"), std::string::npos) << run.err();
+    EXPECT_NE(run.err().find("bogus_key"), std::string::npos) << run.err();
+    EXPECT_EQ(metric(rrsets), before + 1);  // the running baseline kept
+    EXPECT_TRUE(run.running());
+
+    // Fixed again and signalled: accepted.
+    write_file(config, good.str());
+    ASSERT_EQ(::kill(run.pid(), SIGHUP), 0);
+    ASSERT_TRUE(test::eventually([&] { return metric("dnswatch_config_reloads_total{result=\"ok\"}") == 2; },
+                                 std::chrono::seconds(10)))
+        << run.err();
+    EXPECT_EQ(run.stop(SIGTERM), 0) << run.err();
+}
+
 TEST_F(RunTest, ConfigMistakesExitTwo) {
     EXPECT_EQ(test::run_command({DNSWATCH_BINARY, "run"}, dir_).exit_code, 2);
     const Case sample = cases().front();

@@ -1,0 +1,124 @@
+#include "cli/reload.h"
+
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "cli/startup.h"
+#include "cli/transparency_feed.h"
+#include "decode/ldns_glue.h"
+
+namespace dnswatch {
+
+Reloader::Reloader(std::string config_path, const Config& running, SensorModel& model, log::Logger& logger,
+                   RunMetrics* metrics)
+    : config_path_(std::move(config_path)), model_(model), logger_(logger), metrics_(metrics) {
+    for (const WatchedZoneConfig& zone : running.zones) zone_names_.push_back(zone.name);
+    inotify_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (inotify_ < 0) throw std::runtime_error(std::string("inotify: ") + std::strerror(errno));
+    watch_files(running);
+}
+
+Reloader::~Reloader() {
+    if (inotify_ >= 0) ::close(inotify_);
+}
+
+void Reloader::watch_files(const Config& config) {
+    for (const WatchedFolder& folder : folders_) ::inotify_rm_watch(inotify_, folder.descriptor);
+    folders_.clear();
+    std::vector<std::string> files;
+    for (const WatchedZoneConfig& zone : config.zones) {
+        if (!zone.zone_file.empty()) files.push_back(zone.zone_file);
+    }
+    files.insert(files.end(), config.baseline_zone_files.begin(), config.baseline_zone_files.end());
+    if (!config.state.transparency_feed.empty()) files.push_back(config.state.transparency_feed);
+    for (const std::string& file : files) {
+        const std::filesystem::path path = std::filesystem::absolute(file);
+        const std::string folder = path.parent_path().string();
+        auto it = std::find_if(folders_.begin(), folders_.end(),
+                               [&](const WatchedFolder& f) { return f.folder == folder; });
+        if (it == folders_.end()) {
+            const int descriptor = ::inotify_add_watch(inotify_, folder.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO);
+            if (descriptor < 0) {
+                logger_.warn("reload_watch_failed", {{"folder", folder}, {"error", std::strerror(errno)}});
+                continue;
+            }
+            folders_.push_back({descriptor, folder, {}});
+            it = folders_.end() - 1;
+        }
+        it->names.push_back(path.filename().string());
+    }
+}
+
+bool Reloader::files_changed() {
+    bool changed = false;
+    alignas(inotify_event) char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(inotify_, buffer, sizeof buffer);
+        if (n <= 0) break;  // EAGAIN: nothing more
+        for (ssize_t at = 0; at < n;) {
+            const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+            at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+            if (event->len == 0) continue;
+            const std::string name(event->name);
+            for (const WatchedFolder& folder : folders_) {
+                if (folder.descriptor == event->wd &&
+                    std::find(folder.names.begin(), folder.names.end(), name) != folder.names.end()) {
+                    changed = true;
+                }
+            }
+        }
+    }
+    return changed;
+}
+
+bool Reloader::reload(const char* cause) {
+    auto reject = [&](const std::string& reason) {
+        logger_.error("reload_rejected", {{"cause", cause}, {"reason", reason}, {"kept", "the running baseline"}});
+        if (metrics_ != nullptr) metrics_->reloaded(false);
+        return false;
+    };
+    Config config;
+    try {
+        config = load_config(config_path_);
+    } catch (const ConfigError& e) {
+        std::string reasons;
+        for (const ConfigIssue& issue : e.issues()) reasons += (reasons.empty() ? "" : "; ") + issue.to_string();
+        return reject(reasons);
+    }
+    std::vector<std::string> zone_names;
+    for (const WatchedZoneConfig& zone : config.zones) zone_names.push_back(zone.name);
+    if (zone_names != zone_names_) {
+        return reject(config.source_path + ": watch.zones changed; the watch list takes a restart");
+    }
+    BaselineSources fresh;
+    try {
+        fresh = read_baseline_sources(config, model_.watch);
+    } catch (const ZoneFileError& e) {
+        return reject(e.what());
+    } catch (const FeedError& e) {
+        return reject(e.what());
+    } catch (const std::exception& e) {
+        return reject(config.source_path + ": " + e.what());
+    }
+    // Zone transfers are the refresher's to change, not the files'.
+    model_.shared.update([&fresh](BaselineSources& sources) {
+        fresh.transferred = std::move(sources.transferred);
+        sources = std::move(fresh);
+    });
+    watch_files(config);  // a zone file may have moved
+    const std::shared_ptr<const Baseline> snapshot = model_.shared.snapshot();
+    if (metrics_ != nullptr) {
+        metrics_->reloaded(true);
+        metrics_->set_baseline_sizes(*snapshot, model_.watch);
+    }
+    logger_.info("reload", {{"cause", cause}, {"result", "ok"}, {"rrsets", std::to_string(snapshot->rrset_count())}});
+    return true;
+}
+
+}  // namespace dnswatch
