@@ -233,7 +233,8 @@ TEST_F(RunTest, CountersGoOutAsStatsMessages) {
 
 // The Prometheus endpoint of a running sensor, scraped over HTTP: the
 // counters move while the capture is replayed at 500x (the sample's hour in
-// under 6 s), and the alerts are counted by kind and severity.
+// under 6 s), and the alerts are counted by kind and severity; each alert
+// it emitted validates against docs/schema/dnswatch.alert-1.schema.json.
 TEST_F(RunTest, MetricsAreScrapedOverHttpAndMove) {
     const Case sample = cases().front();
     const fs::path config = config_for(
@@ -274,6 +275,14 @@ TEST_F(RunTest, MetricsAreScrapedOverHttpAndMove) {
     EXPECT_EQ(value_of(second.body, "dnswatch_packets_dropped_total{stage=\"decode\",reason=\"ring_full\"}"), 0);
     EXPECT_EQ(test::http_request(port, "GET", "/").status, 404);
     EXPECT_EQ(run.wait(), 0) << run.err();
+
+    // Every alert the running sensor emitted keeps the published contract.
+    ASSERT_FALSE(run.out().empty());
+    const test::CommandResult valid = test::run_command(
+        {"/usr/bin/python3", (kSource / "tests/schema/validate_alerts.py").string(),
+         (kSource / "docs/schema/dnswatch.alert-1.schema.json").string(), (dir_ / "out").string()},
+        dir_);
+    EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
 }
 
 // A running sensor reloads: a zone file written (inotify) or SIGHUP brings
