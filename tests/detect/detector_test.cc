@@ -111,6 +111,54 @@ TEST_F(DetectorTest, BaselineAnswersRaiseNothing) {
     EXPECT_EQ(detector_->counters().observations, 2u);
 }
 
+// Issue 5's records beyond NS/A/DS: the mail host's DANE TLSA (RFC 7672),
+// the MTA-STS policy TXT (RFC 8461), CAA, AAAA, MX and DNSKEY each alert
+// when they change, and stay silent when they do not.
+TEST_F(DetectorTest, MailSecurityAndKeyRecordsDivergeLikeAnyOther) {
+    std::ofstream(dir_ / "extra.zone") << R"(
+$ORIGIN victim.test.
+$TTL 3600
+_25._tcp.mail  TLSA  3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+@              CAA   0 issue "letsencrypt.org"
+_mta-sts       TXT   "v=STSv1; id=20260314T000000"
+www            AAAA  2001:db8::10
+@              DNSKEY 257 3 13 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==
+)";
+    baseline_.add_zone_records(read_zone_file((dir_ / "extra.zone").string(), std::nullopt), watch_);
+    detector_ = std::make_unique<Detector>(watch_, baseline_, "test-sensor", sink_);
+    const struct {
+        const char* question;
+        const char* truth;
+        const char* forged;
+        const char* type;
+    } cases[] = {
+        {"_25._tcp.mail.victim.test. IN TLSA",
+         "_25._tcp.mail.victim.test. 3600 IN TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+         "_25._tcp.mail.victim.test. 3600 IN TLSA 3 1 1 ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+         "TLSA"},
+        {"victim.test. IN CAA", "victim.test. 3600 IN CAA 0 issue \"letsencrypt.org\"",
+         "victim.test. 3600 IN CAA 0 issue \"attacker-ca.example\"", "CAA"},
+        {"_mta-sts.victim.test. IN TXT", "_mta-sts.victim.test. 3600 IN TXT \"v=STSv1; id=20260314T000000\"",
+         "_mta-sts.victim.test. 3600 IN TXT \"v=STSv1; id=20260401T000000\"", "TXT"},
+        {"www.victim.test. IN AAAA", "www.victim.test. 3600 IN AAAA 2001:db8::10",
+         "www.victim.test. 3600 IN AAAA 2001:db8:bad::66", "AAAA"},
+        {"victim.test. IN MX", "victim.test. 3600 IN MX 10 mail.victim.test.",
+         "victim.test. 3600 IN MX 10 mx.attacker.example.", "MX"},
+        {"victim.test. IN DNSKEY", "victim.test. 3600 IN DNSKEY 257 3 13 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==",
+         "victim.test. 3600 IN DNSKEY 257 3 13 AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/QA==", "DNSKEY"},
+    };
+    for (const auto& c : cases) {
+        feed(answer(c.question, {c.truth}));
+        EXPECT_TRUE(sink_.alerts.empty()) << c.type << ": " << sink_.alerts.front().kind;
+        feed(answer(c.question, {c.forged}));
+        ASSERT_EQ(sink_.alerts.size(), 1u) << c.type;
+        EXPECT_EQ(sink_.alerts.front().kind, "rrset_divergence") << c.type;
+        EXPECT_EQ(sink_.alerts.front().rrtype, c.type);
+        EXPECT_EQ(sink_.alerts.front().state, AlertState::open) << c.type;
+        sink_.alerts.clear();
+    }
+}
+
 TEST_F(DetectorTest, TtlOnlyAndSerialOnlyChangesNeverDiverge) {
     feed(answer("victim.test. IN NS", {"victim.test. 5 IN NS ns1.victim.test.", "victim.test. 5 IN NS ns2.victim.test."}));
     feed(answer("victim.test. IN SOA",
