@@ -74,6 +74,26 @@ protected:
         return lines_of(r.out);
     }
 
+    // The /metrics port a running sensor chose (it says so on stderr); 0 when it never did.
+    static std::uint16_t metrics_port(const test::Spawned& run) {
+        std::uint16_t port = 0;
+        test::eventually(
+            [&] {
+                const std::string err = run.err();
+                const auto at = err.find("metrics on port ");
+                if (at != std::string::npos) port = static_cast<std::uint16_t>(std::stoi(err.substr(at + 16)));
+                return port != 0;
+            },
+            std::chrono::seconds(20));
+        return port;
+    }
+
+    // One series' value in a scrape body; -1 when absent.
+    static double metric_value(const std::string& body, const std::string& series) {
+        const auto at = body.find("\n" + series + " ");
+        return at == std::string::npos ? -1 : std::stod(body.substr(at + series.size() + 2));
+    }
+
     fs::path dir_;
 };
 
@@ -241,38 +261,25 @@ TEST_F(RunTest, MetricsAreScrapedOverHttpAndMove) {
         sample, "capture:\n  source: pcap_file\n  speed: 500x\n  files: [" + capture_path(sample) +
                     "]\npipeline:\n  workers: 2\n  shards: 2\nmetrics:\n  listen: 127.0.0.1:0\n");
     test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
-    std::uint16_t port = 0;
-    ASSERT_TRUE(test::eventually(
-        [&] {
-            const std::string err = run.err();
-            const auto at = err.find("metrics on port ");
-            if (at == std::string::npos) return false;
-            port = static_cast<std::uint16_t>(std::stoi(err.substr(at + 16)));
-            return true;
-        },
-        std::chrono::seconds(20)))
-        << run.err();
-    auto value_of = [](const std::string& body, const std::string& series) -> double {
-        const auto at = body.find("\n" + series + " ");
-        return at == std::string::npos ? -1 : std::stod(body.substr(at + series.size() + 2));
-    };
+    const std::uint16_t port = metrics_port(run);
+    ASSERT_NE(port, 0) << run.err();
     const test::HttpReply first = test::http_request(port, "GET", "/metrics");
     EXPECT_EQ(first.status, 200);
     EXPECT_NE(first.body.find("dnswatch_build_info{version=\""), std::string::npos) << first.body;
-    EXPECT_EQ(value_of(first.body, "dnswatch_watched_zones"), 1);
-    EXPECT_GT(value_of(first.body, "dnswatch_baseline_rrsets{zone=\"victim.test\"}"), 0) << first.body;
+    EXPECT_EQ(metric_value(first.body, "dnswatch_watched_zones"), 1);
+    EXPECT_GT(metric_value(first.body, "dnswatch_baseline_rrsets{zone=\"victim.test\"}"), 0) << first.body;
     EXPECT_NE(first.body.find("dnswatch_ring_depth{ring=\"worker0->shard1\"}"), std::string::npos) << first.body;
-    const double received_before = value_of(first.body, "dnswatch_packets_received_total{stage=\"capture\"}");
+    const double received_before = metric_value(first.body, "dnswatch_packets_received_total{stage=\"capture\"}");
 
     // After the first alert, and a second for the counters to be copied.
     ASSERT_TRUE(test::eventually([&] { return !lines_of(run.out()).empty(); }, std::chrono::seconds(20))) << run.err();
     std::this_thread::sleep_for(std::chrono::milliseconds(1200));
     const test::HttpReply second = test::http_request(port, "GET", "/metrics");
-    EXPECT_GT(value_of(second.body, "dnswatch_packets_received_total{stage=\"capture\"}"), received_before)
+    EXPECT_GT(metric_value(second.body, "dnswatch_packets_received_total{stage=\"capture\"}"), received_before)
         << second.body;
-    EXPECT_GE(value_of(second.body, "dnswatch_alerts_total{kind=\"rrset_divergence\",severity=\"critical\"}"), 1)
+    EXPECT_GE(metric_value(second.body, "dnswatch_alerts_total{kind=\"rrset_divergence\",severity=\"critical\"}"), 1)
         << second.body;
-    EXPECT_EQ(value_of(second.body, "dnswatch_packets_dropped_total{stage=\"decode\",reason=\"ring_full\"}"), 0);
+    EXPECT_EQ(metric_value(second.body, "dnswatch_packets_dropped_total{stage=\"decode\",reason=\"ring_full\"}"), 0);
     EXPECT_EQ(test::http_request(port, "GET", "/").status, 404);
     EXPECT_EQ(run.wait(), 0) << run.err();
 
@@ -295,21 +302,10 @@ TEST_F(RunTest, ReloadTakesANewBaselineAndRejectsABadConfig) {
                               "]\nmetrics:\n  listen: 127.0.0.1:0\n";
     const fs::path config = config_for(sample, extra);
     test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
-    std::uint16_t port = 0;
-    ASSERT_TRUE(test::eventually(
-        [&] {
-            const std::string err = run.err();
-            const auto at = err.find("metrics on port ");
-            if (at == std::string::npos) return false;
-            port = static_cast<std::uint16_t>(std::stoi(err.substr(at + 16)));
-            return true;
-        },
-        std::chrono::seconds(20)))
-        << run.err();
-    auto metric = [&](const std::string& series) -> double {
-        const std::string body = test::http_request(port, "GET", "/metrics").body;
-        const auto at = body.find("\n" + series + " ");
-        return at == std::string::npos ? -1 : std::stod(body.substr(at + series.size() + 2));
+    const std::uint16_t port = metrics_port(run);
+    ASSERT_NE(port, 0) << run.err();
+    auto metric = [&](const std::string& series) {
+        return metric_value(test::http_request(port, "GET", "/metrics").body, series);
     };
     const std::string rrsets = "dnswatch_baseline_rrsets{zone=\"victim.test\"}";
     const double before = metric(rrsets);
