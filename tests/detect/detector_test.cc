@@ -10,17 +10,14 @@
 #include "detect/detector.h"
 #include "publish/evidence_pcap.h"
 #include "publish/open_alert_file.h"
+#include "tests/detect/detector_harness.h"
 #include "tests/support/message_builder.h"
 
 namespace dnswatch {
 namespace {
 
 // Collects what the detector emits.
-class RecordingSink : public AlertSink {
-public:
-    void publish(const Alert& alert) override { alerts.push_back(alert); }
-    std::vector<Alert> alerts;
-};
+using test::RecordingSink;
 
 constexpr const char* kVictimZone = R"(
 $TTL 3600
@@ -69,20 +66,7 @@ protected:
 
     // Feeds one response from `server` at time `time_us`.
     void feed(const test::MessageSpec& spec, const char* server = "192.0.2.1", std::int64_t time_us = 1'000'000) {
-        wire_ = test::build_message(spec);
-        DnsMessageView view;
-        ASSERT_EQ(decoder_.decode(wire_, view), MalformedKind::none);
-        PacketView packet;
-        packet.time_us = time_us;
-        packet.frame_number = ++frame_;
-        DnsDatagram datagram;
-        datagram.src.family = 4;
-        datagram.dst.family = 4;
-        inet_pton(AF_INET, server, datagram.src.bytes.data());
-        inet_pton(AF_INET, "198.51.100.7", datagram.dst.bytes.data());
-        datagram.src_port = 53;
-        datagram.dns = wire_;
-        detector_->observe(view, MessageContext{&packet, &datagram, "unit.pcap"});
+        test::deliver_response(*detector_, decoder_, wire_, spec, server, time_us, ++frame_);
     }
 
     static test::MessageSpec answer(const std::string& question, std::vector<std::string> records) {

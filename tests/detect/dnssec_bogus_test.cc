@@ -17,16 +17,13 @@
 #include "decode/ldns_glue.h"
 #include "detect/detector.h"
 #include "detect/dnssec_verifier.h"
+#include "tests/detect/detector_harness.h"
 #include "tests/support/message_builder.h"
 
 namespace dnswatch {
 namespace {
 
-class RecordingSink : public AlertSink {
-public:
-    void publish(const Alert& alert) override { alerts.push_back(alert); }
-    std::vector<Alert> alerts;
-};
+using test::RecordingSink;
 
 std::int64_t utc_seconds(int year, int month, int day) {
     std::tm tm{};
@@ -121,20 +118,7 @@ protected:
         test::MessageSpec spec;
         spec.question = "www.victim.test. IN A";
         spec.answer = std::move(answer);
-        wire_ = test::build_message(spec);
-        DnsMessageView view;
-        ASSERT_EQ(decoder_.decode(wire_, view), MalformedKind::none);
-        PacketView packet;
-        packet.time_us = time_us;
-        packet.frame_number = ++frame_;
-        DnsDatagram datagram;
-        datagram.src.family = 4;
-        datagram.dst.family = 4;
-        inet_pton(AF_INET, server, datagram.src.bytes.data());
-        inet_pton(AF_INET, "198.51.100.7", datagram.dst.bytes.data());
-        datagram.src_port = 53;
-        datagram.dns = wire_;
-        detector_->observe(view, MessageContext{&packet, &datagram, "unit.pcap"});
+        test::deliver_response(*detector_, decoder_, wire_, spec, server, time_us, ++frame_);
     }
 
     static std::vector<std::string> with(std::vector<std::string> records, const std::string& extra) {

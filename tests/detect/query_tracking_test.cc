@@ -15,17 +15,14 @@
 #include "config/config.h"
 #include "decode/ldns_glue.h"
 #include "detect/detector.h"
+#include "tests/detect/detector_harness.h"
 #include "tests/support/message_builder.h"
 #include "tests/support/run_command.h"
 
 namespace dnswatch {
 namespace {
 
-class RecordingSink : public AlertSink {
-public:
-    void publish(const Alert& alert) override { alerts.push_back(alert); }
-    std::vector<Alert> alerts;
-};
+using test::RecordingSink;
 
 constexpr std::uint16_t kRd = 0x0100, kRa = 0x0080, kAd = 0x0020, kCd = 0x0010;
 constexpr const char* kClient = "198.51.100.7";
