@@ -5,20 +5,12 @@
 
 #include "decode/dns_message.h"
 #include "decode/rdata.h"
+#include "detect/rrset_key.h"
 
 namespace dnswatch {
 namespace {
 
-// Lookup key of an RRset: owner wire form followed by the type, big endian.
-// Built in a caller's buffer so that lookups do not allocate.
-using KeyBuffer = std::array<char, kMaxNameLength + 2>;
-
-std::string_view rrset_key(std::string_view owner_wire, std::uint16_t type, KeyBuffer& buffer) {
-    std::copy(owner_wire.begin(), owner_wire.end(), buffer.begin());
-    buffer[owner_wire.size()] = static_cast<char>(type >> 8);
-    buffer[owner_wire.size() + 1] = static_cast<char>(type & 0xFF);
-    return {buffer.data(), owner_wire.size() + 2};
-}
+using KeyBuffer = RRsetKeyBuffer;
 
 void insert_sorted_unique(std::vector<std::string>& values, std::string value) {
     const auto it = std::lower_bound(values.begin(), values.end(), value);
@@ -133,11 +125,8 @@ bool Baseline::is_delegated(const DnsName& owner, const WatchedZone& zone) const
 std::size_t Baseline::rrset_count(const WatchedZone& zone, const WatchSet& watch) const {
     std::size_t count = 0;
     for (const auto& [key, pool] : pools_) {
-        // The key is the owner's wire form and two bytes of type.
-        const std::span<const std::uint8_t> wire(reinterpret_cast<const std::uint8_t*>(key.data()), key.size() - 2);
         DnsName owner;
-        std::size_t next = 0;
-        if (read_name(wire, 0, &owner, &next) == MalformedKind::none && watch.find(owner) == &zone) ++count;
+        if (rrset_key_owner(key, owner) && watch.find(owner) == &zone) ++count;
     }
     return count;
 }

@@ -4,24 +4,15 @@
 #include <array>
 
 #include "decode/ldns_glue.h"
+#include "detect/rrset_key.h"
 
 namespace dnswatch {
 namespace {
 
-using KeyBuffer = std::array<char, kMaxNameLength + 2>;
+using KeyBuffer = RRsetKeyBuffer;
 
 std::string_view learner_key(const DnsName& owner, std::uint16_t type, KeyBuffer& buffer) {
-    const std::string_view wire = owner.key();
-    std::copy(wire.begin(), wire.end(), buffer.begin());
-    buffer[wire.size()] = static_cast<char>(type >> 8);
-    buffer[wire.size() + 1] = static_cast<char>(type & 0xFF);
-    return {buffer.data(), wire.size() + 2};
-}
-
-std::uint16_t type_of_key(std::string_view key) {
-    if (key.size() < 2) return 0;
-    return static_cast<std::uint16_t>((static_cast<std::uint8_t>(key[key.size() - 2]) << 8) |
-                                      static_cast<std::uint8_t>(key[key.size() - 1]));
+    return rrset_key(owner.key(), type, buffer);
 }
 
 }  // namespace
@@ -102,7 +93,7 @@ std::vector<LearnedRRsetState> Learner::export_state() {
 
 void Learner::import_state(std::vector<LearnedRRsetState> states) {
     for (LearnedRRsetState& state : states) {
-        if (type_of_key(state.key) == 0) continue;
+        if (rrset_key_type(state.key) == 0) continue;
         Entry entry;
         entry.pool.comparison_forms = std::move(state.forms);
         std::sort(entry.pool.comparison_forms.begin(), entry.pool.comparison_forms.end());

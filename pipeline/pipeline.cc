@@ -4,6 +4,8 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "detect/rrset_key.h"
+
 namespace dnswatch {
 
 Pipeline::Pipeline(const WatchSet& watch, const Baseline& baseline, PipelineOptions options, CaptureSetup capture,
@@ -119,12 +121,8 @@ void Pipeline::restore_learned(std::vector<LearnedRRsetState> states) {
     }
     std::vector<std::vector<LearnedRRsetState>> by_shard(shards_.size());
     for (LearnedRRsetState& state : states) {
-        // The key starts with the owner's wire form.
-        const std::span<const std::uint8_t> key(reinterpret_cast<const std::uint8_t*>(state.key.data()),
-                                                state.key.size());
         DnsName owner;
-        std::size_t next = 0;
-        if (read_name(key, 0, &owner, &next) != MalformedKind::none) continue;
+        if (!rrset_key_owner(state.key, owner)) continue;
         const WatchedZone* zone = watch_.find(owner);
         if (zone == nullptr) continue;  // no longer watched
         by_shard[zone_shards_->shard_of(*zone)].push_back(std::move(state));

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "decode/ldns_glue.h"
+#include "detect/rrset_key.h"
 #include "publish/alert_json.h"
 #include "publish/atomic_file.h"
 #include "publish/hex.h"
@@ -16,13 +17,8 @@ namespace {
 // The owner's presentation form and the type, from a key (owner wire + type).
 std::pair<std::string, std::string> describe_key(std::string_view key) {
     DnsName owner;
-    std::size_t next = 0;
-    const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(key.data()), key.size());
-    if (key.size() < 3 || read_name(bytes, 0, &owner, &next) != MalformedKind::none || next + 2 != key.size()) {
-        return {"?", "?"};
-    }
-    const auto type = static_cast<std::uint16_t>((bytes[next] << 8) | bytes[next + 1]);
-    return {owner.to_text(), rrtype_to_text(type)};
+    if (!rrset_key_owner(key, owner)) return {"?", "?"};
+    return {owner.to_text(), rrtype_to_text(rrset_key_type(key))};
 }
 
 }  // namespace
