@@ -40,7 +40,7 @@ QueryTracker::QueryTracker(std::size_t capacity, TxidBurstOptions burst)
     burst_options_.count = std::max<std::uint32_t>(burst_options_.count, 1);
     burst_times_.assign(bursts_.size() * burst_options_.count, 0);
     std::random_device random;
-    for (auto& word : hash_key_) word = (std::uint64_t{random()} << 32) ^ random();
+    hash_seed_ = (std::uint64_t{random()} << 32) ^ random();
 }
 
 std::uint64_t QueryTracker::query_key(const IpAddress& client, std::uint16_t client_port, const IpAddress& server,
@@ -53,7 +53,7 @@ std::uint64_t QueryTracker::query_key(const IpAddress& client, std::uint16_t cli
     key.put(&message.header.id, 2);
     key.put(&message.qtype, 2);
     key.put(message.qname.wire.data(), message.qname.length);  // lower case: 0x20 echoes compare equal
-    return fast_hash(key.span(), hash_key_[0]);
+    return fast_hash(key.span(), hash_seed_);
 }
 
 std::uint64_t QueryTracker::pair_key(const IpAddress& a, const IpAddress& b, std::uint64_t salt) const {
@@ -61,14 +61,14 @@ std::uint64_t QueryTracker::pair_key(const IpAddress& a, const IpAddress& b, std
     key.put(a);
     key.put(b);
     key.put(&salt, sizeof salt);
-    return fast_hash(key.span(), hash_key_[0]);
+    return fast_hash(key.span(), hash_seed_);
 }
 
 std::uint64_t QueryTracker::name_key(const DnsName& name, const IpAddress& server) const {
     KeyBytes key;
     key.put(server);
     key.put(name.wire.data(), name.length);
-    return fast_hash(key.span(), hash_key_[0]);
+    return fast_hash(key.span(), hash_seed_);
 }
 
 void QueryTracker::on_query(const DnsDatagram& datagram, const DnsMessageView& query, std::int64_t time_us) {

@@ -100,7 +100,7 @@ private:
     std::uint64_t pair_key(const IpAddress& a, const IpAddress& b, std::uint64_t salt) const;
     std::uint64_t name_key(const DnsName& name, const IpAddress& server) const;
 
-    std::array<std::uint64_t, 2> hash_key_{};
+    std::uint64_t hash_seed_ = 0;  // random per tracker: colliding keys cannot be planned from outside
     std::vector<Entry> entries_;                // buckets of kWays
     std::vector<ClientSeen> clients_;           // direct-mapped by (client, server)
     TxidBurstOptions burst_options_;

@@ -49,18 +49,6 @@ std::string zone_text(const std::string& serial, const std::string& www, const s
            "@ IN NS ns1.victim.test.\nns1 IN A 127.0.0.10\nwww IN A " + www + "\n" + extra;
 }
 
-int free_udp_port() {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
-
 // (owner, type) -> comparison forms, for every RRset of `records` in the baseline.
 std::map<std::string, std::vector<std::string>> pools_of(const Baseline& baseline, const std::vector<ZoneRecord>& records) {
     std::map<std::string, std::vector<std::string>> pools;
@@ -83,7 +71,7 @@ protected:
         if (!test::have_program("nsd")) GTEST_SKIP() << "nsd is not installed";
         dir_ = test::scratch_dir("xfr");
         nsd_port_ = test::free_tcp_port();
-        notify_port_ = free_udp_port();
+        notify_port_ = test::free_udp_port();
         zone_file_ = dir_ / "nsd" / "victim.test.zone";
         fs::create_directories(zone_file_.parent_path());
         test::write_file(zone_file_, zone_text("2026030101", "192.0.2.10"));

@@ -48,9 +48,10 @@ inline std::vector<std::string> lines_of(const std::string& text) {
     return lines;
 }
 
-// A TCP port on 127.0.0.1 free right now (the kernel's choice).
-inline int free_tcp_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+// A port on 127.0.0.1 free right now (the kernel's choice), for
+// SOCK_STREAM (TCP) or SOCK_DGRAM (UDP).
+inline int free_port(int socket_type) {
+    const int fd = ::socket(AF_INET, socket_type, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -60,6 +61,9 @@ inline int free_tcp_port() {
     ::close(fd);
     return ntohs(address.sin_port);
 }
+
+inline int free_tcp_port() { return free_port(SOCK_STREAM); }
+inline int free_udp_port() { return free_port(SOCK_DGRAM); }
 
 template <typename Predicate>
 bool eventually(Predicate ready, std::chrono::milliseconds timeout) {
