@@ -72,7 +72,7 @@ void FeedSubscriber::receive_loop() {
 void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
     Announcement announcement;
     try {
-        announcement = parse_announcement(line, baseline_.watch());
+        announcement = parse_announcement(line, *baseline_.watch());
     } catch (const std::exception& e) {
         if (counters_.rejected++ < kLoggedRejections && log_ != nullptr) {
             std::fprintf(log_, "dnswatch: transparency feed: message on %s skipped: %s\n", topic.c_str(), e.what());

@@ -14,11 +14,24 @@
 #include "decode/ldns_glue.h"
 
 namespace dnswatch {
+namespace {
+
+std::string live_sources_key(const Config& config) {
+    std::string key = config.baseline.feed_endpoint + "|" + config.baseline.notify_listen;
+    for (const WatchedZoneConfig& zone : config.zones) {
+        if (!zone.primary.empty()) key += "|" + zone.name + "=" + zone.primary;
+    }
+    return key;
+}
+
+}  // namespace
 
 Reloader::Reloader(std::string config_path, const Config& running, SensorModel& model, log::Logger& logger,
                    RunMetrics* metrics)
     : config_path_(std::move(config_path)), model_(model), logger_(logger), metrics_(metrics) {
     for (const WatchedZoneConfig& zone : running.zones) zone_names_.push_back(zone.name);
+    learning_zones_ = learning_options(running).zones;
+    live_sources_ = live_sources_key(running);
     inotify_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (inotify_ < 0) throw std::runtime_error(std::string("inotify: ") + std::strerror(errno));
     watch_files(running);
@@ -91,14 +104,16 @@ bool Reloader::reload(const char* cause) {
         for (const ConfigIssue& issue : e.issues()) reasons += (reasons.empty() ? "" : "; ") + issue.to_string();
         return reject(reasons);
     }
+    if (learning_options(config).zones != learning_zones_) {
+        return reject(config.source_path + ": watch.zones[].learn changed; which zones learn takes a restart");
+    }
     std::vector<std::string> zone_names;
     for (const WatchedZoneConfig& zone : config.zones) zone_names.push_back(zone.name);
-    if (zone_names != zone_names_) {
-        return reject(config.source_path + ": watch.zones changed; the watch list takes a restart");
-    }
+    WatchSet watch;
     BaselineSources fresh;
     try {
-        fresh = read_baseline_sources(config, model_.watch);
+        for (const std::string& name : zone_names) watch.add(name);
+        fresh = read_baseline_sources(config, watch);
     } catch (const ZoneFileError& e) {
         return reject(e.what());
     } catch (const FeedError& e) {
@@ -106,18 +121,29 @@ bool Reloader::reload(const char* cause) {
     } catch (const std::exception& e) {
         return reject(config.source_path + ": " + e.what());
     }
-    // Zone transfers are the refresher's to change, not the files'.
-    model_.shared.update([&fresh](BaselineSources& sources) {
-        fresh.transferred = std::move(sources.transferred);
-        sources = std::move(fresh);
-    });
-    watch_files(config);  // a zone file may have moved
-    const std::shared_ptr<const Baseline> snapshot = model_.shared.snapshot();
-    if (metrics_ != nullptr) {
-        metrics_->reloaded(true);
-        metrics_->set_baseline_sizes(*snapshot, model_.watch);
+    // What changed in the watch list, for the log.
+    std::size_t added = 0;
+    for (const std::string& name : zone_names) {
+        added += std::find(zone_names_.begin(), zone_names_.end(), name) == zone_names_.end() ? 1 : 0;
     }
-    logger_.info("reload", {{"cause", cause}, {"result", "ok"}, {"rrsets", std::to_string(snapshot->rrset_count())}});
+    const std::size_t removed = zone_names_.size() + added - zone_names.size();
+    // The transfers held in memory are kept for the zones still watched
+    // (SharedBaseline::replace): they are the refresher's, not the files'.
+    model_.shared.replace(std::move(watch), std::move(fresh));
+    zone_names_ = std::move(zone_names);
+    watch_files(config);  // a zone file may have moved
+    if (metrics_ != nullptr) metrics_->reloaded(true);
+    const std::shared_ptr<const BaselineSnapshot> snapshot = model_.shared.snapshot();
+    logger_.info("reload", {{"cause", cause},
+                            {"result", "ok"},
+                            {"zones", std::to_string(zone_names_.size())},
+                            {"zones_added", std::to_string(added)},
+                            {"zones_removed", std::to_string(removed)},
+                            {"rrsets", std::to_string(snapshot->baseline.rrset_count())}});
+    if (std::string key = live_sources_key(config); key != live_sources_) {
+        live_sources_ = std::move(key);
+        if (restart_live_) restart_live_(config);
+    }
     return true;
 }
 

@@ -1,18 +1,23 @@
 // `dnswatch run`'s reload, on SIGHUP or when a zone file changes on disk
 // (inotify on the folders that hold the config's zone files and feed file:
 // editors and deployment tools replace files by renaming over them). The
-// config is read and checked whole, the baseline re-read from its sources
-// and published as a new immutable snapshot, which every detector takes
-// between two bursts: no packet waits, no alert is lost. A config or zone
-// file that does not load is rejected with its reason and the running
-// baseline kept.
+// config is read and checked whole, the watch list and baseline re-read
+// from their sources and published as a new immutable snapshot, which every
+// worker and detector takes between two bursts: no packet waits, no alert
+// is lost. A config or zone file that does not load is rejected with its
+// reason and the running snapshot kept.
 //
-// What reloads: zone files, baseline.zone_files and the transparency feed
-// file. The watch list itself (watch.zones) is what the pipeline's shards
-// are cut by; a reload that changes it is rejected with that reason, and
-// takes a restart.
+// What reloads: the watch list (watch.zones: zones added, removed, their
+// zone files and primaries), baseline.zone_files and the transparency feed
+// file. Zones still watched keep their shard, their open alerts and their
+// outstanding queries (detect/zone_shards.h); a zone removed stops being
+// judged, and its open alerts are left to expire. Which zones learn
+// (watch.zones[].learn) takes a restart, and a reload that changes it is
+// rejected with that reason; so do the other sections (capture, pipeline,
+// outputs), which a reload reads but does not apply.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,11 +45,19 @@ public:
     // is published. `cause`: "SIGHUP" or "zone_file_changed", for the log.
     bool reload(const char* cause);
 
+    // Called after a reload that changed what the live baseline sources
+    // (zone transfers, the ZeroMQ feed) follow: a zone or its primary, the
+    // feed endpoint, the NOTIFY address. The caller restarts them.
+    void on_live_sources_changed(std::function<void(const Config&)> restart) { restart_live_ = std::move(restart); }
+
 private:
     void watch_files(const Config& config);
 
     std::string config_path_;
     std::vector<std::string> zone_names_;  // the running watch list, in order
+    std::vector<std::string> learning_zones_;
+    std::string live_sources_;             // what the live sources follow, as one comparable string
+    std::function<void(const Config&)> restart_live_;
     SensorModel& model_;
     log::Logger& logger_;
     RunMetrics* metrics_;

@@ -108,7 +108,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     // Baseline sources that change during the replay (cli/live_sources.h):
     // each new snapshot is taken between batches.
     BaselineFollower follower(model->shared);
-    follower.refresh(processor.detector());
+    follower.refresh(processor);
     const std::unique_ptr<LiveBaselineSources> live = start_live_sources(*config, *model, streams.err);
     log::Logger logger(streams.err, configured_level(config->log), configured_format(config->log));
     ProgressBar progress(streams.err, total_bytes);
@@ -118,7 +118,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     for (const std::string& path : options.positional) {
         CaptureFile source(path);
         while (source.next_batch(batch)) {
-            follower.refresh(processor.detector());
+            follower.refresh(processor);
             processor.process(batch, path);
             outputs.save_if_changed(processor.detector());
             if (progress.enabled()) {

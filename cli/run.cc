@@ -58,8 +58,8 @@ constexpr const char* kRunUsage =
     "\n"
     "SIGINT or SIGTERM stops the capture, drains the pipeline and prints a\n"
     "summary on standard error. SIGHUP, or a zone file written, reloads the\n"
-    "zone files and the feed file as a new baseline; a config that does not\n"
-    "load is rejected and the running baseline kept. Exit status: 0 done,\n"
+    "watch list, the zone files and the feed file as a new baseline; a config\n"
+    "that does not load is rejected and the running one kept. Exit status: 0 done,\n"
     "2 bad usage or config,\n"
     "1 I/O failure (capture, sockets, store).\n";
 
@@ -297,10 +297,8 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     pipeline_options.max_open_alerts = static_cast<std::size_t>(config.state.max_open_alerts);
     pipeline_options.keep_open_alerts = !publisher_options.open_alerts_path.empty();
     pipeline_options.setup_detector = [&config](Detector& detector) { configure_detector(detector, config); };
-    pipeline_options.shared_baseline = &model->shared;
 
-    Pipeline pipeline(model->watch, model->baseline, std::move(pipeline_options), std::move(capture.setup),
-                      publisher);
+    Pipeline pipeline(model->shared, std::move(pipeline_options), std::move(capture.setup), publisher);
     if (!publisher_options.open_alerts_path.empty()) {
         pipeline.restore_open_alerts(load_open_alerts(publisher_options.open_alerts_path));
     }
@@ -308,7 +306,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     if (learning) pipeline.restore_learned(load_learned(learned_path(config)));
     // Zone transfers and the ZeroMQ feed: threads of their own that publish
     // new baseline snapshots, which every detector takes between bursts.
-    const std::unique_ptr<LiveBaselineSources> live = start_live_sources(config, *model, streams.err);
+    std::unique_ptr<LiveBaselineSources> live = start_live_sources(config, *model, streams.err);
     const std::string shape = pipeline.inline_mode() ? "1 worker running the whole path"
                                                      : std::to_string(pipeline.worker_count()) + " workers, " +
                                                            std::to_string(pipeline.shard_count()) + " shards";
@@ -324,6 +322,14 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     pipeline.start();
     log::Logger logger(streams.err, configured_level(config.log), configured_format(config.log));
     Reloader reloader(*config_path, config, *model, logger, metrics.get());
+    reloader.on_live_sources_changed([&](const Config& reloaded) {
+        live.reset();  // its threads stop and its NOTIFY port is free before the new ones start
+        try {
+            live = start_live_sources(reloaded, *model, streams.err);
+        } catch (const std::exception& e) {
+            logger.error("live_sources_restart_failed", {{"error", e.what()}});
+        }
+    });
     WaitHooks hooks;
     hooks.every_second = [&] {
         if (metrics) metrics->update(pipeline.totals(), logger.suppressed_total());

@@ -3,20 +3,22 @@
 namespace dnswatch {
 
 RunMetrics::RunMetrics(const std::string& listen, const SensorModel& model, AlertSink& next)
-    : metrics_(registry_, DNSWATCH_VERSION), next_(next) {
+    : shared_(model.shared), metrics_(registry_, DNSWATCH_VERSION), next_(next) {
     for (std::size_t kind = 1; kind < kMalformedKindNames.size(); ++kind) {
         malformed_.push_back(&metrics_.malformed(kMalformedKindNames[kind]));
     }
-    metrics_.watched_zones().set(static_cast<std::int64_t>(model.watch.zones().size()));
-    // The baseline at start, and after each reload (zone transfers and the
-    // feed change it in between without updating this gauge).
-    set_baseline_sizes(model.baseline, model.watch);
+    baseline_version_ = shared_.version();
+    set_baseline_sizes(*shared_.snapshot());
     endpoint_ = std::make_unique<metrics::HttpEndpoint>(registry_, listen);
 }
 
-void RunMetrics::set_baseline_sizes(const Baseline& baseline, const WatchSet& watch) {
+void RunMetrics::set_baseline_sizes(const BaselineSnapshot& snapshot) {
+    const WatchSet& watch = *snapshot.watch;
+    metrics_.watched_zones().set(static_cast<std::int64_t>(watch.zones().size()));
+    metrics_.retain_baseline_zones([&watch](std::string_view zone) { return watch.find_zone(zone) != nullptr; });
+    const std::vector<std::size_t> counts = snapshot.baseline.rrset_counts(watch);
     for (const WatchedZone& zone : watch.zones()) {
-        metrics_.baseline_rrsets(zone.text).set(static_cast<std::int64_t>(baseline.rrset_count(zone, watch)));
+        metrics_.baseline_rrsets(zone.text).set(static_cast<std::int64_t>(counts[zone.index]));
     }
 }
 
@@ -50,6 +52,10 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     const std::uint64_t closed = d.alerts_reverted + d.alerts_accepted + d.alerts_evicted;
     metrics_.open_alerts().set(static_cast<std::int64_t>(d.alerts_opened >= closed ? d.alerts_opened - closed : 0));
     metrics_.log_lines_suppressed().set_total(log_lines_suppressed);
+    if (const std::uint64_t version = shared_.version(); version != baseline_version_) {
+        baseline_version_ = version;
+        set_baseline_sizes(*shared_.snapshot());
+    }
 }
 
 void RunMetrics::publish(const Alert& alert) {

@@ -27,12 +27,13 @@ public:
 
     // After the pipeline exists: its rings' depths, read when scraped.
     void watch_rings(const Pipeline& pipeline);
-    // From run's main thread: the pipeline's totals into the counters.
+    // From run's main thread: the pipeline's totals into the counters, and
+    // the baseline's sizes when a new snapshot is there (a zone transfer,
+    // the feed, a reload).
     void update(const PipelineTotals& totals, std::uint64_t log_lines_suppressed);
 
-    // After a reload (cli/reload.h): its outcome, and the new baseline's sizes.
+    // After a reload (cli/reload.h): its outcome.
     void reloaded(bool ok) { metrics_.config_reloads(ok ? "ok" : "rejected").inc(); }
-    void set_baseline_sizes(const Baseline& baseline, const WatchSet& watch);
 
     std::uint16_t port() const { return endpoint_->port(); }
 
@@ -40,6 +41,10 @@ public:
     void flush() override { next_.flush(); }
 
 private:
+    void set_baseline_sizes(const BaselineSnapshot& snapshot);
+
+    const SharedBaseline& shared_;
+    std::uint64_t baseline_version_ = 0;
     metrics::Registry registry_;
     metrics::SensorMetrics metrics_;
     AlertSink& next_;

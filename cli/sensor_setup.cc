@@ -35,7 +35,7 @@ BaselineSources read_baseline_sources(const Config& config, const WatchSet& watc
         // primary is unreachable still has the zone's baseline.
         const std::string kept = transferred_zone_path(config, zone.name);
         if (!zone.primary.empty() && !kept.empty() && std::filesystem::exists(kept)) {
-            sources.transferred[i] = read_zone_file(kept, zone.name + ".");
+            sources.transferred[zone.name] = read_zone_file(kept, zone.name + ".");
         }
     }
     // Other zone files (a parent's, say) contribute their records for

@@ -16,16 +16,17 @@ namespace dnswatch {
 
 struct SensorModel {
     SensorModel(WatchSet watch_set, BaselineSources sources)
-        : watch(std::move(watch_set)), shared(watch, std::move(sources)), initial(shared.snapshot()),
-          baseline(*initial) {}
+        : shared(std::move(watch_set), std::move(sources)), initial(shared.snapshot()), watch(*initial->watch),
+          baseline(initial->baseline) {}
 
-    WatchSet watch;
-    // The live baseline: zone transfers and the transparency feed over
-    // ZeroMQ publish new snapshots into it; detectors follow it between
-    // batches (BaselineFollower).
+    // The live watch list and baseline: zone transfers, the transparency
+    // feed over ZeroMQ and reloads publish new snapshots into it; detectors
+    // follow it between batches (BaselineFollower).
     SharedBaseline shared;
-    std::shared_ptr<const Baseline> initial;
-    const Baseline& baseline;  // the snapshot at start, for code that never swaps
+    std::shared_ptr<const BaselineSnapshot> initial;
+    // The snapshot at start, for code that never swaps.
+    const WatchSet& watch;
+    const Baseline& baseline;
 };
 
 // Where a zone's last transfer is kept: STATE_DIR/zones/<zone>.zone.

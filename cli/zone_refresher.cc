@@ -92,7 +92,6 @@ ZoneRefresher::ZoneRefresher(const Config& config, SensorModel& model, std::FILE
         if (zc.primary.empty()) continue;
         Zone zone;
         zone.name = zc.name;
-        zone.index = i;
         zone.primary = *parse_primary(zc.primary);  // the schema checked it
         zone.keep_path = transferred_zone_path(config, zc.name);
         if (!zone.keep_path.empty()) {
@@ -150,8 +149,7 @@ void ZoneRefresher::refresh(Zone& zone) {
             if (log_ != nullptr) std::fprintf(log_, "dnswatch: zone transfer: cannot keep %s\n", e.what());
         }
     }
-    const std::size_t index = zone.index;
-    model_.shared.update([&](BaselineSources& sources) { sources.transferred[index] = outcome.zone.records; });
+    model_.shared.update([&](BaselineSources& sources) { sources.transferred[zone.name] = outcome.zone.records; });
     ++counters_.transfers;
     if (log_ != nullptr) {
         std::fprintf(log_, "dnswatch: zone transfer: %s serial %u (%s, %zu records) from %s\n", zone.name.c_str(),

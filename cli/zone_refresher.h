@@ -50,7 +50,6 @@ public:
 private:
     struct Zone {
         std::string name;
-        std::size_t index = 0;  // in the model's watch set and sources
         Primary primary;
         std::optional<ZoneVersion> current;
         std::string keep_path;

@@ -122,13 +122,14 @@ bool Baseline::is_delegated(const DnsName& owner, const WatchedZone& zone) const
     return false;
 }
 
-std::size_t Baseline::rrset_count(const WatchedZone& zone, const WatchSet& watch) const {
-    std::size_t count = 0;
+std::vector<std::size_t> Baseline::rrset_counts(const WatchSet& watch) const {
+    std::vector<std::size_t> counts(watch.zones().size(), 0);
     for (const auto& [key, pool] : pools_) {
         DnsName owner;
-        if (rrset_key_owner(key, owner) && watch.find(owner) == &zone) ++count;
+        if (!rrset_key_owner(key, owner)) continue;
+        if (const WatchedZone* zone = watch.find(owner)) ++counts[zone->index];
     }
-    return count;
+    return counts;
 }
 
 }  // namespace dnswatch

@@ -62,9 +62,9 @@ public:
     bool is_delegated(const DnsName& owner, const WatchedZone& zone) const;
 
     std::size_t rrset_count() const { return pools_.size(); }
-    // RRsets whose owner `watch` places in `zone` (its closest watched zone):
-    // the baseline-size metric.
-    std::size_t rrset_count(const WatchedZone& zone, const WatchSet& watch) const;
+    // By zone index: the RRsets whose owner `watch` places in that zone (its
+    // closest watched zone), for the baseline-size metric. One pass.
+    std::vector<std::size_t> rrset_counts(const WatchSet& watch) const;
 
 private:
     std::unordered_map<std::string, RRsetPool, StringHash, std::equal_to<>> pools_;

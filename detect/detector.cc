@@ -144,7 +144,7 @@ bool baseline_now_holds(const RRsetPool* pool, const std::vector<std::string>& o
 
 Detector::Detector(const WatchSet& watch, const Baseline& baseline, std::string sensor_id, AlertSink& sink,
                    std::size_t max_open_alerts)
-    : watch_(watch), baseline_(&baseline), sensor_id_(std::move(sensor_id)), sink_(sink),
+    : watch_(&watch), baseline_(&baseline), sensor_id_(std::move(sensor_id)), sink_(sink),
       max_open_alerts_(std::max<std::size_t>(max_open_alerts, 1)), servers_(watch, baseline), dnssec_(watch),
       queries_(kDefaultOutstandingQueries) {
     consumed_.reserve(512);
@@ -152,9 +152,18 @@ Detector::Detector(const WatchSet& watch, const Baseline& baseline, std::string 
     rdata_spans_.reserve(512);
 }
 
-void Detector::set_baseline(const Baseline& baseline) {
+void Detector::set_baseline(const WatchSet& watch, const Baseline& baseline) {
+    if (&watch != watch_) {
+        // A reloaded watch list. Open alerts, outstanding queries and learned
+        // RRsets are keyed by name and stay; what is kept by zone index
+        // starts again.
+        watch_ = &watch;
+        servers_.forget_rogues();
+        dnssec_.watch_changed(watch);
+        if (learner_) learner_->watch_changed(watch);
+    }
     baseline_ = &baseline;
-    servers_.set_expected(watch_, baseline);
+    servers_.set_expected(watch, baseline);
     dnssec_.baseline_changed();
     ++counters_.baseline_swaps;
 }
@@ -173,7 +182,7 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
     for (const RecordView& r : message.section(Section::additional)) {
         if (r.type == rrtype::OPT) facts.dnssec_ok = (r.ttl & 0x8000) != 0;
     }
-    const WatchedZone* question_zone = message.has_question ? watch_.find(message.qname) : nullptr;
+    const WatchedZone* question_zone = message.has_question ? watch_->find(message.qname) : nullptr;
     const QueryTracker::Match match = queries_.on_response(*context.datagram, message, context.packet->time_us);
     // A pipeline shard also sees responses whose question belongs to another
     // shard (for the owners it holds); queries are tracked where the
@@ -209,7 +218,7 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
             const RecordView& first = records[i];
             if (!is_judged_type(first.type) || first.rrclass != 1 /* IN */) continue;
             const DnsName owner = message.owner(first);
-            const WatchedZone* zone = watch_.find(owner);
+            const WatchedZone* zone = watch_->find(owner);
             if (zone == nullptr) continue;
 
             // Gather the RRset: same owner and type within this section.
@@ -246,7 +255,7 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
     }
 
     if (message.has_question) {
-        if (const WatchedZone* zone = watch_.find(message.qname)) {
+        if (const WatchedZone* zone = watch_->find(message.qname)) {
             judge_absence(facts, *zone);
             judge_unsigned(facts, *zone);
         }

@@ -80,12 +80,13 @@ public:
 
     void set_max_open_alerts(std::size_t max) { max_open_alerts_ = std::max<std::size_t>(max, 1); }
 
-    // A new baseline snapshot (detect/shared_baseline.h), taken between
-    // batches; the caller keeps it alive until the next one.
-    void set_baseline(const Baseline& baseline);
+    // A new snapshot (detect/shared_baseline.h), taken between batches: the
+    // baseline and the watch list it was built for (this detector's part of
+    // it); the caller keeps both alive until the next one.
+    void set_baseline(const WatchSet& watch, const Baseline& baseline);
 
     // Learning mode for the zones `options` names (detect/learner.h).
-    void enable_learning(LearningOptions options) { learner_ = std::make_unique<Learner>(watch_, std::move(options)); }
+    void enable_learning(LearningOptions options) { learner_ = std::make_unique<Learner>(*watch_, std::move(options)); }
     Learner* learner() { return learner_.get(); }
 
     // Where the packet that opens each alert is kept; none by default.
@@ -133,7 +134,7 @@ private:
                Section section, const Verdict& verdict, std::span<const RecordView> records, std::uint8_t lane = 0);
     void emit(OpenAlert& entry);
 
-    const WatchSet& watch_;
+    const WatchSet* watch_;
     const Baseline* baseline_;
     std::unique_ptr<Learner> learner_;
     std::string sensor_id_;

@@ -56,6 +56,13 @@ public:
     void baseline_changed() {
         for (ZoneKeys& zone_keys : zone_keys_) zone_keys.pool = nullptr;
     }
+    // A new watch list (a reload): keys are kept by zone index, and verdicts
+    // were made for the old zones; start again.
+    void watch_changed(const WatchSet& watch) {
+        zone_keys_.clear();
+        zone_keys_.resize(watch.zones().size());
+        cache_->fill(CacheEntry{});
+    }
 
 private:
     struct CacheEntry {

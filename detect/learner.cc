@@ -18,6 +18,10 @@ std::string_view learner_key(const DnsName& owner, std::uint16_t type, KeyBuffer
 }  // namespace
 
 Learner::Learner(const WatchSet& watch, LearningOptions options) : options_(std::move(options)) {
+    watch_changed(watch);
+}
+
+void Learner::watch_changed(const WatchSet& watch) {
     learning_.assign(watch.zones().size(), false);
     for (const WatchedZone& zone : watch.zones()) {
         learning_[zone.index] =

@@ -50,6 +50,9 @@ struct LearnerCounters {
 class Learner {
 public:
     Learner(const WatchSet& watch, LearningOptions options);
+    // A new watch list (a reload): which zones learn is worked out again from
+    // the same options, by name. What was learned stays (keyed by name).
+    void watch_changed(const WatchSet& watch);
 
     bool learns(const WatchedZone& zone) const { return zone.index < learning_.size() && learning_[zone.index]; }
 

@@ -4,7 +4,7 @@ namespace dnswatch {
 
 PacketProcessor::PacketProcessor(const WatchSet& watch, const Baseline& baseline, std::string sensor_id,
                                  AlertSink& sink, const TransportOptions& transport)
-    : watch_(watch), transport_(transport), detector_(watch, baseline, std::move(sensor_id), sink) {}
+    : watch_(&watch), transport_(transport), detector_(watch, baseline, std::move(sensor_id), sink) {}
 
 void PacketProcessor::process(const PacketBatch& batch, std::string_view source) {
     for (const PacketView& packet : batch) process(packet, source);
@@ -20,10 +20,10 @@ void PacketProcessor::process(const PacketView& packet, std::string_view source)
 // last fragment completed. Its bytes are valid during this call only.
 void PacketProcessor::on_dns(const DnsDatagram& datagram, const PacketView& packet) {
     DnsMessageView message;
-    if (filter_watched_response(datagram.dns, watch_, decoder_, message, counters_, transport_.counters()) == nullptr) {
+    if (filter_watched_response(datagram.dns, *watch_, decoder_, message, counters_, transport_.counters()) == nullptr) {
         // A query about a watched name is remembered, so that its answers
         // are matched with it and forged ones stand out.
-        if (watched_query_zone(watch_, decoder_, message) != nullptr) {
+        if (watched_query_zone(*watch_, decoder_, message) != nullptr) {
             detector_.observe_query(message, datagram, packet.time_us);
         }
         return;

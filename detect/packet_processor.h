@@ -56,13 +56,19 @@ public:
     const DecodeCounters& decode_counters() const { return transport_.counters(); }
     const TransportDecoder& transport() const { return transport_; }
     const DetectorCounters& detector_counters() const { return detector_.counters(); }
+    // A new snapshot: the watch list its questions are filtered by, and the
+    // detector's watch list and baseline (Detector::set_baseline).
+    void set_baseline(const WatchSet& watch, const Baseline& baseline) {
+        watch_ = &watch;
+        detector_.set_baseline(watch, baseline);
+    }
     // For restoring and saving open alerts, and attaching an evidence recorder.
     Detector& detector() { return detector_; }
 
 private:
     void on_dns(const DnsDatagram& datagram, const PacketView& packet) override;
 
-    const WatchSet& watch_;
+    const WatchSet* watch_;
     TransportDecoder transport_;
     DnsDecoder decoder_;
     Detector detector_;

@@ -1,41 +1,84 @@
 #include "detect/shared_baseline.h"
 
 #include "detect/detector.h"
+#include "detect/packet_processor.h"
 
 namespace dnswatch {
 
 void BaselineSources::build(const WatchSet& watch, Baseline& out) const {
     for (const auto& records : zone_files) out.add_zone_records(records, watch);
-    for (const auto& records : transferred) out.add_zone_records(records, watch);
+    for (const auto& [zone, records] : transferred) {
+        // Only while its zone is watched: a removed zone's last transfer
+        // would otherwise land in a watched parent's baseline.
+        if (watch.find_zone(zone) != nullptr) out.add_zone_records(records, watch);
+    }
     out.add_zone_records(other_records, watch);
     for (const Announcement& announcement : announcements) {
         for (const ZoneRecord& record : announcement.records) out.announce(record, announcement.effective_us, watch);
     }
 }
 
-SharedBaseline::SharedBaseline(const WatchSet& watch, BaselineSources sources)
-    : watch_(watch), sources_(std::move(sources)) {
-    auto first = std::make_shared<Baseline>();
-    sources_.build(watch_, *first);
-    current_.store(std::move(first), std::memory_order_release);
+SharedBaseline::SharedBaseline(WatchSet watch, BaselineSources sources) : sources_(std::move(sources)) {
+    auto shared_watch = std::make_shared<const WatchSet>(std::move(watch));
+    auto shards = std::make_shared<const ZoneShards>(shared_watch, 1);
+    publish(std::move(shared_watch), std::move(shards));
 }
 
-void SharedBaseline::update(const std::function<void(BaselineSources&)>& change) {
-    std::lock_guard lock(writer_);
-    change(sources_);
-    auto next = std::make_shared<Baseline>();
-    sources_.build(watch_, *next);
+void SharedBaseline::publish(std::shared_ptr<const WatchSet> watch, std::shared_ptr<const ZoneShards> shards) {
+    auto next = std::make_shared<BaselineSnapshot>();
+    next->watch = std::move(watch);
+    next->shards = std::move(shards);
+    sources_.build(*next->watch, next->baseline);
     current_.store(std::move(next), std::memory_order_release);
     // After the store: a reader that sees the new version finds the new snapshot.
     version_.fetch_add(1, std::memory_order_acq_rel);
 }
 
-bool BaselineFollower::refresh(Detector& detector) {
+void SharedBaseline::update(const std::function<void(BaselineSources&)>& change) {
+    std::lock_guard lock(writer_);
+    change(sources_);
+    const std::shared_ptr<const BaselineSnapshot> current = snapshot();
+    publish(current->watch, current->shards);
+}
+
+void SharedBaseline::replace(WatchSet watch, BaselineSources sources) {
+    std::lock_guard lock(writer_);
+    const std::shared_ptr<const BaselineSnapshot> current = snapshot();
+    auto shared_watch = std::make_shared<const WatchSet>(std::move(watch));
+    for (auto& [zone, records] : sources_.transferred) {
+        // The refresher's copy is at least as new as the one kept on disk.
+        if (shared_watch->find_zone(zone) != nullptr) sources.transferred[zone] = std::move(records);
+    }
+    sources_ = std::move(sources);
+    auto shards = std::make_shared<const ZoneShards>(shared_watch, current->shards->shard_count(),
+                                                     current->shards.get());
+    publish(std::move(shared_watch), std::move(shards));
+}
+
+void SharedBaseline::partition(std::size_t shards) {
+    std::lock_guard lock(writer_);
+    const std::shared_ptr<const BaselineSnapshot> current = snapshot();
+    if (current->shards->shard_count() == shards) return;
+    publish(current->watch, std::make_shared<const ZoneShards>(current->watch, shards));
+}
+
+bool BaselineFollower::refresh() {
     const std::uint64_t version = shared_.version();
     if (version == version_) return false;
     held_ = shared_.snapshot();
     version_ = version;
-    detector.set_baseline(*held_);
+    return true;
+}
+
+bool BaselineFollower::refresh(Detector& detector) {
+    if (!refresh()) return false;
+    detector.set_baseline(local_watch(), held_->baseline);
+    return true;
+}
+
+bool BaselineFollower::refresh(PacketProcessor& processor) {
+    if (!refresh()) return false;
+    processor.set_baseline(local_watch(), held_->baseline);
     return true;
 }
 

@@ -1,16 +1,18 @@
-// The baseline as its sources change while packets flow: a zone transfer
-// brings a new version of a zone, the transparency feed announces a change.
-// Each change rebuilds a whole new immutable Baseline from the sources, on
-// the thread that brought the change (under a writer mutex, never on the
-// packet path), and publishes it with a version number. The packet path
-// reads the version (one atomic load) at batch boundaries and, only when it
-// moved, takes the new snapshot (BaselineFollower): no lock, no wait, and a
-// batch is judged against one baseline from start to end.
+// The watch list and baseline as they change while packets flow: a zone
+// transfer brings a new version of a zone, the transparency feed announces a
+// change, a reload brings new zone files or a new watch list. Each change
+// builds a whole new immutable snapshot from the sources, on the thread that
+// brought the change (under a writer mutex, never on the packet path), and
+// publishes it with a version number. The packet path reads the version (one
+// atomic load) at batch boundaries and, only when it moved, takes the new
+// snapshot (BaselineFollower): no lock, no wait, and a batch is judged
+// against one snapshot from start to end.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,10 +21,12 @@
 #include "decode/ldns_glue.h"
 #include "detect/baseline.h"
 #include "detect/watch_set.h"
+#include "detect/zone_shards.h"
 
 namespace dnswatch {
 
 class Detector;
+class PacketProcessor;
 
 // A change the registry's transparency feed announced (cli/transparency_feed.h):
 // the new RRset, legitimate from `effective_us` on.
@@ -33,35 +37,52 @@ struct Announcement {
 
 // Everything a baseline is built from.
 struct BaselineSources {
-    std::vector<std::vector<ZoneRecord>> zone_files;   // by watched zone index: watch.zones[].zone_file
-    std::vector<std::vector<ZoneRecord>> transferred;  // by watched zone index: the last zone transfer
-    std::vector<ZoneRecord> other_records;             // baseline.zone_files (a parent's: delegation, glue, DS)
+    std::vector<std::vector<ZoneRecord>> zone_files;            // by watched zone index: watch.zones[].zone_file
+    std::map<std::string, std::vector<ZoneRecord>> transferred;  // by watched zone name: its last zone transfer
+    std::vector<ZoneRecord> other_records;                      // baseline.zone_files (a parent's: delegation, glue, DS)
     std::vector<Announcement> announcements;
 
-    explicit BaselineSources(std::size_t zones = 0) : zone_files(zones), transferred(zones) {}
+    explicit BaselineSources(std::size_t zones = 0) : zone_files(zones) {}
     // A zone's file and its transfer both count: the pool is their union.
     void build(const WatchSet& watch, Baseline& out) const;
 };
 
+// One version of what detection judges against.
+struct BaselineSnapshot {
+    std::shared_ptr<const WatchSet> watch;    // the whole watch list
+    std::shared_ptr<const ZoneShards> shards;  // its parts, one per pipeline shard (one part by default)
+    Baseline baseline;                         // built for `watch`
+};
+
 class SharedBaseline {
 public:
-    SharedBaseline(const WatchSet& watch, BaselineSources sources);
+    SharedBaseline(WatchSet watch, BaselineSources sources);
 
     // Writer side, from any thread: changes the sources and publishes the
     // rebuilt snapshot. Writers are serialised; readers never wait for them.
     void update(const std::function<void(BaselineSources&)>& change);
+    // A new watch list and the sources read for it (zone_files by its
+    // indexes). The transfers held for zones still watched replace those
+    // read from disk; those of zones no longer watched go (their records
+    // would fall to a parent zone).
+    void replace(WatchSet watch, BaselineSources sources);
+    // From now on, cut each watch list into `shards` parts (the pipeline's
+    // shard count, set before it starts); a zone keeps its part across
+    // replace().
+    void partition(std::size_t shards);
 
     // Reader side.
     std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
-    std::shared_ptr<const Baseline> snapshot() const { return current_.load(std::memory_order_acquire); }
-
-    const WatchSet& watch() const { return watch_; }
+    std::shared_ptr<const BaselineSnapshot> snapshot() const { return current_.load(std::memory_order_acquire); }
+    std::shared_ptr<const WatchSet> watch() const { return snapshot()->watch; }
 
 private:
-    const WatchSet& watch_;
+    // Builds and publishes a snapshot; the writer mutex is held.
+    void publish(std::shared_ptr<const WatchSet> watch, std::shared_ptr<const ZoneShards> shards);
+
     std::mutex writer_;
     BaselineSources sources_;
-    std::atomic<std::shared_ptr<const Baseline>> current_;
+    std::atomic<std::shared_ptr<const BaselineSnapshot>> current_;
     std::atomic<std::uint64_t> version_{0};
 };
 
@@ -69,15 +90,25 @@ private:
 // and keeps that snapshot alive while the detector points into it.
 class BaselineFollower {
 public:
-    explicit BaselineFollower(const SharedBaseline& shared) : shared_(shared) {}
+    // `shard`: the part of the watch list this follower's detector owns.
+    explicit BaselineFollower(const SharedBaseline& shared, std::size_t shard = 0) : shared_(shared), shard_(shard) {}
 
-    // Call between batches: true when the detector now judges against a
-    // newer snapshot. The first call always hands one over.
+    // Call between batches: true when a newer snapshot was taken. The first
+    // call always takes one.
+    bool refresh();
+    // refresh(), and a new snapshot goes to `detector` / `processor`: its
+    // part of the watch list and the baseline.
     bool refresh(Detector& detector);
+    bool refresh(PacketProcessor& processor);
+
+    // After the first refresh().
+    const BaselineSnapshot& snapshot() const { return *held_; }
+    const WatchSet& local_watch() const { return held_->shards->local_watch(shard_); }
 
 private:
     const SharedBaseline& shared_;
-    std::shared_ptr<const Baseline> held_;
+    std::size_t shard_;
+    std::shared_ptr<const BaselineSnapshot> held_;
     std::uint64_t version_ = ~std::uint64_t{0};
 };
 

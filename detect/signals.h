@@ -81,6 +81,9 @@ public:
     // A new baseline snapshot: the expected servers are worked out again;
     // the rogue servers seen so far are kept.
     void set_expected(const WatchSet& watch, const Baseline& baseline);
+    // A new watch list: zone indexes mean other zones now, so the rogue
+    // servers seen so far are forgotten.
+    void forget_rogues() { rogue_count_ = 0; }
 
     // False only when the zone's servers are known and `server` is not one.
     bool is_expected(const WatchedZone& zone, const IpAddress& server) const;

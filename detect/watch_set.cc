@@ -19,6 +19,7 @@ const WatchedZone& WatchSet::add(std::string_view zone_name) {
         throw std::invalid_argument("zone '" + std::string(zone_name) + "' is watched twice");
     }
     zones_.push_back(WatchedZone{*name, name->to_text(), zones_.size()});
+    if (!owned_.empty()) owned_.push_back(1);
     min_labels_ = std::min<unsigned>(min_labels_, name->label_count);
     max_labels_ = std::max<unsigned>(max_labels_, name->label_count);
     if (zones_.size() * 2 > table_.size()) {
@@ -61,9 +62,25 @@ const WatchedZone* WatchSet::find(const DnsName& name) const {
     // Longest suffix first, so that a watched child zone wins over its parent.
     const unsigned longest = std::min<unsigned>(name.label_count, max_labels_);
     for (unsigned labels = longest + 1; labels-- > min_labels_;) {
-        if (const WatchedZone* zone = find_exact(name.suffix_key(name.label_count - labels))) return zone;
+        if (const WatchedZone* zone = find_exact(name.suffix_key(name.label_count - labels))) {
+            return owns(*zone) ? zone : nullptr;
+        }
     }
     return nullptr;
+}
+
+const WatchedZone* WatchSet::find_zone(std::string_view zone_text) const {
+    const auto name = DnsName::from_text(zone_text);
+    const WatchedZone* zone = name ? find(*name) : nullptr;
+    // find() gives the closest zone at or above: the same label count is the zone itself.
+    return zone != nullptr && zone->name.label_count == name->label_count ? zone : nullptr;
+}
+
+WatchSet WatchSet::part(std::vector<std::uint8_t> owned) const {
+    if (owned.size() != zones_.size()) throw std::invalid_argument("a watch set part needs one flag per zone");
+    WatchSet copy = *this;
+    copy.owned_ = std::move(owned);
+    return copy;
 }
 
 }  // namespace dnswatch

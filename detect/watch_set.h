@@ -31,8 +31,21 @@ public:
     // already watched.
     const WatchedZone& add(std::string_view zone_name);
 
-    // The closest watched zone at or above `name`; nullptr when unwatched.
+    // The closest watched zone at or above `name`; nullptr when unwatched,
+    // or when that zone belongs to another part (see part()).
     const WatchedZone* find(const DnsName& name) const;
+
+    // The watched zone named `zone_text` itself (not one above it), or nullptr.
+    const WatchedZone* find_zone(std::string_view zone_text) const;
+
+    // A pipeline shard's part of the watch list: a copy whose find() answers
+    // only for the zones `owned` flags (by index), and returns nullptr where
+    // the closest watched zone is another part's (a name in
+    // mail.victim.test, watched on another shard, is not victim.test's even
+    // if this part owns victim.test). zones() and the indexes stay those of
+    // the whole list, so per-zone state sized by zones() needs no mapping.
+    WatchSet part(std::vector<std::uint8_t> owned) const;
+    bool owns(const WatchedZone& zone) const { return owned_.empty() || owned_[zone.index] != 0; }
 
     const std::vector<WatchedZone>& zones() const { return zones_; }
     bool empty() const { return zones_.empty(); }
@@ -54,6 +67,7 @@ private:
 
     std::vector<WatchedZone> zones_;
     std::vector<Slot> table_;  // power-of-two size, at most half full (a quarter after a rebuild)
+    std::vector<std::uint8_t> owned_;  // by zone index; empty: the whole list
     unsigned min_labels_ = 255;
     unsigned max_labels_ = 0;
 };

@@ -108,6 +108,13 @@ void Family::callback(std::initializer_list<std::string_view> label_values, Read
     target.read = std::move(read);
 }
 
+void Family::retain_by_first_label(const std::function<bool(std::string_view)>& keep) {
+    const std::lock_guard lock(registry_.mutex_);
+    std::erase_if(series_, [&](const std::unique_ptr<Series>& s) {
+        return !s->label_values.empty() && !keep(s->label_values.front());
+    });
+}
+
 Family& Registry::add(std::string_view name, std::string_view help, MetricType type,
                       std::initializer_list<std::string_view> label_names) {
     if (!valid_metric_name(name)) throw std::invalid_argument("invalid metric name '" + std::string(name) + "'");

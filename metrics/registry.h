@@ -67,6 +67,10 @@ public:
     Gauge& gauge(std::initializer_list<std::string_view> label_values = {});
     // A series whose value is read when scraped.
     void callback(std::initializer_list<std::string_view> label_values, ReadFunction read);
+    // Drops every series whose first label value `keep` rejects (a zone no
+    // longer watched), so it is no longer exposed. A reference to a dropped
+    // series must not be held.
+    void retain_by_first_label(const std::function<bool(std::string_view)>& keep);
 
     const std::string& name() const { return name_; }
 

@@ -37,6 +37,10 @@ public:
     Counter& alerts(std::string_view kind, std::string_view severity) { return alerts_.counter({kind, severity}); }
     Gauge& open_alerts() { return open_alerts_.gauge(); }
     Gauge& baseline_rrsets(std::string_view zone) { return baseline_rrsets_.gauge({zone}); }
+    // Zones no longer watched (a reload) leave the baseline-size metric.
+    void retain_baseline_zones(const std::function<bool(std::string_view)>& watched) {
+        baseline_rrsets_.retain_by_first_label(watched);
+    }
     Gauge& watched_zones() { return watched_zones_.gauge(); }
     // result: "ok" or "rejected".
     Counter& config_reloads(std::string_view result) { return config_reloads_.counter({result}); }

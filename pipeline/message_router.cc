@@ -8,18 +8,25 @@
 
 namespace dnswatch {
 
-MessageRouter::MessageRouter(const WatchSet& watch, const ZoneShards& shards, std::vector<ByteRing*> outputs,
+MessageRouter::MessageRouter(const SharedBaseline& baseline, std::vector<ByteRing*> outputs,
                              const TransportOptions& transport, bool lossless,
                              std::atomic<std::uint64_t>& wait_mark, const std::atomic<bool>& abort)
-    : watch_(watch),
-      shards_(shards),
+    : follower_(baseline),
       outputs_(std::move(outputs)),
       dirty_(outputs_.size(), 0),
       transport_(transport),
       lossless_(lossless),
       wait_mark_(wait_mark),
       abort_(abort),
-      targets_(outputs_.size(), 0) {}
+      targets_(outputs_.size(), 0) {
+    refresh();
+}
+
+void MessageRouter::refresh() {
+    if (!follower_.refresh()) return;
+    watch_ = follower_.snapshot().watch.get();
+    shards_ = follower_.snapshot().shards.get();
+}
 
 void MessageRouter::on_packet(const PacketView& packet, std::uint16_t source, std::uint64_t key) {
     ++counters_.packets;
@@ -47,12 +54,12 @@ void MessageRouter::finish() {
 void MessageRouter::on_dns(const DnsDatagram& datagram, const PacketView& packet) {
     DnsMessageView message;
     const WatchedZone* zone =
-        filter_watched_response(datagram.dns, watch_, decoder_, message, counters_, transport_.counters());
+        filter_watched_response(datagram.dns, *watch_, decoder_, message, counters_, transport_.counters());
     if (zone == nullptr) {
         // A query goes to its zone's shard only: that is where its answer is
         // matched with it (a response's other shards judge owners, not queries).
-        if (const WatchedZone* query_zone = watched_query_zone(watch_, decoder_, message)) {
-            send(outputs_.size() == 1 ? 0 : shards_.shard_of(*query_zone), datagram, packet);
+        if (const WatchedZone* query_zone = watched_query_zone(*watch_, decoder_, message)) {
+            send(outputs_.size() == 1 ? 0 : shards_->shard_of(*query_zone), datagram, packet);
         }
         return;
     }
@@ -63,10 +70,10 @@ void MessageRouter::on_dns(const DnsDatagram& datagram, const PacketView& packet
     // The question's zone's shard, and the shard of every watched owner: a
     // CNAME chain or glue may reach into a zone another shard owns.
     std::fill(targets_.begin(), targets_.end(), 0);
-    targets_[shards_.shard_of(*zone)] = 1;
+    targets_[shards_->shard_of(*zone)] = 1;
     for (const RecordView& record : message.records) {
-        if (const WatchedZone* owner_zone = watch_.find(message.owner(record))) {
-            targets_[shards_.shard_of(*owner_zone)] = 1;
+        if (const WatchedZone* owner_zone = watch_->find(message.owner(record))) {
+            targets_[shards_->shard_of(*owner_zone)] = 1;
         }
     }
     for (std::size_t s = 0; s < targets_.size(); ++s) {

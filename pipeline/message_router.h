@@ -18,7 +18,8 @@
 #include "detect/packet_processor.h"
 #include "detect/watch_set.h"
 #include "pipeline/byte_ring.h"
-#include "pipeline/zone_shards.h"
+#include "detect/shared_baseline.h"
+#include "detect/zone_shards.h"
 
 namespace dnswatch {
 
@@ -33,10 +34,13 @@ public:
     // `outputs[s]` is the ring to shard s. With `lossless`, a full ring is
     // waited on (first publishing everything and `wait_mark` = key - 1);
     // otherwise the copy is dropped and counted.
-    MessageRouter(const WatchSet& watch, const ZoneShards& shards, std::vector<ByteRing*> outputs,
+    // The watch list and its partition come from `baseline`'s snapshots.
+    MessageRouter(const SharedBaseline& baseline, std::vector<ByteRing*> outputs,
                   const TransportOptions& transport, bool lossless, std::atomic<std::uint64_t>& wait_mark,
                   const std::atomic<bool>& abort);
 
+    // Between bursts: takes a new snapshot (a reloaded watch list) if there is one.
+    void refresh();
     void on_packet(const PacketView& packet, std::uint16_t source, std::uint64_t key) override;
     // Makes every message written so far visible to the shards.
     void publish();
@@ -51,8 +55,9 @@ private:
     void on_dns(const DnsDatagram& datagram, const PacketView& packet) override;
     void send(std::size_t shard, const DnsDatagram& datagram, const PacketView& packet);
 
-    const WatchSet& watch_;
-    const ZoneShards& shards_;
+    BaselineFollower follower_;
+    const WatchSet* watch_ = nullptr;
+    const ZoneShards* shards_ = nullptr;
     std::vector<ByteRing*> outputs_;
     std::vector<std::uint8_t> dirty_;  // rings written since the last publish
     TransportDecoder transport_;

@@ -8,9 +8,8 @@
 
 namespace dnswatch {
 
-Pipeline::Pipeline(const WatchSet& watch, const Baseline& baseline, PipelineOptions options, CaptureSetup capture,
-                   Publisher& publisher)
-    : watch_(watch), baseline_(baseline), options_(std::move(options)), publisher_(publisher),
+Pipeline::Pipeline(SharedBaseline& baseline, PipelineOptions options, CaptureSetup capture, Publisher& publisher)
+    : shared_(baseline), options_(std::move(options)), publisher_(publisher),
       sources_(std::move(capture.sources)) {
     const bool replay = !capture.files.empty();
     const std::size_t workers = replay ? std::max<std::size_t>(1, options_.workers) : capture.inputs.size();
@@ -24,6 +23,8 @@ Pipeline::Pipeline(const WatchSet& watch, const Baseline& baseline, PipelineOpti
     options_.message_ring_bytes = std::max(options_.message_ring_bytes, kMinRingBytes);
     if (sources_.size() > 65535) throw std::invalid_argument("at most 65535 capture sources");
     inline_ = workers == 1 && shards == 1;
+    baseline.partition(shards);
+    initial_ = baseline.snapshot();
 
     if (inline_) {
         std::unique_ptr<PacketInput> input =
@@ -31,19 +32,19 @@ Pipeline::Pipeline(const WatchSet& watch, const Baseline& baseline, PipelineOpti
                    : std::move(capture.inputs.front());
         alert_rings_.push_back(std::make_unique<AlertRing>(options_.alert_ring));
         worker_marks_.push_back(std::make_unique<Watermark>());
-        workers_.push_back(std::make_unique<Worker>(std::move(input), watch_, baseline_, options_.sensor_id,
+        workers_.push_back(std::make_unique<Worker>(std::move(input), *initial_->watch, initial_->baseline,
+                                                    options_.sensor_id,
                                                     options_.transport, sources_, *alert_rings_[0],
                                                     options_.lossless, abort_, worker_marks_[0]->value));
         Detector& detector = *workers_[0]->detector();
         detector.set_evidence_recorder(options_.evidence);
         detector.set_max_open_alerts(options_.max_open_alerts);
         if (options_.setup_detector) options_.setup_detector(detector);
-        if (options_.shared_baseline != nullptr) workers_[0]->follow_baseline(*options_.shared_baseline);
+        workers_[0]->follow_baseline(shared_);
         workers_[0]->keep_open_alerts(options_.keep_open_alerts);
         return;
     }
 
-    zone_shards_ = std::make_unique<ZoneShards>(watch_, shards);
     for (std::size_t i = 0; i < workers * shards; ++i) {
         message_rings_.push_back(std::make_unique<ByteRing>(options_.message_ring_bytes));
     }
@@ -60,7 +61,7 @@ Pipeline::Pipeline(const WatchSet& watch, const Baseline& baseline, PipelineOpti
         worker_marks_.push_back(std::make_unique<Watermark>());
         std::vector<ByteRing*> outputs;
         for (std::size_t s = 0; s < shards; ++s) outputs.push_back(message_rings_[w * shards + s].get());
-        auto router = std::make_unique<MessageRouter>(watch_, *zone_shards_, std::move(outputs), options_.transport,
+        auto router = std::make_unique<MessageRouter>(shared_, std::move(outputs), options_.transport,
                                                       options_.lossless, worker_marks_[w]->value, abort_);
         RingInput* ordered_input = nullptr;
         std::unique_ptr<PacketInput> input;
@@ -81,14 +82,15 @@ Pipeline::Pipeline(const WatchSet& watch, const Baseline& baseline, PipelineOpti
         for (std::size_t w = 0; w < workers; ++w) {
             inputs.push_back(ShardInput{message_rings_[w * shards + s].get(), &worker_marks_[w]->value});
         }
-        shards_.push_back(std::make_unique<Shard>(zone_shards_->local_watch(s), baseline_, options_.sensor_id,
+        shards_.push_back(std::make_unique<Shard>(initial_->shards->local_watch(s), initial_->baseline,
+                                                  options_.sensor_id,
                                                   sources_, *alert_rings_[s], std::move(inputs),
                                                   shard_frontiers_[s]->value, options_.ordered, options_.lossless,
                                                   abort_));
         shards_.back()->set_evidence_recorder(options_.evidence);
         shards_.back()->set_max_open_alerts(options_.max_open_alerts);
         if (options_.setup_detector) options_.setup_detector(shards_.back()->detector());
-        if (options_.shared_baseline != nullptr) shards_.back()->follow_baseline(*options_.shared_baseline);
+        shards_.back()->follow_baseline(shared_, s);
         shards_.back()->keep_open_alerts(options_.keep_open_alerts);
     }
 }
@@ -105,11 +107,9 @@ void Pipeline::restore_open_alerts(std::vector<OpenAlertState> alerts) {
     }
     std::vector<std::vector<OpenAlertState>> by_shard(shards_.size());
     for (OpenAlertState& state : alerts) {
-        const auto zone_name = DnsName::from_text(state.alert.zone);
-        const WatchedZone* zone = zone_name ? watch_.find(*zone_name) : nullptr;
-        // A zone no longer watched: nobody will see its revert; let it go.
-        if (zone == nullptr || zone->text != state.alert.zone) continue;
-        by_shard[zone_shards_->shard_of(*zone)].push_back(std::move(state));
+        const WatchedZone* zone = initial_->watch->find_zone(state.alert.zone);
+        if (zone == nullptr) continue;  // a zone no longer watched: nobody will see its revert; let it go
+        by_shard[initial_->shards->shard_of(*zone)].push_back(std::move(state));
     }
     for (std::size_t s = 0; s < shards_.size(); ++s) shards_[s]->import_open_alerts(std::move(by_shard[s]));
 }
@@ -123,9 +123,9 @@ void Pipeline::restore_learned(std::vector<LearnedRRsetState> states) {
     for (LearnedRRsetState& state : states) {
         DnsName owner;
         if (!rrset_key_owner(state.key, owner)) continue;
-        const WatchedZone* zone = watch_.find(owner);
+        const WatchedZone* zone = initial_->watch->find(owner);
         if (zone == nullptr) continue;  // no longer watched
-        by_shard[zone_shards_->shard_of(*zone)].push_back(std::move(state));
+        by_shard[initial_->shards->shard_of(*zone)].push_back(std::move(state));
     }
     for (std::size_t s = 0; s < shards_.size(); ++s) {
         if (Learner* learner = shards_[s]->detector().learner()) learner->import_state(std::move(by_shard[s]));

@@ -19,6 +19,11 @@
 // With one worker and one shard the worker runs the whole path itself
 // (PacketProcessor, as `dnswatch replay` does) and only alerts cross a ring.
 //
+// The watch list and baseline come from a SharedBaseline: every worker and
+// shard takes each new snapshot between bursts (a zone transfer, the feed, a
+// reload that changes the zone files or the watch list itself), so the
+// pipeline never stops for a change.
+//
 // The publisher thread also saves the open alerts the detectors send it
 // when they change, so that a restart reports a revert under the same id.
 //
@@ -52,7 +57,6 @@
 #include "pipeline/publisher.h"
 #include "pipeline/shard.h"
 #include "pipeline/worker.h"
-#include "pipeline/zone_shards.h"
 
 namespace dnswatch {
 
@@ -73,9 +77,6 @@ struct PipelineOptions {
     // start(): what `replay` sets on its one detector (query tracking,
     // learning), so that both commands judge alike.
     std::function<void(Detector&)> setup_detector;
-    // Baseline sources that change while running (zone transfers, the
-    // ZeroMQ feed): each detector takes every new snapshot between bursts.
-    const SharedBaseline* shared_baseline = nullptr;
 };
 
 // What feeds the workers: capture files to replay, or one live input per worker.
@@ -103,8 +104,9 @@ struct PipelineTotals {
 
 class Pipeline {
 public:
-    Pipeline(const WatchSet& watch, const Baseline& baseline, PipelineOptions options, CaptureSetup capture,
-             Publisher& publisher);
+    // Cuts `baseline`'s watch lists into the pipeline's shards
+    // (SharedBaseline::partition), so one pipeline per SharedBaseline.
+    Pipeline(SharedBaseline& baseline, PipelineOptions options, CaptureSetup capture, Publisher& publisher);
     ~Pipeline();
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;
@@ -137,8 +139,8 @@ public:
     std::string stats_json() const;
 
 private:
-    const WatchSet& watch_;
-    const Baseline& baseline_;
+    const SharedBaseline& shared_;
+    std::shared_ptr<const BaselineSnapshot> initial_;  // what the threads start from
     PipelineOptions options_;
     Publisher& publisher_;
     std::vector<std::string> sources_;
@@ -148,7 +150,6 @@ private:
     std::atomic<bool> publisher_done_{false};
     std::int64_t started_us_ = 0;
 
-    std::unique_ptr<ZoneShards> zone_shards_;
     std::unique_ptr<FileReader> reader_;
     std::vector<std::unique_ptr<ByteRing>> reader_rings_;    // [worker]
     std::vector<std::unique_ptr<ByteRing>> message_rings_;   // [worker * shards + shard]

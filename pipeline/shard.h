@@ -55,9 +55,10 @@ public:
     void import_open_alerts(std::vector<OpenAlertState> alerts) { detector_.import_open_alerts(std::move(alerts)); }
     // For the rest of the detector's setup (PipelineOptions::setup_detector).
     Detector& detector() { return detector_; }
-    // Take each new baseline snapshot between messages.
-    void follow_baseline(const SharedBaseline& shared) {
-        baseline_ = std::make_unique<BaselineFollower>(shared);
+    // Take each new snapshot between messages: the baseline, and part
+    // `shard` of its watch list.
+    void follow_baseline(const SharedBaseline& shared, std::size_t shard) {
+        baseline_ = std::make_unique<BaselineFollower>(shared, shard);
         baseline_->refresh(detector_);
     }
 

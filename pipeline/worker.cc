@@ -48,7 +48,7 @@ Worker::~Worker() = default;
 
 void Worker::follow_baseline(const SharedBaseline& shared) {
     baseline_ = std::make_unique<BaselineFollower>(shared);
-    baseline_->refresh(processor_->detector());
+    baseline_->refresh(*processor_);
 }
 
 void Worker::publish_counters() {
@@ -80,7 +80,9 @@ void Worker::run(const std::atomic<bool>& stop) {
     std::uint32_t polls = 0;
     for (;;) {
         if (stops_at_signal && stop.load(std::memory_order_relaxed)) break;
-        if (baseline_) baseline_->refresh(processor_->detector());  // one atomic load unless it moved
+        // One atomic load unless a new snapshot is there.
+        if (baseline_) baseline_->refresh(*processor_);
+        if (router_) router_->refresh();
         const std::uint64_t asked_ns = steady_ns();
         const PacketInput::Poll result = input_->poll(sink);
         if (result == PacketInput::Poll::exhausted) break;

@@ -4,7 +4,8 @@
 // NOTIFY to the sensor, which answers it, transfers the new serial (IXFR;
 // NSD 4.6 answers it with the whole zone) and swaps the new baseline in: the
 // open alert about the new data ends `accepted`, the old data now alerts.
-// A restart without the primary keeps the last transferred zone.
+// A restart without the primary keeps the last transferred zone. A running
+// sensor whose reload adds a zone with a primary transfers it at once.
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
@@ -34,6 +35,7 @@
 #include "publish/alert_json.h"
 #include "tests/cli/run_support.h"
 #include "tests/support/answer_capture.h"
+#include "tests/support/http_client.h"
 
 namespace dnswatch {
 namespace {
@@ -122,15 +124,15 @@ TEST_F(ZoneTransferTest, NotifyBringsTheNewSerialWhichSwapsTheBaselineAndARestar
     const std::vector<ZoneRecord> v1 = read_zone_file(zone_file_.string(), "victim.test.");
     Baseline from_file;
     from_file.add_zone_records(v1, model->watch);
-    EXPECT_EQ(pools_of(*model->shared.snapshot(), v1), pools_of(from_file, v1));
-    EXPECT_EQ(model->shared.snapshot()->rrset_count(), from_file.rrset_count());
+    EXPECT_EQ(pools_of(model->shared.snapshot()->baseline, v1), pools_of(from_file, v1));
+    EXPECT_EQ(model->shared.snapshot()->baseline.rrset_count(), from_file.rrset_count());
     const fs::path kept = dir_ / "state/zones/victim.test.zone";
     EXPECT_EQ(read_zone_file(kept.string(), "victim.test.").size(), v1.size());
 
     CollectingSink sink;
     PacketProcessor processor(model->watch, model->baseline, "xfr-test", sink);
     BaselineFollower follower(model->shared);
-    follower.refresh(processor.detector());
+    follower.refresh(processor);
     observe(processor, 0, "192.0.2.10");
     EXPECT_TRUE(sink.alerts.empty());
     observe(processor, 60, "198.51.100.10");  // not (yet) in the zone
@@ -158,7 +160,7 @@ TEST_F(ZoneTransferTest, NotifyBringsTheNewSerialWhichSwapsTheBaselineAndARestar
 
     // Between two batches the detector takes the new snapshot: the new
     // address ends its alert `accepted`; the old one now diverges.
-    EXPECT_TRUE(follower.refresh(processor.detector()));
+    EXPECT_TRUE(follower.refresh(processor));
     observe(processor, 120, "198.51.100.10");
     ASSERT_EQ(sink.alerts.size(), 2u);
     EXPECT_EQ(sink.alerts[1].id, sink.alerts[0].id);
@@ -271,6 +273,54 @@ TEST(IxfrAnswerTest, IncrementalSequencesApplyInOrder) {
     EXPECT_EQ(parse_primary("[::1]:5353")->port, 5353);
     EXPECT_EQ(parse_primary("192.0.2.1")->port, 53);
     EXPECT_FALSE(parse_primary("ns1.example:53"));
+}
+
+// `dnswatch run` (capturing on lo) reloads a config that adds a zone with a
+// primary: the transfers restart with the new watch list and the zone's
+// baseline comes from the primary, without a restart; a reload that removes
+// it again drops it from the baseline metrics.
+TEST_F(ZoneTransferTest, AZoneWithAPrimaryAddedByAReloadIsTransferred) {
+    if (::geteuid() != 0) GTEST_SKIP() << "live capture on lo needs root";
+    auto nsd = start_nsd();
+    ASSERT_TRUE(nsd->ok()) << nsd->why();
+    test::write_file(dir_ / "other.test.zone",
+                     "$ORIGIN other.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\n"
+                     "ns1 IN A 192.0.2.1\n");
+    const std::string common = "sensor: {id: xfr-run}\n"
+                               "capture:\n  source: pcap_live\n  interfaces: [lo]\n  filter: udp port 9\n"
+                               "pipeline: {workers: 1}\nmetrics: {listen: '127.0.0.1:0'}\nstats: {interval: 0}\n"
+                               "state: {dir: state, fsync: false}\n"
+                               "baseline:\n  transfer:\n    notify_listen: 127.0.0.1:" +
+                               std::to_string(notify_port_) + "\n    timeout: 2s\n";
+    const std::string other = "    - name: other.test\n      zone_file: other.test.zone\n";
+    const std::string victim = "    - name: victim.test\n      primary: 127.0.0.1:" + std::to_string(nsd_port_) + "\n";
+    const fs::path config = dir_ / "run.yaml";
+    test::write_file(config, common + "watch:\n  zones:\n" + other);
+
+    test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
+    const std::uint16_t port = test::metrics_port(run);
+    ASSERT_NE(port, 0) << run.err();
+    auto metric = [&](const std::string& series) {
+        return test::metric_value(test::http_request(port, "GET", "/metrics").body, series);
+    };
+    const std::string victim_rrsets = "dnswatch_baseline_rrsets{zone=\"victim.test\"}";
+    EXPECT_EQ(metric("dnswatch_watched_zones"), 1);
+    EXPECT_EQ(metric(victim_rrsets), -1) << "not watched yet";
+
+    test::write_file(config, common + "watch:\n  zones:\n" + other + victim);
+    ASSERT_EQ(::kill(run.pid(), SIGHUP), 0);
+    // SOA, NS, ns1 A and www A: from the primary, the config has no zone file.
+    ASSERT_TRUE(test::eventually([&] { return metric(victim_rrsets) == 4; }, std::chrono::seconds(15))) << run.err();
+    EXPECT_EQ(metric("dnswatch_watched_zones"), 2);
+    EXPECT_NE(run.err().find("zone transfer: victim.test serial 2026030101"), std::string::npos) << run.err();
+    EXPECT_TRUE(fs::exists(dir_ / "state/zones/victim.test.zone"));
+
+    test::write_file(config, common + "watch:\n  zones:\n" + other);
+    ASSERT_EQ(::kill(run.pid(), SIGHUP), 0);
+    ASSERT_TRUE(test::eventually([&] { return metric("dnswatch_watched_zones") == 1; }, std::chrono::seconds(15)))
+        << run.err();
+    EXPECT_EQ(metric(victim_rrsets), -1);
+    EXPECT_EQ(run.stop(SIGTERM), 0) << run.err();
 }
 
 }  // namespace

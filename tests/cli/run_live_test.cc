@@ -3,7 +3,8 @@
 // sensor, started before and dropping to `nobody`, sees the traffic; the
 // zone is swapped to a forged copy mid-test (NSD restarted on it), which the
 // sensor must report at once, and swapped back, which it must report as
-// reverted. SIGTERM then ends it cleanly, with its counters.
+// reverted. SIGTERM then ends it cleanly, with its counters. A reload on
+// SIGHUP adds and removes watched zones while the sensor captures.
 #include <gtest/gtest.h>
 
 #include <pwd.h>
@@ -102,8 +103,10 @@ TEST_F(RunLiveTest, LibpcapOnLoopbackAlertsOnAHijackPerformedDuringTheRun) {
         if (++polls % 25 == 0) nsd->dig("victim.test", "SOA");
         return lines_of(sensor.out()).size() >= n;
     };
-    ASSERT_TRUE(test::eventually([&] { return alerted(1); }, std::chrono::seconds(10)))
-        << "no alert for the forged answer\n" << sensor.err();
+    if (!test::eventually([&] { return alerted(1); }, std::chrono::seconds(10))) {
+        sensor.stop(SIGTERM);  // for its summary: what it captured and judged
+        FAIL() << "no alert for the forged answer\n" << sensor.err();
+    }
     // Restored: the next true answer reverts the alert.
     nsd.reset();
     nsd = std::make_unique<test::NsdInNetns>(netns, dir_ / "nsd-restored", kServer, "victim.test",
@@ -129,6 +132,105 @@ TEST_F(RunLiveTest, LibpcapOnLoopbackAlertsOnAHijackPerformedDuringTheRun) {
     EXPECT_NE(err.find("SIGTERM: stopping capture"), std::string::npos) << err;
     EXPECT_NE(err.find("kernel-dropped 0"), std::string::npos) << err;
     EXPECT_EQ(err.find("received 0,"), std::string::npos) << err;
+}
+
+// The watch list changes without a restart: two NSDs serve forged zones;
+// the sensor (two workers, two shards) starts watching bank.test only, a
+// SIGHUP adds victim.test, a second one removes it again. Each forged answer
+// alerts exactly while its zone is watched; an answer about a watched zone
+// after each step shows the sensor had taken the step by then.
+TEST_F(RunLiveTest, AReloadAddsAndRemovesWatchedZonesWhileCapturing) {
+    test::Netns netns(dir_);
+    ASSERT_TRUE(netns.ok()) << "cannot create a network namespace";
+    fs::copy_file(kSource / "samples/victim.test.zone", dir_ / "victim.test.zone");
+    const std::string bank_zone =
+        "$ORIGIN bank.test.\n$TTL 3600\n@ IN SOA ns1 hostmaster 1 3600 900 604800 300\n@ IN NS ns1\n"
+        "ns1 IN A 192.0.2.53\nwww IN A 198.51.100.80\nmail IN A 198.51.100.25\n";
+    write_file(dir_ / "bank.test.zone", bank_zone);
+    // The attacker's copies: every address of www and mail moved.
+    auto forge = [](std::string zone) {
+        for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+                 {"192.0.2.10", "203.0.113.66"}, {"192.0.2.11", "203.0.113.66"}, {"192.0.2.25", "203.0.113.25"},
+                 {"198.51.100.80", "203.0.113.80"}, {"198.51.100.25", "203.0.113.26"}}) {
+            for (auto at = zone.find(from); at != std::string::npos; at = zone.find(from)) zone.replace(at, from.size(), to);
+        }
+        return zone;
+    };
+    write_file(dir_ / "victim-forged.zone", forge(test::slurp(dir_ / "victim.test.zone")));
+    write_file(dir_ / "bank-forged.zone", forge(bank_zone));
+    const std::string common =
+        "sensor:\n  id: reload-test\n"
+        "capture:\n  source: pcap_live\n  interfaces: [lo]\n  timeout_ms: 0\n"
+        "pipeline:\n  workers: 2\n  shards: 2\nstats:\n  interval: 0\n";
+    const std::string bank = "    - name: bank.test\n      zone_file: bank.test.zone\n";
+    const std::string victim = "    - name: victim.test\n      zone_file: victim.test.zone\n";
+    write_file(dir_ / "run.yaml", common + "watch:\n  zones:\n" + bank);
+
+    test::NsdInNetns victim_nsd(netns, dir_ / "nsd-victim", kServer, "victim.test", dir_ / "victim-forged.zone");
+    ASSERT_TRUE(victim_nsd.ok()) << test::slurp(dir_ / "nsd-victim" / "nsd.log");
+    test::NsdInNetns bank_nsd(netns, dir_ / "nsd-bank", "127.83.0.12", "bank.test", dir_ / "bank-forged.zone");
+    ASSERT_TRUE(bank_nsd.ok()) << test::slurp(dir_ / "nsd-bank" / "nsd.log");
+
+    test::Spawned sensor(netns.wrap({DNSWATCH_BINARY, "run", "--config", (dir_ / "run.yaml").string()}), dir_ / "out",
+                         dir_ / "err");
+    ASSERT_TRUE(test::eventually([&] { return sensor.err().find("libpcap on lo") != std::string::npos; },
+                                 std::chrono::seconds(10)))
+        << sensor.err();
+    const auto alerts = [&] { return lines_of(sensor.out()); };
+    // Asks `name` until the sensor has emitted `n` alerts (some kernels hand
+    // a quiet socket's last frame over only when the next one arrives).
+    const auto ask_until = [&](const test::NsdInNetns& nsd, const std::string& name, std::size_t n) {
+        return test::eventually(
+            [&] {
+                nsd.dig(name, "A");
+                return alerts().size() >= n;
+            },
+            std::chrono::seconds(10));
+    };
+    const auto reload_and_wait = [&](const std::string& zones, int nth) {
+        write_file(dir_ / "run.yaml", common + "watch:\n  zones:\n" + zones);
+        ASSERT_EQ(::kill(sensor.pid(), SIGHUP), 0);
+        ASSERT_TRUE(test::eventually(
+            [&] {
+                const std::string err = sensor.err();
+                std::size_t count = 0;
+                for (auto at = err.find("result=ok"); at != std::string::npos; at = err.find("result=ok", at + 1)) ++count;
+                return count >= static_cast<std::size_t>(nth);
+            },
+            std::chrono::seconds(10)))
+            << sensor.err();
+    };
+
+    // bank.test only: the forged victim answer passes unjudged.
+    EXPECT_NE(victim_nsd.dig("www.victim.test", "A").find("203.0.113.66"), std::string::npos);
+    ASSERT_TRUE(ask_until(bank_nsd, "www.bank.test", 1)) << sensor.err();
+
+    // victim.test added: judged from now on.
+    reload_and_wait(victim + bank, 1);
+    EXPECT_NE(sensor.err().find("zones_added=1"), std::string::npos) << sensor.err();
+    ASSERT_TRUE(ask_until(victim_nsd, "www.victim.test", 2)) << sensor.err();
+
+    // victim.test removed again: its next forged answer is not judged; the
+    // bank answer after it shows the sensor has seen it by then.
+    reload_and_wait(bank, 2);
+    EXPECT_NE(sensor.err().find("zones_removed=1"), std::string::npos) << sensor.err();
+    victim_nsd.dig("mail.victim.test", "A");
+    ASSERT_TRUE(ask_until(bank_nsd, "mail.bank.test", 3)) << sensor.err();
+    EXPECT_EQ(sensor.stop(SIGTERM), 0) << sensor.err();
+
+    const std::vector<std::string> lines = alerts();
+    ASSERT_EQ(lines.size(), 3u) << sensor.out();
+    const json first = json::parse(lines[0]);
+    const json second = json::parse(lines[1]);
+    const json third = json::parse(lines[2]);
+    EXPECT_EQ(first["name"], "www.bank.test");
+    EXPECT_EQ(second["name"], "www.victim.test");
+    EXPECT_EQ(second["zone"], "victim.test");
+    EXPECT_EQ(second["observed"], json::array({"203.0.113.66"}));
+    EXPECT_EQ(third["name"], "mail.bank.test");
+    EXPECT_EQ(sensor.err().find("reload_rejected"), std::string::npos) << sensor.err();
+    EXPECT_NE(sensor.err().find("rings: 0 packets dropped, 0 messages dropped, 0 alerts dropped"), std::string::npos)
+        << sensor.err();
 }
 
 }  // namespace

@@ -19,20 +19,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/scratch_dir.h"
 #include "tests/support/run_command.h"
 
 namespace dnswatch::test {
 
 namespace fs = std::filesystem;
 
-inline fs::path scratch_dir(const std::string& tag) {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    fs::path dir = fs::temp_directory_path() /
-                   ("dnswatch-run-" + std::to_string(::getpid()) + "-" + tag + "-" + info->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
 
 inline void write_file(const fs::path& path, const std::string& text) {
     std::ofstream out(path);
@@ -194,5 +187,25 @@ private:
     std::unique_ptr<Spawned> process_;
     bool ok_ = false;
 };
+
+// The /metrics port a running sensor chose (it says so on stderr); 0 when it never did.
+inline std::uint16_t metrics_port(const Spawned& run) {
+    std::uint16_t port = 0;
+    eventually(
+        [&] {
+            const std::string err = run.err();
+            const auto at = err.find("metrics on port ");
+            if (at != std::string::npos) port = static_cast<std::uint16_t>(std::stoi(err.substr(at + 16)));
+            return port != 0;
+        },
+        std::chrono::seconds(20));
+    return port;
+}
+
+// One series' value in a scrape body; -1 when absent.
+inline double metric_value(const std::string& body, const std::string& series) {
+    const auto at = body.find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::stod(body.substr(at + series.size() + 2));
+}
 
 }  // namespace dnswatch::test

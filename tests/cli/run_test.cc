@@ -74,26 +74,6 @@ protected:
         return lines_of(r.out);
     }
 
-    // The /metrics port a running sensor chose (it says so on stderr); 0 when it never did.
-    static std::uint16_t metrics_port(const test::Spawned& run) {
-        std::uint16_t port = 0;
-        test::eventually(
-            [&] {
-                const std::string err = run.err();
-                const auto at = err.find("metrics on port ");
-                if (at != std::string::npos) port = static_cast<std::uint16_t>(std::stoi(err.substr(at + 16)));
-                return port != 0;
-            },
-            std::chrono::seconds(20));
-        return port;
-    }
-
-    // One series' value in a scrape body; -1 when absent.
-    static double metric_value(const std::string& body, const std::string& series) {
-        const auto at = body.find("\n" + series + " ");
-        return at == std::string::npos ? -1 : std::stod(body.substr(at + series.size() + 2));
-    }
-
     fs::path dir_;
 };
 
@@ -261,25 +241,25 @@ TEST_F(RunTest, MetricsAreScrapedOverHttpAndMove) {
         sample, "capture:\n  source: pcap_file\n  speed: 500x\n  files: [" + capture_path(sample) +
                     "]\npipeline:\n  workers: 2\n  shards: 2\nmetrics:\n  listen: 127.0.0.1:0\n");
     test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
-    const std::uint16_t port = metrics_port(run);
+    const std::uint16_t port = test::metrics_port(run);
     ASSERT_NE(port, 0) << run.err();
     const test::HttpReply first = test::http_request(port, "GET", "/metrics");
     EXPECT_EQ(first.status, 200);
     EXPECT_NE(first.body.find("dnswatch_build_info{version=\""), std::string::npos) << first.body;
-    EXPECT_EQ(metric_value(first.body, "dnswatch_watched_zones"), 1);
-    EXPECT_GT(metric_value(first.body, "dnswatch_baseline_rrsets{zone=\"victim.test\"}"), 0) << first.body;
+    EXPECT_EQ(test::metric_value(first.body, "dnswatch_watched_zones"), 1);
+    EXPECT_GT(test::metric_value(first.body, "dnswatch_baseline_rrsets{zone=\"victim.test\"}"), 0) << first.body;
     EXPECT_NE(first.body.find("dnswatch_ring_depth{ring=\"worker0->shard1\"}"), std::string::npos) << first.body;
-    const double received_before = metric_value(first.body, "dnswatch_packets_received_total{stage=\"capture\"}");
+    const double received_before = test::metric_value(first.body, "dnswatch_packets_received_total{stage=\"capture\"}");
 
     // After the first alert, and a second for the counters to be copied.
     ASSERT_TRUE(test::eventually([&] { return !lines_of(run.out()).empty(); }, std::chrono::seconds(20))) << run.err();
     std::this_thread::sleep_for(std::chrono::milliseconds(1200));
     const test::HttpReply second = test::http_request(port, "GET", "/metrics");
-    EXPECT_GT(metric_value(second.body, "dnswatch_packets_received_total{stage=\"capture\"}"), received_before)
+    EXPECT_GT(test::metric_value(second.body, "dnswatch_packets_received_total{stage=\"capture\"}"), received_before)
         << second.body;
-    EXPECT_GE(metric_value(second.body, "dnswatch_alerts_total{kind=\"rrset_divergence\",severity=\"critical\"}"), 1)
+    EXPECT_GE(test::metric_value(second.body, "dnswatch_alerts_total{kind=\"rrset_divergence\",severity=\"critical\"}"), 1)
         << second.body;
-    EXPECT_EQ(metric_value(second.body, "dnswatch_packets_dropped_total{stage=\"decode\",reason=\"ring_full\"}"), 0);
+    EXPECT_EQ(test::metric_value(second.body, "dnswatch_packets_dropped_total{stage=\"decode\",reason=\"ring_full\"}"), 0);
     EXPECT_EQ(test::http_request(port, "GET", "/").status, 404);
     EXPECT_EQ(run.wait(), 0) << run.err();
 
@@ -293,8 +273,8 @@ TEST_F(RunTest, MetricsAreScrapedOverHttpAndMove) {
 }
 
 // A running sensor reloads: a zone file written (inotify) or SIGHUP brings
-// a new baseline; a config that does not load is rejected with its
-// file:line:col and the sensor runs on. The capture is replayed at its
+// a new baseline; a config that does not load, or that switches learning
+// on, is rejected with its reason (file:line:col) and the sensor runs on. The capture is replayed at its
 // recorded speed, so the sensor is still running throughout.
 TEST_F(RunTest, ReloadTakesANewBaselineAndRejectsABadConfig) {
     const Case sample = cases().front();
@@ -302,10 +282,10 @@ TEST_F(RunTest, ReloadTakesANewBaselineAndRejectsABadConfig) {
                               "]\nmetrics:\n  listen: 127.0.0.1:0\n";
     const fs::path config = config_for(sample, extra);
     test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
-    const std::uint16_t port = metrics_port(run);
+    const std::uint16_t port = test::metrics_port(run);
     ASSERT_NE(port, 0) << run.err();
     auto metric = [&](const std::string& series) {
-        return metric_value(test::http_request(port, "GET", "/metrics").body, series);
+        return test::metric_value(test::http_request(port, "GET", "/metrics").body, series);
     };
     const std::string rrsets = "dnswatch_baseline_rrsets{zone=\"victim.test\"}";
     const double before = metric(rrsets);
@@ -335,6 +315,18 @@ TEST_F(RunTest, ReloadTakesANewBaselineAndRejectsABadConfig) {
     EXPECT_NE(run.err().find("bogus_key"), std::string::npos) << run.err();
     EXPECT_EQ(metric(rrsets), before + 1);  // the running baseline kept
     EXPECT_TRUE(run.running());
+
+    // Learning switched on for a zone: that takes a restart, and says so.
+    std::string learning = good.str();
+    const std::string zone_line = "      zone_file: victim.test.zone\n";
+    ASSERT_NE(learning.find(zone_line), std::string::npos);
+    learning.insert(learning.find(zone_line) + zone_line.size(), "      learn: true\n");
+    write_file(config, learning);
+    ASSERT_EQ(::kill(run.pid(), SIGHUP), 0);
+    ASSERT_TRUE(test::eventually([&] { return metric("dnswatch_config_reloads_total{result=\"rejected\"}") == 2; },
+                                 std::chrono::seconds(10)))
+        << run.err();
+    EXPECT_NE(run.err().find("which zones learn takes a restart"), std::string::npos) << run.err();
 
     // Fixed again and signalled: accepted.
     write_file(config, good.str());

@@ -12,6 +12,7 @@
 #include "publish/open_alert_file.h"
 #include "tests/detect/detector_harness.h"
 #include "tests/support/message_builder.h"
+#include "tests/support/scratch_dir.h"
 
 namespace dnswatch {
 namespace {
@@ -51,10 +52,7 @@ other        NS   ns.other
 class DetectorTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("dnswatch-detector-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::create_directories(dir_);
+        dir_ = test::scratch_dir("detector");
         std::ofstream(dir_ / "victim.test.zone") << kVictimZone;
         std::ofstream(dir_ / "test.zone") << kParentZone;
         watch_.add("victim.test");

@@ -19,6 +19,7 @@
 #include "detect/dnssec_verifier.h"
 #include "tests/detect/detector_harness.h"
 #include "tests/support/message_builder.h"
+#include "tests/support/scratch_dir.h"
 
 namespace dnswatch {
 namespace {
@@ -98,10 +99,7 @@ const std::vector<std::string> kWww = {"www.victim.test. 3600 IN A 192.0.2.10",
 class DnssecBogusTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("dnswatch-dnssec-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::create_directories(dir_);
+        dir_ = test::scratch_dir("dnssec");
         std::ofstream(dir_ / "victim.test.zone") << "$ORIGIN victim.test.\n$TTL 3600\n"
                                                  << "@ SOA ns1 hostmaster 1 3600 900 604800 300\n"
                                                  << "@ NS ns1\nns1 A 192.0.2.1\n"

@@ -17,6 +17,7 @@
 #include "detect/detector.h"
 #include "tests/detect/detector_harness.h"
 #include "tests/support/message_builder.h"
+#include "tests/support/scratch_dir.h"
 #include "tests/support/run_command.h"
 
 namespace dnswatch {
@@ -50,10 +51,7 @@ IpAddress address(const char* text) {
 class QueryTrackingTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("dnswatch-queries-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::create_directories(dir_);
+        dir_ = test::scratch_dir("queries");
         std::ofstream(dir_ / "victim.test.zone") << kZone;
         watch_.add("victim.test");
         baseline_.add_zone_records(read_zone_file((dir_ / "victim.test.zone").string(), std::nullopt), watch_);

@@ -15,7 +15,7 @@
 #include "decode/ldns_glue.h"
 #include "detect/packet_processor.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/zone_shards.h"
+#include "detect/shared_baseline.h"
 #include "publish/alert_json.h"
 #include "publish/json_lines_sink.h"
 
@@ -42,17 +42,26 @@ std::vector<std::string> captures() {
 // victim.test and its parent's records, plus a zone with no baseline at all
 // (every RRset of it is unexpected): two zone families, so that two shards
 // both have work, and many alerts.
-struct Model {
+WatchSet model_watch() {
     WatchSet watch;
-    Baseline baseline;
-    Model() {
-        watch.add("victim.test");
-        watch.add("victim-dns.example");
-        watch.add("www.victim.test");  // nested: must share victim.test's shard
-        baseline.add_zone_records(read_zone_file((kSource / "samples/victim.test.zone").string(), "victim.test."),
-                                  watch);
-        baseline.add_zone_records(read_zone_file((kSource / "samples/test.zone").string(), std::nullopt), watch);
-    }
+    watch.add("victim.test");
+    watch.add("victim-dns.example");
+    watch.add("www.victim.test");  // nested: shares victim.test's shard
+    return watch;
+}
+
+BaselineSources model_sources() {
+    BaselineSources sources(3);
+    sources.zone_files[0] = read_zone_file((kSource / "samples/victim.test.zone").string(), "victim.test.");
+    sources.other_records = read_zone_file((kSource / "samples/test.zone").string(), std::nullopt);
+    return sources;
+}
+
+struct Model {
+    SharedBaseline shared{model_watch(), model_sources()};
+    std::shared_ptr<const BaselineSnapshot> initial = shared.snapshot();
+    const WatchSet& watch = *initial->watch;
+    const Baseline& baseline = initial->baseline;
 };
 
 class CollectingSink : public AlertSink {
@@ -96,7 +105,7 @@ class PipelineReplay : public ::testing::TestWithParam<Shape> {};
 
 TEST_P(PipelineReplay, EmitsExactlyWhatReplayEmits) {
     const Shape shape = GetParam();
-    const Model model;
+    Model model;
     std::vector<std::string> paths;
     for (int i = 0; i < shape.repeat; ++i) {
         for (const std::string& path : captures()) paths.push_back(path);
@@ -125,7 +134,7 @@ TEST_P(PipelineReplay, EmitsExactlyWhatReplayEmits) {
         CaptureSetup capture;
         capture.sources = paths;
         capture.files = open_capture_files(paths);
-        Pipeline pipeline(model.watch, model.baseline, options, std::move(capture), publisher);
+        Pipeline pipeline(model.shared, options, std::move(capture), publisher);
         EXPECT_EQ(pipeline.inline_mode(), shape.workers == 1 && shape.shards == 1);
         pipeline.start();
         pipeline.join();
@@ -150,26 +159,6 @@ INSTANTIATE_TEST_SUITE_P(Shapes, PipelineReplay,
                                     std::to_string(param.param.shards) + "shards_" +
                                     std::to_string(param.param.ring_bytes >> 10) + "KiB_" + std::to_string(param.param.repeat) + "x";
                          });
-
-TEST(ZoneShards, AZoneAndItsWatchedSubzonesShareAShard) {
-    WatchSet watch;
-    for (const char* name : {"a.test", "b.test", "x.a.test", "c.test", "y.x.a.test", "d.test"}) watch.add(name);
-    const ZoneShards shards(watch, 3);
-    const auto shard = [&](const char* name) { return shards.shard_of(*watch.find(*DnsName::from_text(name))); };
-    EXPECT_EQ(shard("x.a.test"), shard("a.test"));
-    EXPECT_EQ(shard("y.x.a.test"), shard("a.test"));
-    // Families round-robin in config order: a, b, c, d -> 0, 1, 2, 0.
-    EXPECT_EQ(shard("a.test"), 0u);
-    EXPECT_EQ(shard("b.test"), 1u);
-    EXPECT_EQ(shard("c.test"), 2u);
-    EXPECT_EQ(shard("d.test"), 0u);
-    // A shard's own watch set answers like the full one for its names, and not at all for others'.
-    const WatchSet& local = shards.local_watch(0);
-    const WatchedZone* zone = local.find(*DnsName::from_text("www.y.x.a.test"));
-    ASSERT_NE(zone, nullptr);
-    EXPECT_EQ(zone->text, "y.x.a.test");
-    EXPECT_EQ(local.find(*DnsName::from_text("www.b.test")), nullptr);
-}
 
 }  // namespace
 }  // namespace dnswatch
