@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 
 #include <pcap/pcap.h>
@@ -25,6 +27,7 @@ struct LiveHandle {
     std::uint16_t source = 0;
     int link_type = 0;
     int fd = -1;
+    bool loopback = false;
     bool failed = false;
     std::uint64_t frames = 0;
     pcap_stat last_stats{};
@@ -116,13 +119,8 @@ bool is_loopback(const std::string& interface) {
     return loopback;
 }
 
-LiveHandle open_handle(const PcapLiveOptions& options, std::size_t interface_index, std::string filter) {
+LiveHandle open_handle(const PcapLiveOptions& options, std::size_t interface_index, const std::string& filter) {
     const std::string& interface = options.interfaces[interface_index];
-    // On loopback every packet reaches the socket twice, going out and
-    // coming in; libpcap drops the outgoing copy only once it has read it,
-    // so a full ring loses (and counts) both. Dropped in the kernel instead,
-    // the copy costs no ring space and the drop count stays one per packet.
-    if (is_loopback(interface)) filter = "inbound and (" + filter + ")";
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     PcapHandle pcap(pcap_create(interface.c_str(), errbuf));
     if (!pcap) throw std::runtime_error("capture on " + interface + ": " + errbuf);
@@ -144,6 +142,22 @@ LiveHandle open_handle(const PcapLiveOptions& options, std::size_t interface_ind
     if (activated > 0) {  // a warning: say it, go on
         std::fprintf(stderr, "dnswatch run: capture on %s: %s\n", interface.c_str(), pcap_statustostr(activated));
     }
+    // On loopback every packet reaches the socket twice, going out and
+    // coming in; libpcap drops the outgoing copy only once it has read it,
+    // so a full ring loses (and counts) both. The kernel leaves the outgoing
+    // copy out instead: no ring space, and one drop count per packet.
+    // (Not an "inbound" filter: libpcap runs the first frame after
+    // pcap_setfilter through its userland copy of the filter, which cannot
+    // read the packet direction and rejects it: the first packet on each
+    // handle was lost, a watched query among them.)
+    const bool loopback = is_loopback(interface);
+    if (loopback) {
+        const int one = 1;
+        if (::setsockopt(pcap_get_selectable_fd(p), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0) {
+            std::fprintf(stderr, "dnswatch run: capture on %s: the kernel keeps outgoing copies (%s); libpcap drops them\n",
+                         interface.c_str(), std::strerror(errno));
+        }
+    }
     bpf_program program{};
     if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
         throw std::runtime_error("capture on " + interface + ": filter '" + filter + "': " + pcap_geterr(p));
@@ -158,18 +172,34 @@ LiveHandle open_handle(const PcapLiveOptions& options, std::size_t interface_ind
     handle.fd = pcap_get_selectable_fd(p);
     handle.source = static_cast<std::uint16_t>(interface_index);
     handle.interface = interface;
+    handle.loopback = loopback;
     handle.pcap = std::move(pcap);
     return handle;
 }
 
 // Joins `fd` to a PACKET_FANOUT group of its own for this interface. Group
-// ids are system-wide: try a few until one is free (or ours).
-void join_fanout(int fd, std::uint16_t group, const std::string& interface) {
+// ids are system-wide. On loopback the group, not the socket, decides
+// whether outgoing copies come in (PACKET_IGNORE_OUTGOING is ignored once a
+// socket is a member): ask it to leave them out, where the kernel can (6.2+).
+void join_fanout(const LiveHandle& handle, std::uint16_t group) {
+    constexpr int kIgnoreOutgoing = 0x4000;  // PACKET_FANOUT_FLAG_IGNORE_OUTGOING, newer than Debian 12's headers
     const int mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
-    const int argument = group | (mode << 16);
-    if (::setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &argument, sizeof argument) != 0) {
-        throw std::runtime_error("capture on " + interface + ": cannot join fanout group " + std::to_string(group));
+    auto join = [&](int flags) {
+        const int argument = group | ((mode | flags) << 16);
+        return ::setsockopt(handle.fd, SOL_PACKET, PACKET_FANOUT, &argument, sizeof argument) == 0;
+    };
+    if (handle.loopback && join(kIgnoreOutgoing)) return;
+    if (join(0)) {
+        if (handle.loopback) {
+            std::fprintf(stderr,
+                         "dnswatch run: capture on %s: this kernel keeps outgoing copies in a fanout group; "
+                         "libpcap drops them, but the kernel's counts include them\n",
+                         handle.interface.c_str());
+        }
+        return;
     }
+    throw std::runtime_error("capture on " + handle.interface + ": cannot join fanout group " + std::to_string(group) +
+                             ": " + std::strerror(errno));
 }
 
 }  // namespace
@@ -209,7 +239,7 @@ std::vector<std::unique_ptr<PacketInput>> open_pcap_live(const PcapLiveOptions& 
             handles.push_back(open_handle(options, i, filter));
             if (handles_per_interface[i] > 1) {
                 const auto group = static_cast<std::uint16_t>((::getpid() * 31 + static_cast<int>(i)) & 0xFFFF);
-                join_fanout(handles.back().fd, group, options.interfaces[i]);
+                join_fanout(handles.back(), group);
             }
         }
         inputs.push_back(std::make_unique<PcapLiveInput>(std::move(handles)));
