@@ -144,19 +144,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     const DecodeCounters& d = processor.decode_counters();
     print_nonzero_counts(streams.err, "malformed", kMalformedKindNames, d.malformed, 1);
     print_nonzero_counts(streams.err, "reassembly", kReassemblyEventNames, d.events, 0);
-    if (const DnssecCounters& s = processor.detector().dnssec_counters(); s.rrsets_checked > 0) {
-        std::fprintf(streams.err, "dnssec: rrsets=%llu signatures=%llu verifications=%llu cache_hits=%llu bogus=%llu\n",
-                     static_cast<unsigned long long>(s.rrsets_checked), static_cast<unsigned long long>(s.signatures),
-                     static_cast<unsigned long long>(s.verifications), static_cast<unsigned long long>(s.cache_hits),
-                     static_cast<unsigned long long>(s.bogus_rrsets));
-    }
-    if (const QueryTrackerCounters& q = processor.detector().query_counters(); q.queries > 0) {
-        std::fprintf(streams.err, "queries: tracked=%llu matched=%llu unsolicited=%llu unknown=%llu evicted=%llu "
-                                  "bursts=%llu\n",
-                     static_cast<unsigned long long>(q.queries), static_cast<unsigned long long>(q.matched),
-                     static_cast<unsigned long long>(q.unsolicited), static_cast<unsigned long long>(q.unknown),
-                     static_cast<unsigned long long>(q.evicted), static_cast<unsigned long long>(q.bursts));
-    }
+    print_detection_counts(streams.err, processor.detector().dnssec_counters(), processor.detector().query_counters());
     const double rate = seconds > 0 ? static_cast<double>(c.packets) / seconds : 0.0;
     std::fprintf(streams.err,
                  "dnswatch replay: %llu packets, %llu DNS messages, %llu malformed, %llu alerts, %.0f packets/s "

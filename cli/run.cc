@@ -147,9 +147,12 @@ void print_summary(std::FILE* err, const Pipeline& pipeline, double seconds) {
                  u(t.packet.watched_responses), u(t.packet.watched_malformed));
     print_nonzero_counts(err, "malformed", kMalformedKindNames, t.decode.malformed, 1);
     print_nonzero_counts(err, "reassembly", kReassemblyEventNames, t.decode.events, 0);
-    std::fprintf(err, "detect: %llu observations, %llu divergent, %llu alerts opened, %llu updated, %llu reverted\n",
+    std::fprintf(err,
+                 "detect: %llu observations, %llu divergent, %llu alerts opened, %llu updated, %llu reverted, "
+                 "%llu accepted\n",
                  u(t.detector.observations), u(t.detector.divergent_observations), u(t.detector.alerts_opened),
-                 u(t.detector.alerts_updated), u(t.detector.alerts_reverted));
+                 u(t.detector.alerts_updated), u(t.detector.alerts_reverted), u(t.detector.alerts_accepted));
+    print_detection_counts(err, t.dnssec, t.queries);
     std::fprintf(err, "rings: %llu packets dropped, %llu messages dropped, %llu alerts dropped\n",
                  u(c.ring_dropped), u(t.router.message_ring_drops), u(t.alert_ring_drops));
     std::fprintf(err, "publish: %llu alerts published, %llu errors, %llu ZeroMQ sent, %llu ZeroMQ dropped\n",

@@ -52,6 +52,17 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     const std::uint64_t closed = d.alerts_reverted + d.alerts_accepted + d.alerts_evicted;
     metrics_.open_alerts().set(static_cast<std::int64_t>(d.alerts_opened >= closed ? d.alerts_opened - closed : 0));
     metrics_.log_lines_suppressed().set_total(log_lines_suppressed);
+    metrics_.dnssec_rrsets("checked").set_total(t.dnssec.rrsets_checked);
+    metrics_.dnssec_rrsets("bogus").set_total(t.dnssec.bogus_rrsets);
+    metrics_.dnssec_rrsets("unverifiable").set_total(t.dnssec.unverifiable);
+    metrics_.dnssec_verdicts("ldns").set_total(t.dnssec.verifications);
+    metrics_.dnssec_verdicts("cache").set_total(t.dnssec.cache_hits);
+    metrics_.queries("tracked").set_total(t.queries.queries);
+    metrics_.queries("matched").set_total(t.queries.matched);
+    metrics_.queries("unsolicited").set_total(t.queries.unsolicited);
+    metrics_.queries("unknown").set_total(t.queries.unknown);
+    metrics_.queries("evicted").set_total(t.queries.evicted);
+    metrics_.txid_bursts().set_total(t.queries.bursts);
     if (const std::uint64_t version = shared_.version(); version != baseline_version_) {
         baseline_version_ = version;
         set_baseline_sizes(*shared_.snapshot());

@@ -51,4 +51,16 @@ void configure_detector(Detector& detector, const Config& config) {
     }
 }
 
+void print_detection_counts(std::FILE* err, const DnssecCounters& s, const QueryTrackerCounters& q) {
+    auto u = [](std::uint64_t n) { return static_cast<unsigned long long>(n); };
+    if (s.rrsets_checked > 0) {
+        std::fprintf(err, "dnssec: rrsets=%llu signatures=%llu verifications=%llu cache_hits=%llu bogus=%llu\n",
+                     u(s.rrsets_checked), u(s.signatures), u(s.verifications), u(s.cache_hits), u(s.bogus_rrsets));
+    }
+    if (q.queries > 0) {
+        std::fprintf(err, "queries: tracked=%llu matched=%llu unsolicited=%llu unknown=%llu evicted=%llu bursts=%llu\n",
+                     u(q.queries), u(q.matched), u(q.unsolicited), u(q.unknown), u(q.evicted), u(q.bursts));
+    }
+}
+
 }  // namespace dnswatch

@@ -31,6 +31,11 @@ TransportOptions transport_options(const DecodeConfig& decode);
 // one detector, `run` on each of the pipeline's.
 void configure_detector(Detector& detector, const Config& config);
 
+// The signature checks and query matching of a run, as `replay` and `run`
+// both print them ("dnssec: ..." and "queries: ..."); nothing for a part
+// that saw no work.
+void print_detection_counts(std::FILE* err, const DnssecCounters& dnssec, const QueryTrackerCounters& queries);
+
 // "label: name=count, ..." for the non-zero counts from index `first` on;
 // nothing when all are zero.
 template <typename Names, typename Counts>

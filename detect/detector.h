@@ -51,6 +51,14 @@ struct DetectorCounters {
     std::uint64_t baseline_swaps = 0;         // new baseline snapshots taken (zone transfer, feed)
 };
 
+// Everything one detector counts, as one block of 64-bit counters: what the
+// pipeline publishes from each detector's thread and adds up.
+struct DetectionCounters {
+    DetectorCounters detector;
+    DnssecCounters dnssec;
+    QueryTrackerCounters queries;
+};
+
 // Where a message was seen: what the alert's vantage and evidence say.
 struct MessageContext {
     const PacketView* packet = nullptr;
@@ -97,6 +105,7 @@ public:
     const DnssecCounters& dnssec_counters() const { return dnssec_.counters(); }
     // Queries remembered, responses matched, unsolicited, evictions, bursts.
     const QueryTrackerCounters& query_counters() const { return queries_.counters(); }
+    DetectionCounters all_counters() const { return {counters_, dnssec_.counters(), queries_.counters()}; }
     std::size_t open_alerts() const { return open_.size(); }
 
     // The open alerts, to be saved so that a restart keeps them; `changed()`

@@ -34,7 +34,22 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
                             MetricType::counter, {"result"})),
       log_suppressed_(r.add("dnswatch_log_lines_suppressed_total",
                             "Log lines not written because their event was over its rate limit.",
-                            MetricType::counter)) {
+                            MetricType::counter)),
+      dnssec_rrsets_(r.add("dnswatch_dnssec_rrsets_total",
+                           "Signed RRsets of watched zones judged against the baseline's DNSKEYs, by result: "
+                           "checked (all), bogus (no valid signature by a baseline key), unverifiable.",
+                           MetricType::counter, {"result"})),
+      dnssec_verdicts_(r.add("dnswatch_dnssec_verdicts_total",
+                             "Signature verdicts, by source: ldns (a verification done) or cache.",
+                             MetricType::counter, {"source"})),
+      queries_(r.add("dnswatch_queries_total",
+                     "Query matching: queries about watched names tracked, responses matched to one, "
+                     "unsolicited (the client asked, not this), unknown (client never seen asking), "
+                     "and unanswered queries evicted.",
+                     MetricType::counter, {"result"})),
+      txid_bursts_(r.add("dnswatch_txid_bursts_total",
+                         "(name, server) pairs whose unmatched responses crossed the spoofing burst threshold.",
+                         MetricType::counter)) {
     build_info_.gauge({version}).set(1);
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     start_time_.gauge().set(std::chrono::duration_cast<std::chrono::seconds>(now).count());
@@ -45,6 +60,10 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
     watched_zones_.gauge();
     dns_messages_.counter();
     log_suppressed_.counter();
+    for (const char* result : {"checked", "bogus", "unverifiable"}) dnssec_rrsets_.counter({result});
+    for (const char* source : {"ldns", "cache"}) dnssec_verdicts_.counter({source});
+    for (const char* result : {"tracked", "matched", "unsolicited", "unknown", "evicted"}) queries_.counter({result});
+    txid_bursts_.counter();
 }
 
 }  // namespace dnswatch::metrics

@@ -45,6 +45,13 @@ public:
     // result: "ok" or "rejected".
     Counter& config_reloads(std::string_view result) { return config_reloads_.counter({result}); }
     Counter& log_lines_suppressed() { return log_suppressed_.counter(); }
+    // result: "checked", "bogus", "unverifiable" (signed RRsets judged against baseline keys).
+    Counter& dnssec_rrsets(std::string_view result) { return dnssec_rrsets_.counter({result}); }
+    // source: "ldns" (verified) or "cache".
+    Counter& dnssec_verdicts(std::string_view source) { return dnssec_verdicts_.counter({source}); }
+    // result: "tracked" (queries remembered), "matched", "unsolicited", "unknown" (responses), "evicted".
+    Counter& queries(std::string_view result) { return queries_.counter({result}); }
+    Counter& txid_bursts() { return txid_bursts_.counter(); }
 
 private:
     Family& build_info_;
@@ -61,6 +68,10 @@ private:
     Family& watched_zones_;
     Family& config_reloads_;
     Family& log_suppressed_;
+    Family& dnssec_rrsets_;
+    Family& dnssec_verdicts_;
+    Family& queries_;
+    Family& txid_bursts_;
 };
 
 }  // namespace dnswatch::metrics

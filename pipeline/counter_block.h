@@ -45,4 +45,20 @@ private:
     alignas(std::atomic_ref<std::uint64_t>::required_alignment) std::uint64_t words_[kWords] = {};
 };
 
+// Adds `from` into `to` counter by counter: for the structs of 64-bit
+// counters CounterBlock carries, so that a field added to one is never
+// forgotten in the totals.
+template <typename T>
+void add_counters(T& to, const T& from) {
+    static_assert(std::is_trivially_copyable_v<T> && sizeof(T) % sizeof(std::uint64_t) == 0,
+                  "counters are a struct of 64-bit counters only");
+    constexpr std::size_t kWords = sizeof(T) / sizeof(std::uint64_t);
+    std::uint64_t sum[kWords];
+    std::uint64_t add[kWords];
+    std::memcpy(sum, &to, sizeof to);
+    std::memcpy(add, &from, sizeof from);
+    for (std::size_t i = 0; i < kWords; ++i) sum[i] += add[i];
+    std::memcpy(&to, sum, sizeof to);
+}
+
 }  // namespace dnswatch

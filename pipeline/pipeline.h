@@ -94,6 +94,8 @@ struct PipelineTotals {
     DecodeCounters decode;
     RouterCounters router;
     DetectorCounters detector;
+    DnssecCounters dnssec;
+    QueryTrackerCounters queries;
     std::uint64_t shard_messages = 0;
     std::uint64_t shard_decode_mismatch = 0;
     std::uint64_t alerts = 0;            // records the detectors handed on

@@ -5,53 +5,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pipeline/counter_block.h"
 #include "pipeline/pipeline.h"
 #include "publish/alert_json.h"
 
 namespace dnswatch {
 namespace {
 
-void add(CaptureCounters& to, const CaptureCounters& from) {
-    to.received += from.received;
-    to.kernel_seen += from.kernel_seen;
-    to.kernel_dropped += from.kernel_dropped;
-    to.if_dropped += from.if_dropped;
-    to.nic_missed += from.nic_missed;
-    to.nic_errors += from.nic_errors;
-    to.no_mbuf += from.no_mbuf;
-    to.ring_dropped += from.ring_dropped;
-}
-
-void add(PacketCounters& to, const PacketCounters& from) {
-    to.packets += from.packets;
-    to.dns_messages += from.dns_messages;
-    to.queries += from.queries;
-    to.responses += from.responses;
-    to.watched_responses += from.watched_responses;
-    to.watched_malformed += from.watched_malformed;
-}
-
-template <typename Array>
-void add_array(Array& to, const Array& from) {
-    for (std::size_t i = 0; i < to.size(); ++i) to[i] += from[i];
-}
-
-void add(DecodeCounters& to, const DecodeCounters& from) {
-    add_array(to.skipped, from.skipped);
-    add_array(to.held, from.held);
-    add_array(to.malformed, from.malformed);
-    add_array(to.events, from.events);
-}
-
-void add(DetectorCounters& to, const DetectorCounters& from) {
-    to.observations += from.observations;
-    to.divergent_observations += from.divergent_observations;
-    to.not_judged += from.not_judged;
-    to.bad_rdata += from.bad_rdata;
-    to.alerts_opened += from.alerts_opened;
-    to.alerts_updated += from.alerts_updated;
-    to.alerts_reverted += from.alerts_reverted;
-    to.alerts_emitted += from.alerts_emitted;
+void add_detection(PipelineTotals& t, const DetectionCounters& c) {
+    add_counters(t.detector, c.detector);
+    add_counters(t.dnssec, c.dnssec);
+    add_counters(t.queries, c.queries);
 }
 
 template <typename Names, typename Counts>
@@ -74,20 +38,18 @@ nlohmann::json capture_json(const CaptureCounters& c) {
 
 PipelineTotals Pipeline::totals() const {
     PipelineTotals t;
-    if (reader_) add(t.capture, reader_->counters());
+    if (reader_) add_counters(t.capture, reader_->counters());
     std::uint64_t first_ns = 0;
     std::uint64_t last_ns = 0;
     for (const auto& worker : workers_) {
         const WorkerCounters c = worker->counters();
         if (c.first_packet_ns != 0 && (first_ns == 0 || c.first_packet_ns < first_ns)) first_ns = c.first_packet_ns;
         if (c.last_packet_ns > last_ns) last_ns = c.last_packet_ns;
-        add(t.capture, c.capture);
-        add(t.packet, c.packet);
-        add(t.decode, worker->decode_counters());
-        t.router.messages_routed += c.router.messages_routed;
-        t.router.message_ring_drops += c.router.message_ring_drops;
-        t.router.oversized += c.router.oversized;
-        add(t.detector, c.detector);
+        add_counters(t.capture, c.capture);
+        add_counters(t.packet, c.packet);
+        add_counters(t.decode, worker->decode_counters());
+        add_counters(t.router, c.router);
+        add_detection(t, c.detection);
         t.alerts += c.alerts;
         t.alert_ring_drops += c.alert_ring_drops;
     }
@@ -97,7 +59,7 @@ PipelineTotals Pipeline::totals() const {
         t.shard_decode_mismatch += c.decode_mismatch;
         t.alerts += c.alerts;
         t.alert_ring_drops += c.alert_ring_drops;
-        add(t.detector, shard->detector_counters());
+        add_detection(t, shard->detection_counters());
     }
     t.publisher = publisher_.counters();
     t.active_seconds = last_ns > first_ns ? static_cast<double>(last_ns - first_ns) / 1e9 : 0.0;
@@ -147,7 +109,23 @@ std::string Pipeline::stats_json() const {
           {"alerts_opened", t.detector.alerts_opened},
           {"alerts_updated", t.detector.alerts_updated},
           {"alerts_reverted", t.detector.alerts_reverted},
-          {"alerts", t.alerts}}},
+          {"alerts_accepted", t.detector.alerts_accepted},
+          {"alerts_evicted", t.detector.alerts_evicted},
+          {"alerts", t.alerts},
+          {"dnssec",
+           {{"rrsets_checked", t.dnssec.rrsets_checked},
+            {"signatures", t.dnssec.signatures},
+            {"verifications", t.dnssec.verifications},
+            {"cache_hits", t.dnssec.cache_hits},
+            {"bogus_rrsets", t.dnssec.bogus_rrsets},
+            {"unverifiable", t.dnssec.unverifiable}}},
+          {"queries",
+           {{"tracked", t.queries.queries},
+            {"matched", t.queries.matched},
+            {"unsolicited", t.queries.unsolicited},
+            {"unknown", t.queries.unknown},
+            {"evicted", t.queries.evicted},
+            {"bursts", t.queries.bursts}}}}},
         {"rings",
          {{"packet_drops", t.capture.ring_dropped},
           {"message_drops", t.router.message_ring_drops},

@@ -94,7 +94,7 @@ void Shard::publish_counters() {
     counters_.alerts = sink_.pushed();
     counters_.alert_ring_drops = sink_.dropped();
     published_counters_.publish(counters_);
-    published_detector_.publish(detector_.counters());
+    published_detection_.publish(detector_.all_counters());
 }
 
 // Messages in key order across the workers (see ordered_merge.h).

@@ -70,7 +70,7 @@ public:
 
     // From any thread.
     ShardCounters counters() const { return published_counters_.read(); }
-    DetectorCounters detector_counters() const { return published_detector_.read(); }
+    DetectionCounters detection_counters() const { return published_detection_.read(); }
 
 private:
     void run_ordered();
@@ -90,7 +90,7 @@ private:
     bool keep_open_alerts_ = false;
     ShardCounters counters_;
     CounterBlock<ShardCounters> published_counters_;
-    CounterBlock<DetectorCounters> published_detector_;
+    CounterBlock<DetectionCounters> published_detection_;
 };
 
 }  // namespace dnswatch

@@ -62,7 +62,7 @@ void Worker::publish_counters() {
         published_decode_.publish(router_->decode_counters());
     } else {
         c.packet = processor_->counters();
-        c.detector = processor_->detector_counters();
+        c.detection = processor_->detector().all_counters();
         c.alerts = alert_sink_->pushed();
         c.alert_ring_drops = alert_sink_->dropped();
         published_decode_.publish(processor_->decode_counters());

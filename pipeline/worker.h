@@ -27,7 +27,7 @@ struct WorkerCounters {
     CaptureCounters capture;
     PacketCounters packet;
     RouterCounters router;
-    DetectorCounters detector;  // inline workers only
+    DetectionCounters detection;  // inline workers only
     std::uint64_t alerts = 0;            // inline: alert records handed to the publisher ring
     std::uint64_t alert_ring_drops = 0;  // inline: lost to a full ring
     // Steady-clock ns when the first burst was asked for and the last one

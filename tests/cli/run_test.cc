@@ -92,6 +92,40 @@ TEST_F(RunTest, PcapFileEmitsWhatReplayEmits) {
     }
 }
 
+// The lines of `text` that start with `prefix`.
+std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
+    std::vector<std::string> found;
+    for (const std::string& line : lines_of(text)) {
+        if (line.rfind(prefix, 0) == 0) found.push_back(line);
+    }
+    return found;
+}
+
+// run's summary counts signature checks and query matching as replay's
+// does: the same figures, whether one worker runs the whole path or two
+// workers feed one shard.
+TEST_F(RunTest, SummaryCountsSignaturesAndQueriesAsReplayDoes) {
+    for (const char* scenario : {"forged-signatures", "txid-flood"}) {
+        const Case c{scenario, kSource / "scenarios" / scenario, "dnswatch.yaml", "capture.pcap"};
+        if (!fs::exists(c.folder / c.capture)) continue;
+        const test::CommandResult replayed = test::run_command(
+            {DNSWATCH_BINARY, "replay", "--config", (c.folder / c.config).string(), capture_path(c)}, dir_);
+        ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
+        std::vector<std::string> expected = lines_starting(replayed.err, "dnssec: ");
+        for (const std::string& line : lines_starting(replayed.err, "queries: ")) expected.push_back(line);
+        ASSERT_FALSE(expected.empty()) << scenario << ": replay printed no dnssec or queries line\n" << replayed.err;
+        for (const char* shape : {"workers: 1\n  shards: 1", "workers: 2\n  shards: 1"}) {
+            const fs::path config = config_for(c, "capture:\n  source: pcap_file\n  files: [" + capture_path(c) +
+                                                      "]\npipeline:\n  " + shape + "\n");
+            const test::CommandResult r = test::run_command({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_);
+            ASSERT_EQ(r.exit_code, 0) << r.err;
+            std::vector<std::string> got = lines_starting(r.err, "dnssec: ");
+            for (const std::string& line : lines_starting(r.err, "queries: ")) got.push_back(line);
+            EXPECT_EQ(got, expected) << scenario << ", " << shape << "\n" << r.err;
+        }
+    }
+}
+
 // Debian's DPDK drivers are plugins: -d for each one used.
 std::string dpdk_plugin(const std::string& name) {
     glob_t found{};
@@ -228,6 +262,8 @@ TEST_F(RunTest, CountersGoOutAsStatsMessages) {
     EXPECT_EQ(last["decode"]["packets"], 32);
     EXPECT_EQ(last["watch"]["watched_responses"], 15);
     EXPECT_EQ(last["rings"]["message_drops"], 0);
+    EXPECT_EQ(last["detect"]["queries"]["tracked"], 15);  // as replay counts them on the sample
+    EXPECT_EQ(last["detect"]["queries"]["matched"], 15);
     EXPECT_EQ(last["pipeline"]["workers"].size(), 2u);
 }
 
@@ -260,6 +296,10 @@ TEST_F(RunTest, MetricsAreScrapedOverHttpAndMove) {
     EXPECT_GE(test::metric_value(second.body, "dnswatch_alerts_total{kind=\"rrset_divergence\",severity=\"critical\"}"), 1)
         << second.body;
     EXPECT_EQ(test::metric_value(second.body, "dnswatch_packets_dropped_total{stage=\"decode\",reason=\"ring_full\"}"), 0);
+    EXPECT_EQ(test::metric_value(second.body, "dnswatch_queries_total{result=\"matched\"}"),
+              test::metric_value(second.body, "dnswatch_queries_total{result=\"tracked\"}"));
+    EXPECT_GT(test::metric_value(second.body, "dnswatch_queries_total{result=\"tracked\"}"), 0) << second.body;
+    EXPECT_EQ(test::metric_value(second.body, "dnswatch_dnssec_rrsets_total{result=\"bogus\"}"), 0);
     EXPECT_EQ(test::http_request(port, "GET", "/").status, 404);
     EXPECT_EQ(run.wait(), 0) << run.err();
 
