@@ -282,6 +282,10 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     // saves every shard's there.
     if (!config.state.dir.empty()) publisher_options.open_alerts_path = config.state.dir + "/open-alerts.jsonl";
     publisher_options.stats_interval = std::chrono::seconds(config.run.stats_interval_s);
+    // Learned RRsets go there as they are learned (replay saves them so too),
+    // so that a crash keeps them; the end of the run saves them once more.
+    const bool learning = !config.state.dir.empty() && !learning_options(config).zones.empty();
+    if (learning) publisher_options.learned_path = learned_path(config);
     Publisher publisher(outputs.sink(), outputs.publisher(), publisher_options);
 
     PipelineOptions pipeline_options;
@@ -299,13 +303,13 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     pipeline_options.evidence = outputs.evidence();
     pipeline_options.max_open_alerts = static_cast<std::size_t>(config.state.max_open_alerts);
     pipeline_options.keep_open_alerts = !publisher_options.open_alerts_path.empty();
+    pipeline_options.keep_learned = learning;
     pipeline_options.setup_detector = [&config](Detector& detector) { configure_detector(detector, config); };
 
     Pipeline pipeline(model->shared, std::move(pipeline_options), std::move(capture.setup), publisher);
     if (!publisher_options.open_alerts_path.empty()) {
         pipeline.restore_open_alerts(load_open_alerts(publisher_options.open_alerts_path));
     }
-    const bool learning = !config.state.dir.empty() && !learning_options(config).zones.empty();
     if (learning) pipeline.restore_learned(load_learned(learned_path(config)));
     // Zone transfers and the ZeroMQ feed: threads of their own that publish
     // new baseline snapshots, which every detector takes between bursts.
@@ -344,8 +348,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     wait_for_end(pipeline, signals, config.capture.idle_exit_ms, streams.err, hooks);
     pipeline.join();
     hooks.every_second();
-    // Learned RRsets are saved at the end of a run (replay saves them as
-    // they are learned): a crash loses what this run learned, not before.
+    // Once more at the end, from every detector, now that all are done.
     if (learning) save_learned(learned_path(config), pipeline.export_learned());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     print_summary(streams.err, pipeline, seconds);

@@ -1,8 +1,9 @@
 // Alerts on their way from a detector (on a shard or worker thread) to the
 // publisher thread: an AlertSink that puts each alert in an SPSC ring, with
 // the ordering key of the message that raised it. The same ring carries the
-// detector's open alerts whenever they change, for the publisher to save
-// (file I/O stays off the detection thread).
+// detector's open alerts whenever they change, and what its learner has
+// learned, for the publisher to save (file I/O stays off the detection
+// thread).
 #pragma once
 
 #include <atomic>
@@ -23,6 +24,8 @@ struct KeyedAlert {
     Alert alert;
     bool open_alerts_snapshot = false;        // true: not an alert, the detector's open alerts
     std::vector<OpenAlertState> open_alerts;  // when open_alerts_snapshot
+    bool learned_snapshot = false;            // true: not an alert, the detector's learned RRsets
+    std::vector<LearnedRRsetState> learned;   // when learned_snapshot
 };
 
 using AlertRing = SpscRing<KeyedAlert>;
@@ -40,7 +43,7 @@ public:
 
     void publish(const Alert& alert) override {
         // Allocates: alerts are rare, packets are not.
-        if (push(KeyedAlert{key_, alert, false, {}})) {
+        if (push(KeyedAlert{key_, alert, false, {}, false, {}})) {
             ++pushed_;
         } else {
             ++dropped_;
@@ -50,7 +53,17 @@ public:
     // After a message that opened, changed or closed an alert. A snapshot
     // lost to a full ring is superseded by the next one.
     void publish_open_alerts(std::vector<OpenAlertState> open_alerts) {
-        push(KeyedAlert{key_, Alert{}, true, std::move(open_alerts)});
+        push(KeyedAlert{key_, Alert{}, true, std::move(open_alerts), false, {}});
+    }
+
+    // The learner's RRsets when they changed, at most once a second of
+    // `time_us` (exporting copies them all), or now with `force` (the end).
+    void publish_learned(Learner* learner, std::int64_t time_us, bool force = false) {
+        constexpr std::int64_t kEveryUs = 1'000'000;
+        if (learner == nullptr || !learner->changed()) return;
+        if (!force && learned_at_us_ != 0 && time_us - learned_at_us_ < kEveryUs) return;
+        learned_at_us_ = time_us;
+        push(KeyedAlert{key_, Alert{}, false, {}, true, learner->export_state()});
     }
 
     std::uint64_t pushed() const { return pushed_; }
@@ -76,6 +89,7 @@ private:
     std::uint64_t key_ = 0;
     std::uint64_t pushed_ = 0;
     std::uint64_t dropped_ = 0;
+    std::int64_t learned_at_us_ = 0;  // when the learned RRsets last went out
 };
 
 }  // namespace dnswatch

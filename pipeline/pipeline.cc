@@ -42,6 +42,7 @@ Pipeline::Pipeline(SharedBaseline& baseline, PipelineOptions options, CaptureSet
         if (options_.setup_detector) options_.setup_detector(detector);
         workers_[0]->follow_baseline(shared_);
         workers_[0]->keep_open_alerts(options_.keep_open_alerts);
+        workers_[0]->keep_learned(options_.keep_learned);
         return;
     }
 
@@ -92,6 +93,7 @@ Pipeline::Pipeline(SharedBaseline& baseline, PipelineOptions options, CaptureSet
         if (options_.setup_detector) options_.setup_detector(shards_.back()->detector());
         shards_.back()->follow_baseline(shared_, s);
         shards_.back()->keep_open_alerts(options_.keep_open_alerts);
+        shards_.back()->keep_learned(options_.keep_learned);
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include "pipeline/backoff.h"
 #include "pipeline/ordered_merge.h"
+#include "publish/learned_file.h"
 #include "publish/open_alert_file.h"
 
 namespace dnswatch {
@@ -16,6 +17,11 @@ void Publisher::take(std::size_t input, KeyedAlert& item) {
     if (item.open_alerts_snapshot) {
         open_alerts_[input] = std::move(item.open_alerts);
         save_open_alerts_now();
+        return;
+    }
+    if (item.learned_snapshot) {
+        learned_[input] = std::move(item.learned);
+        save_learned_now();
         return;
     }
     ++counters_.alerts;
@@ -49,6 +55,20 @@ void Publisher::save_open_alerts_now() {
     }
 }
 
+// Every shard's learned RRsets in one file, as replay saves its one
+// detector's: a crash keeps what was learned up to the last second or so.
+void Publisher::save_learned_now() {
+    if (options_.learned_path.empty()) return;
+    std::vector<LearnedRRsetState> all;
+    for (const auto& rrsets : learned_) all.insert(all.end(), rrsets.begin(), rrsets.end());
+    try {
+        save_learned(options_.learned_path, all);
+    } catch (const std::exception& e) {
+        ++counters_.errors;
+        if (first_error_.empty()) first_error_ = e.what();
+    }
+}
+
 void Publisher::publish_counters() {
     if (stats_ != nullptr) {
         counters_.zmq_sent = stats_->sent();
@@ -65,6 +85,7 @@ void Publisher::send_stats(const std::function<std::string()>& stats_payload) {
 void Publisher::run(std::vector<AlertInput> inputs, std::function<std::string()> stats_payload, bool ordered) {
     using Clock = std::chrono::steady_clock;
     open_alerts_.assign(inputs.size(), {});
+    learned_.assign(inputs.size(), {});
     const bool stats_on = options_.stats_interval.count() > 0;
     auto next_stats = Clock::now() + options_.stats_interval;
     auto head = [&](std::size_t i) -> std::optional<std::uint64_t> {

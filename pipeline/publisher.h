@@ -28,6 +28,7 @@ namespace dnswatch {
 struct PublisherOptions {
     std::string open_alerts_path;   // where open alerts are saved; "" = not saved
     std::chrono::milliseconds stats_interval{10000};  // 0 = no stats messages
+    std::string learned_path;       // where learned RRsets are saved; "" = not saved
 };
 
 // One source of alerts: a ring and its producer's watermark (kKeyInfinity
@@ -63,6 +64,7 @@ public:
 private:
     void take(std::size_t input, KeyedAlert& item);
     void save_open_alerts_now();
+    void save_learned_now();
     void send_stats(const std::function<std::string()>& stats_payload);
     void publish_counters();
 
@@ -72,6 +74,8 @@ private:
     std::uint64_t next_seq_ = 1;
     // The latest open alerts of each input (each shard's detector).
     std::vector<std::vector<OpenAlertState>> open_alerts_;
+    // The latest learned RRsets of each input.
+    std::vector<std::vector<LearnedRRsetState>> learned_;
     PublisherCounters counters_;
     CounterBlock<PublisherCounters> published_;
     std::string first_error_;

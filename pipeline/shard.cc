@@ -69,6 +69,7 @@ void Shard::consume(std::span<const std::uint8_t> record) {
                                                                       : std::string_view();
     detector_.observe(message, MessageContext{&packet, &datagram, source});
     if (keep_open_alerts_ && detector_.changed()) sink_.publish_open_alerts(detector_.export_open_alerts());
+    if (keep_learned_) sink_.publish_learned(detector_.learner(), packet.time_us);
 }
 
 void Shard::run() {
@@ -77,6 +78,7 @@ void Shard::run() {
     } else {
         run_unordered();
     }
+    if (keep_learned_) sink_.publish_learned(detector_.learner(), 0, /*force=*/true);
     release_all();
     publish_counters();
     frontier_.store(kKeyInfinity, std::memory_order_release);

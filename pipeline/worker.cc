@@ -93,6 +93,10 @@ void Worker::run(const std::atomic<bool>& stop) {
             if (processor_ && keep_open_alerts_ && processor_->detector().changed()) {
                 alert_sink_->publish_open_alerts(processor_->detector().export_open_alerts());
             }
+            if (processor_ && keep_learned_) {
+                alert_sink_->publish_learned(processor_->detector().learner(),
+                                             static_cast<std::int64_t>(last_packet_ns_ / 1000));
+            }
             if (ordered_input_ != nullptr) watermark_.store(ordered_input_->last_key(), std::memory_order_release);
             backoff.reset();
         } else {
@@ -121,6 +125,7 @@ void Worker::run(const std::atomic<bool>& stop) {
         if (keep_open_alerts_ && processor_->detector().changed()) {
             alert_sink_->publish_open_alerts(processor_->detector().export_open_alerts());
         }
+        if (keep_learned_) alert_sink_->publish_learned(processor_->detector().learner(), 0, /*force=*/true);
     }
     input_->refresh_counters();
     publish_counters();

@@ -3,10 +3,14 @@
 // out over hours of packet time. An RRset joins the baseline only once no
 // new rdata has been seen for stable_for; nothing alerts before; what was
 // learned survives a restart (state.dir/learned.jsonl), after which a
-// divergence alerts as usual.
+// divergence alerts as usual; `run` keeps it as it is learned, so that even
+// a crash keeps it.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -112,6 +116,52 @@ TEST_F(LearningTest, AnRRsetStableForTheConfiguredTimeJoinsTheBaselineAndSurvive
 
     // The same second capture with nothing learned before: all still learning.
     EXPECT_TRUE(replay("fresh", second).empty());
+}
+
+// `dnswatch run` (two workers, two shards) saves what it learns while it
+// runs: killed with SIGKILL in the middle of a capture, it has kept www's
+// learned RRset, which a restart then judges against.
+TEST_F(LearningTest, RunKeepsWhatItLearnsThroughACrash) {
+    const fs::path capture = dir_ / "long.pcap";
+    write_capture(capture, {
+        {0, kWww, {"www.victim.test. 300 IN A 192.0.2.10"}},
+        {30 * kMinute, kWww, {"www.victim.test. 300 IN A 192.0.2.10"}},
+        {65 * kMinute, kWww, {"www.victim.test. 300 IN A 192.0.2.10"}},  // 65 min stable: learned
+        {24 * 60 * kMinute, kWww, {"www.victim.test. 300 IN A 192.0.2.10"}},  // a day later: never reached
+    });
+    // An hour of packet time per second: www is learned about a second in,
+    // and the run would last a day's worth of 24 seconds.
+    const fs::path run_config = config("state");
+    {
+        std::ofstream out(run_config, std::ios::app);
+        out << "capture:\n  source: pcap_file\n  speed: 3600x\n  files: [" << capture.string() << "]\n"
+            << "pipeline:\n  workers: 2\n  shards: 2\nstats:\n  interval: 0\n";
+    }
+    test::Spawned run({DNSWATCH_BINARY, "run", "--config", run_config.string()}, dir_ / "run.out", dir_ / "run.err");
+    const fs::path learned = dir_ / "state/learned.jsonl";
+    ASSERT_TRUE(test::eventually(
+        [&] {
+            const std::string text = test::slurp(learned);
+            return text.find("\"learned\":true") != std::string::npos;
+        },
+        std::chrono::seconds(15)))
+        << test::slurp(learned) << test::slurp(dir_ / "run.err");
+    ASSERT_TRUE(run.running()) << "the run should still be replaying the day";
+    run.stop(SIGKILL);
+
+    const std::vector<std::string> lines = test::lines_of(test::slurp(learned));
+    ASSERT_EQ(lines.size(), 1u);
+    const json www = json::parse(lines[0]);
+    EXPECT_EQ(www["name"], "www.victim.test");
+    EXPECT_TRUE(www["learned"].get<bool>());
+    EXPECT_EQ(www["rdata"], json({"192.0.2.10"}));
+
+    // The restart judges www against it.
+    const fs::path after = dir_ / "after.pcap";
+    write_capture(after, {{120 * kMinute, kWww, {"www.victim.test. 300 IN A 203.0.113.66"}}});
+    const std::vector<json> alerts = replay("state", after);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(alerts[0]["observed"], json({"203.0.113.66"}));
 }
 
 TEST_F(LearningTest, AZoneWithoutAnySourceIsRejectedWhereItIsWritten) {

@@ -121,7 +121,7 @@ TEST_P(PipelineReplay, EmitsExactlyWhatReplayEmits) {
     PipelineTotals totals;
     {
         JsonLinesSink lines((dir / "alerts.jsonl").string(), JsonLinesSink::FileMode::truncate);
-        Publisher publisher(lines, nullptr, PublisherOptions{"", std::chrono::milliseconds(0)});
+        Publisher publisher(lines, nullptr, PublisherOptions{"", std::chrono::milliseconds(0), ""});
         PipelineOptions options;
         options.workers = shape.workers;
         options.shards = shape.shards;
