@@ -28,6 +28,8 @@ public:
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
     void push(const PacketView& packet) { packets_[size_++] = packet; }
+    // The next packet, for the source to fill every field of in place.
+    PacketView& push_back() { return packets_[size_++]; }
     const PacketView& operator[](std::size_t i) const { return packets_[i]; }
     const PacketView* begin() const { return packets_.data(); }
     const PacketView* end() const { return packets_.data() + size_; }

@@ -1,6 +1,7 @@
 #include "decode/tcp_reassembly.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <random>
 
@@ -62,15 +63,30 @@ TcpReassembler::TcpReassembler(BlockPool& pool, std::size_t max_flows, std::size
 }
 
 std::size_t TcpReassembler::bucket_of(const Endpoint& a, const Endpoint& b) const {
-    std::uint64_t h = seed_ ^ 0xcbf29ce484222325ull;  // FNV-1a over both endpoints
-    auto mix = [&h](const Endpoint& e) {
-        const std::size_t n = e.address.family == 4 ? 4 : 16;
-        for (std::size_t i = 0; i < n; ++i) h = (h ^ e.address.bytes[i]) * 0x100000001b3ull;
-        h = (h ^ (e.port >> 8)) * 0x100000001b3ull;
-        h = (h ^ (e.port & 0xff)) * 0x100000001b3ull;
+    // Both endpoints a word at a time. (FNV-1a a byte at a time chained 12
+    // multiplies for an IPv4 pair, 1% of replay with one TCP segment in 20
+    // packets.) The seed is random, so the layout of the buckets, all this
+    // decides, could never be relied on.
+    std::uint64_t h = seed_;
+    auto mix = [&h](std::uint64_t word) { h = std::rotl((h ^ word) * 0x9E3779B97F4A7C15ull, 31); };
+    auto add = [&mix](const Endpoint& e) {
+        if (e.address.family == 4) {
+            std::uint32_t v4;
+            std::memcpy(&v4, e.address.bytes.data(), sizeof v4);
+            mix(std::uint64_t{v4} << 16 | e.port);
+            return;
+        }
+        std::uint64_t high, low;
+        std::memcpy(&high, e.address.bytes.data(), sizeof high);
+        std::memcpy(&low, e.address.bytes.data() + 8, sizeof low);
+        mix(high);
+        mix(low);
+        mix(e.port);
     };
-    mix(a);
-    mix(b);
+    add(a);
+    add(b);
+    h ^= h >> 32;
+    h *= 0xFF51AFD7ED558CCDull;
     h ^= h >> 29;
     return static_cast<std::size_t>(h) & (buckets_.size() - 1);
 }

@@ -126,6 +126,21 @@ inline Network network_of_bsd_family(const std::uint8_t* p) {
 }
 
 
+// Copies an address the way ipv4() and ipv6() wrote it moments before (a
+// family byte, then 4 or 16 address bytes, the rest of an IPv4 address
+// zero in both), into an address whose bytes are zero. A plain struct copy
+// loads 16 bytes across the several small stores that built it, which the
+// CPU cannot forward from its store buffer: udp() stalled until they had
+// reached the cache (~2.5% of replay).
+inline void copy_address(IpAddress& to, const IpAddress& from) {
+    to.family = from.family;
+    if (from.family == 4) {
+        std::memcpy(to.bytes.data(), from.bytes.data(), 4);
+    } else {
+        to.bytes = from.bytes;
+    }
+}
+
 }  // namespace
 
 std::string IpAddress::to_string() const {
@@ -157,7 +172,9 @@ struct TransportDecoder::Layers {
         self.counters_.count(kind);
         return TransportResult::held;
     }
-    bool is_dns_port(std::uint16_t port) const { return self.dns_ports_.test(port); }
+    bool is_dns_port(std::uint16_t port) const {
+        return ((self.dns_port_residues_ >> (port % 64)) & 1) != 0 && self.dns_ports_.test(port);
+    }
 
     TransportResult link();
     TransportResult ethernet(std::span<const std::uint8_t> frame, std::size_t type_at);
@@ -383,8 +400,8 @@ TransportResult TransportDecoder::Layers::udp(std::span<const std::uint8_t> l4, 
     if (src_port == kDnsOverTlsPort || dst_port == kDnsOverTlsPort) return skip(SkipKind::dns_over_tls);
     if (is_dns_port(src_port) || is_dns_port(dst_port)) {
         DnsDatagram datagram;
-        datagram.src = src;
-        datagram.dst = dst;
+        copy_address(datagram.src, src);
+        copy_address(datagram.dst, dst);
         datagram.src_port = src_port;
         datagram.dst_port = dst_port;
         datagram.ip_protocol = kProtoUdp;
@@ -455,6 +472,9 @@ TransportDecoder::TransportDecoder(const TransportOptions& options)
                                             options.timeout_ms * 1000, counters_)) {
     for (std::uint16_t port : options.dns_ports) dns_ports_.set(port);
     dns_ports_.reset(kDnsOverTlsPort);
+    for (std::uint16_t port : options.dns_ports) {
+        if (dns_ports_.test(port)) dns_port_residues_ |= std::uint64_t{1} << (port % 64);
+    }
     // Not value-initialised: a decoder that never reassembles never touches them.
     for (auto& scratch : datagram_scratch_) scratch.reset(new std::uint8_t[IpReassembler::kMaxDatagram]);
 }

@@ -72,6 +72,11 @@ private:
 
     DecodeCounters counters_;
     std::bitset<65536> dns_ports_;
+    // Bit p % 64 set for every DNS port p: most ports a frame carries (a
+    // client's ephemeral one) are told apart here, in a register, rather
+    // than by a load from a random word of the 8 KiB bitset, which missed
+    // the L1 cache for about one query in two (~1% of replay).
+    std::uint64_t dns_port_residues_ = 0;
     std::unique_ptr<BlockPool> pool_;
     std::unique_ptr<IpReassembler> ip_;
     std::unique_ptr<TcpReassembler> tcp_;

@@ -1,27 +1,81 @@
 #include "detect/watch_set.h"
 
-#include "detect/fast_hash.h"
-
+#include <algorithm>
+#include <bit>
+#include <cstring>
 #include <stdexcept>
 
 namespace dnswatch {
+namespace {
 
-std::uint64_t WatchSet::hash_key(std::string_view key) {
-    // Keys are a zone's wire form, lower case already; the watch list is the
-    // operator's, so a fixed seed will do.
-    return fast_hash({reinterpret_cast<const std::uint8_t*>(key.data()), key.size()}, 0x243F6A8885A308D3ull);
+// Keys are zones' wire forms, lower case already; the watch list is the
+// operator's, so a fixed seed will do.
+constexpr std::uint64_t kSeed = 0x243F6A8885A308D3ull;
+constexpr std::uint64_t kMultiplier = 0x9E3779B97F4A7C15ull;
+
+// Little-endian, so that the first bytes in memory are the low bits on
+// every machine and a mask keeps the bytes it means to.
+inline std::uint64_t load_le64(const std::uint8_t* p) {
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+    return v;
+}
+
+inline std::uint64_t mix(std::uint64_t h, std::uint64_t word) { return std::rotl((h ^ word) * kMultiplier, 31); }
+
+// The table index: the words' mixing leaves the low bits weak.
+inline std::size_t spread(std::uint64_t h) {
+    h ^= h >> 32;
+    h *= 0xFF51AFD7ED558CCDull;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+}
+
+}  // namespace
+
+std::uint64_t WatchSet::hash_suffix(const DnsName& name, std::size_t at) {
+    const std::uint8_t* p = name.wire.data() + at;
+    std::size_t n = name.length - at;  // at least 1: the root
+    std::uint64_t h = kSeed ^ n;
+    for (; n > 8; p += 8, n -= 8) h = mix(h, load_le64(p));
+    // The last 1..8 bytes, loaded as a whole word and masked. Near the end
+    // of the 255-byte buffer the word ends at the name's end instead, so
+    // that no load leaves the buffer.
+    const std::size_t drop = 64 - 8 * n;
+    const std::uint64_t last = name.wire.data() + name.wire.size() - p >= 8 ? load_le64(p) & (~std::uint64_t{0} >> drop)
+                                                                            : load_le64(p + n - 8) >> drop;
+    return mix(h, last);
+}
+
+std::size_t WatchSet::tail_bit(const DnsName& name) {
+    constexpr int kBits = std::bit_width(kTailFilterBits - 1);
+    return static_cast<std::size_t>((load_le64(name.wire.data() + name.length - 8) * kMultiplier) >> (64 - kBits));
+}
+
+bool WatchSet::tail_may_match(const DnsName& name) const {
+    if (short_zone_) return true;
+    if (name.length < 8) return false;  // shorter than every zone
+    const std::size_t bit = tail_bit(name);
+    return (tail_filter_[bit / 64] >> (bit % 64)) & 1;
 }
 
 const WatchedZone& WatchSet::add(std::string_view zone_name) {
     const auto name = DnsName::from_text(zone_name);
     if (!name) throw std::invalid_argument("'" + std::string(zone_name) + "' is not a DNS name");
-    if (find_exact(name->key()) != nullptr) {
+    if (!table_.empty() && probe(hash_suffix(*name, 0), name->key()) != nullptr) {
         throw std::invalid_argument("zone '" + std::string(zone_name) + "' is watched twice");
     }
     zones_.push_back(WatchedZone{*name, name->to_text(), zones_.size()});
     if (!owned_.empty()) owned_.push_back(1);
     min_labels_ = std::min<unsigned>(min_labels_, name->label_count);
     max_labels_ = std::max<unsigned>(max_labels_, name->label_count);
+    label_counts_[name->label_count / 64] |= std::uint64_t{1} << (name->label_count % 64);
+    if (name->length < 8) {
+        short_zone_ = true;
+    } else {
+        const std::size_t bit = tail_bit(*name);
+        tail_filter_[bit / 64] |= std::uint64_t{1} << (bit % 64);
+    }
     if (zones_.size() * 2 > table_.size()) {
         rebuild_table();  // also inserts the new zone
     } else {
@@ -38,18 +92,16 @@ void WatchSet::rebuild_table() {
 }
 
 void WatchSet::insert(const WatchedZone& zone) {
-    const std::uint64_t hash = hash_key(zone.name.key());
+    const std::uint64_t hash = hash_suffix(zone.name, 0);
     const std::size_t mask = table_.size() - 1;
-    std::size_t slot = hash & mask;
+    std::size_t slot = spread(hash) & mask;
     while (table_[slot].zone_plus_one != 0) slot = (slot + 1) & mask;
     table_[slot] = Slot{hash, static_cast<std::uint32_t>(zone.index + 1)};
 }
 
-const WatchedZone* WatchSet::find_exact(std::string_view key) const {
-    if (table_.empty()) return nullptr;
-    const std::uint64_t hash = hash_key(key);
+inline const WatchedZone* WatchSet::probe(std::uint64_t hash, std::string_view key) const {
     const std::size_t mask = table_.size() - 1;
-    for (std::size_t slot = hash & mask; table_[slot].zone_plus_one != 0; slot = (slot + 1) & mask) {
+    for (std::size_t slot = spread(hash) & mask; table_[slot].zone_plus_one != 0; slot = (slot + 1) & mask) {
         if (table_[slot].hash != hash) continue;
         const WatchedZone& zone = zones_[table_[slot].zone_plus_one - 1];
         if (zone.name.key() == key) return &zone;
@@ -58,15 +110,21 @@ const WatchedZone* WatchSet::find_exact(std::string_view key) const {
 }
 
 const WatchedZone* WatchSet::find(const DnsName& name) const {
-    if (zones_.empty() || name.label_count < min_labels_) return nullptr;
-    // Longest suffix first, so that a watched child zone wins over its parent.
-    const unsigned longest = std::min<unsigned>(name.label_count, max_labels_);
-    for (unsigned labels = longest + 1; labels-- > min_labels_;) {
-        if (const WatchedZone* zone = find_exact(name.suffix_key(name.label_count - labels))) {
-            return owns(*zone) ? zone : nullptr;
+    const unsigned labels = name.label_count;
+    if (labels < min_labels_ || zones_.empty() || name.length == 0 || !tail_may_match(name)) return nullptr;
+    // Longest suffix first, so that a watched child zone wins over its
+    // parent; labels no zone is long enough to need are skipped unhashed.
+    unsigned suffix = std::min(labels, max_labels_);
+    std::size_t at = 0;
+    for (unsigned skip = labels - suffix; skip > 0; --skip) at += std::size_t{1} + name.wire[at];
+    for (;; --suffix) {
+        if (has_label_count(suffix)) {
+            const std::uint64_t hash = hash_suffix(name, at);
+            if (const WatchedZone* zone = probe(hash, name.key().substr(at))) return owns(*zone) ? zone : nullptr;
         }
+        if (suffix == min_labels_) return nullptr;
+        at += std::size_t{1} + name.wire[at];
     }
-    return nullptr;
 }
 
 const WatchedZone* WatchSet::find_zone(std::string_view zone_text) const {
