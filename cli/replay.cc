@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "capture/pcap_mmap_source.h"
+#include "capture/pcap_window_source.h"
 #include "cli/cli.h"
 #include "cli/logging.h"
 #include "cli/options.h"

@@ -120,7 +120,9 @@ const WatchedZone* WatchSet::find(const DnsName& name) const {
     for (;; --suffix) {
         if (has_label_count(suffix)) {
             const std::uint64_t hash = hash_suffix(name, at);
-            if (const WatchedZone* zone = probe(hash, name.key().substr(at))) return owns(*zone) ? zone : nullptr;
+            if (const WatchedZone* zone = probe(hash, name.key().substr(at))) {
+                return owns(*zone) ? zone : nullptr;
+            }
         }
         if (suffix == min_labels_) return nullptr;
         at += std::size_t{1} + name.wire[at];

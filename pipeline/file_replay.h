@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "capture/packet_input.h"
-#include "capture/pcap_mmap_source.h"
+#include "capture/pcap_window_source.h"
 #include "pipeline/byte_ring.h"
 #include "pipeline/counter_block.h"
 

@@ -43,7 +43,7 @@
 #include <vector>
 
 #include "capture/packet_input.h"
-#include "capture/pcap_mmap_source.h"
+#include "capture/pcap_window_source.h"
 #include "decode/transport.h"
 #include "detect/baseline.h"
 #include "detect/evidence_recorder.h"

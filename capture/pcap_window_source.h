@@ -5,11 +5,11 @@
 // own), which at 2 million packets a second is a third of the work of the
 // whole sensor (scripts/bench-replay).
 //
-// The class is named for how it first read: it mapped the whole file. Its
-// page faults, the first touch of every cache line in the packet path and
-// the unmapping of the whole file at the end cost more than the kernel's
-// copy into a window small enough to stay in the L2 cache (replay went from
-// 0.45 to 0.47-0.48 of the bare libpcap loop's packet rate).
+// It used to map the whole file. The page faults, the first touch of every
+// cache line in the packet path and the unmapping of the whole file at the
+// end cost more than the kernel's copy into a window small enough to stay
+// in the L2 cache (replay went from 0.45 to 0.47-0.48 of the bare libpcap
+// loop's packet rate).
 //
 // pcapng, or anything this reader does not recognise, is left to libpcap
 // (open_capture() returns a PcapFileSource then).
@@ -25,14 +25,14 @@
 
 namespace dnswatch {
 
-class PcapMmapSource {
+class PcapWindowSource {
 public:
-    // Throws std::runtime_error naming the file when it cannot be mapped or
+    // Throws std::runtime_error naming the file when it cannot be opened or
     // is not a classic pcap file.
-    explicit PcapMmapSource(const std::string& path);
-    ~PcapMmapSource();
-    PcapMmapSource(const PcapMmapSource&) = delete;
-    PcapMmapSource& operator=(const PcapMmapSource&) = delete;
+    explicit PcapWindowSource(const std::string& path);
+    ~PcapWindowSource();
+    PcapWindowSource(const PcapWindowSource&) = delete;
+    PcapWindowSource& operator=(const PcapWindowSource&) = delete;
 
     // True when `path` starts with a classic pcap magic number.
     static bool handles(const std::string& path);
@@ -76,29 +76,29 @@ private:
     std::string read_error_;
 };
 
-// A capture file, read through the mapping when it is classic pcap, through
+// A capture file, read through the window when it is classic pcap, through
 // libpcap otherwise (pcapng). Views stay valid until the next call. Replay
 // and the live pipeline's file input both read through it.
 class CaptureFile {
 public:
     // Throws std::runtime_error "PATH: reason".
     explicit CaptureFile(const std::string& path) {
-        if (PcapMmapSource::handles(path)) {
-            mapped_ = std::make_unique<PcapMmapSource>(path);
+        if (PcapWindowSource::handles(path)) {
+            windowed_ = std::make_unique<PcapWindowSource>(path);
         } else {
             libpcap_ = std::make_unique<PcapFileSource>(path);
         }
     }
-    bool next_batch(PacketBatch& batch) { return mapped_ ? mapped_->next_batch(batch) : libpcap_->next_batch(batch); }
-    bool truncated() const { return mapped_ ? mapped_->truncated() : libpcap_->truncated(); }
-    const std::string& read_error() const { return mapped_ ? mapped_->read_error() : libpcap_->read_error(); }
-    std::uint64_t packets_read() const { return mapped_ ? mapped_->packets_read() : libpcap_->packets_read(); }
+    bool next_batch(PacketBatch& batch) { return windowed_ ? windowed_->next_batch(batch) : libpcap_->next_batch(batch); }
+    bool truncated() const { return windowed_ ? windowed_->truncated() : libpcap_->truncated(); }
+    const std::string& read_error() const { return windowed_ ? windowed_->read_error() : libpcap_->read_error(); }
+    std::uint64_t packets_read() const { return windowed_ ? windowed_->packets_read() : libpcap_->packets_read(); }
     // For progress bars: libpcap's answer costs an lseek, ask once per update.
-    std::uint64_t bytes_read() const { return mapped_ ? mapped_->bytes_read() : libpcap_->bytes_read(); }
-    std::uint64_t file_size() const { return mapped_ ? mapped_->file_size() : libpcap_->file_size(); }
+    std::uint64_t bytes_read() const { return windowed_ ? windowed_->bytes_read() : libpcap_->bytes_read(); }
+    std::uint64_t file_size() const { return windowed_ ? windowed_->file_size() : libpcap_->file_size(); }
 
 private:
-    std::unique_ptr<PcapMmapSource> mapped_;
+    std::unique_ptr<PcapWindowSource> windowed_;
     std::unique_ptr<PcapFileSource> libpcap_;
 };
 

@@ -1,8 +1,8 @@
-// PcapMmapSource must hand out exactly what libpcap (PcapFileSource) does:
+// PcapWindowSource must hand out exactly what libpcap (PcapFileSource) does:
 // every packet of every classic pcap in the shared corpus, the samples and
 // the scenarios, byte for byte, with the same lengths, times, link types and
 // frame numbers; and a file cut short ends where libpcap's ends.
-#include "capture/pcap_mmap_source.h"
+#include "capture/pcap_window_source.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -24,7 +24,7 @@ std::vector<std::string> classic_captures() {
                                 fs::path(DNSWATCH_SOURCE_DIR) / "scenarios"}) {
         std::error_code ec;
         for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator(); ++it) {
-            if (it->is_regular_file() && PcapMmapSource::handles(it->path().string())) {
+            if (it->is_regular_file() && PcapWindowSource::handles(it->path().string())) {
                 paths.push_back(it->path().string());
             }
         }
@@ -53,13 +53,13 @@ std::vector<Packet> read_all(Source& source) {
     return packets;
 }
 
-TEST(PcapMmapSource, ReadsEveryClassicCaptureAsLibpcapDoes) {
+TEST(PcapWindowSource, ReadsEveryClassicCaptureAsLibpcapDoes) {
     const std::vector<std::string> paths = classic_captures();
     ASSERT_GT(paths.size(), 20u);
     std::size_t total = 0;
     for (const std::string& path : paths) {
         PcapFileSource libpcap(path);
-        PcapMmapSource mapped(path);
+        PcapWindowSource mapped(path);
         const std::vector<Packet> expected = read_all(libpcap);
         const std::vector<Packet> got = read_all(mapped);
         EXPECT_EQ(got.size(), expected.size()) << path;
@@ -71,18 +71,18 @@ TEST(PcapMmapSource, ReadsEveryClassicCaptureAsLibpcapDoes) {
     EXPECT_GT(total, 1000u);
 }
 
-TEST(PcapMmapSource, AFileCutShortEndsWhereLibpcapsEnds) {
+TEST(PcapWindowSource, AFileCutShortEndsWhereLibpcapsEnds) {
     const std::string sample = std::string(DNSWATCH_SOURCE_DIR) + "/samples/hijack.pcap";
     std::ifstream in(sample, std::ios::binary);
     std::vector<char> bytes(std::istreambuf_iterator<char>(in), {});
-    const std::string cut = (fs::temp_directory_path() / ("dnswatch_mmap_cut_" + std::to_string(::getpid()) + ".pcap"))
+    const std::string cut = (fs::temp_directory_path() / ("dnswatch_window_cut_" + std::to_string(::getpid()) + ".pcap"))
                                 .string();
     {
         std::ofstream out(cut, std::ios::binary);
         out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 10));
     }
     PcapFileSource libpcap(cut);
-    PcapMmapSource mapped(cut);
+    PcapWindowSource mapped(cut);
     EXPECT_TRUE(read_all(mapped) == read_all(libpcap));
     EXPECT_TRUE(mapped.truncated());
     EXPECT_TRUE(libpcap.truncated());
@@ -150,10 +150,10 @@ void expect_records(const std::vector<Packet>& got, const std::vector<SyntheticR
     }
 }
 
-TEST(PcapMmapSource, RecordsOfEverySizeAroundItsWindow) {
+TEST(PcapWindowSource, RecordsOfEverySizeAroundItsWindow) {
     const std::vector<SyntheticRecord> records = synthetic_records();
     const std::string path = write_synthetic(records, "dnswatch_window_");
-    PcapMmapSource reader(path);
+    PcapWindowSource reader(path);
     const std::vector<Packet> got = read_all(reader);
     expect_records(got, records, records.size());
     EXPECT_FALSE(reader.truncated());
@@ -161,7 +161,7 @@ TEST(PcapMmapSource, RecordsOfEverySizeAroundItsWindow) {
     fs::remove(path);
 }
 
-TEST(PcapMmapSource, AFileCutInsideAnOversizedRecord) {
+TEST(PcapWindowSource, AFileCutInsideAnOversizedRecord) {
     std::vector<SyntheticRecord> records = synthetic_records();
     const std::string whole = write_synthetic(records, "dnswatch_window_whole_");
     // Cut 1000 bytes into the 600000-byte record (the 8th).
@@ -172,7 +172,7 @@ TEST(PcapMmapSource, AFileCutInsideAnOversizedRecord) {
     std::vector<char> bytes(std::istreambuf_iterator<char>(in), {});
     const std::string cut = whole + ".cut";
     std::ofstream(cut, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(cut_at));
-    PcapMmapSource reader(cut);
+    PcapWindowSource reader(cut);
     const std::vector<Packet> got = read_all(reader);
     expect_records(got, records, 7);
     EXPECT_TRUE(reader.truncated());
@@ -181,7 +181,7 @@ TEST(PcapMmapSource, AFileCutInsideAnOversizedRecord) {
     fs::remove(cut);
 }
 
-TEST(PcapMmapSource, LeavesPcapngToLibpcap) {
+TEST(PcapWindowSource, LeavesPcapngToLibpcap) {
     std::vector<std::string> pcapng;
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(fs::path(DNSWATCH_CORPUS_DIR) / "pcap", ec);
@@ -189,7 +189,7 @@ TEST(PcapMmapSource, LeavesPcapngToLibpcap) {
         if (it->path().extension() == ".pcapng") pcapng.push_back(it->path().string());
     }
     if (pcapng.empty()) GTEST_SKIP() << "no pcapng file in the corpus";
-    EXPECT_FALSE(PcapMmapSource::handles(pcapng.front()));
+    EXPECT_FALSE(PcapWindowSource::handles(pcapng.front()));
     CaptureFile file(pcapng.front());  // through libpcap
     PacketBatch batch;
     EXPECT_TRUE(file.next_batch(batch));

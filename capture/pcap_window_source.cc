@@ -1,4 +1,4 @@
-#include "capture/pcap_mmap_source.h"
+#include "capture/pcap_window_source.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -36,7 +36,7 @@ bool known_magic(std::uint32_t magic) {
 
 }  // namespace
 
-bool PcapMmapSource::handles(const std::string& path) {
+bool PcapWindowSource::handles(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
     std::uint8_t header[4];
@@ -46,7 +46,7 @@ bool PcapMmapSource::handles(const std::string& path) {
     return ok;
 }
 
-PcapMmapSource::PcapMmapSource(const std::string& path) : path_(path) {
+PcapWindowSource::PcapWindowSource(const std::string& path) : path_(path) {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) throw std::runtime_error(path + ": " + std::strerror(errno));
     struct stat st {};
@@ -75,23 +75,23 @@ PcapMmapSource::PcapMmapSource(const std::string& path) : path_(path) {
     if (link_type_ == 101) link_type_ = 12;  // LINKTYPE_RAW -> DLT_RAW
 }
 
-PcapMmapSource::~PcapMmapSource() {
+PcapWindowSource::~PcapWindowSource() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-std::uint32_t PcapMmapSource::read32(const std::uint8_t* at) const {
+std::uint32_t PcapWindowSource::read32(const std::uint8_t* at) const {
     std::uint32_t value;
     std::memcpy(&value, at, sizeof value);
     return swapped_ ? __builtin_bswap32(value) : value;
 }
 
-void PcapMmapSource::fail(std::string reason) {
+void PcapWindowSource::fail(std::string reason) {
     truncated_ = true;
     read_error_ = std::move(reason);
     offset_ = size_;
 }
 
-bool PcapMmapSource::ensure(std::size_t bytes, bool may_move) {
+bool PcapWindowSource::ensure(std::size_t bytes, bool may_move) {
     if (end_ - begin_ >= bytes) return true;
     const std::size_t want = std::max(kReadChunk, bytes - (end_ - begin_));
     if (kWindowBytes - end_ < want) {
@@ -119,7 +119,7 @@ bool PcapMmapSource::ensure(std::size_t bytes, bool may_move) {
     return true;
 }
 
-bool PcapMmapSource::next_batch(PacketBatch& batch) {
+bool PcapWindowSource::next_batch(PacketBatch& batch) {
     batch.clear();
     while (!batch.full() && offset_ < size_) {
         const std::size_t left = size_ - offset_;
