@@ -5,6 +5,8 @@
 #include <cstring>
 #include <random>
 
+#include "decode/word_hash.h"
+
 namespace dnswatch {
 namespace {
 
@@ -67,28 +69,24 @@ std::size_t TcpReassembler::bucket_of(const Endpoint& a, const Endpoint& b) cons
     // multiplies for an IPv4 pair, 1% of replay with one TCP segment in 20
     // packets.) The seed is random, so the layout of the buckets, all this
     // decides, could never be relied on.
-    std::uint64_t h = seed_;
-    auto mix = [&h](std::uint64_t word) { h = std::rotl((h ^ word) * 0x9E3779B97F4A7C15ull, 31); };
-    auto add = [&mix](const Endpoint& e) {
-        if (e.address.family == 4) {
+    WordHasher h(seed_);
+    auto add = [&h](const Endpoint& e) {
+        if (e.address.family == 4) {  // address and port in one word
             std::uint32_t v4;
             std::memcpy(&v4, e.address.bytes.data(), sizeof v4);
-            mix(std::uint64_t{v4} << 16 | e.port);
+            h.add(std::uint64_t{v4} << 16 | e.port);
             return;
         }
         std::uint64_t high, low;
         std::memcpy(&high, e.address.bytes.data(), sizeof high);
         std::memcpy(&low, e.address.bytes.data() + 8, sizeof low);
-        mix(high);
-        mix(low);
-        mix(e.port);
+        h.add(high);
+        h.add(low);
+        h.add(e.port);
     };
     add(a);
     add(b);
-    h ^= h >> 32;
-    h *= 0xFF51AFD7ED558CCDull;
-    h ^= h >> 29;
-    return static_cast<std::size_t>(h) & (buckets_.size() - 1);
+    return table_index_mix(h.value()) & (buckets_.size() - 1);
 }
 
 std::uint32_t TcpReassembler::find(const Endpoint& a, const Endpoint& b) const {

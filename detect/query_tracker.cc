@@ -5,70 +5,21 @@
 #include <cstring>
 #include <random>
 
+#include "decode/word_hash.h"
+
 namespace dnswatch {
 namespace {
 
 constexpr std::uint8_t kAd = 1, kDo = 2, kCd = 4;
 
-// Mixes a key's fields into a hash a word at a time, straight from where
-// they lie. (Copying them into a byte buffer first, then hashing that,
-// made every word load span several just-written small stores, which the
-// CPU cannot forward: query_key() alone was ~2.5% of replay.) The words
-// encode the fields unambiguously: an address's first word says its
-// family, hence how many words follow; a name's first word, its length.
-class KeyHasher {
-public:
-    explicit KeyHasher(std::uint64_t seed) : h_(seed) {}
-
-    void add(std::uint64_t word) { h_ = std::rotl((h_ ^ word) * 0x9E3779B97F4A7C15ull, 31); }
-    void add(const IpAddress& address) {
-        if (address.family == 4) {  // the first 4 bytes only count
-            std::uint32_t v4;
-            std::memcpy(&v4, address.bytes.data(), sizeof v4);
-            add(std::uint64_t{v4} | std::uint64_t{4} << 32);
-            return;
-        }
-        std::uint64_t high, low;
-        std::memcpy(&high, address.bytes.data(), sizeof high);
-        std::memcpy(&low, address.bytes.data() + 8, sizeof low);
-        add(address.family);
-        add(high);
-        add(low);
-    }
-    // The name's wire bytes, whole words loaded and the last one masked
-    // (or, at the very end of the 255-byte buffer, shifted): no byte past
-    // the name counts, no load leaves the buffer.
-    void add(const DnsName& name) {
-        add(name.length);
-        const std::uint8_t* p = name.wire.data();
-        const std::uint8_t* const buffer_end = p + name.wire.size();
-        std::size_t n = name.length;
-        for (; n >= 8; p += 8, n -= 8) add(load_le64(p));
-        if (n == 0) return;
-        const unsigned drop = 64 - 8 * static_cast<unsigned>(n);
-        add(buffer_end - p >= 8 ? load_le64(p) & (~std::uint64_t{0} >> drop) : load_le64(p + n - 8) >> drop);
-    }
-    std::uint64_t finish() const {  // murmur3's finaliser, as fast_hash()
-        std::uint64_t h = h_;
-        h ^= h >> 33;
-        h *= 0xFF51AFD7ED558CCDull;
-        h ^= h >> 33;
-        h *= 0xC4CEB9FE1A85EC53ull;
-        h ^= h >> 33;
-        return h;
-    }
-
-private:
-    // Little-endian whatever the machine, so that the mask keeps the first bytes.
-    static std::uint64_t load_le64(const std::uint8_t* p) {
-        std::uint64_t v;
-        std::memcpy(&v, p, sizeof v);
-        if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-        return v;
-    }
-
-    std::uint64_t h_;
-};
+// A key's fields go into the hash straight from where they lie
+// (decode/word_hash.h). The words encode the fields unambiguously: an
+// address's first word says its family, hence how many words follow; a
+// name's first word, its length.
+void add_name(WordHasher& key, const DnsName& name) {
+    key.add(name.length);
+    key.add_name_bytes(name, 0);
+}
 
 }  // namespace
 
@@ -85,17 +36,17 @@ QueryTracker::QueryTracker(std::size_t capacity, TxidBurstOptions burst)
 
 std::uint64_t QueryTracker::query_key(const IpAddress& client, std::uint16_t client_port, const IpAddress& server,
                                       std::uint16_t server_port, const DnsMessageView& message) const {
-    KeyHasher key(hash_seed_);
+    WordHasher key(hash_seed_);
     key.add(client);
     key.add(server);
     key.add(std::uint64_t{client_port} | std::uint64_t{server_port} << 16 | std::uint64_t{message.header.id} << 32 |
             std::uint64_t{message.qtype} << 48);
-    key.add(message.qname);  // lower case: 0x20 echoes compare equal
+    add_name(key, message.qname);  // lower case: 0x20 echoes compare equal
     return key.finish();
 }
 
 std::uint64_t QueryTracker::pair_key(const IpAddress& a, const IpAddress& b, std::uint64_t salt) const {
-    KeyHasher key(hash_seed_);
+    WordHasher key(hash_seed_);
     key.add(a);
     key.add(b);
     key.add(salt);
@@ -103,9 +54,9 @@ std::uint64_t QueryTracker::pair_key(const IpAddress& a, const IpAddress& b, std
 }
 
 std::uint64_t QueryTracker::name_key(const DnsName& name, const IpAddress& server) const {
-    KeyHasher key(hash_seed_);
+    WordHasher key(hash_seed_);
     key.add(server);
-    key.add(name);
+    add_name(key, name);
     return key.finish();
 }
 

@@ -5,51 +5,27 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "decode/word_hash.h"
+
 namespace dnswatch {
 namespace {
 
 // Keys are zones' wire forms, lower case already; the watch list is the
 // operator's, so a fixed seed will do.
 constexpr std::uint64_t kSeed = 0x243F6A8885A308D3ull;
-constexpr std::uint64_t kMultiplier = 0x9E3779B97F4A7C15ull;
-
-// Little-endian, so that the first bytes in memory are the low bits on
-// every machine and a mask keeps the bytes it means to.
-inline std::uint64_t load_le64(const std::uint8_t* p) {
-    std::uint64_t v;
-    std::memcpy(&v, p, sizeof v);
-    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-    return v;
-}
-
-inline std::uint64_t mix(std::uint64_t h, std::uint64_t word) { return std::rotl((h ^ word) * kMultiplier, 31); }
-
-// The table index: the words' mixing leaves the low bits weak.
-inline std::size_t spread(std::uint64_t h) {
-    h ^= h >> 32;
-    h *= 0xFF51AFD7ED558CCDull;
-    return static_cast<std::size_t>(h ^ (h >> 29));
-}
 
 }  // namespace
 
 std::uint64_t WatchSet::hash_suffix(const DnsName& name, std::size_t at) {
-    const std::uint8_t* p = name.wire.data() + at;
-    std::size_t n = name.length - at;  // at least 1: the root
-    std::uint64_t h = kSeed ^ n;
-    for (; n > 8; p += 8, n -= 8) h = mix(h, load_le64(p));
-    // The last 1..8 bytes, loaded as a whole word and masked. Near the end
-    // of the 255-byte buffer the word ends at the name's end instead, so
-    // that no load leaves the buffer.
-    const std::size_t drop = 64 - 8 * n;
-    const std::uint64_t last = name.wire.data() + name.wire.size() - p >= 8 ? load_le64(p) & (~std::uint64_t{0} >> drop)
-                                                                            : load_le64(p + n - 8) >> drop;
-    return mix(h, last);
+    WordHasher h(kSeed ^ (name.length - at));  // at least 1 byte: the root
+    h.add_name_bytes(name, at);
+    return h.value();  // unfinished: probes compare it whole, table_index_mix() picks the slot
 }
 
 std::size_t WatchSet::tail_bit(const DnsName& name) {
     constexpr int kBits = std::bit_width(kTailFilterBits - 1);
-    return static_cast<std::size_t>((load_le64(name.wire.data() + name.length - 8) * kMultiplier) >> (64 - kBits));
+    return static_cast<std::size_t>((load_le64(name.wire.data() + name.length - 8) * WordHasher::kMultiplier) >>
+                                    (64 - kBits));
 }
 
 bool WatchSet::tail_may_match(const DnsName& name) const {
@@ -94,14 +70,14 @@ void WatchSet::rebuild_table() {
 void WatchSet::insert(const WatchedZone& zone) {
     const std::uint64_t hash = hash_suffix(zone.name, 0);
     const std::size_t mask = table_.size() - 1;
-    std::size_t slot = spread(hash) & mask;
+    std::size_t slot = table_index_mix(hash) & mask;
     while (table_[slot].zone_plus_one != 0) slot = (slot + 1) & mask;
     table_[slot] = Slot{hash, static_cast<std::uint32_t>(zone.index + 1)};
 }
 
 inline const WatchedZone* WatchSet::probe(std::uint64_t hash, std::string_view key) const {
     const std::size_t mask = table_.size() - 1;
-    for (std::size_t slot = spread(hash) & mask; table_[slot].zone_plus_one != 0; slot = (slot + 1) & mask) {
+    for (std::size_t slot = table_index_mix(hash) & mask; table_[slot].zone_plus_one != 0; slot = (slot + 1) & mask) {
         if (table_[slot].hash != hash) continue;
         const WatchedZone& zone = zones_[table_[slot].zone_plus_one - 1];
         if (zone.name.key() == key) return &zone;
