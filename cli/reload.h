@@ -54,7 +54,6 @@ private:
     void watch_files(const Config& config);
 
     std::string config_path_;
-    std::vector<std::string> zone_names_;  // the running watch list, in order
     std::vector<std::string> learning_zones_;
     std::string live_sources_;             // what the live sources follow, as one comparable string
     std::function<void(const Config&)> restart_live_;
