@@ -1,7 +1,8 @@
 // What `replay` and `run` both do before the first packet and after the
-// last: load the config and the model, reporting problems the way the CLI
-// promises (exit 2 with `file:line:col: message`), and print the named
-// counters of the summary.
+// last (building the sensor itself: cli/sensor.h): load the config,
+// reporting problems the way the CLI promises (exit 2 with
+// `file:line:col: message`), set up detectors, and print the named counters
+// of the summary.
 #pragma once
 
 #include <cstdio>
@@ -9,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "cli/sensor_setup.h"
+#include "baseline/live_sources.h"
 #include "config/config.h"
 #include "decode/transport.h"
 #include "detect/detector.h"
@@ -18,10 +19,6 @@ namespace dnswatch {
 
 // The config at `path`, or nullopt after printing each of its issues.
 std::optional<Config> load_config_or_report(const std::string& path, std::FILE* err);
-
-// The watch set and baseline, or nullptr after printing why not (a zone
-// file ldns cannot read, a zone watched twice, a malformed feed).
-std::unique_ptr<SensorModel> build_model_or_report(const Config& config, std::FILE* err);
 
 // The decoder's limits and ports as the config sets them.
 TransportOptions transport_options(const DecodeConfig& decode);
@@ -35,6 +32,10 @@ void configure_detector(Detector& detector, const Config& config);
 // both print them ("dnssec: ..." and "queries: ..."); nothing for a part
 // that saw no work.
 void print_detection_counts(std::FILE* err, const DnssecCounters& dnssec, const QueryTrackerCounters& queries);
+
+// "baseline: snapshots=2, learning=5, learned=1, feed_received=1, ..." on
+// `err` when learning or a live source is on; nothing otherwise.
+void print_baseline_counters(std::FILE* err, Detector& detector, const LiveBaselineSources& live);
 
 // "label: name=count, ..." for the non-zero counts from index `first` on;
 // nothing when all are zero.

@@ -152,6 +152,12 @@ Detector::Detector(const WatchSet& watch, const Baseline& baseline, std::string 
     rdata_spans_.reserve(512);
 }
 
+bool Detector::follow(BaselineFollower& follower) {
+    if (!follower.refresh()) return false;
+    set_baseline(follower.local_watch(), follower.snapshot().baseline);
+    return true;
+}
+
 void Detector::set_baseline(const WatchSet& watch, const Baseline& baseline) {
     if (&watch != watch_) {
         // A reloaded watch list. Open alerts, outstanding queries and learned

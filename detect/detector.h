@@ -18,13 +18,14 @@
 #include "decode/transport.h"
 #include "detect/alert.h"
 #include "detect/alert_sink.h"
-#include "detect/baseline.h"
+#include "baseline/baseline.h"
 #include "detect/dnssec_verifier.h"
 #include "detect/query_tracker.h"
 #include "detect/evidence_recorder.h"
-#include "detect/learner.h"
+#include "baseline/learner.h"
+#include "baseline/shared_baseline.h"
 #include "detect/signals.h"
-#include "detect/watch_set.h"
+#include "baseline/watch_set.h"
 
 namespace dnswatch {
 
@@ -88,12 +89,15 @@ public:
 
     void set_max_open_alerts(std::size_t max) { max_open_alerts_ = std::max<std::size_t>(max, 1); }
 
-    // A new snapshot (detect/shared_baseline.h), taken between batches: the
+    // A new snapshot (baseline/shared_baseline.h), taken between batches: the
     // baseline and the watch list it was built for (this detector's part of
     // it); the caller keeps both alive until the next one.
     void set_baseline(const WatchSet& watch, const Baseline& baseline);
+    // Between batches: takes the follower's newer snapshot, if there is one
+    // (its part of the watch list); true when it did.
+    bool follow(BaselineFollower& follower);
 
-    // Learning mode for the zones `options` names (detect/learner.h).
+    // Learning mode for the zones `options` names (baseline/learner.h).
     void enable_learning(LearningOptions options) { learner_ = std::make_unique<Learner>(*watch_, std::move(options)); }
     Learner* learner() { return learner_.get(); }
 

@@ -14,9 +14,9 @@
 
 #include "decode/dns_message.h"
 #include "decode/dnssec_check.h"
-#include "detect/baseline.h"
+#include "baseline/baseline.h"
 #include "detect/signals.h"
-#include "detect/watch_set.h"
+#include "baseline/watch_set.h"
 
 namespace dnswatch {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "decode/transport.h"
-#include "detect/baseline.h"
-#include "detect/watch_set.h"
+#include "baseline/baseline.h"
+#include "baseline/watch_set.h"
 
 namespace dnswatch {
 

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "detect/rrset_key.h"
+#include "baseline/rrset_key.h"
 
 namespace dnswatch {
 

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "publish/alert_json.h"
-#include "publish/atomic_file.h"
-#include "publish/hex.h"
+#include "common/atomic_file.h"
+#include "common/hex.h"
 
 namespace dnswatch {
 

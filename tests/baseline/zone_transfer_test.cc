@@ -25,13 +25,13 @@
 // true and false as integers).
 #include "tests/support/nsd_server.h"
 #include "capture/pcap_file_source.h"
-#include "cli/sensor_setup.h"
-#include "cli/zone_refresher.h"
-#include "cli/zone_transfer.h"
+#include "baseline/sources.h"
+#include "baseline/zone_refresher.h"
+#include "baseline/zone_transfer.h"
 #include "config/config.h"
 #include "decode/dns_message.h"
 #include "detect/packet_processor.h"
-#include "detect/shared_baseline.h"
+#include "baseline/shared_baseline.h"
 #include "publish/alert_json.h"
 #include "tests/cli/run_support.h"
 #include "tests/support/answer_capture.h"
@@ -114,9 +114,9 @@ TEST_F(ZoneTransferTest, NotifyBringsTheNewSerialWhichSwapsTheBaselineAndARestar
     auto nsd = start_nsd();
     ASSERT_TRUE(nsd->ok()) << nsd->why();
     const Config config = load_config((dir_ / "dnswatch.yaml").string());
-    auto model = build_sensor_model(config);
+    auto model = build_baseline_model(config);
     std::FILE* log = std::tmpfile();
-    auto refresher = std::make_unique<ZoneRefresher>(config, *model, log);
+    auto refresher = std::make_unique<ZoneRefresher>(config, model->shared, log);
     ASSERT_EQ(refresher->counters().transfers, 1u);
     EXPECT_EQ(refresher->notify_port(), notify_port_);
 
@@ -132,7 +132,7 @@ TEST_F(ZoneTransferTest, NotifyBringsTheNewSerialWhichSwapsTheBaselineAndARestar
     CollectingSink sink;
     PacketProcessor processor(model->watch, model->baseline, "xfr-test", sink);
     BaselineFollower follower(model->shared);
-    follower.refresh(processor);
+    processor.follow(follower);
     observe(processor, 0, "192.0.2.10");
     EXPECT_TRUE(sink.alerts.empty());
     observe(processor, 60, "198.51.100.10");  // not (yet) in the zone
@@ -160,7 +160,7 @@ TEST_F(ZoneTransferTest, NotifyBringsTheNewSerialWhichSwapsTheBaselineAndARestar
 
     // Between two batches the detector takes the new snapshot: the new
     // address ends its alert `accepted`; the old one now diverges.
-    EXPECT_TRUE(follower.refresh(processor));
+    EXPECT_TRUE(processor.follow(follower));
     observe(processor, 120, "198.51.100.10");
     ASSERT_EQ(sink.alerts.size(), 2u);
     EXPECT_EQ(sink.alerts[1].id, sink.alerts[0].id);
@@ -218,8 +218,8 @@ TEST_F(ZoneTransferTest, NotifyIsAnsweredAndRefusedForAZoneWithoutThisPrimary) {
     auto nsd = start_nsd();
     ASSERT_TRUE(nsd->ok()) << nsd->why();
     const Config config = load_config((dir_ / "dnswatch.yaml").string());
-    auto model = build_sensor_model(config);
-    ZoneRefresher refresher(config, *model, nullptr);
+    auto model = build_baseline_model(config);
+    ZoneRefresher refresher(config, model->shared, nullptr);
     const std::uint64_t notifies = refresher.counters().notifies;  // NSD's own, if any arrived yet
 
     // Ours: QR, opcode NOTIFY, AA, NOERROR; a transfer follows (up to date).
@@ -270,9 +270,9 @@ TEST(IxfrAnswerTest, IncrementalSequencesApplyInOrder) {
                                     rr(soa + "2 3600 600 86400 300")},
                                    *current),
                  TransferError);
-    EXPECT_EQ(parse_primary("[::1]:5353")->port, 5353);
-    EXPECT_EQ(parse_primary("192.0.2.1")->port, 53);
-    EXPECT_FALSE(parse_primary("ns1.example:53"));
+    EXPECT_EQ(parse_server_address("[::1]:5353")->port, 5353);
+    EXPECT_EQ(parse_server_address("192.0.2.1")->port, 53);
+    EXPECT_FALSE(parse_server_address("ns1.example:53"));
 }
 
 // `dnswatch run` (capturing on lo) reloads a config that adds a zone with a

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cli/transparency_feed.h"
+#include "baseline/transparency_feed.h"
 #include "decode/dns_message.h"
 
 namespace dnswatch {

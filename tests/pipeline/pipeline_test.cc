@@ -15,7 +15,7 @@
 #include "decode/ldns_glue.h"
 #include "detect/packet_processor.h"
 #include "pipeline/pipeline.h"
-#include "detect/shared_baseline.h"
+#include "baseline/shared_baseline.h"
 #include "publish/alert_json.h"
 #include "publish/json_lines_sink.h"
 
