@@ -1,8 +1,5 @@
 #include "baseline/learned_file.h"
 
-#include <fstream>
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
 
 #include "decode/ldns_glue.h"
@@ -10,6 +7,7 @@
 #include "common/rfc3339.h"
 #include "common/atomic_file.h"
 #include "common/hex.h"
+#include "common/json_lines.h"
 
 namespace dnswatch {
 namespace {
@@ -45,28 +43,17 @@ void save_learned(const std::string& path, const std::vector<LearnedRRsetState>&
 
 std::vector<LearnedRRsetState> load_learned(const std::string& path) {
     std::vector<LearnedRRsetState> rrsets;
-    std::ifstream in(path);
-    if (!in) return rrsets;
-    int line_number = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++line_number;
-        if (line.empty()) continue;
-        try {
-            const auto json = nlohmann::json::parse(line);
-            LearnedRRsetState rrset;
-            rrset.key = from_hex(json.at("key").get<std::string>());
-            for (const auto& form : json.at("forms")) rrset.forms.push_back(from_hex(form.get<std::string>()));
-            rrset.presentation = json.at("rdata").get<std::vector<std::string>>();
-            rrset.learned = json.at("learned").get<bool>();
-            rrset.first_seen_us = parse_rfc3339_us(json.at("first_seen").get<std::string>());
-            rrset.changed_us = parse_rfc3339_us(json.at("changed").get<std::string>());
-            rrset.ttl = json.at("ttl").get<std::uint32_t>();
-            rrsets.push_back(std::move(rrset));
-        } catch (const std::exception& e) {
-            throw std::runtime_error(path + ":" + std::to_string(line_number) + ": not a learned RRset (" + e.what() +
-                                     ")");
-        }
-    }
+    read_json_lines(path, "a learned RRset", [&](const nlohmann::json& json) {
+        LearnedRRsetState rrset;
+        rrset.key = from_hex(json.at("key").get<std::string>());
+        for (const auto& form : json.at("forms")) rrset.forms.push_back(from_hex(form.get<std::string>()));
+        rrset.presentation = json.at("rdata").get<std::vector<std::string>>();
+        rrset.learned = json.at("learned").get<bool>();
+        rrset.first_seen_us = parse_rfc3339_us(json.at("first_seen").get<std::string>());
+        rrset.changed_us = parse_rfc3339_us(json.at("changed").get<std::string>());
+        rrset.ttl = json.at("ttl").get<std::uint32_t>();
+        rrsets.push_back(std::move(rrset));
+    });
     return rrsets;
 }
 
