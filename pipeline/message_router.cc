@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "pipeline/backoff.h"
 #include "pipeline/records.h"
 
 namespace dnswatch {
@@ -120,13 +119,10 @@ void MessageRouter::send(std::size_t shard, const DnsDatagram& datagram, const P
         // and tell them nothing below this packet is still to come from us.
         publish();
         wait_mark_.store(key_ > 0 ? key_ - 1 : 0, std::memory_order_release);
-        Backoff backoff;
-        while ((room = ring.reserve(size)).data() == nullptr) {
-            if (abort_.load(std::memory_order_relaxed)) {
-                ++router_.message_ring_drops;
-                return;
-            }
-            backoff.pause();
+        room = reserve_waiting(ring, size, abort_);
+        if (room.data() == nullptr) {
+            ++router_.message_ring_drops;
+            return;
         }
     }
     std::uint8_t* out = room.data();
