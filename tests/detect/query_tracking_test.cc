@@ -48,16 +48,9 @@ IpAddress address(const char* text) {
     return a;
 }
 
-class QueryTrackingTest : public ::testing::Test {
+class QueryTrackingTest : public test::DetectorFixture {
 protected:
-    void SetUp() override {
-        dir_ = test::scratch_dir("queries");
-        std::ofstream(dir_ / "victim.test.zone") << kZone;
-        watch_.add("victim.test");
-        baseline_.add_zone_records(read_zone_file((dir_ / "victim.test.zone").string(), std::nullopt), watch_);
-        detector_ = std::make_unique<Detector>(watch_, baseline_, "test-sensor", sink_);
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
+    void SetUp() override { start_detector("queries", {{"victim.test.zone", kZone, {}}}); }
 
     // One message from src:sport to dst:dport; `flags` are ORed into the
     // header, `dnssec_ok` adds an OPT record with DO.
@@ -108,15 +101,6 @@ protected:
         spec.aa = (flags & kRa) == 0;  // a resolver's answer is not authoritative
         send(spec, server, 53, kClient, 40000, flags, dnssec_ok, time_us);
     }
-
-    std::filesystem::path dir_;
-    WatchSet watch_;
-    Baseline baseline_;
-    RecordingSink sink_;
-    std::unique_ptr<Detector> detector_;
-    DnsDecoder decoder_;
-    std::vector<std::uint8_t> wire_;
-    std::uint64_t frame_ = 0;
 };
 
 const char* const kWwwA = "www.victim.test. IN A";
