@@ -29,14 +29,14 @@ void Learner::watch_changed(const WatchSet& watch) {
     }
 }
 
-const RRsetPool* Learner::find(const DnsName& owner, std::uint16_t type) const {
-    if (rrsets_.empty()) return nullptr;
+RRsetPool Learner::find(const DnsName& owner, std::uint16_t type) const {
+    if (rrsets_.empty()) return {};
     KeyBuffer buffer;
     const auto it = rrsets_.find(learner_key(owner, type, buffer));
-    return it != rrsets_.end() && it->second.learned ? &it->second.pool : nullptr;
+    return it != rrsets_.end() && it->second.learned ? it->second.pool(type) : RRsetPool{};
 }
 
-const RRsetPool* Learner::observe(const DnsName& owner, std::uint16_t type, std::uint32_t ttl,
+RRsetPool Learner::observe(const DnsName& owner, std::uint16_t type, std::uint32_t ttl,
                                   const std::vector<std::uint8_t>& bytes,
                                   const std::vector<std::pair<std::size_t, std::size_t>>& forms,
                                   std::int64_t time_us) {
@@ -47,7 +47,7 @@ const RRsetPool* Learner::observe(const DnsName& owner, std::uint16_t type, std:
     if (fresh) {
         if (rrsets_.size() >= options_.max_rrsets) {
             ++counters_.full;
-            return nullptr;
+            return {};
         }
         Entry entry;
         entry.first_seen_us = entry.changed_us = time_us;
@@ -55,39 +55,49 @@ const RRsetPool* Learner::observe(const DnsName& owner, std::uint16_t type, std:
         changed_ = true;
     }
     Entry& entry = it->second;
-    if (entry.learned) return &entry.pool;
-    entry.pool.ttl = std::max(entry.pool.ttl, ttl);
+    if (entry.learned) return entry.pool(type);
+    entry.ttl = std::max(entry.ttl, ttl);
     bool new_rdata = false;
     for (const auto& [offset, length] : forms) {
         const std::string_view form(reinterpret_cast<const char*>(bytes.data()) + offset, length);
-        if (entry.pool.contains(form)) continue;
         // Only new rdata allocates; a settled RRset is looked up, not copied.
-        const auto at = std::lower_bound(entry.pool.comparison_forms.begin(), entry.pool.comparison_forms.end(), form);
-        entry.pool.comparison_forms.emplace(at, form);
+        const auto at = std::lower_bound(entry.forms.begin(), entry.forms.end(), form);
+        if (at != entry.forms.end() && *at == form) continue;
+        entry.forms.emplace(at, form);
         const std::string text = rdata_to_text(type, std::span(bytes).subspan(offset, length));
-        const auto text_at = std::lower_bound(entry.pool.presentation.begin(), entry.pool.presentation.end(), text);
-        if (text_at == entry.pool.presentation.end() || *text_at != text) entry.pool.presentation.insert(text_at, text);
+        const auto text_at = std::lower_bound(entry.presentation.begin(), entry.presentation.end(), text);
+        if (text_at == entry.presentation.end() || *text_at != text) entry.presentation.insert(text_at, text);
         new_rdata = true;
     }
     if (new_rdata) {
         if (!fresh) ++counters_.restarts;
         entry.changed_us = time_us;
         changed_ = true;
-        return nullptr;
+        return {};
     }
-    if (time_us - entry.changed_us < options_.stable_for_us) return nullptr;
+    if (time_us - entry.changed_us < options_.stable_for_us) return {};
     entry.learned = true;
+    lay_out(entry, type);
     ++counters_.learned;
     changed_ = true;
-    return &entry.pool;
+    return entry.pool(type);
+}
+
+void Learner::lay_out(Entry& entry, std::uint16_t type) {
+    entry.rrset.clear();
+    std::vector<std::span<const std::uint8_t>> items;
+    for (const std::string& form : entry.forms) {
+        items.emplace_back(reinterpret_cast<const std::uint8_t*>(form.data()), form.size());
+    }
+    rrset_layout::append(entry.rrset, type, entry.ttl, 0, items);
 }
 
 std::vector<LearnedRRsetState> Learner::export_state() {
     std::vector<LearnedRRsetState> states;
     states.reserve(rrsets_.size());
     for (const auto& [key, entry] : rrsets_) {
-        states.push_back({key, entry.pool.comparison_forms, entry.pool.presentation, entry.pool.ttl,
-                          entry.first_seen_us, entry.changed_us, entry.learned});
+        states.push_back({key, entry.forms, entry.presentation, entry.ttl, entry.first_seen_us, entry.changed_us,
+                          entry.learned});
     }
     std::sort(states.begin(), states.end(),
               [](const LearnedRRsetState& a, const LearnedRRsetState& b) { return a.key < b.key; });
@@ -99,13 +109,14 @@ void Learner::import_state(std::vector<LearnedRRsetState> states) {
     for (LearnedRRsetState& state : states) {
         if (rrset_key_type(state.key) == 0) continue;
         Entry entry;
-        entry.pool.comparison_forms = std::move(state.forms);
-        std::sort(entry.pool.comparison_forms.begin(), entry.pool.comparison_forms.end());
-        entry.pool.presentation = std::move(state.presentation);
-        entry.pool.ttl = state.ttl;
+        entry.forms = std::move(state.forms);
+        std::sort(entry.forms.begin(), entry.forms.end());
+        entry.presentation = std::move(state.presentation);
+        entry.ttl = state.ttl;
         entry.first_seen_us = state.first_seen_us;
         entry.changed_us = state.changed_us;
         entry.learned = state.learned;
+        if (entry.learned) lay_out(entry, rrset_key_type(state.key));
         rrsets_.insert_or_assign(std::move(state.key), std::move(entry));
     }
 }

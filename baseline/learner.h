@@ -20,6 +20,7 @@
 
 #include "decode/dns_name.h"
 #include "baseline/baseline.h"
+#include "baseline/rrset_pool.h"
 #include "baseline/watch_set.h"
 
 namespace dnswatch {
@@ -56,13 +57,13 @@ public:
 
     bool learns(const WatchedZone& zone) const { return zone.index < learning_.size() && learning_[zone.index]; }
 
-    // The learned pool of (owner, type), or nullptr while it is still learning.
-    const RRsetPool* find(const DnsName& owner, std::uint16_t type) const;
+    // The learned pool of (owner, type); empty while it is still learning.
+    RRsetPool find(const DnsName& owner, std::uint16_t type) const;
 
     // One observation of (owner, type) from the zone's servers: `forms` are
     // the comparison forms of its rdata, `bytes` holds them. Returns the
     // learned pool when this observation completed the learning.
-    const RRsetPool* observe(const DnsName& owner, std::uint16_t type, std::uint32_t ttl,
+    RRsetPool observe(const DnsName& owner, std::uint16_t type, std::uint32_t ttl,
                              const std::vector<std::uint8_t>& bytes,
                              const std::vector<std::pair<std::size_t, std::size_t>>& forms, std::int64_t time_us);
 
@@ -77,11 +78,20 @@ public:
 
 private:
     struct Entry {
-        RRsetPool pool;  // comparison_forms and presentation: the union seen
+        std::vector<std::string> forms;         // comparison forms seen, sorted, unique: the union
+        std::vector<std::string> presentation;  // the same, for alerts
+        std::uint32_t ttl = 0;
+        std::vector<std::uint8_t> rrset;        // forms laid out as rrset_pool.h says, once learned
+        RRsetPool pool(std::uint16_t type) const {
+            return RRsetPool(type, rrset.data(), rrset.data() + rrset.size(), nullptr);
+        }
         std::int64_t first_seen_us = 0;
         std::int64_t changed_us = 0;
         bool learned = false;
     };
+
+    // The learned forms as a pool's bytes.
+    static void lay_out(Entry& entry, std::uint16_t type);
 
     std::vector<bool> learning_;  // by zone index of the watch set given
     LearningOptions options_;

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "baseline/transparency_feed.h"
@@ -104,11 +106,12 @@ bool Reloader::reload(const char* cause) {
     if (learning_options(config).zones != learning_zones_) {
         return reject(config.source_path + ": watch.zones[].learn changed; which zones learn takes a restart");
     }
-    WatchSet watch;
-    BaselineSources fresh;
+    // Heap-held: the input points at it, and replace() takes it over.
+    auto watch = std::make_unique<WatchSet>();
+    std::optional<BaselineInput> fresh;
     try {
-        watch = read_watch_list(config);
-        fresh = read_baseline_sources(config, watch);
+        *watch = read_watch_list(config);
+        fresh.emplace(read_baseline_input(config, *watch));
     } catch (const ZoneFileError& e) {
         return reject(e.what());
     } catch (const FeedError& e) {
@@ -120,11 +123,11 @@ bool Reloader::reload(const char* cause) {
     // in the running list (watch lists run to 100,000 zones).
     const std::shared_ptr<const WatchSet> running = baseline_.watch();
     std::size_t added = 0;
-    for (const WatchedZone& zone : watch.zones()) added += running->find_zone(zone.text) == nullptr ? 1 : 0;
-    const std::size_t removed = running->zones().size() + added - watch.zones().size();
+    for (const WatchedZone& zone : watch->zones()) added += running->find_zone(zone.text) == nullptr ? 1 : 0;
+    const std::size_t removed = running->zones().size() + added - watch->zones().size();
     // The transfers held in memory are kept for the zones still watched
     // (SharedBaseline::replace): they are the refresher's, not the files'.
-    baseline_.replace(std::move(watch), std::move(fresh));
+    baseline_.replace(std::move(*watch), std::move(*fresh));
     watch_files(config);  // a zone file may have moved
     if (reloaded_) reloaded_(true);
     const std::shared_ptr<const BaselineSnapshot> snapshot = baseline_.snapshot();

@@ -1,71 +1,234 @@
 #include "baseline/shared_baseline.h"
 
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+
+#include "decode/rdata.h"
 
 namespace dnswatch {
+namespace {
 
-void BaselineSources::build(const WatchSet& watch, Baseline& out) const {
-    for (const auto& records : zone_files) out.add_zone_records(records, watch);
-    for (const auto& [zone, records] : transferred) {
-        // Only while its zone is watched: a removed zone's last transfer
-        // would otherwise land in a watched parent's baseline.
-        if (watch.find_zone(zone) != nullptr) out.add_zone_records(records, watch);
-    }
-    out.add_zone_records(other_records, watch);
-    for (const Announcement& announcement : announcements) {
-        for (const ZoneRecord& record : announcement.records) out.announce(record, announcement.effective_us, watch);
-    }
+// The items of an RRset (everything after its header): equal for equal
+// rdata lists, since a table keeps them sorted and unique.
+std::span<const std::uint8_t> items_of(const std::uint8_t* rrset) {
+    return {rrset + rrset_layout::kHeader,
+            static_cast<std::size_t>(rrset_layout::end(rrset) - rrset) - rrset_layout::kHeader};
 }
 
-SharedBaseline::SharedBaseline(WatchSet watch, BaselineSources sources) : sources_(std::move(sources)) {
+bool same_rrset(const std::uint8_t* a, const std::uint8_t* b) {
+    const auto x = items_of(a);
+    const auto y = items_of(b);
+    return rrset_layout::ttl(a) == rrset_layout::ttl(b) && x.size() == y.size() &&
+           std::memcmp(x.data(), y.data(), x.size()) == 0;
+}
+
+// `rrset` as `source` now gives it (nullptr: it gives nothing any more).
+RRsetChange change_to(const DnsName& owner, std::uint16_t type, const std::uint8_t* rrset, SourceId source) {
+    RRsetChange change;
+    change.owner = owner;
+    change.type = type;
+    change.source = source;
+    if (rrset == nullptr) return change;
+    change.ttl = rrset_layout::ttl(rrset);
+    const std::uint8_t* p = rrset + rrset_layout::kHeader;
+    for (std::uint16_t i = rrset_layout::item_count(rrset); i > 0; --i) {
+        const std::uint16_t length = rrset_layout::load16(p);
+        change.rdata.emplace_back(p + rrset_layout::kItemHeader, p + rrset_layout::kItemHeader + length);
+        p += rrset_layout::kItemHeader + length;
+    }
+    return change;
+}
+
+}  // namespace
+
+SharedBaseline::SharedBaseline(WatchSet watch, Baseline baseline) {
     auto shared_watch = std::make_shared<const WatchSet>(std::move(watch));
     auto shards = std::make_shared<const ZoneShards>(shared_watch, 1);
-    publish(std::move(shared_watch), std::move(shards));
+    publish(std::move(shared_watch), std::move(shards), std::move(baseline));
+    reclaimer_ = std::thread([this] { reclaim_loop(); });
 }
 
-void SharedBaseline::publish(std::shared_ptr<const WatchSet> watch, std::shared_ptr<const ZoneShards> shards) {
+SharedBaseline::SharedBaseline(WatchSet watch, const BaselineSources& sources)
+    : SharedBaseline(WatchSet(watch), sources.build(watch)) {}
+
+SharedBaseline::~SharedBaseline() {
+    {
+        std::lock_guard lock(retired_mutex_);
+        stopping_ = true;
+    }
+    reclaim_wake_.notify_all();
+    if (reclaimer_.joinable()) reclaimer_.join();
+}
+
+void SharedBaseline::publish(std::shared_ptr<const WatchSet> watch, std::shared_ptr<const ZoneShards> shards,
+                             Baseline baseline) {
     auto next = std::make_shared<BaselineSnapshot>();
     next->watch = std::move(watch);
     next->shards = std::move(shards);
-    sources_.build(*next->watch, next->baseline);
-    current_.store(std::move(next), std::memory_order_release);
+    next->baseline = std::move(baseline);
+    std::shared_ptr<const BaselineSnapshot> previous = current_.exchange(std::move(next), std::memory_order_acq_rel);
     // After the store: a reader that sees the new version finds the new snapshot.
     version_.fetch_add(1, std::memory_order_acq_rel);
+    ++counters_.snapshots;
+    if (previous) {
+        std::lock_guard lock(retired_mutex_);
+        retired_.push_back(std::move(previous));
+    }
 }
 
-void SharedBaseline::update(const std::function<void(BaselineSources&)>& change) {
+void SharedBaseline::apply(std::span<const RRsetChange> changes) {
+    if (changes.empty()) return;
     std::lock_guard lock(writer_);
-    change(sources_);
     const std::shared_ptr<const BaselineSnapshot> current = snapshot();
-    publish(current->watch, current->shards);
+    const std::size_t before = current->baseline.overlay_nodes();
+    Baseline next = current->baseline.with_changes(changes);
+    if (next.overlay_nodes() < before || (before + changes.size() > Baseline::kMaxOverlayNodes)) ++counters_.compactions;
+    counters_.rrsets_changed += changes.size();
+    publish(current->watch, current->shards, std::move(next));
 }
 
-void SharedBaseline::set_transfer(const std::string& zone, std::vector<ZoneRecord> records) {
-    update([&](BaselineSources& sources) { sources.transferred[zone] = std::move(records); });
+void SharedBaseline::set_transfer(const std::string& zone, const std::vector<ZoneRecord>& records) {
+    std::lock_guard lock(writer_);
+    const std::shared_ptr<const BaselineSnapshot> current = snapshot();
+    const SourceId source = transfer_source(zone);
+    // The new content, as a table of its own, then the difference with what
+    // the last transfer said: only that goes into the new snapshot.
+    BaselineInput input(*current->watch);
+    input.add(records, source);
+    const Baseline transferred = input.build();
+    auto for_each_change = [&](auto&& on_change) {
+        transferred.for_each_rrset([&](const DnsName& owner, const std::uint8_t* rrset) {
+            const std::uint8_t* before = current->baseline.find_rrset(owner, rrset_layout::type(rrset), source);
+            if (before == nullptr || !same_rrset(before, rrset)) on_change(owner, rrset_layout::type(rrset), rrset);
+        });
+        current->baseline.for_each_rrset([&](const DnsName& owner, const std::uint8_t* rrset) {
+            if (rrset_layout::source(rrset) != source) return;
+            if (transferred.find_rrset(owner, rrset_layout::type(rrset), source) == nullptr) {
+                on_change(owner, rrset_layout::type(rrset), nullptr);
+            }
+        });
+    };
+    std::size_t count = 0;
+    for_each_change([&](const DnsName&, std::uint16_t, const std::uint8_t*) { ++count; });
+    if (count == 0) return;  // a re-push of the same data is not a change
+    counters_.rrsets_changed += count;
+    Baseline next;
+    if (current->baseline.overlay_nodes() + count > Baseline::kMaxOverlayNodes) {
+        // A first transfer, or most of a zone changed: a new base, not an overlay.
+        BaselineInput whole(*current->watch);
+        current->baseline.for_each_rrset([&](const DnsName& owner, const std::uint8_t* rrset) {
+            if (rrset_layout::source(rrset) != source) whole.add_rrset(owner, rrset);
+        });
+        transferred.for_each_rrset([&](const DnsName& owner, const std::uint8_t* rrset) { whole.add_rrset(owner, rrset); });
+        next = whole.build();
+        next = next.with_announcements_of(current->baseline);
+        ++counters_.compactions;
+    } else {
+        std::vector<RRsetChange> changes;
+        changes.reserve(count);
+        for_each_change([&](const DnsName& owner, std::uint16_t type, const std::uint8_t* rrset) {
+            changes.push_back(change_to(owner, type, rrset, source));
+        });
+        next = current->baseline.with_changes(changes);
+    }
+    publish(current->watch, current->shards, std::move(next));
 }
 
-void SharedBaseline::announce(Announcement announcement) {
-    update([&](BaselineSources& sources) { sources.announcements.push_back(std::move(announcement)); });
+void SharedBaseline::announce(const Announcement& announcement) {
+    std::lock_guard lock(writer_);
+    const std::shared_ptr<const BaselineSnapshot> current = snapshot();
+    Baseline next = current->baseline;
+    std::vector<std::uint8_t> canonical;
+    for (const ZoneRecord& record : announcement.records) {
+        if (current->watch->find(record.owner) == nullptr) continue;
+        canonical.clear();
+        if (append_canonical_rdata(record.rdata, record.type, 0, record.rdata.size(), canonical) !=
+            MalformedKind::none) {
+            continue;
+        }
+        next = next.with_announcement(record.owner, record.type, AnnouncedRdata{canonical, announcement.effective_us});
+    }
+    publish(current->watch, current->shards, std::move(next));
 }
 
-void SharedBaseline::replace(WatchSet watch, BaselineSources sources) {
+void SharedBaseline::replace(WatchSet watch, BaselineInput input) {
     std::lock_guard lock(writer_);
     const std::shared_ptr<const BaselineSnapshot> current = snapshot();
     auto shared_watch = std::make_shared<const WatchSet>(std::move(watch));
-    for (auto& [zone, records] : sources_.transferred) {
-        // The refresher's copy is at least as new as the one kept on disk.
-        if (shared_watch->find_zone(zone) != nullptr) sources.transferred[zone] = std::move(records);
-    }
-    sources_ = std::move(sources);
+    input.rebind(*shared_watch);  // the caller's watch set may be the one just moved
+    // The transfers held for zones still watched: the refresher's copy is
+    // at least as new as anything read from disk.
+    std::unordered_map<SourceId, bool> kept;
+    current->baseline.for_each_rrset([&](const DnsName& owner, const std::uint8_t* rrset) {
+        const SourceId source = rrset_layout::source(rrset);
+        auto it = kept.find(source);
+        if (it == kept.end()) {
+            const std::string zone = transfer_zone_of(source);
+            it = kept.emplace(source, !zone.empty() && shared_watch->find_zone(zone) != nullptr).first;
+        }
+        if (it->second && shared_watch->find(owner) != nullptr) input.add_rrset(owner, rrset);
+    });
+    Baseline baseline = input.build();
     auto shards = std::make_shared<const ZoneShards>(shared_watch, current->shards->shard_count(),
                                                      current->shards.get());
-    publish(std::move(shared_watch), std::move(shards));
+    publish(std::move(shared_watch), std::move(shards), std::move(baseline));
+}
+
+void SharedBaseline::replace(WatchSet watch, const BaselineSources& sources) {
+    BaselineInput input(watch);
+    sources.add_to(input);
+    // The input refers to `watch`; replace() takes its own copy.
+    WatchSet copy = watch;
+    replace(std::move(copy), std::move(input));
 }
 
 void SharedBaseline::partition(std::size_t shards) {
     std::lock_guard lock(writer_);
     const std::shared_ptr<const BaselineSnapshot> current = snapshot();
     if (current->shards->shard_count() == shards) return;
-    publish(current->watch, std::make_shared<const ZoneShards>(current->watch, shards));
+    publish(current->watch, std::make_shared<const ZoneShards>(current->watch, shards), current->baseline);
+}
+
+std::size_t SharedBaseline::retired() const {
+    std::lock_guard lock(retired_mutex_);
+    return retired_.size();
+}
+
+void SharedBaseline::reclaim() {
+    std::vector<std::shared_ptr<const BaselineSnapshot>> freed;
+    {
+        std::lock_guard lock(retired_mutex_);
+        // Nobody can take a new reference to a retired snapshot (only the
+        // current one is handed out), so a count of one stays one.
+        auto unused = std::stable_partition(retired_.begin(), retired_.end(),
+                                            [](const auto& snapshot) { return snapshot.use_count() > 1; });
+        freed.assign(std::make_move_iterator(unused), std::make_move_iterator(retired_.end()));
+        retired_.erase(unused, retired_.end());
+    }
+    counters_.reclaimed += freed.size();
+    // Freed here, outside the lock: the reclaimer's thread, never a reader's.
+}
+
+void SharedBaseline::reclaim_loop() {
+    // Signals are for the command's own thread (run takes them with
+    // sigtimedwait); this thread may start before it blocks them.
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    std::unique_lock lock(retired_mutex_);
+    while (!stopping_) {
+        reclaim_wake_.wait_for(lock, std::chrono::milliseconds(100));
+        if (stopping_) break;
+        if (retired_.empty()) continue;
+        lock.unlock();
+        reclaim();
+        lock.lock();
+    }
 }
 
 bool BaselineFollower::refresh() {

@@ -1,49 +1,38 @@
 // The baseline stage's one interface. Sources write: a zone transfer brings
 // a new version of a zone (set_transfer), the transparency feed announces a
 // change (announce), a reload brings new zone files or a new watch list
-// (replace). Detection reads: each change builds a whole new immutable
-// snapshot from the sources, on the thread that brought the change (under a
-// writer mutex, never on the packet path), and publishes it with a version
-// number. The packet path reads the version (one atomic load) at batch
+// (replace). Detection reads: each change makes a new immutable snapshot on
+// the thread that brought it (under a writer mutex, never on the packet
+// path) and publishes it with a version number. A change of k RRsets costs
+// O(k) plus the snapshot's recent changes (baseline/baseline.h), not a
+// rebuild. The packet path reads the version (one atomic load) at batch
 // boundaries and, only when it moved, takes the new snapshot
 // (BaselineFollower): no lock, no wait, and a batch is judged against one
 // snapshot from start to end.
+//
+// Reclaiming (RCU-like): a replaced snapshot is retired, not dropped. The
+// packet threads let go of it as they move on, but never free it: the
+// writer side's reclaimer frees a retired snapshot once nobody else holds
+// it, so that freeing a million RRsets never stalls a packet thread.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "decode/ldns_glue.h"
 #include "baseline/baseline.h"
+#include "baseline/baseline_input.h"
 #include "baseline/watch_set.h"
 #include "baseline/zone_shards.h"
+#include "decode/ldns_glue.h"
 
 namespace dnswatch {
-
-// A change the registry's transparency feed announced (baseline/transparency_feed.h):
-// the new RRset, legitimate from `effective_us` on.
-struct Announcement {
-    std::vector<ZoneRecord> records;
-    std::int64_t effective_us = 0;
-};
-
-// Everything a baseline is built from.
-struct BaselineSources {
-    std::vector<std::vector<ZoneRecord>> zone_files;            // by watched zone index: watch.zones[].zone_file
-    std::map<std::string, std::vector<ZoneRecord>> transferred;  // by watched zone name: its last zone transfer
-    std::vector<ZoneRecord> other_records;                      // baseline.zone_files (a parent's: delegation, glue, DS)
-    std::vector<Announcement> announcements;
-
-    explicit BaselineSources(std::size_t zones = 0) : zone_files(zones) {}
-    // A zone's file and its transfer both count: the pool is their union.
-    void build(const WatchSet& watch, Baseline& out) const;
-};
 
 // One version of what detection judges against.
 struct BaselineSnapshot {
@@ -52,21 +41,37 @@ struct BaselineSnapshot {
     Baseline baseline;                         // built for `watch`
 };
 
+// What SharedBaseline counts of its own work.
+struct SharedBaselineCounters {
+    std::atomic<std::uint64_t> snapshots{0};      // published
+    std::atomic<std::uint64_t> rrsets_changed{0}; // RRset changes applied incrementally
+    std::atomic<std::uint64_t> compactions{0};    // overlays folded into a new base
+    std::atomic<std::uint64_t> reclaimed{0};      // retired snapshots freed by the reclaimer
+};
+
 class SharedBaseline {
 public:
-    SharedBaseline(WatchSet watch, BaselineSources sources);
+    SharedBaseline(WatchSet watch, Baseline baseline);
+    SharedBaseline(WatchSet watch, const BaselineSources& sources);
+    ~SharedBaseline();
+    SharedBaseline(const SharedBaseline&) = delete;
+    SharedBaseline& operator=(const SharedBaseline&) = delete;
 
-    // Writer side, from any thread: each changes the sources and publishes
-    // the rebuilt snapshot. Writers are serialised; readers never wait.
-    // A new version of `zone` ("victim.test") from its primary.
-    void set_transfer(const std::string& zone, std::vector<ZoneRecord> records);
+    // Writer side, from any thread: each publishes a new snapshot.
+    // Writers are serialised; readers never wait.
+    // The whole new content of `zone` ("victim.test") from its primary: its
+    // difference from the last transfer is applied.
+    void set_transfer(const std::string& zone, const std::vector<ZoneRecord>& records);
     // A change announced by the transparency feed.
-    void announce(Announcement announcement);
-    // A new watch list and the sources read for it (zone_files by its
-    // indexes). The transfers held for zones still watched replace those
-    // read from disk; those of zones no longer watched go (their records
+    void announce(const Announcement& announcement);
+    // Changes from any source, applied as they are.
+    void apply(std::span<const RRsetChange> changes);
+    // A new watch list and the baseline read for it (a reload). The
+    // transfers held for zones still watched are kept (they are newer than
+    // anything on disk); those of zones no longer watched go (their records
     // would fall to a parent zone).
-    void replace(WatchSet watch, BaselineSources sources);
+    void replace(WatchSet watch, BaselineInput input);
+    void replace(WatchSet watch, const BaselineSources& sources);
     // From now on, cut each watch list into `shards` parts (the pipeline's
     // shard count, set before it starts); a zone keeps its part across
     // replace().
@@ -77,16 +82,28 @@ public:
     std::shared_ptr<const BaselineSnapshot> snapshot() const { return current_.load(std::memory_order_acquire); }
     std::shared_ptr<const WatchSet> watch() const { return snapshot()->watch; }
 
+    const SharedBaselineCounters& counters() const { return counters_; }
+    // Retired snapshots not freed yet (held by a reader that has not moved on).
+    std::size_t retired() const;
+    // Frees the retired snapshots nobody holds any more; the reclaimer
+    // thread does it every 100 ms, tests call it directly.
+    void reclaim();
+
 private:
-    // Changes the sources, then publishes the rebuilt snapshot.
-    void update(const std::function<void(BaselineSources&)>& change);
-    // Builds and publishes a snapshot; the writer mutex is held.
-    void publish(std::shared_ptr<const WatchSet> watch, std::shared_ptr<const ZoneShards> shards);
+    // Publishes a snapshot; the writer mutex is held.
+    void publish(std::shared_ptr<const WatchSet> watch, std::shared_ptr<const ZoneShards> shards, Baseline baseline);
+    void reclaim_loop();
 
     std::mutex writer_;
-    BaselineSources sources_;
     std::atomic<std::shared_ptr<const BaselineSnapshot>> current_;
     std::atomic<std::uint64_t> version_{0};
+    SharedBaselineCounters counters_;
+
+    mutable std::mutex retired_mutex_;
+    std::vector<std::shared_ptr<const BaselineSnapshot>> retired_;
+    std::condition_variable reclaim_wake_;
+    bool stopping_ = false;
+    std::thread reclaimer_;
 };
 
 // One per reader of the baseline (a detector, a router), on its thread:

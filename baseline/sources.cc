@@ -27,37 +27,48 @@ WatchSet read_watch_list(const Config& config) {
 
 std::unique_ptr<BaselineModel> build_baseline_model(const Config& config) {
     WatchSet watch = read_watch_list(config);
-    BaselineSources sources = read_baseline_sources(config, watch);
-    return std::make_unique<BaselineModel>(std::move(watch), std::move(sources));
+    BaselineInput input = read_baseline_input(config, watch);
+    Baseline baseline = input.build();
+    return std::make_unique<BaselineModel>(std::move(watch), std::move(baseline));
 }
 
-BaselineSources read_baseline_sources(const Config& config, const WatchSet& watch) {
-    BaselineSources sources(config.zones.size());
-    for (std::size_t i = 0; i < config.zones.size(); ++i) {
-        const WatchedZoneConfig& zone = config.zones[i];
-        if (!zone.zone_file.empty()) sources.zone_files[i] = read_zone_file(zone.zone_file, zone.name + ".");
+namespace {
+
+// Each record of the file at `path` into `input`, tagged `source`; the file
+// is read once, and nothing of it is kept but what lies in a watched zone.
+void read_into(BaselineInput& input, const std::string& path, const std::optional<std::string>& origin,
+               SourceId source) {
+    // (ldns reads it; records outside the watch list are dropped here.)
+    for (const ZoneRecord& record : read_zone_file(path, origin)) {
+        input.add(record.owner, record.type, record.ttl, record.rdata, source);
+    }
+}
+
+}  // namespace
+
+BaselineInput read_baseline_input(const Config& config, const WatchSet& watch) {
+    BaselineInput input(watch);
+    for (const WatchedZoneConfig& zone : config.zones) {
+        if (!zone.zone_file.empty()) read_into(input, zone.zone_file, zone.name + ".", zone_file_source(zone.name));
         // The last transfer from the zone's primary: a restart while the
         // primary is unreachable still has the zone's baseline.
         const std::string kept = transferred_zone_path(config, zone.name);
         if (!zone.primary.empty() && !kept.empty() && std::filesystem::exists(kept)) {
-            sources.transferred[zone.name] = read_zone_file(kept, zone.name + ".");
+            read_into(input, kept, zone.name + ".", transfer_source(zone.name));
         }
     }
     // Other zone files (a parent's, say) contribute their records for
     // watched names: the delegation NS, glue and DS.
-    for (const std::string& path : config.baseline_zone_files) {
-        auto records = read_zone_file(path, std::nullopt);
-        sources.other_records.insert(sources.other_records.end(), records.begin(), records.end());
-    }
+    for (const std::string& path : config.baseline_zone_files) read_into(input, path, std::nullopt, other_files_source());
     if (!config.state.transparency_feed.empty()) {
-        sources.announcements = read_transparency_feed(config.state.transparency_feed, watch);
+        for (const Announcement& a : read_transparency_feed(config.state.transparency_feed, watch)) input.announce(a);
     }
     if (!config.baseline.feed_endpoint.empty() && !config.state.dir.empty()) {
-        for (Announcement& a : read_transparency_feed(received_feed_path(config), watch, /*missing_ok=*/true)) {
-            sources.announcements.push_back(std::move(a));
+        for (const Announcement& a : read_transparency_feed(received_feed_path(config), watch, /*missing_ok=*/true)) {
+            input.announce(a);
         }
     }
-    return sources;
+    return input;
 }
 
 LearningOptions learning_options(const Config& config) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "baseline/baseline.h"
+#include "baseline/baseline_input.h"
 #include "baseline/learner.h"
 #include "baseline/shared_baseline.h"
 #include "baseline/watch_set.h"
@@ -16,18 +17,13 @@
 namespace dnswatch {
 
 struct BaselineModel {
-    BaselineModel(WatchSet watch_set, BaselineSources sources)
-        : shared(std::move(watch_set), std::move(sources)), initial(shared.snapshot()), watch(*initial->watch),
-          baseline(initial->baseline) {}
+    BaselineModel(WatchSet watch_set, Baseline baseline) : shared(std::move(watch_set), std::move(baseline)) {}
 
     // The live watch list and baseline: zone transfers, the transparency
     // feed over ZeroMQ and reloads publish new snapshots into it; detectors
-    // follow it between batches (BaselineFollower).
+    // follow it between batches (BaselineFollower). Nothing else holds a
+    // snapshot, so that a replaced one is freed (shared_baseline.h).
     SharedBaseline shared;
-    std::shared_ptr<const BaselineSnapshot> initial;
-    // The snapshot at start, for code that never swaps.
-    const WatchSet& watch;
-    const Baseline& baseline;
 };
 
 // Where a zone's last transfer is kept: STATE_DIR/zones/<zone>.zone.
@@ -48,9 +44,10 @@ WatchSet read_watch_list(const Config& config);
 std::unique_ptr<BaselineModel> build_baseline_model(const Config& config);
 
 // What the baseline is built from, read afresh (zone files, the kept
-// transfers, the feed file and the received announcements): at start, and
-// again on a reload. Throws as build_baseline_model does.
-BaselineSources read_baseline_sources(const Config& config, const WatchSet& watch);
+// transfers, the feed file and the received announcements), each file once:
+// at start, and again on a reload. `watch` must outlive the input. Throws
+// as build_baseline_model does.
+BaselineInput read_baseline_input(const Config& config, const WatchSet& watch);
 
 // The learning options the config asks for (no zones: learning is off).
 LearningOptions learning_options(const Config& config);

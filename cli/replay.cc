@@ -75,6 +75,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
                      !config_path ? "--config FILE is required" : "at least one PCAP is required", kReplayUsage);
         return kExitUsage;
     }
+    const auto started = std::chrono::steady_clock::now();
     const std::optional<Config> config = load_config_or_report(*config_path, streams.err);
     if (!config) return kExitUsage;
     const std::unique_ptr<Sensor> sensor = Sensor::build(*config, streams.err);
@@ -96,17 +97,21 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     CountingSink counting(*lines);
     SensorOutputs& outputs = sensor->open_outputs(&counting);  // throws "path: reason" -> exit 1
 
-    PacketProcessor processor(sensor->model().watch, sensor->model().baseline, config->sensor_id, outputs.sink(),
+    // Baseline sources that change during the replay (baseline/live_sources.h):
+    // each new snapshot is taken between batches, the first one too, as
+    // run's detectors do; then nothing but the follower holds a snapshot.
+    std::shared_ptr<const BaselineSnapshot> initial = sensor->baseline().snapshot();
+    PacketProcessor processor(initial->shards->local_watch(0), initial->baseline, config->sensor_id, outputs.sink(),
                               transport_options(config->decode));
+    BaselineFollower follower(sensor->baseline());
+    processor.follow(follower);
+    initial.reset();
     configure_detector(processor.detector(), *config);
     processor.detector().set_evidence_recorder(outputs.evidence());
     outputs.restore(processor.detector());
-    // Baseline sources that change during the replay (baseline/live_sources.h):
-    // each new snapshot is taken between batches.
-    BaselineFollower follower(sensor->baseline());
-    processor.follow(follower);
     sensor->start_live_sources(*config, streams.err);
     log::Logger logger(streams.err, configured_level(config->log), configured_format(config->log));
+    print_baseline_loaded(streams.err, follower.snapshot(), started);
     ProgressBar progress(streams.err, total_bytes);
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t bytes_before = 0;

@@ -240,6 +240,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
                      !config_path ? "--config FILE is required" : "unexpected argument", kRunUsage);
         return kExitUsage;
     }
+    const auto started = std::chrono::steady_clock::now();
     const std::optional<Config> loaded = load_config_or_report(*config_path, streams.err);
     if (!loaded) return kExitUsage;
     const Config& config = *loaded;
@@ -247,9 +248,6 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
         std::fprintf(streams.err, "%s: %s\n", config.source_path.c_str(), problem.c_str());
         return kExitUsage;
     }
-    const std::unique_ptr<Sensor> sensor = Sensor::build(config, streams.err);
-    if (!sensor) return kExitUsage;
-
     // Signals are taken by sigtimedwait in wait_for_end: block them before
     // any thread exists (DPDK's and ZeroMQ's included), so all inherit it.
     sigset_t signals;
@@ -258,6 +256,9 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGHUP);  // reload (baseline/reloader.h)
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    const std::unique_ptr<Sensor> sensor = Sensor::build(config, streams.err);
+    if (!sensor) return kExitUsage;
+
 
     const std::size_t cores = available_cores();
     const std::size_t workers = config.pipeline.workers > 0 ? static_cast<std::size_t>(config.pipeline.workers)
@@ -323,6 +324,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     }
     std::fprintf(streams.err, "dnswatch run: %s; %s%s%s\n", capture.description.c_str(), shape.c_str(), zmq.c_str(),
                  metrics_note.c_str());
+    print_baseline_loaded(streams.err, *sensor->baseline().snapshot(), started);
     const auto start = std::chrono::steady_clock::now();
     pipeline.start();
     log::Logger logger(streams.err, configured_level(config.log), configured_format(config.log));

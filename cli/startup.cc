@@ -1,6 +1,8 @@
 #include "cli/startup.h"
 
+#include <fstream>
 #include <stdexcept>
+#include <string>
 
 namespace dnswatch {
 
@@ -45,6 +47,30 @@ void print_detection_counts(std::FILE* err, const DnssecCounters& s, const Query
         std::fprintf(err, "queries: tracked=%llu matched=%llu unsolicited=%llu unknown=%llu evicted=%llu bursts=%llu\n",
                      u(q.queries), u(q.matched), u(q.unsolicited), u(q.unknown), u(q.evicted), u(q.bursts));
     }
+}
+
+namespace {
+
+// The resident set of this process, from /proc/self/status; 0 if unknown.
+std::uint64_t resident_bytes() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    }
+    return 0;
+}
+
+}  // namespace
+
+void print_baseline_loaded(std::FILE* err, const BaselineSnapshot& snapshot,
+                           std::chrono::steady_clock::time_point start) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::size_t rrsets = snapshot.baseline.rrset_count();
+    const double rss = static_cast<double>(resident_bytes());
+    std::fprintf(err, "baseline: %zu RRsets in %zu watched zone(s), loaded in %.3f s; RSS %.1f MiB at the first packet",
+                 rrsets, snapshot.watch->zones().size(), seconds, rss / (1024 * 1024));
+    if (rrsets > 0) std::fprintf(err, " (%.1f B per RRset)", rss / static_cast<double>(rrsets));
+    std::fprintf(err, "\n");
 }
 
 void print_baseline_counters(std::FILE* err, Detector& detector, const LiveBaselineSources& live) {

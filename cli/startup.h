@@ -5,12 +5,14 @@
 // of the summary.
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "baseline/live_sources.h"
+#include "baseline/shared_baseline.h"
 #include "config/config.h"
 #include "decode/transport.h"
 #include "detect/detector.h"
@@ -32,6 +34,13 @@ void configure_detector(Detector& detector, const Config& config);
 // both print them ("dnssec: ..." and "queries: ..."); nothing for a part
 // that saw no work.
 void print_detection_counts(std::FILE* err, const DnssecCounters& dnssec, const QueryTrackerCounters& queries);
+
+// "baseline: 3200005 RRsets in 1 watched zone(s), loaded in 1.234 s; RSS
+// 210.3 MiB at the first packet (68.9 B per RRset)": what the baseline took
+// to start, printed just before the first packet (`start`: when the command
+// began). RSS is read from /proc/self/status.
+void print_baseline_loaded(std::FILE* err, const BaselineSnapshot& snapshot,
+                           std::chrono::steady_clock::time_point start);
 
 // "baseline: snapshots=2, learning=5, learned=1, feed_received=1, ..." on
 // `err` when learning or a live source is on; nothing otherwise.

@@ -129,7 +129,9 @@ private:
     struct MessageFacts;
     struct Verdict;
 
-    void judge_rrset(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
+    // `owner_hash`: hash_name(owner), as the decoder found it.
+    void judge_rrset(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint32_t owner_hash,
+                     std::uint16_t type,
                      Section section, std::span<const RecordView> records, std::uint32_t min_ttl);
     void judge_absence(const MessageFacts& facts, const WatchedZone& zone);
     void judge_unsigned(const MessageFacts& facts, const WatchedZone& zone);

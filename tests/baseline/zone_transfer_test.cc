@@ -55,8 +55,13 @@ std::string zone_text(const std::string& serial, const std::string& www, const s
 std::map<std::string, std::vector<std::string>> pools_of(const Baseline& baseline, const std::vector<ZoneRecord>& records) {
     std::map<std::string, std::vector<std::string>> pools;
     for (const ZoneRecord& r : records) {
-        const RRsetPool* pool = baseline.find(r.owner, r.type);
-        pools[r.owner.to_text() + "/" + rrtype_to_text(r.type)] = pool ? pool->comparison_forms : std::vector<std::string>{};
+        std::vector<std::string> forms;
+        baseline.find(r.owner, r.type).for_each_rdata([&forms](std::span<const std::uint8_t> rdata) {
+            forms.emplace_back(rdata.begin(), rdata.end());
+        });
+        std::sort(forms.begin(), forms.end());
+        forms.erase(std::unique(forms.begin(), forms.end()), forms.end());
+        pools[r.owner.to_text() + "/" + rrtype_to_text(r.type)] = forms;
     }
     return pools;
 }
@@ -123,15 +128,16 @@ TEST_F(ZoneTransferTest, NotifyBringsTheNewSerialWhichSwapsTheBaselineAndARestar
     // The first AXFR: the same baseline as the zone file, kept in state.dir.
     const std::vector<ZoneRecord> v1 = read_zone_file(zone_file_.string(), "victim.test.");
     Baseline from_file;
-    from_file.add_zone_records(v1, model->watch);
+    from_file.add_zone_records(v1, *model->shared.watch());
     EXPECT_EQ(pools_of(model->shared.snapshot()->baseline, v1), pools_of(from_file, v1));
     EXPECT_EQ(model->shared.snapshot()->baseline.rrset_count(), from_file.rrset_count());
     const fs::path kept = dir_ / "state/zones/victim.test.zone";
     EXPECT_EQ(read_zone_file(kept.string(), "victim.test.").size(), v1.size());
 
     CollectingSink sink;
-    PacketProcessor processor(model->watch, model->baseline, "xfr-test", sink);
     BaselineFollower follower(model->shared);
+    follower.refresh();
+    PacketProcessor processor(follower.local_watch(), follower.snapshot().baseline, "xfr-test", sink);
     processor.follow(follower);
     observe(processor, 0, "192.0.2.10");
     EXPECT_TRUE(sink.alerts.empty());

@@ -128,14 +128,14 @@ TEST_F(WatchReloadTest, TransfersStayForZonesStillWatchedAndGoWithTheirZone) {
     // A transfer of bank.test brings its records (no zone file for it here).
     shared_->set_transfer("bank.test", read_zone_file((dir_ / "bank.test.zone").string(), "bank.test."));
     const auto www_bank = *DnsName::from_text("www.bank.test");
-    ASSERT_NE(shared_->snapshot()->baseline.find(www_bank, rrtype::A), nullptr);
+    ASSERT_TRUE(shared_->snapshot()->baseline.find(www_bank, rrtype::A));
     // A reload that keeps bank.test keeps its transfer (the reload reads no transfer for it).
     shared_->replace(watch({"bank.test", "victim.test"}), BaselineSources(2));
-    EXPECT_NE(shared_->snapshot()->baseline.find(www_bank, rrtype::A), nullptr);
+    EXPECT_TRUE(shared_->snapshot()->baseline.find(www_bank, rrtype::A));
     // A parent of bank.test watched, bank.test dropped: its transfer goes
     // with it rather than land in the parent's baseline.
     shared_->replace(watch({"test", "victim.test"}), BaselineSources(2));
-    EXPECT_EQ(shared_->snapshot()->baseline.find(www_bank, rrtype::A), nullptr);
+    EXPECT_FALSE(shared_->snapshot()->baseline.find(www_bank, rrtype::A));
 }
 
 TEST_F(WatchReloadTest, ZonesKeepTheirShardAcrossReloads) {
