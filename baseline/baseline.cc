@@ -132,6 +132,17 @@ std::vector<std::size_t> Baseline::rrset_counts(const WatchSet& watch) const {
     return counts;
 }
 
+std::vector<std::size_t> Baseline::delegation_counts(const WatchSet& watch) const {
+    std::vector<std::size_t> counts(watch.zones().size(), 0);
+    for_each_node([&](const std::uint8_t* node) {
+        if ((node_layout::flags(node) & node_layout::kHasNs) == 0) return;
+        const DnsName owner = node_owner(node);
+        const WatchedZone* zone = watch.find(owner);
+        if (zone != nullptr && owner.label_count > zone->name.label_count) ++counts[zone->index];
+    });
+    return counts;
+}
+
 std::size_t Baseline::memory_bytes() const {
     return (base_ ? base_->memory_bytes() : 0) + (overlay_ ? overlay_->memory_bytes() : 0);
 }

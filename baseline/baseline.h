@@ -91,6 +91,9 @@ public:
     // By zone index: the RRsets whose owner `watch` places in that zone (its
     // closest watched zone), for the baseline-size metric. Walks everything.
     std::vector<std::size_t> rrset_counts(const WatchSet& watch) const;
+    // By zone index: the delegation points (NS below the apex) `watch`
+    // places in each zone. Walks everything.
+    std::vector<std::size_t> delegation_counts(const WatchSet& watch) const;
     // Arena and index bytes of the tables (the announcements aside).
     std::size_t memory_bytes() const;
     std::size_t overlay_nodes() const { return overlay_ ? overlay_->node_count() : 0; }

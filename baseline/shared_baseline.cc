@@ -44,6 +44,15 @@ RRsetChange change_to(const DnsName& owner, std::uint16_t type, const std::uint8
     return change;
 }
 
+// The zones to spread over the shards: those with many delegations.
+std::vector<std::uint8_t> zones_to_split(const Baseline& baseline, const WatchSet& watch, std::size_t shards) {
+    if (shards <= 1) return {};
+    std::vector<std::uint8_t> split(watch.zones().size(), 0);
+    const std::vector<std::size_t> delegations = baseline.delegation_counts(watch);
+    for (std::size_t i = 0; i < split.size(); ++i) split[i] = delegations[i] >= ZoneShards::kSplitDelegations ? 1 : 0;
+    return split;
+}
+
 }  // namespace
 
 SharedBaseline::SharedBaseline(WatchSet watch, Baseline baseline) {
@@ -174,8 +183,9 @@ void SharedBaseline::replace(WatchSet watch, BaselineInput input) {
         if (it->second && shared_watch->find(owner) != nullptr) input.add_rrset(owner, rrset);
     });
     Baseline baseline = input.build();
-    auto shards = std::make_shared<const ZoneShards>(shared_watch, current->shards->shard_count(),
-                                                     current->shards.get());
+    const std::size_t shard_count = current->shards->shard_count();
+    auto shards = std::make_shared<const ZoneShards>(shared_watch, shard_count, current->shards.get(),
+                                                     zones_to_split(baseline, *shared_watch, shard_count));
     publish(std::move(shared_watch), std::move(shards), std::move(baseline));
 }
 
@@ -191,7 +201,10 @@ void SharedBaseline::partition(std::size_t shards) {
     std::lock_guard lock(writer_);
     const std::shared_ptr<const BaselineSnapshot> current = snapshot();
     if (current->shards->shard_count() == shards) return;
-    publish(current->watch, std::make_shared<const ZoneShards>(current->watch, shards), current->baseline);
+    publish(current->watch,
+            std::make_shared<const ZoneShards>(current->watch, shards, nullptr,
+                                               zones_to_split(current->baseline, *current->watch, shards)),
+            current->baseline);
 }
 
 std::size_t SharedBaseline::retired() const {

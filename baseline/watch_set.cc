@@ -29,78 +29,103 @@ std::size_t WatchSet::tail_bit(const DnsName& name) {
 }
 
 bool WatchSet::tail_may_match(const DnsName& name) const {
-    if (short_zone_) return true;
+    if (core_->short_zone) return true;
     if (name.length < 8) return false;  // shorter than every zone
     const std::size_t bit = tail_bit(name);
-    return (tail_filter_[bit / 64] >> (bit % 64)) & 1;
+    return (core_->tail_filter[bit / 64] >> (bit % 64)) & 1;
+}
+
+WatchSet::Core& WatchSet::writable_core() {
+    if (core_.use_count() > 1) core_ = std::make_shared<Core>(*core_);  // a part shares it: copy first
+    return *core_;
 }
 
 const WatchedZone& WatchSet::add(std::string_view zone_name) {
     const auto name = DnsName::from_text(zone_name);
     if (!name) throw std::invalid_argument("'" + std::string(zone_name) + "' is not a DNS name");
-    if (!table_.empty() && probe(hash_suffix(*name, 0), name->key()) != nullptr) {
+    if (!core_->table.empty() && probe(hash_suffix(*name, 0), name->key()) != nullptr) {
         throw std::invalid_argument("zone '" + std::string(zone_name) + "' is watched twice");
     }
-    zones_.push_back(WatchedZone{*name, name->to_text(), zones_.size()});
+    Core& core = writable_core();
+    core.zones.push_back(WatchedZone{*name, name->to_text(), core.zones.size()});
     if (!owned_.empty()) owned_.push_back(1);
-    min_labels_ = std::min<unsigned>(min_labels_, name->label_count);
-    max_labels_ = std::max<unsigned>(max_labels_, name->label_count);
-    label_counts_[name->label_count / 64] |= std::uint64_t{1} << (name->label_count % 64);
+    core.min_labels = std::min<unsigned>(core.min_labels, name->label_count);
+    core.max_labels = std::max<unsigned>(core.max_labels, name->label_count);
+    core.label_counts[name->label_count / 64] |= std::uint64_t{1} << (name->label_count % 64);
     if (name->length < 8) {
-        short_zone_ = true;
+        core.short_zone = true;
     } else {
         const std::size_t bit = tail_bit(*name);
-        tail_filter_[bit / 64] |= std::uint64_t{1} << (bit % 64);
+        core.tail_filter[bit / 64] |= std::uint64_t{1} << (bit % 64);
     }
-    if (zones_.size() * 2 > table_.size()) {
-        rebuild_table();  // also inserts the new zone
+    if (core.zones.size() * 2 > core.table.size()) {
+        core.rebuild_table();  // also inserts the new zone
     } else {
-        insert(zones_.back());
+        core.insert(core.zones.back());
     }
-    return zones_.back();
+    return core.zones.back();
 }
 
-void WatchSet::rebuild_table() {
+void WatchSet::Core::rebuild_table() {
     std::size_t size = 16;
-    while (size < zones_.size() * 4) size *= 2;
-    table_.assign(size, Slot{});
-    for (const WatchedZone& zone : zones_) insert(zone);
+    while (size < zones.size() * 4) size *= 2;
+    table.assign(size, Slot{});
+    for (const WatchedZone& zone : zones) insert(zone);
 }
 
-void WatchSet::insert(const WatchedZone& zone) {
+void WatchSet::Core::insert(const WatchedZone& zone) {
     const std::uint64_t hash = hash_suffix(zone.name, 0);
-    const std::size_t mask = table_.size() - 1;
+    const std::size_t mask = table.size() - 1;
     std::size_t slot = table_index_mix(hash) & mask;
-    while (table_[slot].zone_plus_one != 0) slot = (slot + 1) & mask;
-    table_[slot] = Slot{hash, static_cast<std::uint32_t>(zone.index + 1)};
+    while (table[slot].zone_plus_one != 0) slot = (slot + 1) & mask;
+    table[slot] = Slot{hash, static_cast<std::uint32_t>(zone.index + 1)};
 }
 
 inline const WatchedZone* WatchSet::probe(std::uint64_t hash, std::string_view key) const {
-    const std::size_t mask = table_.size() - 1;
-    for (std::size_t slot = table_index_mix(hash) & mask; table_[slot].zone_plus_one != 0; slot = (slot + 1) & mask) {
-        if (table_[slot].hash != hash) continue;
-        const WatchedZone& zone = zones_[table_[slot].zone_plus_one - 1];
+    const std::vector<Slot>& table = core_->table;
+    const std::size_t mask = table.size() - 1;
+    for (std::size_t slot = table_index_mix(hash) & mask; table[slot].zone_plus_one != 0; slot = (slot + 1) & mask) {
+        if (table[slot].hash != hash) continue;
+        const WatchedZone& zone = core_->zones[table[slot].zone_plus_one - 1];
         if (zone.name.key() == key) return &zone;
     }
     return nullptr;
 }
 
+std::size_t WatchSet::child_shard(const DnsName& name, const WatchedZone& zone, std::size_t shard_count) {
+    // The child's wire form is the suffix with one label more than the apex.
+    std::size_t at = 0;
+    for (unsigned skip = name.label_count - zone.name.label_count - 1; skip > 0; --skip) {
+        at += std::size_t{1} + name.wire[at];
+    }
+    return static_cast<std::size_t>(fmix64(hash_suffix(name, at)) % shard_count);
+}
+
+bool WatchSet::judges(const WatchedZone& zone, const DnsName& name) const {
+    if (split_ && (*split_)[zone.index] != 0 && name.label_count > zone.name.label_count) {
+        return child_shard(name, zone, shard_count_) == shard_;
+    }
+    return owns(zone);
+}
+
 const WatchedZone* WatchSet::find(const DnsName& name) const {
+    const Core& core = *core_;
     const unsigned labels = name.label_count;
-    if (labels < min_labels_ || zones_.empty() || name.length == 0 || !tail_may_match(name)) return nullptr;
+    if (labels < core.min_labels || core.zones.empty() || name.length == 0 || !tail_may_match(name)) return nullptr;
     // Longest suffix first, so that a watched child zone wins over its
     // parent; labels no zone is long enough to need are skipped unhashed.
-    unsigned suffix = std::min(labels, max_labels_);
+    unsigned suffix = std::min(labels, core.max_labels);
     std::size_t at = 0;
     for (unsigned skip = labels - suffix; skip > 0; --skip) at += std::size_t{1} + name.wire[at];
     for (;; --suffix) {
         if (has_label_count(suffix)) {
             const std::uint64_t hash = hash_suffix(name, at);
             if (const WatchedZone* zone = probe(hash, name.key().substr(at))) {
-                return owns(*zone) ? zone : nullptr;
+                if (owned_.empty()) return zone;
+                return judges(*zone, name) ? zone : nullptr;
             }
         }
-        if (suffix == min_labels_) return nullptr;
+        if (suffix == core.min_labels) return nullptr;
         at += std::size_t{1} + name.wire[at];
     }
 }
@@ -112,11 +137,18 @@ const WatchedZone* WatchSet::find_zone(std::string_view zone_text) const {
     return zone != nullptr && zone->name.label_count == name->label_count ? zone : nullptr;
 }
 
-WatchSet WatchSet::part(std::vector<std::uint8_t> owned) const {
-    if (owned.size() != zones_.size()) throw std::invalid_argument("a watch set part needs one flag per zone");
-    WatchSet copy = *this;
-    copy.owned_ = std::move(owned);
-    return copy;
+WatchSet WatchSet::part(std::vector<std::uint8_t> owned, std::shared_ptr<const std::vector<std::uint8_t>> split,
+                        std::size_t shard, std::size_t shard_count) const {
+    if (owned.size() != core_->zones.size() || (split && split->size() != core_->zones.size())) {
+        throw std::invalid_argument("a watch set part needs one flag per zone");
+    }
+    WatchSet view;
+    view.core_ = core_;  // shared: a part of a million-zone list costs its flags only
+    view.owned_ = std::move(owned);
+    view.split_ = std::move(split);
+    view.shard_ = static_cast<std::uint32_t>(shard);
+    view.shard_count_ = static_cast<std::uint32_t>(shard_count);
+    return view;
 }
 
 }  // namespace dnswatch

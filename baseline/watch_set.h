@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,17 +39,28 @@ public:
     // The watched zone named `zone_text` itself (not one above it), or nullptr.
     const WatchedZone* find_zone(std::string_view zone_text) const;
 
-    // A pipeline shard's part of the watch list: a copy whose find() answers
-    // only for the zones `owned` flags (by index), and returns nullptr where
-    // the closest watched zone is another part's (a name in
-    // mail.victim.test, watched on another shard, is not victim.test's even
-    // if this part owns victim.test). zones() and the indexes stay those of
-    // the whole list, so per-zone state sized by zones() needs no mapping.
-    WatchSet part(std::vector<std::uint8_t> owned) const;
+    // A pipeline shard's part of the watch list: a view of the same list
+    // (shared, not copied) whose find() answers only for what this part
+    // owns, and returns nullptr where the closest watched zone is another
+    // part's (a name in mail.victim.test, watched on another shard, is not
+    // victim.test's even if this part owns victim.test). `owned` flags the
+    // zones this part holds (by index). A zone flagged in `split` (a TLD's,
+    // with its delegations) is spread over all `shard_count` parts: names
+    // below its apex belong to shard child_shard(name, zone, shard_count),
+    // the apex to the part that owns the zone. zones() and the indexes stay
+    // those of the whole list, so per-zone state sized by zones() needs no
+    // mapping.
+    WatchSet part(std::vector<std::uint8_t> owned, std::shared_ptr<const std::vector<std::uint8_t>> split = {},
+                  std::size_t shard = 0, std::size_t shard_count = 1) const;
     bool owns(const WatchedZone& zone) const { return owned_.empty() || owned_[zone.index] != 0; }
+    // The shard that judges `name` (strictly below `zone`'s apex) in a
+    // split zone: by a hash of the child zone it lies in (one label below
+    // the apex), so that a delegation's NS, DS, glue and the questions about
+    // it all meet on one shard.
+    static std::size_t child_shard(const DnsName& name, const WatchedZone& zone, std::size_t shard_count);
 
-    const std::vector<WatchedZone>& zones() const { return zones_; }
-    bool empty() const { return zones_.empty(); }
+    const std::vector<WatchedZone>& zones() const { return core_->zones; }
+    bool empty() const { return core_->zones.empty(); }
 
 private:
     // Every message's question is looked up here, and most of them (90% in
@@ -79,18 +91,31 @@ private:
     static std::uint64_t hash_suffix(const DnsName& name, std::size_t at);
     // The zone whose wire form is `key`, hashed `hash`; nullptr if none.
     const WatchedZone* probe(std::uint64_t hash, std::string_view key) const;
-    bool has_label_count(unsigned labels) const { return (label_counts_[labels / 64] >> (labels % 64)) & 1; }
-    void insert(const WatchedZone& zone);
-    void rebuild_table();
+    bool has_label_count(unsigned labels) const { return (core_->label_counts[labels / 64] >> (labels % 64)) & 1; }
+    // Whether this part judges `name`, whose closest watched zone is `zone`.
+    bool judges(const WatchedZone& zone, const DnsName& name) const;
 
-    std::vector<WatchedZone> zones_;
-    std::vector<Slot> table_;  // power-of-two size, at most half full (a quarter after a rebuild)
+    // The list itself, shared by the parts cut from it; written only while
+    // the list is built (add() copies it first if a part shares it).
+    struct Core {
+        std::vector<WatchedZone> zones;
+        std::vector<Slot> table;  // power-of-two size, at most half full (a quarter after a rebuild)
+        std::uint64_t label_counts[2] = {0, 0};  // bit n: some zone has n labels (a name has at most 127)
+        std::uint64_t tail_filter[kTailFilterBits / 64] = {};
+        bool short_zone = false;  // a zone's wire form is under 8 bytes: the filter cannot speak for it
+        unsigned min_labels = 255;
+        unsigned max_labels = 0;
+
+        void insert(const WatchedZone& zone);
+        void rebuild_table();
+    };
+    Core& writable_core();
+
+    std::shared_ptr<Core> core_ = std::make_shared<Core>();
     std::vector<std::uint8_t> owned_;  // by zone index; empty: the whole list
-    std::uint64_t label_counts_[2] = {0, 0};  // bit n: some zone has n labels (a name has at most 127)
-    std::uint64_t tail_filter_[kTailFilterBits / 64] = {};
-    bool short_zone_ = false;  // a zone's wire form is under 8 bytes: the filter cannot speak for it
-    unsigned min_labels_ = 255;
-    unsigned max_labels_ = 0;
+    std::shared_ptr<const std::vector<std::uint8_t>> split_;  // by zone index; null: none split
+    std::uint32_t shard_ = 0;
+    std::uint32_t shard_count_ = 1;
 };
 
 }  // namespace dnswatch

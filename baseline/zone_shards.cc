@@ -18,7 +18,8 @@ const WatchedZone* watched_parent(const WatchSet& watch, const WatchedZone& zone
 
 }  // namespace
 
-ZoneShards::ZoneShards(std::shared_ptr<const WatchSet> watch, std::size_t shards, const ZoneShards* previous)
+ZoneShards::ZoneShards(std::shared_ptr<const WatchSet> watch, std::size_t shards, const ZoneShards* previous,
+                       std::vector<std::uint8_t> split)
     : watch_(std::move(watch)) {
     if (shards == 0 || shards > 65535) throw std::invalid_argument("shard count must be 1..65535");
     if (previous != nullptr && previous->shard_count() != shards) {
@@ -60,10 +61,14 @@ ZoneShards::ZoneShards(std::shared_ptr<const WatchSet> watch, std::size_t shards
         local_.push_back(watch_);
         return;
     }
+    if (std::find(split.begin(), split.end(), std::uint8_t{1}) != split.end()) {
+        if (split.size() != zones.size()) throw std::invalid_argument("one split flag per zone");
+        split_ = std::make_shared<const std::vector<std::uint8_t>>(std::move(split));
+    }
     for (std::size_t s = 0; s < shards; ++s) {
         std::vector<std::uint8_t> owned(zones.size(), 0);
         for (const WatchedZone& zone : zones) owned[zone.index] = shard_of_zone_[zone.index] == s ? 1 : 0;
-        local_.push_back(std::make_shared<const WatchSet>(watch_->part(std::move(owned))));
+        local_.push_back(std::make_shared<const WatchSet>(watch_->part(std::move(owned), split_, s, shards)));
     }
 }
 

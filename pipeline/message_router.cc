@@ -58,7 +58,7 @@ void MessageRouter::on_dns(const DnsDatagram& datagram, const PacketView& packet
         // A query goes to its zone's shard only: that is where its answer is
         // matched with it (a response's other shards judge owners, not queries).
         if (const WatchedZone* query_zone = watched_query_zone(*watch_, decoder_, message)) {
-            send(outputs_.size() == 1 ? 0 : shards_->shard_of(*query_zone), datagram, packet);
+            send(outputs_.size() == 1 ? 0 : shards_->shard_of(*query_zone, message.qname), datagram, packet);
         }
         return;
     }
@@ -66,14 +66,14 @@ void MessageRouter::on_dns(const DnsDatagram& datagram, const PacketView& packet
         send(0, datagram, packet);
         return;
     }
-    // The question's zone's shard, and the shard of every watched owner: a
-    // CNAME chain or glue may reach into a zone another shard owns.
+    // The question's shard, and the shard of every watched owner: a CNAME
+    // chain or glue may reach into a zone (or, in a split zone, a child)
+    // another shard owns.
     std::fill(targets_.begin(), targets_.end(), 0);
-    targets_[shards_->shard_of(*zone)] = 1;
+    targets_[shards_->shard_of(*zone, message.qname)] = 1;
     for (const RecordView& record : message.records) {
-        if (const WatchedZone* owner_zone = watch_->find(message.owner(record))) {
-            targets_[shards_->shard_of(*owner_zone)] = 1;
-        }
+        const DnsName owner = message.owner(record);
+        if (const WatchedZone* owner_zone = watch_->find(owner)) targets_[shards_->shard_of(*owner_zone, owner)] = 1;
     }
     for (std::size_t s = 0; s < targets_.size(); ++s) {
         if (targets_[s]) send(s, datagram, packet);
