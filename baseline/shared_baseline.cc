@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <unordered_map>
 
+#include "decode/dns_message.h"
 #include "decode/rdata.h"
 
 namespace dnswatch {
@@ -146,6 +148,99 @@ void SharedBaseline::set_transfer(const std::string& zone, const std::vector<Zon
         next = current->baseline.with_changes(changes);
     }
     publish(current->watch, current->shards, std::move(next));
+}
+
+bool SharedBaseline::apply_transfer_changes(const std::string& zone, const std::vector<ZoneRecord>& removed,
+                                            const std::vector<ZoneRecord>& added) {
+    std::lock_guard lock(writer_);
+    const std::shared_ptr<const BaselineSnapshot> current = snapshot();
+    const SourceId source = transfer_source(zone);
+    // Each RRset touched, starting from what the last transfer gave it.
+    std::map<std::string, RRsetChange> touched;
+    auto rrset_of = [&](const ZoneRecord& r) -> RRsetChange& {
+        std::string key(r.owner.key());
+        key.push_back(static_cast<char>(r.type >> 8));
+        key.push_back(static_cast<char>(r.type & 0xFF));
+        auto [it, fresh] = touched.try_emplace(std::move(key));
+        if (fresh) {
+            it->second = change_to(r.owner, r.type, current->baseline.find_rrset(r.owner, r.type, source), source);
+        }
+        return it->second;
+    };
+    std::vector<std::uint8_t> canonical;
+    auto canonical_of = [&](const ZoneRecord& r) {
+        canonical.clear();
+        return current->watch->find(r.owner) != nullptr &&
+               append_canonical_rdata(r.rdata, r.type, 0, r.rdata.size(), canonical) == MalformedKind::none;
+    };
+    for (const ZoneRecord& r : removed) {
+        if (!canonical_of(r)) continue;
+        RRsetChange& change = rrset_of(r);
+        const auto it = std::find(change.rdata.begin(), change.rdata.end(), canonical);
+        if (it == change.rdata.end()) return false;
+        change.rdata.erase(it);
+    }
+    std::map<std::string, bool> ttl_from_additions;
+    for (const ZoneRecord& r : added) {
+        if (!canonical_of(r)) continue;
+        RRsetChange& change = rrset_of(r);
+        if (std::find(change.rdata.begin(), change.rdata.end(), canonical) == change.rdata.end()) {
+            change.rdata.push_back(canonical);
+        }
+        // The RRset's TTL is the largest its records now give.
+        bool& fresh_ttl = ttl_from_additions[std::string(r.owner.key()) + std::to_string(r.type)];
+        change.ttl = fresh_ttl ? std::max(change.ttl, r.ttl) : r.ttl;
+        fresh_ttl = true;
+    }
+    if (touched.empty()) return true;
+    std::vector<RRsetChange> changes;
+    changes.reserve(touched.size());
+    for (auto& [key, change] : touched) changes.push_back(std::move(change));
+    counters_.rrsets_changed += changes.size();
+    const std::size_t before = current->baseline.overlay_nodes();
+    Baseline next = current->baseline.with_changes(changes);
+    if (before + changes.size() > Baseline::kMaxOverlayNodes) ++counters_.compactions;
+    publish(current->watch, current->shards, std::move(next));
+    return true;
+}
+
+std::optional<ZoneRecord> SharedBaseline::transferred_soa(const std::string& zone) const {
+    const auto apex = DnsName::from_text(zone);
+    if (!apex) return std::nullopt;
+    const std::uint8_t* rrset = snapshot()->baseline.find_rrset(*apex, rrtype::SOA, transfer_source(zone));
+    if (rrset == nullptr || rrset_layout::item_count(rrset) == 0) return std::nullopt;
+    ZoneRecord soa;
+    soa.owner = *apex;
+    soa.type = rrtype::SOA;
+    soa.ttl = rrset_layout::ttl(rrset);
+    const std::uint8_t* item = rrset + rrset_layout::kHeader;
+    soa.rdata.assign(item + rrset_layout::kItemHeader, item + rrset_layout::kItemHeader + rrset_layout::load16(item));
+    return soa;
+}
+
+std::vector<ZoneRecord> SharedBaseline::transferred_records(const std::string& zone) const {
+    std::vector<ZoneRecord> records;
+    const SourceId source = transfer_source(zone);
+    snapshot()->baseline.for_each_rrset([&](const DnsName& owner, const std::uint8_t* rrset) {
+        if (rrset_layout::source(rrset) != source) return;
+        const std::uint8_t* p = rrset + rrset_layout::kHeader;
+        for (std::uint16_t i = rrset_layout::item_count(rrset); i > 0; --i) {
+            const std::uint16_t length = rrset_layout::load16(p);
+            ZoneRecord record;
+            record.owner = owner;
+            record.type = rrset_layout::type(rrset);
+            record.ttl = rrset_layout::ttl(rrset);
+            record.rdata.assign(p + rrset_layout::kItemHeader, p + rrset_layout::kItemHeader + length);
+            // The SOA first, as a zone file has it.
+            if (record.type == rrtype::SOA) {
+                records.insert(records.begin(), std::move(record));
+            } else {
+                records.push_back(std::move(record));
+            }
+            p += rrset_layout::kItemHeader + length;
+        }
+    });
+    return records;
 }
 
 void SharedBaseline::announce(const Announcement& announcement) {

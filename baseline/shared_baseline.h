@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,6 +63,17 @@ public:
     // The whole new content of `zone` ("victim.test") from its primary: its
     // difference from the last transfer is applied.
     void set_transfer(const std::string& zone, const std::vector<ZoneRecord>& records);
+    // An incremental transfer of `zone`: the records removed and added since
+    // the last version, applied in O(changes). False, and nothing applied,
+    // when a removed record is not what the last transfer gave (the copies
+    // went apart: the caller transfers the whole zone again).
+    bool apply_transfer_changes(const std::string& zone, const std::vector<ZoneRecord>& removed,
+                                const std::vector<ZoneRecord>& added);
+    // The SOA the last transfer of `zone` gave, if any: where an incremental
+    // transfer starts from after a restart.
+    std::optional<ZoneRecord> transferred_soa(const std::string& zone) const;
+    // Every record the last transfers of `zone` gave, for keeping a copy.
+    std::vector<ZoneRecord> transferred_records(const std::string& zone) const;
     // A change announced by the transparency feed.
     void announce(const Announcement& announcement);
     // Changes from any source, applied as they are.

@@ -87,10 +87,9 @@ ZoneRefresher::ZoneRefresher(const Config& config, SharedBaseline& baseline, std
         zone.keep_path = transferred_zone_path(config, zc.name);
         if (!zone.keep_path.empty()) {
             std::filesystem::create_directories(std::filesystem::path(zone.keep_path).parent_path());
-            if (std::filesystem::exists(zone.keep_path)) {
-                // Already in the baseline (build_baseline_model): the version an IXFR starts from.
-                zone.current = ZoneVersion::from_records(read_zone_file(zone.keep_path, zc.name + "."));
-            }
+            // The kept copy is in the baseline already (build_baseline_model):
+            // its SOA is the version an IXFR starts from; nothing is read twice.
+            if (auto soa = baseline_.transferred_soa(zc.name)) zone.current = ZoneVersion::from_soa(std::move(*soa));
         }
         zones_.push_back(std::move(zone));
     }
@@ -109,6 +108,24 @@ ZoneRefresher::~ZoneRefresher() {
     if (timer_.joinable()) timer_.join();
     if (notify_.joinable()) notify_.join();
     if (notify_fd_ >= 0) ::close(notify_fd_);
+    for (Zone& zone : zones_) keep_copy(zone, /*now=*/true);
+}
+
+void ZoneRefresher::keep_copy(Zone& zone, bool now) {
+    if (!zone.copy_stale || zone.keep_path.empty()) return;
+    // Written from the baseline, which holds every record: at most once per
+    // interval (a busy zone's IXFRs must not rewrite a registry's zone file
+    // each time), and at the end. A restart with an older copy catches up
+    // by IXFR from that copy's serial.
+    const auto at = std::chrono::steady_clock::now();
+    if (!now && at - zone.kept_at < kKeepInterval) return;
+    try {
+        save_zone_file(zone.keep_path, baseline_.transferred_records(zone.name));
+        zone.copy_stale = false;
+        zone.kept_at = at;
+    } catch (const std::exception& e) {
+        if (log_ != nullptr) std::fprintf(log_, "dnswatch: zone transfer: cannot keep %s\n", e.what());
+    }
 }
 
 void ZoneRefresher::refresh(Zone& zone) {
@@ -127,28 +144,53 @@ void ZoneRefresher::refresh(Zone& zone) {
         schedule(zone, true);
         return;
     }
-    if (outcome.kind == TransferKind::up_to_date || (zone.current && outcome.zone.serial == zone.current->serial &&
-                                                     outcome.zone.records.size() == zone.current->records.size())) {
+    if (outcome.kind == TransferKind::up_to_date) {
         ++counters_.up_to_date;
+        keep_copy(zone, false);
         schedule(zone, false);
         return;
     }
-    if (!zone.keep_path.empty()) {
-        try {
-            save_zone_file(zone.keep_path, outcome.zone.records);
-        } catch (const std::exception& e) {
-            if (log_ != nullptr) std::fprintf(log_, "dnswatch: zone transfer: cannot keep %s\n", e.what());
+    std::size_t records = 0;
+    if (outcome.kind == TransferKind::ixfr) {
+        // Only the changes: O(changes), whatever the zone's size.
+        if (!baseline_.apply_transfer_changes(zone.name, outcome.removed, outcome.added)) {
+            ++counters_.failures;
+            if (log_ != nullptr) {
+                std::fprintf(log_, "dnswatch: zone transfer: %s: the IXFR to serial %u deletes records the copy held "
+                                   "does not have; transferring the whole zone\n",
+                             zone.name.c_str(), outcome.zone.serial);
+                std::fflush(log_);
+            }
+            zone.current.reset();
+            schedule(zone, true);
+            zone.due = std::chrono::steady_clock::now();
+            return;
+        }
+        records = outcome.removed.size() + outcome.added.size();
+        zone.copy_stale = true;
+        keep_copy(zone, false);
+    } else {
+        // A whole zone: its difference from the last one is what changes.
+        baseline_.set_transfer(zone.name, outcome.zone.records);
+        records = outcome.zone.records.size();
+        if (!zone.keep_path.empty()) {
+            try {
+                save_zone_file(zone.keep_path, outcome.zone.records);
+                zone.copy_stale = false;
+                zone.kept_at = std::chrono::steady_clock::now();
+            } catch (const std::exception& e) {
+                if (log_ != nullptr) std::fprintf(log_, "dnswatch: zone transfer: cannot keep %s\n", e.what());
+            }
         }
     }
-    baseline_.set_transfer(zone.name, outcome.zone.records);
     ++counters_.transfers;
     if (log_ != nullptr) {
         std::fprintf(log_, "dnswatch: zone transfer: %s serial %u (%s, %zu records) from %s\n", zone.name.c_str(),
-                     outcome.zone.serial, to_string(outcome.kind), outcome.zone.records.size(),
-                     zone.primary.text().c_str());
+                     outcome.zone.serial, to_string(outcome.kind), records, zone.primary.text().c_str());
         std::fflush(log_);
     }
-    zone.current = std::move(outcome.zone);
+    // The SOA alone: the baseline holds the records.
+    zone.current = ZoneVersion::from_soa(std::move(outcome.zone.soa));
     schedule(zone, false);
 }
 

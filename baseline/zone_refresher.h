@@ -2,11 +2,16 @@
 // zone at start (synchronously, so that the first packet is judged against
 // it), then a refresh on a timer (baseline.transfer.refresh, else the zone's
 // SOA refresh) and on NOTIFY (RFC 1996) from the zone's primary, received on
-// baseline.transfer.notify_listen and answered. Each new serial is saved in
-// state.dir/zones/<zone>.zone (read at the next start, so that a restart
-// without the primary keeps the zone) and published as a new baseline
-// snapshot (baseline/shared_baseline.h). A NOTIFY from anyone but the zone's
-// primary, or for a zone without one, is answered REFUSED and counted.
+// baseline.transfer.notify_listen and answered. Each new serial is
+// published as a new baseline snapshot (baseline/shared_baseline.h): an
+// IXFR as its changes only, in O(changes), so that a registry's zone of
+// millions of records takes a thousand changes in milliseconds; the
+// refresher keeps only the zone's SOA, the baseline holds the records. A
+// copy is kept in state.dir/zones/<zone>.zone (read at the next start, so
+// that a restart without the primary keeps the zone): at once after a
+// whole-zone transfer, at most every few minutes after IXFRs, and at exit.
+// A NOTIFY from anyone but the zone's primary, or for a zone without one,
+// is answered REFUSED and counted.
 #pragma once
 
 #include <atomic>
@@ -56,7 +61,13 @@ private:
         std::string keep_path;
         std::chrono::steady_clock::time_point due;
         bool notified = false;
+        bool copy_stale = false;  // keep_path is older than the baseline's copy
+        std::chrono::steady_clock::time_point kept_at;
     };
+    static constexpr std::chrono::minutes kKeepInterval{5};
+
+    // Writes the zone's kept copy when it is stale and due (or `now`).
+    void keep_copy(Zone& zone, bool now);
 
     void refresh(Zone& zone);
     void schedule(Zone& zone, bool failed);

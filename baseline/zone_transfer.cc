@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <random>
+#include <unordered_map>
 
 #include <ldns/ldns.h>
 
@@ -62,8 +64,13 @@ ZoneRecord to_record(const ldns_rr* rr, ldns_buffer* buffer) {
     return record;
 }
 
-bool same_record(const ZoneRecord& a, const ZoneRecord& b) {
-    return a.owner == b.owner && a.type == b.type && a.rdata == b.rdata;
+// A record's identity (owner, type, rdata) as one byte string.
+std::string record_key(const ZoneRecord& r) {
+    std::string key(r.owner.key());
+    key.push_back(static_cast<char>(r.type >> 8));
+    key.push_back(static_cast<char>(r.type & 0xFF));
+    key.append(reinterpret_cast<const char*>(r.rdata.data()), r.rdata.size());
+    return key;
 }
 
 std::string record_text(const ZoneRecord& r) {
@@ -99,7 +106,7 @@ TransferOutcome axfr(const std::string& zone, const Primary& primary, int timeou
     if (records.size() > 1 && records.back().type == rrtype::SOA) records.pop_back();
     auto version = ZoneVersion::from_records(std::move(records));
     if (!version) throw TransferError("AXFR without an SOA");
-    return {TransferKind::axfr, std::move(*version)};
+    return {TransferKind::axfr, std::move(*version), {}, {}};
 }
 
 // A TCP connection whose reads and writes give up after the timeout.
@@ -158,7 +165,7 @@ private:
 std::optional<std::vector<ZoneRecord>> ixfr_answer(const std::string& zone, const Primary& primary,
                                                    const ZoneVersion& current, int timeout_ms) {
     ldns_rr* soa_raw = nullptr;
-    if (ldns_rr_new_frm_str(&soa_raw, record_text(current.records.front()).c_str(), 0, nullptr, nullptr) !=
+    if (ldns_rr_new_frm_str(&soa_raw, record_text(current.soa).c_str(), 0, nullptr, nullptr) !=
         LDNS_STATUS_OK) {
         throw TransferError("our own SOA does not parse");
     }
@@ -220,7 +227,18 @@ std::optional<ZoneVersion> ZoneVersion::from_records(std::vector<ZoneRecord> rec
     version.serial = soa_field(records.front(), 0);
     version.refresh_s = soa_field(records.front(), 1);
     version.retry_s = soa_field(records.front(), 2);
+    version.soa = records.front();
     version.records = std::move(records);
+    return version;
+}
+
+std::optional<ZoneVersion> ZoneVersion::from_soa(ZoneRecord soa) {
+    if (soa.type != rrtype::SOA || soa.rdata.size() < 20) return std::nullopt;
+    ZoneVersion version;
+    version.serial = soa_field(soa, 0);
+    version.refresh_s = soa_field(soa, 1);
+    version.retry_s = soa_field(soa, 2);
+    version.soa = std::move(soa);
     return version;
 }
 
@@ -239,18 +257,28 @@ TransferOutcome apply_ixfr_answer(const std::vector<ZoneRecord>& answer, const Z
     const std::uint32_t new_serial = soa_field(answer.front(), 0);
     if (answer.size() == 1) {
         if (new_serial != current.serial) throw TransferError("a lone SOA with serial " + std::to_string(new_serial));
-        return {TransferKind::up_to_date, current};
+        return {TransferKind::up_to_date, current, {}, {}};
     }
     if (answer[1].type != rrtype::SOA) {
         std::vector<ZoneRecord> records(answer.begin(), answer.end());
         if (records.back().type == rrtype::SOA) records.pop_back();
-        return {TransferKind::ixfr_full_zone, *ZoneVersion::from_records(std::move(records))};
+        return {TransferKind::ixfr_full_zone, *ZoneVersion::from_records(std::move(records)), {}, {}};
     }
     if (soa_field(answer[1], 0) != current.serial) {
         throw TransferError("an IXFR from serial " + std::to_string(soa_field(answer[1], 0)) + ", ours is " +
                             std::to_string(current.serial));
     }
-    std::vector<ZoneRecord> records(current.records.begin() + 1, current.records.end());  // all but the SOA
+    if (answer.back().type != rrtype::SOA || soa_field(answer.back(), 0) != new_serial) {
+        throw TransferError("an IXFR answer that does not end with the new SOA");
+    }
+    // The net changes, record by record: deleted then added back is a
+    // replacement (its TTL may have changed), added then deleted is nothing.
+    struct Net {
+        std::optional<ZoneRecord> removed;  // the record as the old version held it
+        std::optional<ZoneRecord> added;    // the record as the new version holds it
+    };
+    std::unordered_map<std::string, Net> net;
+    std::vector<std::string> order;  // keys as they first came: changes are given in answer order
     bool adding = true;  // the first SOA (answer[1], the old one) turns to deletions
     for (std::size_t i = 1; i + 1 < answer.size(); ++i) {
         const ZoneRecord& r = answer[i];
@@ -258,26 +286,53 @@ TransferOutcome apply_ixfr_answer(const std::vector<ZoneRecord>& answer, const Z
             adding = !adding;  // old SOA opens deletions, the next SOA opens additions
             continue;
         }
+        std::string key = record_key(r);
+        auto [it, fresh] = net.try_emplace(key);
+        if (fresh) order.push_back(std::move(key));
+        Net& change = it->second;
         if (adding) {
-            if (std::none_of(records.begin(), records.end(), [&](const ZoneRecord& x) { return same_record(x, r); })) {
-                records.push_back(r);
-            }
+            change.added = r;
+        } else if (change.added) {
+            change.added.reset();  // added by an earlier sequence: gone again
         } else {
-            const auto it = std::find_if(records.begin(), records.end(), [&](const ZoneRecord& x) { return same_record(x, r); });
-            if (it == records.end()) throw TransferError("IXFR deletes " + record_text(r) + ", which we do not hold");
-            records.erase(it);
+            change.removed = r;
         }
     }
-    if (answer.back().type != rrtype::SOA || soa_field(answer.back(), 0) != new_serial) {
-        throw TransferError("an IXFR answer that does not end with the new SOA");
+    TransferOutcome outcome;
+    outcome.kind = TransferKind::ixfr;
+    outcome.zone = *ZoneVersion::from_soa(answer.front());
+    for (const std::string& key : order) {
+        Net& change = net[key];
+        if (change.removed) outcome.removed.push_back(std::move(*change.removed));
+        if (change.added) outcome.added.push_back(std::move(*change.added));
     }
-    records.insert(records.begin(), answer.front());
-    return {TransferKind::ixfr, *ZoneVersion::from_records(std::move(records))};
+    if (!current.records.empty()) {
+        // The version held its records: check the deletions against them and
+        // give the new records too (hash lookups: O(zone + changes)).
+        std::unordered_map<std::string, std::size_t> held;
+        for (std::size_t i = 1; i < current.records.size(); ++i) held.emplace(record_key(current.records[i]), i);
+        std::unordered_map<std::string, bool> dropped;
+        for (const ZoneRecord& r : outcome.removed) {
+            if (!held.contains(record_key(r))) {
+                throw TransferError("IXFR deletes " + record_text(r) + ", which we do not hold");
+            }
+            dropped.emplace(record_key(r), true);
+        }
+        outcome.zone.records.push_back(answer.front());
+        for (std::size_t i = 1; i < current.records.size(); ++i) {
+            if (!dropped.contains(record_key(current.records[i]))) outcome.zone.records.push_back(current.records[i]);
+        }
+        for (const ZoneRecord& r : outcome.added) {
+            const std::string key = record_key(r);
+            if (!held.contains(key) || dropped.contains(key)) outcome.zone.records.push_back(r);
+        }
+    }
+    return outcome;
 }
 
 TransferOutcome transfer_zone(const std::string& zone, const Primary& primary, const ZoneVersion* current,
                               int timeout_ms) {
-    if (current == nullptr || current->records.empty()) return axfr(zone, primary, timeout_ms);
+    if (current == nullptr || current->soa.type != rrtype::SOA) return axfr(zone, primary, timeout_ms);
     const auto answer = ixfr_answer(zone, primary, *current, timeout_ms);
     if (!answer) return axfr(zone, primary, timeout_ms);
     return apply_ixfr_answer(*answer, *current);

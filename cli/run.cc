@@ -258,6 +258,10 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     const std::unique_ptr<Sensor> sensor = Sensor::build(config, streams.err);
     if (!sensor) return kExitUsage;
+    // Zone files are watched from here on: a file written while the rest
+    // starts is reloaded, not missed.
+    log::Logger logger(streams.err, configured_level(config.log), configured_format(config.log));
+    Reloader reloader(*config_path, config, sensor->baseline(), logger);
 
 
     const std::size_t cores = available_cores();
@@ -327,8 +331,6 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     print_baseline_loaded(streams.err, *sensor->baseline().snapshot(), started);
     const auto start = std::chrono::steady_clock::now();
     pipeline.start();
-    log::Logger logger(streams.err, configured_level(config.log), configured_format(config.log));
-    Reloader reloader(*config_path, config, sensor->baseline(), logger);
     if (metrics) reloader.on_reloaded([&](bool ok) { metrics->reloaded(ok); });
     reloader.on_live_sources_changed([&](const Config& reloaded) {
         try {

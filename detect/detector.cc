@@ -7,6 +7,7 @@
 
 #include "decode/ldns_glue.h"
 #include "decode/rdata.h"
+#include "detect/fast_hash.h"
 
 namespace dnswatch {
 
@@ -488,6 +489,10 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     const PacketView& packet = *facts.context->packet;
     const DnsDatagram& datagram = *facts.context->datagram;
     const DnsMessageView& message = *facts.message;
+    if (!verdict.divergent) {
+        const std::size_t bit = open_filter_bit(owner.key(), type);
+        if (((open_filter_[bit / 64] >> (bit % 64)) & 1) == 0) return;  // no alert of this RRset is open
+    }
     LifecycleKey key_buffer;
     const std::string_view key = lifecycle_key(owner, type, datagram.src, key_buffer, lane);
     const auto open = open_.find(key);
@@ -518,6 +523,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
         }
         emit(entry);
         open_.erase(open);
+        if (open_.empty()) std::fill(open_filter_.begin(), open_filter_.end(), 0);
         return;
     }
     ++counters_.divergent_observations;
@@ -592,6 +598,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
         open_.erase(oldest);
         ++counters_.alerts_evicted;
     }
+    note_open(key);
     open_.emplace(std::string(key), std::move(entry));
 }
 
@@ -611,8 +618,27 @@ void Detector::import_open_alerts(std::vector<OpenAlertState> alerts) {
         entry.alert = std::move(state.alert);
         entry.signals = state.signals;
         entry.observed_forms = std::move(state.observed_forms);
+        note_open(state.key);
         open_.insert_or_assign(std::move(state.key), std::move(entry));
     }
+}
+
+std::size_t Detector::open_filter_bit(std::string_view owner_wire, std::uint16_t type) {
+    return static_cast<std::size_t>(
+        fast_hash({reinterpret_cast<const std::uint8_t*>(owner_wire.data()), owner_wire.size()}, type) %
+        kOpenFilterBits);
+}
+
+void Detector::note_open(std::string_view key) {
+    // A lifecycle key starts with the owner's wire form, then the type.
+    std::size_t at = 0;
+    while (at < key.size() && key[at] != 0) at += 1 + static_cast<std::uint8_t>(key[at]);
+    if (at + 3 > key.size()) return;
+    const std::string_view owner = key.substr(0, at + 1);
+    const auto type = static_cast<std::uint16_t>((static_cast<std::uint8_t>(key[at + 1]) << 8) |
+                                                 static_cast<std::uint8_t>(key[at + 2]));
+    const std::size_t bit = open_filter_bit(owner, type);
+    open_filter_[bit / 64] |= std::uint64_t{1} << (bit % 64);
 }
 
 void Detector::emit(OpenAlert& entry) {

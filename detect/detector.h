@@ -165,6 +165,13 @@ private:
     QueryTracker queries_;
     // Open alerts by (owner, type, server); a handful at a time.
     std::unordered_map<std::string, OpenAlert, StringHash, std::equal_to<>> open_;
+    // A bit per hash of (owner, type) of every open alert: most observations
+    // match the baseline and have no alert to revert, and the filter says so
+    // without hashing a string key (cleared when no alert is open).
+    static constexpr std::size_t kOpenFilterBits = 1 << 16;
+    static std::size_t open_filter_bit(std::string_view owner_wire, std::uint16_t type);
+    void note_open(std::string_view key);
+    std::vector<std::uint64_t> open_filter_ = std::vector<std::uint64_t>(kOpenFilterBits / 64, 0);
     // Reused for every message, so that judging allocates nothing once warm.
     std::vector<std::uint8_t> consumed_;
     std::vector<std::uint8_t> rdata_bytes_;
