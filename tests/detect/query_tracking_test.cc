@@ -259,6 +259,33 @@ TEST_F(QueryTrackingTest, TheTableIsBoundedAndCountsEvictions) {
     EXPECT_EQ(c.matched, 1u);
 }
 
+// The burst table is bounded and its hash seed is random per tracker, so
+// that nobody outside can plan which names share a slot. While the table has
+// room, that sharing must change nothing: otherwise a burst is forgotten by
+// one tracker and kept by another, and `replay` and a sharded `run` (each
+// shard has its own tracker), or two replays, disagree about
+// txid_mismatch_burst. Here, per tracker: one burst and three more (name,
+// server) pairs, as the scenarios have (matched divergent answers mark their
+// pair); each tracker draws a fresh seed.
+TEST(QueryTrackerBursts, ABurstOutlivesOtherNamesWhateverTheHashSeed) {
+    static_assert(QueryTracker::kBurstWays >= 4, "four pairs must fit in one bucket");
+    const IpAddress server = address(kServer);
+    const DnsName www = *DnsName::from_text("www.victim.test");
+    const DnsName mail = *DnsName::from_text("mail.victim.test");
+    const DnsName apex = *DnsName::from_text("victim.test");
+    for (int t = 0; t < 2000; ++t) {
+        QueryTracker tracker(64, TxidBurstOptions{3, 1'000'000});
+        for (int i = 0; i < 3; ++i) tracker.count_unsolicited(www, server, 1'000'000 + i);
+        ASSERT_TRUE(tracker.burst(www, server, 1'000'010).active);
+        tracker.mark_poisoned(mail, server, 1'000'020);
+        tracker.mark_poisoned(apex, server, 1'000'030);
+        tracker.mark_poisoned(www, address(kResolver), 1'000'040);
+        ASSERT_TRUE(tracker.burst(www, server, 1'000'050).active)
+            << "tracker " << t << ": another name took the burst's slot over";
+        EXPECT_TRUE(tracker.burst(mail, server, 1'000'050).poisoned);
+    }
+}
+
 TEST_F(QueryTrackingTest, TheBurstIsConfiguredUnderDetectAndBadValuesAreRejectedWithTheirPosition) {
     const std::string head = "watch:\n  zones:\n    - name: victim.test\n      zone_file: victim.test.zone\n";
     std::ofstream(dir_ / "ok.yaml") << head
