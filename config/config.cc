@@ -288,12 +288,14 @@ constexpr KeySpec kSchema[] = {
     {.path = "capture", .type = KeyType::mapping,
      .doc = "where dnswatch run gets its packets"},
     {.path = "capture.source", .type = KeyType::string, .default_value = "pcap_live",
-     .doc = "pcap_live (libpcap), dpdk, or pcap_file (replays captures through the live pipeline)",
+     .doc = "pcap_live (libpcap), dpdk, dnstap (resolvers and name servers send their messages: capture.dnstap), "
+            "or pcap_file (replays captures and dnstap files through the live pipeline)",
      .set = [](Config& c, Index, const Value& v) { c.capture.source = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.capture.source); },
      .check = [](const std::string& text) -> const char* {
-         return text == "pcap_live" || text == "dpdk" || text == "pcap_file" ? nullptr
-                                                                             : "expected pcap_live, dpdk or pcap_file";
+         return text == "pcap_live" || text == "dpdk" || text == "pcap_file" || text == "dnstap"
+                    ? nullptr
+                    : "expected pcap_live, dpdk, dnstap or pcap_file";
      }},
     {.path = "capture.files", .type = KeyType::file_list,
      .doc = "pcap_file: the captures (pcap or pcapng), replayed in order",
@@ -373,6 +375,30 @@ constexpr KeySpec kSchema[] = {
      .doc = "per-core cache of the pool",
      .set = [](Config& c, Index, const Value& v) { c.capture.dpdk.mbuf_cache = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.capture.dpdk.mbuf_cache); }},
+    {.path = "capture.dnstap", .type = KeyType::mapping,
+     .doc = "capture.source dnstap: Frame Streams sockets where resolvers and name servers (Unbound, NSD, Knot, "
+            "BIND, PowerDNS) send dnstap; bidirectional handshake, several writers at once"},
+    {.path = "capture.dnstap.unix", .type = KeyType::string,
+     .doc = "a unix socket to create (mode 0660, owned by run.user: put the writers in its group); empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dnstap.unix_path = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.capture.dnstap.unix_path); }},
+    {.path = "capture.dnstap.tcp", .type = KeyType::string,
+     .doc = "IPV4:PORT or [IPV6]:PORT to listen on for writers over TCP; empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dnstap.tcp = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.capture.dnstap.tcp); },
+     .check = [](const std::string& text) -> const char* {
+         return parse_listen_address(text) ? nullptr : "expected IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:6000";
+     }},
+    {.path = "capture.dnstap.max_frame_bytes", .type = KeyType::size, .default_value = "128KiB", .min = 1024,
+     .max = 1048576,
+     .doc = "the longest data frame a writer may send (a dnstap message holds up to two DNS messages); a longer "
+            "one is a bad frame, and its writer is disconnected",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dnstap.max_frame_bytes = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.capture.dnstap.max_frame_bytes); }},
+    {.path = "capture.dnstap.max_writers", .type = KeyType::integer, .default_value = "64", .min = 1, .max = 4096,
+     .doc = "writers connected at once (each holds a buffer of max_frame_bytes); more are refused and counted",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dnstap.max_writers = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.capture.dnstap.max_writers); }},
     {.path = "pipeline", .type = KeyType::mapping,
      .doc = "dnswatch run's threads and the rings between them"},
     {.path = "pipeline.workers", .type = KeyType::integer, .default_value = "0", .min = 0, .max = 1024,

@@ -52,6 +52,10 @@ public:
     // result: "tracked" (queries remembered), "matched", "unsolicited", "unknown" (responses), "evicted".
     Counter& queries(std::string_view result) { return queries_.counter({result}); }
     Counter& txid_bursts() { return txid_bursts_.counter(); }
+    // capture.source dnstap. outcome: "received", "bad" (broke the protocol), "dropped" (cut short).
+    Counter& dnstap_frames(std::string_view outcome) { return dnstap_frames_.counter({outcome}); }
+    // event: "accepted", "dropped" (for a bad frame), "refused" (max_writers reached).
+    Counter& dnstap_writers(std::string_view event) { return dnstap_writers_.counter({event}); }
 
 private:
     Family& build_info_;
@@ -72,6 +76,8 @@ private:
     Family& dnssec_verdicts_;
     Family& queries_;
     Family& txid_bursts_;
+    Family& dnstap_frames_;
+    Family& dnstap_writers_;
 };
 
 }  // namespace dnswatch::metrics
