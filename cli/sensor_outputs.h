@@ -19,6 +19,7 @@
 #include "publish/evidence_pcap.h"
 #include "publish/fan_out_sink.h"
 #include "publish/json_lines_sink.h"
+#include "publish/nats_forwarder.h"
 #include "publish/transparency_log.h"
 #include "publish/zmq_publisher.h"
 #include "publish/zmq_security.h"
@@ -43,6 +44,7 @@ public:
     void save_if_changed(Detector& detector) const;
 
     ZmqPublisher* publisher() { return publisher_.get(); }
+    NatsForwarder* nats() { return nats_.get(); }
     AlertStore* store() { return store_.get(); }
 
 private:
@@ -55,6 +57,8 @@ private:
     std::unique_ptr<TransparencyLog> log_;
     std::unique_ptr<CatchUpServer> catch_up_;
     std::unique_ptr<PcapEvidenceWriter> evidence_;
+    std::unique_ptr<NatsForwarder> nats_;
+    std::int64_t nats_drain_ms_ = 0;
     FanOutSink fan_out_;
     std::unique_ptr<DurableAlertSink> durable_;
     AlertSink* entry_ = nullptr;
