@@ -154,6 +154,10 @@ const char* ZoneLexer::scan_quoted(const char* p, ZoneEntry& entry) {
     return p;
 }
 
+void ZoneLexer::fail_too_long(int first_line) const {
+    throw ZoneSyntaxError(first_line, 1, "record longer than " + std::to_string(kMaxEntrySpan / 1024) + " KiB");
+}
+
 bool ZoneLexer::next(ZoneEntry& entry) {
     for (;;) {
         if (!eof_ && static_cast<std::size_t>(end_ - pos_) <= kMaxEntrySpan) refill();
@@ -194,6 +198,7 @@ bool ZoneLexer::next(ZoneEntry& entry) {
                     ++p;
                     break;
                 case kNewline:
+                    if (static_cast<std::size_t>(p - pos_) > kMaxEntrySpan) fail_too_long(first_line);
                     ++p;
                     ++line_;
                     line_start_ = p;
@@ -201,10 +206,8 @@ bool ZoneLexer::next(ZoneEntry& entry) {
                     break;
                 case kNul:
                     if (p != end_) fail_at(p, "NUL byte in the file");
-                    if (!eof_) {
-                        throw ZoneSyntaxError(first_line, 1, "record longer than " +
-                                                                 std::to_string(kMaxEntrySpan / 1024) + " KiB");
-                    }
+                    // Short of the end of the file, the buffer holds more than one entry may span.
+                    if (!eof_ || static_cast<std::size_t>(p - pos_) > kMaxEntrySpan) fail_too_long(first_line);
                     if (depth > 0) throw ZoneSyntaxError(open_line, open_column, "'(' not closed");
                     done = true;
                     break;
@@ -217,9 +220,10 @@ bool ZoneLexer::next(ZoneEntry& entry) {
 
         std::size_t token_bytes = 0;
         for (const ZoneToken& token : entry.tokens) {
-            token_bytes += token.text.size() + 1;
+            token_bytes += token.text.size();
             if (token_bytes > kMaxEntryTokenBytes) {
-                throw ZoneSyntaxError(token, "record longer than " + std::to_string(kMaxEntryTokenBytes) + " bytes");
+                throw ZoneSyntaxError(token, "record of more than " + std::to_string(kMaxEntryTokenBytes) +
+                                                 " bytes of text");
             }
         }
         const ZoneToken& last = entry.tokens.back();

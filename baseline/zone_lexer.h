@@ -44,9 +44,9 @@ struct ZoneEntry {
     int end_column = 0;
 };
 
-// A record may hold at most this many bytes of tokens (64 KiB, as ldns
-// bounds a record's rdata text), and one entry, comments and continuation
-// lines included, may span at most kMaxEntrySpan bytes of the file.
+// A record's tokens may hold at most this many bytes (64 KiB, about what
+// ldns allows a record's rdata text), and one entry, comments and
+// continuation lines included, may span at most kMaxEntrySpan bytes.
 inline constexpr std::size_t kMaxEntryTokenBytes = 65535;
 inline constexpr std::size_t kMaxEntrySpan = 256 * 1024;
 
@@ -69,6 +69,7 @@ private:
     const char* scan_word(const char* p, ZoneEntry& entry);
     const char* scan_quoted(const char* p, ZoneEntry& entry);
     [[noreturn]] void fail_at(const char* p, const std::string& reason) const;
+    [[noreturn]] void fail_too_long(int first_line) const;
 
     int fd_;
     std::vector<char> buffer_;  // the data, then a NUL sentinel at end_
