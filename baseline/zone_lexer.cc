@@ -163,7 +163,7 @@ bool ZoneLexer::next(ZoneEntry& entry) {
         if (!eof_ && static_cast<std::size_t>(end_ - pos_) <= kMaxEntrySpan) refill();
         if (pos_ == end_) return false;
         entry.tokens.clear();
-        entry.owner_blank = *pos_ == ' ' || *pos_ == '\t';
+        entry.owner_blank = class_of(*pos_) == kSpace;  // ldns reads a CR as a space
         entry.directive = *pos_ == '$';
         const int first_line = line_;
         int depth = 0;

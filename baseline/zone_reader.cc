@@ -132,16 +132,18 @@ private:
             }
             return entry.tokens[1];
         };
-        if (equals_ignoring_case(keyword.text, "$ORIGIN")) {
+        // Upper case only, as ldns reads them: it takes "$ttl 60" for a record.
+        if (keyword.text == "$ORIGIN") {
             set_origin(argument());
-        } else if (equals_ignoring_case(keyword.text, "$TTL")) {
+        } else if (keyword.text == "$TTL") {
             default_ttl_ = parse_ttl(argument(), "$TTL");
         } else if (equals_ignoring_case(keyword.text, "$INCLUDE")) {
             throw ZoneSyntaxError(keyword, "$INCLUDE is not supported: put the records in this file");
         } else if (equals_ignoring_case(keyword.text, "$GENERATE")) {
             throw ZoneSyntaxError(keyword, "$GENERATE is not supported: write the records out");
         } else {
-            throw ZoneSyntaxError(keyword, "unknown directive '" + std::string(keyword.text) + "'");
+            throw ZoneSyntaxError(keyword, "unknown directive '" + std::string(keyword.text) +
+                                               "' (the directives are $ORIGIN and $TTL, in upper case)");
         }
     }
 

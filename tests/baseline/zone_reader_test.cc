@@ -242,7 +242,7 @@ TEST_F(ZoneReaderTest, RefusesWhatLdnsAcceptsSilently) {
     EXPECT_EQ(refusal("$ORIGIN t.\n@ TXT \"a\" " + std::string(300 * 1024, ' ') + "\n"), "2:1: record longer than 256 KiB");
     EXPECT_EQ(refusal("$INCLUDE other.zone\n"), "1:1: $INCLUDE is not supported: put the records in this file");
     EXPECT_EQ(refusal("$GENERATE 1-9 x$ A 192.0.2.$\n"), "1:1: $GENERATE is not supported: write the records out");
-    EXPECT_EQ(refusal("$FOO bar\n"), "1:1: unknown directive '$FOO'");
+    EXPECT_EQ(refusal("$FOO bar\n"), "1:1: unknown directive '$FOO' (the directives are $ORIGIN and $TTL, in upper case)");
 }
 
 TEST_F(ZoneReaderTest, RefusesRelativeNamesWithoutAnOrigin) {
