@@ -17,14 +17,6 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (to_upper(a[i]) != to_upper(b[i])) return false;
-    }
-    return true;
-}
-
 std::string quoted(const ZoneToken& token) { return "'" + std::string(token.text) + "'"; }
 
 void refuse_quoted(const ZoneToken& token, const char* what) {
@@ -140,6 +132,14 @@ std::int64_t ldns_days_since_epoch(int year, int month, int day) {
 }
 
 }  // namespace
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (to_upper(a[i]) != to_upper(b[i])) return false;
+    }
+    return true;
+}
 
 void parse_name(const ZoneToken& token, const WireName* origin, WireName& out) {
     refuse_quoted(token, "a name");

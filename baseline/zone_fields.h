@@ -25,6 +25,9 @@ struct WireName {
     std::uint8_t labels = 0;  // root excluded
 };
 
+// ASCII case-insensitive comparison, as mnemonics are matched.
+bool equals_ignoring_case(std::string_view a, std::string_view b);
+
 // Parses a name token ("www", "Mail.Example.", "\065b\.c", "@") into `out`.
 // Relative names are completed with `origin` ("@" is the origin itself);
 // without one they are refused.

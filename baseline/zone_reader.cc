@@ -50,14 +50,6 @@ bool ends_with_unescaped_dot(std::string_view text) {
     return backslashes % 2 == 0;
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
-    }
-    return true;
-}
-
 // The owner as DnsName holds it: lower case.
 void to_owner(const WireName& name, DnsName& owner) {
     for (std::size_t i = 0; i < name.length; ++i) {
