@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -56,7 +57,9 @@ std::string control_reason(char c) {
 
 }  // namespace
 
-ZoneLexer::ZoneLexer(int fd) : fd_(fd) {}
+// Left uninitialised: a small file should not cost a 4 MiB memset.
+ZoneLexer::ZoneLexer(int fd, std::size_t file_size)
+    : fd_(fd), capacity_(kMaxEntrySpan + std::min(file_size, kChunk) + 1) {}
 
 void ZoneLexer::fail_at(const char* p, const std::string& reason) const {
     throw ZoneSyntaxError(line_, static_cast<int>(p - line_start_) + 1, reason);
@@ -65,11 +68,11 @@ void ZoneLexer::fail_at(const char* p, const std::string& reason) const {
 // Moves what is left to the front and reads until the buffer is full or the
 // file ends. Called only between entries, where pos_ is a line's start.
 void ZoneLexer::refill() {
-    if (buffer_.empty()) buffer_.resize(kChunk + kMaxEntrySpan + 1);
+    if (!buffer_) buffer_.reset(new char[capacity_]);
     const std::size_t kept = pos_ == nullptr ? 0 : static_cast<std::size_t>(end_ - pos_);
-    if (kept != 0) std::memmove(buffer_.data(), pos_, kept);
-    char* write = buffer_.data() + kept;
-    char* const limit = buffer_.data() + buffer_.size() - 1;
+    if (kept != 0) std::memmove(buffer_.get(), pos_, kept);
+    char* write = buffer_.get() + kept;
+    char* const limit = buffer_.get() + capacity_ - 1;
     while (write < limit) {
         const ssize_t n = ::read(fd_, write, static_cast<std::size_t>(limit - write));
         if (n < 0) {
@@ -83,7 +86,7 @@ void ZoneLexer::refill() {
         write += n;
     }
     *write = '\0';
-    pos_ = buffer_.data();
+    pos_ = buffer_.get();
     line_start_ = pos_;
     end_ = write;
 }

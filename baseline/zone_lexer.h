@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -52,9 +53,10 @@ inline constexpr std::size_t kMaxEntrySpan = 256 * 1024;
 
 class ZoneLexer {
 public:
-    // `fd` is an open regular file, read from its current offset; the lexer
-    // does not close it. Read errors throw ZoneSyntaxError.
-    explicit ZoneLexer(int fd);
+    // `fd` is an open regular file of about `file_size` bytes (it sizes the
+    // buffer), read from its current offset; the lexer does not close it.
+    // Read errors throw ZoneSyntaxError.
+    ZoneLexer(int fd, std::size_t file_size);
 
     // Fills `entry` with the next record or directive; false at the end of
     // the file. Throws ZoneSyntaxError.
@@ -72,7 +74,10 @@ private:
     [[noreturn]] void fail_too_long(int first_line) const;
 
     int fd_;
-    std::vector<char> buffer_;  // the data, then a NUL sentinel at end_
+    // The data, then a NUL sentinel at end_: room for one whole entry past
+    // the position of any refill, and for a chunk (or the whole file) to read.
+    std::unique_ptr<char[]> buffer_;
+    std::size_t capacity_;
     const char* pos_ = nullptr;
     const char* end_ = nullptr;
     const char* line_start_ = nullptr;

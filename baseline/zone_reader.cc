@@ -33,14 +33,15 @@ private:
     int fd_;
 };
 
-// Opens `path` for reading only if it is a regular file: O_NONBLOCK keeps
-// open() of a FIFO from waiting for a writer, and fstat() refuses it (and
-// devices such as /dev/zero) before a byte is read.
-void check_regular_file(const std::string& path, const FileDescriptor& file) {
+// Refuses what is not a regular file (a FIFO, /dev/zero, a folder) before
+// a byte is read, and returns its size. The caller opens it with O_NONBLOCK,
+// so that open() of a FIFO does not wait for a writer.
+std::size_t check_regular_file(const std::string& path, const FileDescriptor& file) {
     if (file.get() < 0) throw ZoneFileError(path, 0, std::string("cannot open: ") + std::strerror(errno));
     struct stat status {};
     if (::fstat(file.get(), &status) != 0) throw ZoneFileError(path, 0, std::string("cannot stat: ") + std::strerror(errno));
     if (!S_ISREG(status.st_mode)) throw ZoneFileError(path, 0, "not a regular file");
+    return static_cast<std::size_t>(status.st_size);
 }
 
 bool ends_with_unescaped_dot(std::string_view text) {
@@ -83,8 +84,8 @@ public:
 
     void read() {
         const FileDescriptor file(::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-        check_regular_file(path_, file);
-        ZoneLexer lexer(file.get());
+        const std::size_t file_size = check_regular_file(path_, file);
+        ZoneLexer lexer(file.get(), file_size);
         ZoneEntry entry;
         try {
             while (lexer.next(entry)) {
