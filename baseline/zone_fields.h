@@ -4,12 +4,15 @@
 // ldns's leniencies (integers that wrap, trailing garbage after a TTL, odd
 // hex digits, unknown type names read as type 0, a NUL byte in a name), and
 // writes exactly ldns's bytes. Errors throw ZoneSyntaxError at the token.
+// Numbers, names and mnemonics are in zone_fields.cc; strings, base64, hex,
+// base32hex and type bitmaps in zone_field_encodings.cc.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +27,15 @@ struct WireName {
     std::uint8_t length = 0;  // 0: none
     std::uint8_t labels = 0;  // root excluded
 };
+
+// The token's text in single quotes, for error messages.
+std::string quoted(const ZoneToken& token);
+// Refuses a quoted string where `what` (a name, a number...) must be a word.
+void refuse_quoted(const ZoneToken& token, const char* what);
+// One escape of RFC 1035 §5.1 at token.text[i] == '\\': "\DDD" (a byte,
+// 0-255) or "\X" (X itself, X not a digit). Returns the byte; `i` ends on
+// the escape's last character.
+std::uint8_t decode_escape(const ZoneToken& token, std::size_t& i);
 
 // ASCII case-insensitive comparison, as mnemonics are matched.
 bool equals_ignoring_case(std::string_view a, std::string_view b);
