@@ -203,7 +203,8 @@ void NatsForwarder::run() {
             if (info != nullptr) jsStreamInfo_Destroy(info);
         }
         connected_ = c.connection && natsConnection_Status(c.connection.get()) == NATS_CONN_STATUS_CONNECTED;
-        if (stream_ready && forward_pending(c)) {
+        // The store is read only when it holds something not yet acknowledged.
+        if (stream_ready && (delivered_.load() >= stored_.load() || forward_pending(c))) {
             std::unique_lock lock(mutex_);
             wake_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_ || stored_ > delivered_; });
             continue;
