@@ -397,6 +397,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     if (learning) save_learned(learned_path(config), pipeline.export_learned());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     print_summary(streams.err, pipeline, seconds);
+    outputs.finish_nats(streams.err);
     if (!publisher.first_error().empty() || lines->failed()) {
         std::fprintf(streams.err, "dnswatch run: publishing alerts failed: %s\n",
                      publisher.first_error().empty() ? lines->error().c_str() : publisher.first_error().c_str());

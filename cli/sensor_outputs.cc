@@ -86,6 +86,16 @@ SensorOutputs::~SensorOutputs() {
     zap_.reset();
 }
 
+void SensorOutputs::finish_nats(std::FILE* err) {
+    if (!nats_) return;
+    nats_->drain(nats_drain_ms_);
+    const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+    std::fprintf(err,
+                 "nats: %llu alerts acknowledged by the stream (%llu already there), %llu attempts unanswered, "
+                 "%llu pending in the store (sent at the next start)\n",
+                 u(nats_->published()), u(nats_->duplicates()), u(nats_->failures()), u(nats_->pending()));
+}
+
 void SensorOutputs::restore(Detector& detector) const {
     if (open_alerts_path_.empty()) return;
     detector.import_open_alerts(load_open_alerts(open_alerts_path_));

@@ -45,6 +45,9 @@ public:
 
     ZmqPublisher* publisher() { return publisher_.get(); }
     NatsForwarder* nats() { return nats_.get(); }
+    // With publish.nats: waits (up to drain_timeout) for stored alerts to be
+    // acknowledged and prints one line: delivered, duplicates, pending.
+    void finish_nats(std::FILE* err);
     AlertStore* store() { return store_.get(); }
 
 private:

@@ -151,6 +151,8 @@ TEST_F(NatsFleetTest, EveryAlertOnceInOrderPerSensorThroughANodeLossAndAClusterO
     EXPECT_EQ(during.exit_code, 0) << during.err;
     const std::uint64_t before = delivered("sensor-a");
     EXPECT_GT(stored("sensor-a"), before) << "nothing waited in the store";
+    EXPECT_NE(during.err.find("pending in the store"), std::string::npos) << during.err;
+    EXPECT_EQ(during.err.find(" 0 pending in the store"), std::string::npos) << during.err;
 
     // Back: the next run sends what waited, then its own, in order.
     cluster.start_all();
