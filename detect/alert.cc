@@ -1,5 +1,7 @@
 #include "detect/alert.h"
 
+#include "decode/dns_datagram.h"
+
 namespace dnswatch {
 
 const char* to_string(AlertState state) {
@@ -19,6 +21,12 @@ const char* to_string(Severity severity) {
         case Severity::critical: return "critical";
     }
     return "medium";
+}
+
+AlertTunnel alert_tunnel(const Tunnel* tunnel) {
+    if (tunnel == nullptr) return {};
+    return {std::string(name_of(tunnel->kind)), std::string(name_of(tunnel->id_kind)), tunnel->id,
+            tunnel->outer_src.to_string(), tunnel->outer_dst.to_string()};
 }
 
 }  // namespace dnswatch
