@@ -103,6 +103,7 @@ private:
     static constexpr int kMaxReassemblyDepth = 2;
     std::unique_ptr<std::uint8_t[]> datagram_scratch_[kMaxReassemblyDepth];
     PortSet gtpu_ports_;  // asked only about UDP that is not DNS
+    Tunnel tunnel_;       // the innermost tunnel of the frame being walked
 };
 
 }  // namespace dnswatch
