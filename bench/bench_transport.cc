@@ -1,10 +1,10 @@
 // The packet path before the DNS decoder: TransportDecoder (link, IP, UDP,
-// TCP with stream reassembly, tunnels) over every frame of the shared
-// benchmark capture (../shared/corpus/bench: 128,960 frames of untunnelled
-// DNS over UDP and TCP), into a sink that only looks at each message. One
-// iteration is one pass with a fresh decoder (made outside the timing), so
-// that every pass sees the TCP flows from their start; items_per_second is
-// frames per second. Compare builds in the same run (CONVENTIONS 14): a
+// TCP with stream reassembly, tunnels) over every frame of the benchmark
+// mix (tests/corpus/bench/README.md, made by the build: 128,960 frames of
+// untunnelled DNS over UDP and TCP), into a sink that only looks at each
+// message. One iteration is one pass with a fresh decoder (made outside the
+// timing), so that every pass sees the TCP flows from their start;
+// items_per_second is frames per second. Compare builds in the same run (CONVENTIONS 14): a
 // ratio, not an absolute time.
 #include <benchmark/benchmark.h>
 #include <pcap/pcap.h>
@@ -53,7 +53,7 @@ Frames load_frames(const std::string& path) {
 }
 
 const Frames& bench_capture() {
-    static const Frames frames = load_frames(std::string(DNSWATCH_CORPUS_DIR) + "/bench/dns-replay-mix-129k.pcap");
+    static const Frames frames = load_frames(DNSWATCH_BENCH_CAPTURE);
     return frames;
 }
 

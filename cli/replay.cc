@@ -12,13 +12,9 @@
 #include "cli/logging.h"
 #include "cli/options.h"
 #include "cli/progress.h"
-#include "cli/sensor_outputs.h"
-#include "cli/sensor_setup.h"
-#include "cli/live_sources.h"
+#include "cli/sensor.h"
 #include "cli/startup.h"
-#include "cli/transparency_feed.h"
 #include "config/config.h"
-#include "decode/ldns_glue.h"
 #include "detect/packet_processor.h"
 #include "publish/json_lines_sink.h"
 
@@ -79,10 +75,11 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
                      !config_path ? "--config FILE is required" : "at least one PCAP is required", kReplayUsage);
         return kExitUsage;
     }
+    const auto started = std::chrono::steady_clock::now();
     const std::optional<Config> config = load_config_or_report(*config_path, streams.err);
     if (!config) return kExitUsage;
-    const std::unique_ptr<SensorModel> model = build_model_or_report(*config, streams.err);
-    if (!model) return kExitUsage;
+    const std::unique_ptr<Sensor> sensor = Sensor::build(*config, streams.err);
+    if (!sensor) return kExitUsage;
 
     // Open every capture before reading any, so that a typo in the last
     // path fails at once rather than after an hour of replay.
@@ -98,19 +95,23 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     lines = alerts_path == "-" ? std::make_unique<JsonLinesSink>(streams.out)
                                : std::make_unique<JsonLinesSink>(alerts_path, JsonLinesSink::FileMode::truncate);
     CountingSink counting(*lines);
-    SensorOutputs outputs(*config, &counting);  // throws "path: reason" -> exit 1
+    SensorOutputs& outputs = sensor->open_outputs(&counting);  // throws "path: reason" -> exit 1
 
-    PacketProcessor processor(model->watch, model->baseline, config->sensor_id, outputs.sink(),
+    // Baseline sources that change during the replay (baseline/live_sources.h):
+    // each new snapshot is taken between batches, the first one too, as
+    // run's detectors do; then nothing but the follower holds a snapshot.
+    std::shared_ptr<const BaselineSnapshot> initial = sensor->baseline().snapshot();
+    PacketProcessor processor(initial->shards->local_watch(0), initial->baseline, config->sensor_id, outputs.sink(),
                               transport_options(config->decode));
+    BaselineFollower follower(sensor->baseline());
+    processor.follow(follower);
+    initial.reset();
     configure_detector(processor.detector(), *config);
     processor.detector().set_evidence_recorder(outputs.evidence());
     outputs.restore(processor.detector());
-    // Baseline sources that change during the replay (cli/live_sources.h):
-    // each new snapshot is taken between batches.
-    BaselineFollower follower(model->shared);
-    follower.refresh(processor);
-    const std::unique_ptr<LiveBaselineSources> live = start_live_sources(*config, *model, streams.err);
+    sensor->start_live_sources(*config, streams.err);
     log::Logger logger(streams.err, configured_level(config->log), configured_format(config->log));
+    print_baseline_loaded(streams.err, follower.snapshot(), started);
     ProgressBar progress(streams.err, total_bytes);
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t bytes_before = 0;
@@ -118,7 +119,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     for (const std::string& path : options.positional) {
         CaptureFile source(path);
         while (source.next_batch(batch)) {
-            follower.refresh(processor);
+            processor.follow(follower);
             processor.process(batch, path);
             outputs.save_if_changed(processor.detector());
             if (progress.enabled()) {
@@ -152,7 +153,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
                  static_cast<unsigned long long>(c.packets), static_cast<unsigned long long>(c.dns_messages),
                  static_cast<unsigned long long>(d.malformed_total()),
                  static_cast<unsigned long long>(counting.count()), rate, seconds);
-    print_baseline_counters(streams.err, processor.detector(), *live);
+    print_baseline_counters(streams.err, processor.detector(), sensor->live());
     if (lines->failed()) {
         logger.error("alerts_write_failed", {{"msg", "writing alerts failed"}, {"error", lines->error()}});
         return kExitIoError;
@@ -181,7 +182,7 @@ int check_config_command(const std::vector<std::string>& args, const CliStreams&
     }
     const std::optional<Config> config = load_config_or_report(*options.get("--config"), streams.err);
     if (!config) return kExitUsage;
-    if (!build_model_or_report(*config, streams.err)) return kExitUsage;
+    if (!Sensor::build(*config, streams.err)) return kExitUsage;
     std::fputs(to_yaml(*config).c_str(), streams.out);
     return kExitOk;
 }

@@ -23,20 +23,18 @@
 
 #include "capture/dpdk_source.h"
 #include "capture/pcap_live_source.h"
-#include "cli/live_sources.h"
+#include "baseline/learned_file.h"
+#include "baseline/reloader.h"
 #include "cli/logging.h"
 #include "cli/options.h"
-#include "cli/reload.h"
 #include "cli/run_metrics.h"
-#include "cli/sensor_outputs.h"
-#include "cli/sensor_setup.h"
+#include "cli/sensor.h"
 #include "cli/startup.h"
 #include "config/config.h"
 #include "decode/ldns_glue.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/privileges.h"
 #include "publish/json_lines_sink.h"
-#include "publish/learned_file.h"
 #include "publish/open_alert_file.h"
 
 namespace dnswatch {
@@ -243,6 +241,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
                      !config_path ? "--config FILE is required" : "unexpected argument", kRunUsage);
         return kExitUsage;
     }
+    const auto started = std::chrono::steady_clock::now();
     const std::optional<Config> loaded = load_config_or_report(*config_path, streams.err);
     if (!loaded) return kExitUsage;
     const Config& config = *loaded;
@@ -250,17 +249,21 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
         std::fprintf(streams.err, "%s: %s\n", config.source_path.c_str(), problem.c_str());
         return kExitUsage;
     }
-    const std::unique_ptr<SensorModel> model = build_model_or_report(config, streams.err);
-    if (!model) return kExitUsage;
-
     // Signals are taken by sigtimedwait in wait_for_end: block them before
     // any thread exists (DPDK's and ZeroMQ's included), so all inherit it.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGHUP);  // reload (cli/reload.h)
+    sigaddset(&signals, SIGHUP);  // reload (baseline/reloader.h)
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    const std::unique_ptr<Sensor> sensor = Sensor::build(config, streams.err);
+    if (!sensor) return kExitUsage;
+    // Zone files are watched from here on: a file written while the rest
+    // starts is reloaded, not missed.
+    log::Logger logger(streams.err, configured_level(config.log), configured_format(config.log));
+    Reloader reloader(*config_path, config, sensor->baseline(), logger);
+
 
     const std::size_t cores = available_cores();
     const std::size_t workers = config.pipeline.workers > 0 ? static_cast<std::size_t>(config.pipeline.workers)
@@ -276,8 +279,8 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
                                     : std::make_unique<JsonLinesSink>(alerts_path, JsonLinesSink::FileMode::append);
     // The Prometheus endpoint counts alerts on their way to the JSON lines.
     std::unique_ptr<RunMetrics> metrics;
-    if (!config.metrics.listen.empty()) metrics = std::make_unique<RunMetrics>(config.metrics.listen, *model, *lines);
-    SensorOutputs outputs(config, metrics ? static_cast<AlertSink*>(metrics.get()) : lines.get());
+    if (!config.metrics.listen.empty()) metrics = std::make_unique<RunMetrics>(config.metrics.listen, sensor->baseline(), *lines);
+    SensorOutputs& outputs = sensor->open_outputs(metrics ? static_cast<AlertSink*>(metrics.get()) : lines.get());
     PublisherOptions publisher_options;
     // Where SensorOutputs keeps replay's open alerts; the publisher thread
     // saves every shard's there.
@@ -307,14 +310,14 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     pipeline_options.keep_learned = learning;
     pipeline_options.setup_detector = [&config](Detector& detector) { configure_detector(detector, config); };
 
-    Pipeline pipeline(model->shared, std::move(pipeline_options), std::move(capture.setup), publisher);
+    Pipeline pipeline(sensor->baseline(), std::move(pipeline_options), std::move(capture.setup), publisher);
     if (!publisher_options.open_alerts_path.empty()) {
         pipeline.restore_open_alerts(load_open_alerts(publisher_options.open_alerts_path));
     }
     if (learning) pipeline.restore_learned(load_learned(learned_path(config)));
     // Zone transfers and the ZeroMQ feed: threads of their own that publish
     // new baseline snapshots, which every detector takes between bursts.
-    std::unique_ptr<LiveBaselineSources> live = start_live_sources(config, *model, streams.err);
+    sensor->start_live_sources(config, streams.err);
     const std::string shape = pipeline.inline_mode() ? "1 worker running the whole path"
                                                      : std::to_string(pipeline.worker_count()) + " workers, " +
                                                            std::to_string(pipeline.shard_count()) + " shards";
@@ -326,14 +329,13 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     }
     std::fprintf(streams.err, "dnswatch run: %s; %s%s%s\n", capture.description.c_str(), shape.c_str(), zmq.c_str(),
                  metrics_note.c_str());
+    print_baseline_loaded(streams.err, *sensor->baseline().snapshot(), started);
     const auto start = std::chrono::steady_clock::now();
     pipeline.start();
-    log::Logger logger(streams.err, configured_level(config.log), configured_format(config.log));
-    Reloader reloader(*config_path, config, *model, logger, metrics.get());
+    if (metrics) reloader.on_reloaded([&](bool ok) { metrics->reloaded(ok); });
     reloader.on_live_sources_changed([&](const Config& reloaded) {
-        live.reset();  // its threads stop and its NOTIFY port is free before the new ones start
         try {
-            live = start_live_sources(reloaded, *model, streams.err);
+            sensor->start_live_sources(reloaded, streams.err);
         } catch (const std::exception& e) {
             logger.error("live_sources_restart_failed", {{"error", e.what()}});
         }

@@ -2,8 +2,8 @@
 
 namespace dnswatch {
 
-RunMetrics::RunMetrics(const std::string& listen, const SensorModel& model, AlertSink& next)
-    : shared_(model.shared), metrics_(registry_, DNSWATCH_VERSION), next_(next) {
+RunMetrics::RunMetrics(const std::string& listen, const SharedBaseline& baseline, AlertSink& next)
+    : shared_(baseline), metrics_(registry_, DNSWATCH_VERSION), next_(next) {
     for (std::size_t kind = 1; kind < kMalformedKindNames.size(); ++kind) {
         malformed_.push_back(&metrics_.malformed(kMalformedKindNames[kind]));
     }

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/sensor_setup.h"
+#include "baseline/shared_baseline.h"
 #include "detect/alert_sink.h"
 #include "metrics/http_endpoint.h"
 #include "metrics/registry.h"
@@ -23,7 +23,7 @@ class RunMetrics : public AlertSink {
 public:
     // Binds `listen` (throws std::runtime_error "...: reason"). Alerts pass
     // through to `next`, counted.
-    RunMetrics(const std::string& listen, const SensorModel& model, AlertSink& next);
+    RunMetrics(const std::string& listen, const SharedBaseline& baseline, AlertSink& next);
 
     // After the pipeline exists: its rings' depths, read when scraped.
     void watch_rings(const Pipeline& pipeline);
@@ -32,7 +32,7 @@ public:
     // the feed, a reload).
     void update(const PipelineTotals& totals, std::uint64_t log_lines_suppressed);
 
-    // After a reload (cli/reload.h): its outcome.
+    // After a reload (baseline/reloader.h): its outcome.
     void reloaded(bool ok) { metrics_.config_reloads(ok ? "ok" : "rejected").inc(); }
 
     std::uint16_t port() const { return endpoint_->port(); }

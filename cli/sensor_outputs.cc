@@ -4,7 +4,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "publish/learned_file.h"
+#include "baseline/learned_file.h"
 #include "publish/open_alert_file.h"
 
 namespace dnswatch {

@@ -37,7 +37,7 @@ public:
     AlertSink& sink() { return *entry_; }
     EvidenceRecorder* evidence() { return evidence_.get(); }
 
-    // Open alerts (and, in learning mode, learned RRsets: publish/learned_file.h)
+    // Open alerts (and, in learning mode, learned RRsets: baseline/learned_file.h)
     // saved by an earlier run, and saving the current ones.
     void restore(Detector& detector) const;
     void save_if_changed(Detector& detector) const;

@@ -1,9 +1,8 @@
 #include "cli/startup.h"
 
+#include <fstream>
 #include <stdexcept>
-
-#include "cli/transparency_feed.h"
-#include "decode/ldns_glue.h"
+#include <string>
 
 namespace dnswatch {
 
@@ -14,19 +13,6 @@ std::optional<Config> load_config_or_report(const std::string& path, std::FILE* 
         for (const ConfigIssue& issue : e.issues()) std::fprintf(err, "%s\n", issue.to_string().c_str());
         return std::nullopt;
     }
-}
-
-std::unique_ptr<SensorModel> build_model_or_report(const Config& config, std::FILE* err) {
-    try {
-        return build_sensor_model(config);
-    } catch (const ZoneFileError& e) {
-        std::fprintf(err, "%s\n", e.what());
-    } catch (const FeedError& e) {
-        std::fprintf(err, "%s\n", e.what());
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(err, "%s: %s\n", config.source_path.c_str(), e.what());
-    }
-    return nullptr;
 }
 
 TransportOptions transport_options(const DecodeConfig& decode) {
@@ -62,6 +48,52 @@ void print_detection_counts(std::FILE* err, const DnssecCounters& s, const Query
         std::fprintf(err, "queries: tracked=%llu matched=%llu unsolicited=%llu unknown=%llu evicted=%llu bursts=%llu\n",
                      u(q.queries), u(q.matched), u(q.unsolicited), u(q.unknown), u(q.evicted), u(q.bursts));
     }
+}
+
+namespace {
+
+// The resident set of this process, from /proc/self/status; 0 if unknown.
+std::uint64_t resident_bytes() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    }
+    return 0;
+}
+
+}  // namespace
+
+void print_baseline_loaded(std::FILE* err, const BaselineSnapshot& snapshot,
+                           std::chrono::steady_clock::time_point start) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::size_t rrsets = snapshot.baseline.rrset_count();
+    const double rss = static_cast<double>(resident_bytes());
+    std::fprintf(err, "baseline: %zu RRsets in %zu watched zone(s), loaded in %.3f s; RSS %.1f MiB at the first packet",
+                 rrsets, snapshot.watch->zones().size(), seconds, rss / (1024 * 1024));
+    if (rrsets > 0) std::fprintf(err, " (%.1f B per RRset)", rss / static_cast<double>(rrsets));
+    std::fprintf(err, "\n");
+}
+
+void print_baseline_counters(std::FILE* err, Detector& detector, const LiveBaselineSources& live) {
+    if (detector.learner() == nullptr && live.feed() == nullptr && live.transfers() == nullptr) return;
+    std::string line = "snapshots=" + std::to_string(detector.counters().baseline_swaps);
+    if (const Learner* learner = detector.learner()) {
+        line += ", learning=" + std::to_string(detector.counters().learning) +
+                ", learned=" + std::to_string(learner->counters().learned) +
+                ", learning_restarts=" + std::to_string(learner->counters().restarts) +
+                ", learning_full=" + std::to_string(learner->counters().full);
+    }
+    if (const FeedSubscriber* feed = live.feed()) {
+        line += ", feed_received=" + std::to_string(feed->counters().received) +
+                ", feed_rejected=" + std::to_string(feed->counters().rejected);
+    }
+    if (const ZoneRefresher* transfers = live.transfers()) {
+        const ZoneRefresherCounters& c = transfers->counters();
+        line += ", transfers=" + std::to_string(c.transfers) + ", transfers_up_to_date=" + std::to_string(c.up_to_date) +
+                ", transfer_failures=" + std::to_string(c.failures) + ", notifies=" + std::to_string(c.notifies) +
+                ", notifies_refused=" + std::to_string(c.notifies_refused);
+    }
+    std::fprintf(err, "baseline: %s\n", line.c_str());
 }
 
 }  // namespace dnswatch

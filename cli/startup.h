@@ -1,15 +1,18 @@
 // What `replay` and `run` both do before the first packet and after the
-// last: load the config and the model, reporting problems the way the CLI
-// promises (exit 2 with `file:line:col: message`), and print the named
-// counters of the summary.
+// last (building the sensor itself: cli/sensor.h): load the config,
+// reporting problems the way the CLI promises (exit 2 with
+// `file:line:col: message`), set up detectors, and print the named counters
+// of the summary.
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "cli/sensor_setup.h"
+#include "baseline/live_sources.h"
+#include "baseline/shared_baseline.h"
 #include "config/config.h"
 #include "decode/transport.h"
 #include "detect/detector.h"
@@ -18,10 +21,6 @@ namespace dnswatch {
 
 // The config at `path`, or nullopt after printing each of its issues.
 std::optional<Config> load_config_or_report(const std::string& path, std::FILE* err);
-
-// The watch set and baseline, or nullptr after printing why not (a zone
-// file ldns cannot read, a zone watched twice, a malformed feed).
-std::unique_ptr<SensorModel> build_model_or_report(const Config& config, std::FILE* err);
 
 // The decoder's limits and ports as the config sets them.
 TransportOptions transport_options(const DecodeConfig& decode);
@@ -35,6 +34,17 @@ void configure_detector(Detector& detector, const Config& config);
 // both print them ("dnssec: ..." and "queries: ..."); nothing for a part
 // that saw no work.
 void print_detection_counts(std::FILE* err, const DnssecCounters& dnssec, const QueryTrackerCounters& queries);
+
+// "baseline: 3200005 RRsets in 1 watched zone(s), loaded in 1.234 s; RSS
+// 210.3 MiB at the first packet (68.9 B per RRset)": what the baseline took
+// to start, printed just before the first packet (`start`: when the command
+// began). RSS is read from /proc/self/status.
+void print_baseline_loaded(std::FILE* err, const BaselineSnapshot& snapshot,
+                           std::chrono::steady_clock::time_point start);
+
+// "baseline: snapshots=2, learning=5, learned=1, feed_received=1, ..." on
+// `err` when learning or a live source is on; nothing otherwise.
+void print_baseline_counters(std::FILE* err, Detector& detector, const LiveBaselineSources& live);
 
 // "label: name=count, ..." for the non-zero counts from index `first` on;
 // nothing when all are zero.

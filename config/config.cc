@@ -24,7 +24,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "config/listen_address.h"
+#include "common/host_port.h"
 #include "config/units.h"
 
 namespace dnswatch {
@@ -92,33 +92,11 @@ Value numbers_value(const std::vector<int>& numbers) {
 }
 
 // "192.0.2.1", "192.0.2.1:5353", "::1", "[::1]:5353": what primaries and
-// listening addresses look like; why not, or nullptr.
+// NOTIFY addresses look like (common/host_port.h); why not, or nullptr.
 const char* host_port_problem(const std::string& text) {
-    std::string host = text;
-    std::string port;
-    if (text.starts_with("[")) {
-        const auto close = text.find(']');
-        if (close == std::string::npos) return "expected [IPv6]:PORT";
-        host = text.substr(1, close - 1);
-        if (close + 1 < text.size()) {
-            if (text[close + 1] != ':') return "expected [IPv6]:PORT";
-            port = text.substr(close + 2);
-        }
-    } else if (std::count(text.begin(), text.end(), ':') == 1) {
-        host = text.substr(0, text.find(':'));
-        port = text.substr(text.find(':') + 1);
-    }
-    unsigned char address[16];
-    if (inet_pton(AF_INET, host.c_str(), address) != 1 && inet_pton(AF_INET6, host.c_str(), address) != 1) {
-        return "expected an IP address, optionally with :PORT (IPv6 as [ADDR]:PORT)";
-    }
-    if (!port.empty()) {
-        int number = 0;
-        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
-        if (ec != std::errc{} || end != port.data() + port.size() || number < 1 || number > 65535) {
-            return "the port must be 1..65535";
-        }
-    }
+    const auto parsed = parse_host_port(text);
+    if (!parsed) return "expected an IP address, optionally with :PORT (IPv6 as [ADDR]:PORT), the port 1..65535";
+    if (parsed->has_port && parsed->port < 1) return "the port must be 1..65535";
     return nullptr;
 }
 

@@ -14,11 +14,11 @@ namespace dnswatch {
 struct WatchedZoneConfig {
     std::string name;       // lower case, no trailing dot ("victim.test")
     std::string zone_file;  // absolute or relative to the working directory, resolved; empty = none
-    bool learn = false;     // learning mode: RRsets the sources do not hold are learned (detect/learner.h)
+    bool learn = false;     // learning mode: RRsets the sources do not hold are learned (baseline/learner.h)
     std::string primary;    // "ADDR[:PORT]" to transfer the zone from (AXFR, IXFR); empty = none
 };
 
-// Baseline sources beyond zone files (detect/shared_baseline.h).
+// Baseline sources beyond zone files (baseline/shared_baseline.h).
 struct BaselineSourceConfig {
     std::string feed_endpoint;                              // transparency feed over ZeroMQ SUB; empty = none
     std::int64_t learn_stable_for_ms = 48LL * 3600 * 1000;  // learning: unchanged this long joins the pool

@@ -16,35 +16,6 @@ std::string_view name_of(EdnsStatus status) {
     return "ok";
 }
 
-// ------------------------------------------------------------ options
-
-bool EdnsOptions::valid(std::span<const std::uint8_t> wire) {
-    WireReader reader(wire);
-    while (reader.remaining() > 0) {
-        reader.u16();
-        reader.skip(reader.u16());
-        if (reader.failed()) return false;
-    }
-    return true;
-}
-
-EdnsOption EdnsOptions::iterator::operator*() const {
-    const std::size_t length = (std::size_t{wire_[pos_ + 2]} << 8) | wire_[pos_ + 3];
-    return {static_cast<std::uint16_t>((wire_[pos_] << 8) | wire_[pos_ + 1]), wire_.subspan(pos_ + 4, length)};
-}
-
-EdnsOptions::iterator& EdnsOptions::iterator::operator++() {
-    pos_ += 4 + ((std::size_t{wire_[pos_ + 2]} << 8) | wire_[pos_ + 3]);
-    return *this;
-}
-
-std::optional<EdnsOption> EdnsOptions::find(std::uint16_t code) const {
-    for (const EdnsOption option : *this) {
-        if (option.code == code) return option;
-    }
-    return std::nullopt;
-}
-
 // ------------------------------------------------------------ the OPT record
 
 EdnsStatus read_edns(const DnsMessageView& message, Edns& out) {

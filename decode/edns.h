@@ -15,7 +15,7 @@
 
 #include "decode/dns_message.h"
 #include "decode/dns_name.h"
-#include "decode/rr_views.h"
+#include "decode/wire_views.h"
 
 namespace dnswatch {
 
@@ -42,42 +42,7 @@ struct EdnsOption {
 };
 
 // The options of an OPT record, already validated: iterating cannot fail.
-class EdnsOptions {
-public:
-    class iterator {
-    public:
-        using value_type = EdnsOption;
-        using difference_type = std::ptrdiff_t;
-        iterator() = default;
-        iterator(std::span<const std::uint8_t> wire, std::size_t pos) : wire_(wire), pos_(pos) {}
-        EdnsOption operator*() const;
-        iterator& operator++();
-        iterator operator++(int) {
-            iterator before = *this;
-            ++*this;
-            return before;
-        }
-        friend bool operator==(const iterator& a, const iterator& b) { return a.pos_ == b.pos_; }
-
-    private:
-        std::span<const std::uint8_t> wire_;
-        std::size_t pos_ = 0;
-    };
-
-    EdnsOptions() = default;
-    static bool valid(std::span<const std::uint8_t> wire);
-    static EdnsOptions of_valid(std::span<const std::uint8_t> wire) { return EdnsOptions(wire); }
-
-    iterator begin() const { return {wire_, 0}; }
-    iterator end() const { return {wire_, wire_.size()}; }
-    bool empty() const { return wire_.empty(); }
-    std::optional<EdnsOption> find(std::uint16_t code) const;  // the first with this code
-    std::span<const std::uint8_t> wire() const { return wire_; }
-
-private:
-    explicit EdnsOptions(std::span<const std::uint8_t> wire) : wire_(wire) {}
-    std::span<const std::uint8_t> wire_;
-};
+using EdnsOptions = KeyLengthValueList<EdnsOption>;
 
 struct Edns {
     bool present = false;

@@ -184,12 +184,6 @@ bool CharacterStrings::valid(std::span<const std::uint8_t> wire) {
     return true;
 }
 
-std::size_t CharacterStrings::count() const {
-    std::size_t n = 0;
-    for (auto it = begin(); it != end(); ++it) ++n;
-    return n;
-}
-
 bool TypeBitmap::valid(std::span<const std::uint8_t> wire) {
     std::size_t pos = 0;
     int previous = -1;
@@ -230,23 +224,6 @@ bool TypeBitmap::contains(std::uint16_t type) const {
     return false;
 }
 
-SvcParam SvcParams::iterator::operator*() const {
-    const std::size_t length = (std::size_t{wire_[pos_ + 2]} << 8) | wire_[pos_ + 3];
-    return {static_cast<std::uint16_t>((wire_[pos_] << 8) | wire_[pos_ + 1]), wire_.subspan(pos_ + 4, length)};
-}
-
-SvcParams::iterator& SvcParams::iterator::operator++() {
-    pos_ += 4 + ((std::size_t{wire_[pos_ + 2]} << 8) | wire_[pos_ + 3]);
-    return *this;
-}
-
-std::optional<SvcParam> SvcParams::find(std::uint16_t key) const {
-    for (const SvcParam param : *this) {
-        if (param.key == key) return param;
-        if (param.key > key) break;  // keys increase
-    }
-    return std::nullopt;
-}
 
 // ------------------------------------------------------------ readers
 

@@ -28,63 +28,28 @@
 #include "decode/decode_counters.h"
 #include "decode/dns_message.h"
 #include "decode/dns_name.h"
+#include "decode/wire_views.h"
 
 namespace dnswatch {
 
-// A view, or why there is none. Error{} (the enum's zero) means success.
-template <typename View, typename Error = MalformedKind>
-struct Parsed {
-    Error error{};
-    View view{};
-
-    bool ok() const { return error == Error{}; }
-    explicit operator bool() const { return ok(); }
-    const View& operator*() const { return view; }
-    const View* operator->() const { return &view; }
-};
-
 // A run of <character-string>s (RFC 1035 3.3), already validated: iterating
 // yields each string's bytes without its length octet.
-class CharacterStrings {
+struct CharacterStringLayout {
+    using value_type = std::span<const std::uint8_t>;
+    static value_type item(std::span<const std::uint8_t> wire, std::size_t pos) { return wire.subspan(pos + 1, wire[pos]); }
+    static std::size_t length(std::span<const std::uint8_t> wire, std::size_t pos) { return 1 + std::size_t{wire[pos]}; }
+};
+
+class CharacterStrings : public WireRange<CharacterStringLayout> {
 public:
-    class iterator {
-    public:
-        using value_type = std::span<const std::uint8_t>;
-        using difference_type = std::ptrdiff_t;
-        iterator() = default;
-        iterator(std::span<const std::uint8_t> wire, std::size_t pos) : wire_(wire), pos_(pos) {}
-        value_type operator*() const { return wire_.subspan(pos_ + 1, wire_[pos_]); }
-        iterator& operator++() {
-            pos_ += 1 + std::size_t{wire_[pos_]};
-            return *this;
-        }
-        iterator operator++(int) {
-            iterator before = *this;
-            ++*this;
-            return before;
-        }
-        friend bool operator==(const iterator& a, const iterator& b) { return a.pos_ == b.pos_; }
-
-    private:
-        std::span<const std::uint8_t> wire_;
-        std::size_t pos_ = 0;
-    };
-
     CharacterStrings() = default;
     // True when `wire` is exactly a sequence of length-prefixed strings.
     static bool valid(std::span<const std::uint8_t> wire);
     // `wire` must be valid().
     static CharacterStrings of_valid(std::span<const std::uint8_t> wire) { return CharacterStrings(wire); }
 
-    iterator begin() const { return {wire_, 0}; }
-    iterator end() const { return {wire_, wire_.size()}; }
-    bool empty() const { return wire_.empty(); }
-    std::size_t count() const;
-    std::span<const std::uint8_t> wire() const { return wire_; }
-
 private:
-    explicit CharacterStrings(std::span<const std::uint8_t> wire) : wire_(wire) {}
-    std::span<const std::uint8_t> wire_;
+    explicit CharacterStrings(std::span<const std::uint8_t> wire) : WireRange(wire) {}
 };
 
 // An NSEC / NSEC3 type bitmap (RFC 4034 4.1.2), already validated: windows
@@ -142,45 +107,24 @@ private:
 
 // A list of fixed-size items (ipv4hint: 4 bytes, ipv6hint: 16, mandatory: 2).
 template <std::size_t N>
-class FixedItems {
+struct FixedItemLayout {
+    using value_type = std::span<const std::uint8_t>;
+    static value_type item(std::span<const std::uint8_t> wire, std::size_t pos) { return wire.subspan(pos, N); }
+    static std::size_t length(std::span<const std::uint8_t>, std::size_t) { return N; }
+};
+
+template <std::size_t N>
+class FixedItems : public WireRange<FixedItemLayout<N>> {
 public:
-    class iterator {
-    public:
-        using value_type = std::span<const std::uint8_t>;
-        using difference_type = std::ptrdiff_t;
-        iterator() = default;
-        iterator(std::span<const std::uint8_t> wire, std::size_t pos) : wire_(wire), pos_(pos) {}
-        value_type operator*() const { return wire_.subspan(pos_, N); }
-        iterator& operator++() {
-            pos_ += N;
-            return *this;
-        }
-        iterator operator++(int) {
-            iterator before = *this;
-            pos_ += N;
-            return before;
-        }
-        friend bool operator==(const iterator& a, const iterator& b) { return a.pos_ == b.pos_; }
-
-    private:
-        std::span<const std::uint8_t> wire_;
-        std::size_t pos_ = 0;
-    };
-
     FixedItems() = default;
     static bool valid(std::span<const std::uint8_t> wire) { return !wire.empty() && wire.size() % N == 0; }
     static FixedItems of_valid(std::span<const std::uint8_t> wire) { return FixedItems(wire); }
 
-    iterator begin() const { return {wire_, 0}; }
-    iterator end() const { return {wire_, wire_.size()}; }
-    bool empty() const { return wire_.empty(); }
-    std::size_t size() const { return wire_.size() / N; }
-    std::span<const std::uint8_t> operator[](std::size_t i) const { return wire_.subspan(i * N, N); }
-    std::span<const std::uint8_t> wire() const { return wire_; }
+    std::size_t size() const { return this->wire_.size() / N; }
+    std::span<const std::uint8_t> operator[](std::size_t i) const { return this->wire_.subspan(i * N, N); }
 
 private:
-    explicit FixedItems(std::span<const std::uint8_t> wire) : wire_(wire) {}
-    std::span<const std::uint8_t> wire_;
+    explicit FixedItems(std::span<const std::uint8_t> wire) : WireRange<FixedItemLayout<N>>(wire) {}
 };
 
 // ---------------------------------------------------------------- the views
@@ -288,41 +232,7 @@ struct SvcParam {
 
 // SvcParams (RFC 9460 2.2), already validated: keys strictly increasing,
 // every length inside the rdata, the keys below decoded well-formed.
-class SvcParams {
-public:
-    class iterator {
-    public:
-        using value_type = SvcParam;
-        using difference_type = std::ptrdiff_t;
-        iterator() = default;
-        iterator(std::span<const std::uint8_t> wire, std::size_t pos) : wire_(wire), pos_(pos) {}
-        SvcParam operator*() const;
-        iterator& operator++();
-        iterator operator++(int) {
-            iterator before = *this;
-            ++*this;
-            return before;
-        }
-        friend bool operator==(const iterator& a, const iterator& b) { return a.pos_ == b.pos_; }
-
-    private:
-        std::span<const std::uint8_t> wire_;
-        std::size_t pos_ = 0;
-    };
-
-    SvcParams() = default;
-    static SvcParams of_valid(std::span<const std::uint8_t> wire) { return SvcParams(wire); }
-
-    iterator begin() const { return {wire_, 0}; }
-    iterator end() const { return {wire_, wire_.size()}; }
-    bool empty() const { return wire_.empty(); }
-    std::optional<SvcParam> find(std::uint16_t key) const;
-    std::span<const std::uint8_t> wire() const { return wire_; }
-
-private:
-    explicit SvcParams(std::span<const std::uint8_t> wire) : wire_(wire) {}
-    std::span<const std::uint8_t> wire_;
-};
+using SvcParams = KeyLengthValueList<SvcParam>;
 
 struct SvcbView {  // SVCB and HTTPS (RFC 9460 2.2)
     std::uint16_t priority = 0;  // 0: AliasMode (params present are to be ignored)

@@ -7,6 +7,7 @@
 
 #include "decode/ldns_glue.h"
 #include "decode/rdata.h"
+#include "detect/fast_hash.h"
 
 namespace dnswatch {
 
@@ -29,7 +30,7 @@ struct Detector::Verdict {
     bool accepted = false;   // not divergent only thanks to an announced change
     bool absence = false;    // nothing observed: the RRset was proven absent
     const char* kind = "";   // when divergent
-    const RRsetPool* pool = nullptr;
+    RRsetPool pool;  // empty: the baseline says nothing of it
     SignalSet signals = 0;
     bool fixed_severity = false;  // `severity` instead of the one the type gives
     Severity severity = Severity::medium;
@@ -107,6 +108,22 @@ std::string alert_id(std::string_view sensor, std::string_view key, std::int64_t
     return text;
 }
 
+// True when record `b` has the owner `a_owner` of record `a`: two
+// compression pointers to the same place say so without decoding (most
+// records of an RRset point at the question or at each other).
+bool same_owner(const DnsMessageView& message, const RecordView& a, const RecordView& b, const DnsName& a_owner) {
+    const std::uint8_t* wire = message.wire.data();
+    if ((wire[a.owner_offset] & 0xC0) == 0xC0 && wire[a.owner_offset] == wire[b.owner_offset] &&
+        wire[a.owner_offset + 1] == wire[b.owner_offset + 1]) {
+        return true;
+    }
+    return message.owner(b) == a_owner;
+}
+
+std::span<const std::uint8_t> bytes_of(std::string_view text) {
+    return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
 void add_sorted_unique(std::vector<std::string>& values, std::string value) {
     const auto it = std::lower_bound(values.begin(), values.end(), value);
     if (it == values.end() || *it != value) values.insert(it, std::move(value));
@@ -133,11 +150,11 @@ std::uint64_t query_key(const DnsMessageView& message, const DnsDatagram& datagr
 // True when every rdata an open alert reported (outside the pool when it
 // opened) is now allowed by `pool`: the baseline took the change over (a
 // zone transfer brought it), so its end is an acceptance, not a revert.
-bool baseline_now_holds(const RRsetPool* pool, const std::vector<std::string>& observed_forms, std::int64_t time_us) {
-    if (pool == nullptr || observed_forms.empty()) return false;
+bool baseline_now_holds(const RRsetPool& pool, const std::vector<std::string>& observed_forms, std::int64_t time_us) {
+    if (!pool || observed_forms.empty()) return false;
     bool announced = false;
     return std::all_of(observed_forms.begin(), observed_forms.end(),
-                       [&](const std::string& form) { return pool->allows(form, time_us, &announced); });
+                       [&](const std::string& form) { return pool.allows(bytes_of(form), time_us, &announced); });
 }
 
 }  // namespace
@@ -150,6 +167,12 @@ Detector::Detector(const WatchSet& watch, const Baseline& baseline, std::string 
     consumed_.reserve(512);
     rdata_bytes_.reserve(65536);
     rdata_spans_.reserve(512);
+}
+
+bool Detector::follow(BaselineFollower& follower) {
+    if (!follower.refresh()) return false;
+    set_baseline(follower.local_watch(), follower.snapshot().baseline);
+    return true;
 }
 
 void Detector::set_baseline(const WatchSet& watch, const Baseline& baseline) {
@@ -209,6 +232,9 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
     facts.conflicting = answers_.conflicts(query_key(message, *context.datagram), fingerprint, context.packet->time_us);
 
     consumed_.assign(message.records.size(), 0);
+    DnsName last_owner;
+    std::uint32_t last_owner_hash = 0;
+    const WatchedZone* last_zone = nullptr;
     std::size_t base = 0;
     for (const Section section : {Section::answer, Section::authority, Section::additional}) {
         const std::span<const RecordView> records = message.section(section);
@@ -218,7 +244,14 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
             const RecordView& first = records[i];
             if (!is_judged_type(first.type) || first.rrclass != 1 /* IN */) continue;
             const DnsName owner = message.owner(first);
-            const WatchedZone* zone = watch_->find(owner);
+            // Consecutive RRsets of one owner (a referral's NS and DS, glue's
+            // A and AAAA) share its zone: one watch lookup.
+            if (first.owner_hash != last_owner_hash || !(owner == last_owner)) {
+                last_owner = owner;
+                last_owner_hash = first.owner_hash;
+                last_zone = watch_->find(owner);
+            }
+            const WatchedZone* zone = last_zone;
             if (zone == nullptr) continue;
 
             // Gather the RRset: same owner and type within this section.
@@ -230,7 +263,7 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
                 const RecordView& r = records[j];
                 if (j != i) {
                     if (consumed_[base + j] || r.type != first.type || r.owner_hash != first.owner_hash ||
-                        r.rrclass != first.rrclass || !(message.owner(r) == owner)) {
+                        r.rrclass != first.rrclass || !same_owner(message, first, r, owner)) {
                         continue;
                     }
                     consumed_[base + j] = 1;
@@ -249,24 +282,22 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
                 ++counters_.bad_rdata;
                 continue;
             }
-            judge_rrset(facts, *zone, owner, first.type, section, records, min_ttl);
+            judge_rrset(facts, *zone, owner, first.owner_hash, first.type, section, records, min_ttl);
         }
         base += records.size();
     }
 
-    if (message.has_question) {
-        if (const WatchedZone* zone = watch_->find(message.qname)) {
-            judge_absence(facts, *zone);
-            judge_unsigned(facts, *zone);
-        }
+    if (question_zone != nullptr) {
+        judge_absence(facts, *question_zone);
+        judge_unsigned(facts, *question_zone);
     }
 }
 
 void Detector::judge_rrset(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner,
-                           std::uint16_t type, Section section, std::span<const RecordView> records,
+                           std::uint32_t owner_hash, std::uint16_t type, Section section, std::span<const RecordView> records,
                            std::uint32_t min_ttl) {
-    const RRsetPool* pool = baseline_->find(owner, type);
-    if (pool == nullptr) {
+    RRsetPool pool = baseline_->find(owner, owner_hash, type);
+    if (!pool) {
         if (baseline_->is_delegated(owner, zone)) {
             ++counters_.not_judged;
             return;
@@ -275,12 +306,12 @@ void Detector::judge_rrset(const MessageFacts& facts, const WatchedZone& zone, c
     }
     const std::int64_t time_us = facts.context->packet->time_us;
     const IpAddress& server = facts.context->datagram->src;
-    if (pool == nullptr && learner_ != nullptr && learner_->learns(zone)) {
+    if (!pool && learner_ != nullptr && learner_->learns(zone)) {
         // What the configured sources do not hold is learned, from the
         // zone's own servers (a parent's referral included), never from a
         // resolver's answer; it raises nothing until it has joined the pool.
         pool = learner_->find(owner, type);
-        if (pool == nullptr) {
+        if (!pool) {
             const bool from_zone = std::string_view(facts.role) != "resolver" &&
                                    (!facts.authoritative || servers_.is_expected(zone, server));
             if (from_zone) learner_->observe(owner, type, min_ttl, rdata_bytes_, rdata_spans_, time_us);
@@ -296,7 +327,7 @@ void Detector::judge_rrset(const MessageFacts& facts, const WatchedZone& zone, c
     for (const auto& [offset, length] : rdata_spans_) {
         const std::string_view form(reinterpret_cast<const char*>(rdata_bytes_.data()) + offset, length);
         bool by_announcement = false;
-        if (pool == nullptr || !pool->allows(form, time_us, &by_announcement)) {
+        if (!pool || !pool.allows(bytes_of(form), time_us, &by_announcement)) {
             verdict.divergent = true;
             if ((type == rrtype::A || type == rrtype::AAAA) && servers_.is_rogue(zone, form)) rogue_address = true;
         } else if (by_announcement) {
@@ -308,9 +339,9 @@ void Detector::judge_rrset(const MessageFacts& facts, const WatchedZone& zone, c
         const std::string_view role = facts.role;
         verdict.accepted = false;
         verdict.kind = role == "resolver" ? "resolver_divergence"
-                       : pool != nullptr  ? "rrset_divergence"
+                       : pool             ? "rrset_divergence"
                                           : "unexpected_rrset";
-        verdict.signals |= bit(pool != nullptr ? Signal::rdata_outside_baseline : Signal::rrset_not_in_baseline);
+        verdict.signals |= bit(pool ? Signal::rdata_outside_baseline : Signal::rrset_not_in_baseline);
         if (role == "referral") verdict.signals |= bit(Signal::delegation_changed);
         if (rogue_address) verdict.signals |= bit(Signal::ns_address_matches_diverging_target);
         if (facts.ad_missing) verdict.signals |= bit(Signal::ad_missing);
@@ -321,7 +352,7 @@ void Detector::judge_rrset(const MessageFacts& facts, const WatchedZone& zone, c
         if (facts.authoritative && !servers_.is_expected(zone, server)) verdict.signals |= bit(Signal::unexpected_server);
         // TTLs count down at resolvers, so only an authoritative TTL says
         // the zone itself was changed to expire fast.
-        if (facts.authoritative && pool != nullptr && pool->ttl > 0 && std::uint64_t{min_ttl} * 10 < pool->ttl &&
+        if (facts.authoritative && pool && pool.ttl() > 0 && std::uint64_t{min_ttl} * 10 < pool.ttl() &&
             min_ttl < 3600) {
             verdict.signals |= bit(Signal::ttl_collapse);
         }
@@ -364,12 +395,11 @@ bool Detector::judge_validation(const MessageFacts& facts, const WatchedZone& zo
     if (std::string_view(facts.role) != "resolver" || match.query_cd || h.cd()) return false;
     const bool asked = facts.matched ? match.query_ad || match.query_do : facts.dnssec_ok;
     if (!asked) return false;
-    const RRsetPool* keys = baseline_->find(zone.name, rrtype::DNSKEY);
-    const RRsetPool* ds = baseline_->find(zone.name, rrtype::DS);
-    const RRsetPool* evidence = keys != nullptr && !keys->comparison_forms.empty() ? keys
-                                : ds != nullptr && !ds->comparison_forms.empty() ? ds
-                                                                                 : nullptr;
-    if (evidence == nullptr) return false;
+    const RRsetPool keys = baseline_->find(zone.name, rrtype::DNSKEY);
+    const RRsetPool ds = baseline_->find(zone.name, rrtype::DS);
+    const bool by_keys = keys.has_rdata();
+    const RRsetPool evidence = by_keys ? keys : ds;
+    if (!evidence.has_rdata()) return false;
     // One lifecycle per (resolver, zone): opened at the first answer without
     // AD, reverted when the resolver sets AD again.
     Verdict verdict;
@@ -380,7 +410,7 @@ bool Detector::judge_validation(const MessageFacts& facts, const WatchedZone& zo
     verdict.signals = verdict.divergent ? bit(Signal::ad_missing) : 0;
     verdict.fixed_severity = true;
     verdict.severity = Severity::low;
-    apply(facts, zone, zone.name, evidence == keys ? rrtype::DNSKEY : rrtype::DS, Section::answer, verdict, {},
+    apply(facts, zone, zone.name, by_keys ? rrtype::DNSKEY : rrtype::DS, Section::answer, verdict, {},
           kValidationLane);
     return verdict.divergent;
 }
@@ -420,8 +450,8 @@ void Detector::judge_absence(const MessageFacts& facts, const WatchedZone& zone)
     const DnsHeader& h = message.header;
     const bool negative = h.rcode() == 3 || (h.rcode() == 0 && h.ancount == 0);
     if (!facts.authoritative || !negative || !is_judged_type(message.qtype) || message.qclass != 1) return;
-    const RRsetPool* pool = baseline_->find(message.qname, message.qtype);
-    if (pool == nullptr || pool->comparison_forms.empty()) return;
+    const RRsetPool pool = baseline_->find(message.qname, message.qtype);
+    if (!pool.has_rdata()) return;
     // A negative answer is a proof only from the zone that holds the RRset:
     // a DS lives in the parent (the child's own NODATA for its apex DS says
     // nothing), everything else in the watched zone.
@@ -456,8 +486,8 @@ void Detector::judge_unsigned(const MessageFacts& facts, const WatchedZone& zone
     // A signed zone (the baseline holds its DNSKEY) answering a query that
     // asked for DNSSEC (DO echoed) with data but no signature at all.
     if (!facts.dnssec_ok || !facts.authoritative) return;
-    const RRsetPool* keys = baseline_->find(zone.name, rrtype::DNSKEY);
-    if (keys == nullptr || keys->comparison_forms.empty()) return;
+    const RRsetPool keys = baseline_->find(zone.name, rrtype::DNSKEY);
+    if (!keys.has_rdata()) return;
     bool data = false;
     for (const RecordView& r : facts.message->section(Section::answer)) {
         if (r.type == rrtype::RRSIG) return;
@@ -479,6 +509,10 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     const PacketView& packet = *facts.context->packet;
     const DnsDatagram& datagram = *facts.context->datagram;
     const DnsMessageView& message = *facts.message;
+    if (!verdict.divergent) {
+        const std::size_t bit = open_filter_bit(owner.key(), type);
+        if (((open_filter_[bit / 64] >> (bit % 64)) & 1) == 0) return;  // no alert of this RRset is open
+    }
     LifecycleKey key_buffer;
     const std::string_view key = lifecycle_key(owner, type, datagram.src, key_buffer, lane);
     const auto open = open_.find(key);
@@ -509,6 +543,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
         }
         emit(entry);
         open_.erase(open);
+        if (open_.empty()) std::fill(open_filter_.begin(), open_filter_.end(), 0);
         return;
     }
     ++counters_.divergent_observations;
@@ -563,7 +598,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     alert.zone = zone.text;
     alert.name = owner.to_text();
     alert.rrtype = rrtype_to_text(type);
-    if (verdict.pool != nullptr) alert.baseline = verdict.pool->presentation;
+    if (verdict.pool) alert.baseline = verdict.pool.presentation();
     alert.first_seen_us = alert.last_seen_us = packet.time_us;
     entry.signals = verdict.signals;
     alert.vantage = {facts.role, datagram.src.to_string(), datagram.dst.to_string(), alert_tunnel(datagram.tunnel)};
@@ -583,6 +618,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
         open_.erase(oldest);
         ++counters_.alerts_evicted;
     }
+    note_open(key);
     open_.emplace(std::string(key), std::move(entry));
 }
 
@@ -602,8 +638,27 @@ void Detector::import_open_alerts(std::vector<OpenAlertState> alerts) {
         entry.alert = std::move(state.alert);
         entry.signals = state.signals;
         entry.observed_forms = std::move(state.observed_forms);
+        note_open(state.key);
         open_.insert_or_assign(std::move(state.key), std::move(entry));
     }
+}
+
+std::size_t Detector::open_filter_bit(std::string_view owner_wire, std::uint16_t type) {
+    return static_cast<std::size_t>(
+        fast_hash({reinterpret_cast<const std::uint8_t*>(owner_wire.data()), owner_wire.size()}, type) %
+        kOpenFilterBits);
+}
+
+void Detector::note_open(std::string_view key) {
+    // A lifecycle key starts with the owner's wire form, then the type.
+    std::size_t at = 0;
+    while (at < key.size() && key[at] != 0) at += 1 + static_cast<std::uint8_t>(key[at]);
+    if (at + 3 > key.size()) return;
+    const std::string_view owner = key.substr(0, at + 1);
+    const auto type = static_cast<std::uint16_t>((static_cast<std::uint8_t>(key[at + 1]) << 8) |
+                                                 static_cast<std::uint8_t>(key[at + 2]));
+    const std::size_t bit = open_filter_bit(owner, type);
+    open_filter_[bit / 64] |= std::uint64_t{1} << (bit % 64);
 }
 
 void Detector::emit(OpenAlert& entry) {

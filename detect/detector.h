@@ -18,13 +18,14 @@
 #include "decode/transport.h"
 #include "detect/alert.h"
 #include "detect/alert_sink.h"
-#include "detect/baseline.h"
+#include "baseline/baseline.h"
 #include "detect/dnssec_verifier.h"
 #include "detect/query_tracker.h"
 #include "detect/evidence_recorder.h"
-#include "detect/learner.h"
+#include "baseline/learner.h"
+#include "baseline/shared_baseline.h"
 #include "detect/signals.h"
-#include "detect/watch_set.h"
+#include "baseline/watch_set.h"
 
 namespace dnswatch {
 
@@ -88,12 +89,15 @@ public:
 
     void set_max_open_alerts(std::size_t max) { max_open_alerts_ = std::max<std::size_t>(max, 1); }
 
-    // A new snapshot (detect/shared_baseline.h), taken between batches: the
+    // A new snapshot (baseline/shared_baseline.h), taken between batches: the
     // baseline and the watch list it was built for (this detector's part of
     // it); the caller keeps both alive until the next one.
     void set_baseline(const WatchSet& watch, const Baseline& baseline);
+    // Between batches: takes the follower's newer snapshot, if there is one
+    // (its part of the watch list); true when it did.
+    bool follow(BaselineFollower& follower);
 
-    // Learning mode for the zones `options` names (detect/learner.h).
+    // Learning mode for the zones `options` names (baseline/learner.h).
     void enable_learning(LearningOptions options) { learner_ = std::make_unique<Learner>(*watch_, std::move(options)); }
     Learner* learner() { return learner_.get(); }
 
@@ -125,7 +129,9 @@ private:
     struct MessageFacts;
     struct Verdict;
 
-    void judge_rrset(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
+    // `owner_hash`: hash_name(owner), as the decoder found it.
+    void judge_rrset(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint32_t owner_hash,
+                     std::uint16_t type,
                      Section section, std::span<const RecordView> records, std::uint32_t min_ttl);
     void judge_absence(const MessageFacts& facts, const WatchedZone& zone);
     void judge_unsigned(const MessageFacts& facts, const WatchedZone& zone);
@@ -159,6 +165,13 @@ private:
     QueryTracker queries_;
     // Open alerts by (owner, type, server); a handful at a time.
     std::unordered_map<std::string, OpenAlert, StringHash, std::equal_to<>> open_;
+    // A bit per hash of (owner, type) of every open alert: most observations
+    // match the baseline and have no alert to revert, and the filter says so
+    // without hashing a string key (cleared when no alert is open).
+    static constexpr std::size_t kOpenFilterBits = 1 << 16;
+    static std::size_t open_filter_bit(std::string_view owner_wire, std::uint16_t type);
+    void note_open(std::string_view key);
+    std::vector<std::uint64_t> open_filter_ = std::vector<std::uint64_t>(kOpenFilterBits / 64, 0);
     // Reused for every message, so that judging allocates nothing once warm.
     std::vector<std::uint8_t> consumed_;
     std::vector<std::uint8_t> rdata_bytes_;

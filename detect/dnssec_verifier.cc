@@ -71,18 +71,24 @@ DnssecVerifier::DnssecVerifier(const WatchSet& watch)
 DnssecVerifier::~DnssecVerifier() = default;
 
 const TrustedKeys* DnssecVerifier::keys_for(const Baseline& baseline, const WatchedZone& zone) {
-    const RRsetPool* pool = baseline.find(zone.name, rrtype::DNSKEY);
-    if (pool == nullptr || zone.index >= zone_keys_.size()) return nullptr;
+    const RRsetPool pool = baseline.find(zone.name, rrtype::DNSKEY);
+    if (!pool || zone.index >= zone_keys_.size()) return nullptr;
     // A new baseline snapshot, or a key roll the transparency feed announced
     // while packets flow: rebuild, and forget verdicts made with the old keys.
-    const std::size_t count = pool->comparison_forms.size() + pool->announced.size();
+    const std::size_t count = pool.rdata_count() + pool.announced_count();
     if (count == 0) return nullptr;
     ZoneKeys& zone_keys = zone_keys_[zone.index];
-    if (!zone_keys.keys || zone_keys.pool != pool || zone_keys.built_from != count) {
-        std::vector<std::string_view> rdata(pool->comparison_forms.begin(), pool->comparison_forms.end());
-        for (const RRsetPool::Announced& a : pool->announced) rdata.emplace_back(a.comparison);
+    if (!zone_keys.keys || zone_keys.generation != generation_ || zone_keys.pool != pool.identity() ||
+        zone_keys.built_from != count) {
+        std::vector<std::string_view> rdata;
+        pool.for_each_rdata(
+            [&rdata](std::span<const std::uint8_t> r) {
+                rdata.emplace_back(reinterpret_cast<const char*>(r.data()), r.size());
+            },
+            /*with_announced=*/true);
         zone_keys.keys = std::make_unique<TrustedKeys>(zone.name, rdata);
-        zone_keys.pool = pool;
+        zone_keys.generation = generation_;
+        zone_keys.pool = pool.identity();
         zone_keys.built_from = count;
         cache_->fill(CacheEntry{});
     }

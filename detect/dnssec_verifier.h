@@ -14,9 +14,9 @@
 
 #include "decode/dns_message.h"
 #include "decode/dnssec_check.h"
-#include "detect/baseline.h"
+#include "baseline/baseline.h"
 #include "detect/signals.h"
-#include "detect/watch_set.h"
+#include "baseline/watch_set.h"
 
 namespace dnswatch {
 
@@ -53,9 +53,8 @@ public:
     // A new baseline snapshot was taken (Detector::set_baseline): the keys
     // are rebuilt at their next use. Pools are matched by address, and a
     // freed snapshot's addresses may come back in a later one.
-    void baseline_changed() {
-        for (ZoneKeys& zone_keys : zone_keys_) zone_keys.pool = nullptr;
-    }
+    // (O(1): each zone's keys are checked against the generation when next used.)
+    void baseline_changed() { ++generation_; }
     // A new watch list (a reload): keys are kept by zone index, and verdicts
     // were made for the old zones; start again.
     void watch_changed(const WatchSet& watch) {
@@ -72,11 +71,13 @@ private:
     };
     struct ZoneKeys {
         std::unique_ptr<TrustedKeys> keys;
-        const RRsetPool* pool = nullptr;  // the baseline pool they were built from
+        std::uint64_t generation = 0;     // the snapshot generation they were built in
+        const void* pool = nullptr;       // the baseline pool they were built from (RRsetPool::identity)
         std::size_t built_from = 0;       // keys in that pool when built
     };
 
     const TrustedKeys* keys_for(const Baseline& baseline, const WatchedZone& zone);
+    std::uint64_t generation_ = 1;  // bumped by baseline_changed()
     SignatureCheck check(const TrustedKeys& keys, const DnsName& owner, std::uint16_t type,
                          std::span<const std::uint8_t> rrsig_rdata, std::uint64_t rrset_hash);
 

@@ -62,6 +62,12 @@ public:
         watch_ = &watch;
         detector_.set_baseline(watch, baseline);
     }
+    // Between batches: takes the follower's newer snapshot, if there is one.
+    bool follow(BaselineFollower& follower) {
+        if (!follower.refresh()) return false;
+        set_baseline(follower.local_watch(), follower.snapshot().baseline);
+        return true;
+    }
     // For restoring and saving open alerts, and attaching an evidence recorder.
     Detector& detector() { return detector_; }
 

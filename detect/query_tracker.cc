@@ -144,11 +144,40 @@ QueryTracker::Match QueryTracker::on_response(const DnsDatagram& datagram, const
     return match;
 }
 
+std::size_t QueryTracker::find_burst(std::uint64_t key) const {
+    const std::size_t first = (key & (bursts_.size() / kBurstWays - 1)) * kBurstWays;
+    for (std::size_t i = first; i < first + kBurstWays; ++i) {
+        if (bursts_[i].last_use != 0 && bursts_[i].key == key) return i;
+    }
+    return kNoBurst;
+}
+
+// Buckets of ways, not one slot per key: the seed is random per tracker, so
+// which names shared a slot differed between trackers, and a name taking a
+// live burst's slot over made one tracker forget a burst another kept
+// (`replay` and a sharded `run` disagreed on txid_mismatch_burst). Now a
+// burst goes only when more than kBurstWays pairs share its bucket, and then
+// the least recently used goes: by calls, not by packet time, which jumps
+// back when captures are replayed one after another.
+std::size_t QueryTracker::burst_slot(std::uint64_t key) {
+    std::size_t slot = find_burst(key);
+    if (slot == kNoBurst) {
+        const std::size_t first = (key & (bursts_.size() / kBurstWays - 1)) * kBurstWays;
+        slot = first;
+        for (std::size_t i = first + 1; i < first + kBurstWays; ++i) {
+            if (bursts_[i].last_use < bursts_[slot].last_use) slot = i;  // a free way has 0
+        }
+        bursts_[slot] = {key, 0, 0, 0, 0, 0};
+    }
+    bursts_[slot].last_use = ++burst_uses_;
+    return slot;
+}
+
 QueryTracker::Burst QueryTracker::burst(const DnsName& qname, const IpAddress& server, std::int64_t time_us) const {
     Burst state;
-    const std::uint64_t key = name_key(qname, server);
-    const BurstEntry& entry = bursts_[key % bursts_.size()];
-    if (entry.key != key) return state;
+    const std::size_t slot = find_burst(name_key(qname, server));
+    if (slot == kNoBurst) return state;
+    const BurstEntry& entry = bursts_[slot];
     state.active = entry.crossed_us != 0 && time_us - entry.crossed_us <= kBurstMemoryUs;
     state.poisoned = entry.poisoned_us != 0 && time_us - entry.poisoned_us <= kBurstMemoryUs;
     return state;
@@ -156,10 +185,8 @@ QueryTracker::Burst QueryTracker::burst(const DnsName& qname, const IpAddress& s
 
 QueryTracker::Burst QueryTracker::count_unsolicited(const DnsName& qname, const IpAddress& server,
                                                     std::int64_t time_us) {
-    const std::uint64_t key = name_key(qname, server);
-    const std::size_t index = key % bursts_.size();
+    const std::size_t index = burst_slot(name_key(qname, server));
     BurstEntry& entry = bursts_[index];
-    if (entry.key != key) entry = {key, 0, 0, 0, 0};  // another name takes the slot over
     Burst state = burst(qname, server, time_us);
     // A ring of the last `count` arrival times: the threshold is crossed
     // when the oldest of them lies within the window.
@@ -179,10 +206,7 @@ QueryTracker::Burst QueryTracker::count_unsolicited(const DnsName& qname, const 
 }
 
 void QueryTracker::mark_poisoned(const DnsName& qname, const IpAddress& server, std::int64_t time_us) {
-    const std::uint64_t key = name_key(qname, server);
-    BurstEntry& entry = bursts_[key % bursts_.size()];
-    if (entry.key != key) entry = {key, 0, 0, 0, 0};
-    entry.poisoned_us = time_us;
+    bursts_[burst_slot(name_key(qname, server))].poisoned_us = time_us;
 }
 
 }  // namespace dnswatch

@@ -40,6 +40,9 @@ public:
     static constexpr std::int64_t kQueryLifetimeUs = 30'000'000;
     // A burst marks the alerts of its name for this long after it crossed.
     static constexpr std::int64_t kBurstMemoryUs = 60'000'000;
+    // (name, server) pairs sharing a bucket of the burst table: up to this
+    // many never evict one another, whatever the hash seed.
+    static constexpr std::size_t kBurstWays = 4;
 
     // `capacity` outstanding queries (rounded up to a power of two, at least 64).
     explicit QueryTracker(std::size_t capacity = 65536, TxidBurstOptions burst = {});
@@ -91,6 +94,7 @@ private:
     };
     struct BurstEntry {
         std::uint64_t key = 0;
+        std::uint64_t last_use = 0;     // burst_uses_ when last counted or marked; 0: free
         std::uint32_t head = 0;         // next slot of the ring to write
         std::uint32_t filled = 0;
         std::int64_t crossed_us = 0;    // when the threshold was last crossed; 0: never
@@ -112,6 +116,11 @@ private:
         bool valid = false;
     };
     void commit_pending() const;
+    // The burst table's slot of `key`, or kNoBurst; burst_slot() takes a
+    // free slot, or else its bucket's least recently used, for a new key.
+    static constexpr std::size_t kNoBurst = ~std::size_t{0};
+    std::size_t find_burst(std::uint64_t key) const;
+    std::size_t burst_slot(std::uint64_t key);
 
     std::uint64_t query_key(const IpAddress& client, std::uint16_t client_port, const IpAddress& server,
                             std::uint16_t server_port, const DnsMessageView& message) const;
@@ -125,7 +134,8 @@ private:
     mutable std::vector<Entry> entries_;        // buckets of kWays
     mutable std::vector<ClientSeen> clients_;   // direct-mapped by (client, server)
     TxidBurstOptions burst_options_;
-    std::vector<BurstEntry> bursts_;            // direct-mapped by (name, server)
+    std::vector<BurstEntry> bursts_;            // buckets of kBurstWays, by (name, server)
+    std::uint64_t burst_uses_ = 0;              // count_unsolicited() and mark_poisoned() calls: the LRU clock
     std::vector<std::int64_t> burst_times_;     // bursts_.size() rings of burst_options_.count times
     mutable QueryTrackerCounters counters_;
 };

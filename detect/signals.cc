@@ -52,29 +52,37 @@ bool AnswerHistory::conflicts(std::uint64_t query_key, std::uint64_t answer_fing
 ZoneServers::ZoneServers(const WatchSet& watch, const Baseline& baseline) { set_expected(watch, baseline); }
 
 void ZoneServers::set_expected(const WatchSet& watch, const Baseline& baseline) {
-    expected_.assign(watch.zones().size(), {});
-    for (const WatchedZone& zone : watch.zones()) {
-        const RRsetPool* ns = baseline.find(zone.name, rrtype::NS);
-        if (ns == nullptr) continue;
-        for (const std::string& target_wire : ns->comparison_forms) {
-            DnsName target;
-            std::size_t next = 0;
-            const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(target_wire.data()),
-                                                      target_wire.size());
-            if (read_name(bytes, 0, &target, &next) != MalformedKind::none) continue;
-            for (const std::uint16_t type : {rrtype::A, rrtype::AAAA}) {
-                if (const RRsetPool* glue = baseline.find(target, type)) {
-                    for (const std::string& address : glue->comparison_forms) {
-                        expected_[zone.index].push_back(address_of(address));
-                    }
-                }
-            }
-        }
+    // Worked out per zone when first asked, not here: a new snapshot must
+    // not cost a pass over a million watched zones on the packet thread.
+    baseline_ = &baseline;
+    if (expected_.size() != watch.zones().size()) {
+        expected_.assign(watch.zones().size(), {});
+        worked_out_.assign(watch.zones().size(), 0);
     }
+    ++generation_;
+}
+
+const std::vector<IpAddress>& ZoneServers::expected(const WatchedZone& zone) const {
+    std::vector<IpAddress>& servers = expected_[zone.index];
+    if (worked_out_[zone.index] == generation_) return servers;
+    worked_out_[zone.index] = generation_;
+    servers.clear();
+    const RRsetPool ns = baseline_->find(zone.name, rrtype::NS);
+    ns.for_each_rdata([&](std::span<const std::uint8_t> target_wire) {
+        DnsName target;
+        std::size_t next = 0;
+        if (read_name(target_wire, 0, &target, &next) != MalformedKind::none) return;
+        for (const std::uint16_t type : {rrtype::A, rrtype::AAAA}) {
+            baseline_->find(target, type).for_each_rdata([&](std::span<const std::uint8_t> address) {
+                servers.push_back(address_of({reinterpret_cast<const char*>(address.data()), address.size()}));
+            });
+        }
+    });
+    return servers;
 }
 
 bool ZoneServers::is_expected(const WatchedZone& zone, const IpAddress& server) const {
-    const auto& servers = expected_[zone.index];
+    const auto& servers = expected(zone);
     return servers.empty() || std::find(servers.begin(), servers.end(), server) != servers.end();
 }
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "decode/transport.h"
-#include "detect/baseline.h"
-#include "detect/watch_set.h"
+#include "baseline/baseline.h"
+#include "baseline/watch_set.h"
 
 namespace dnswatch {
 
@@ -97,7 +97,13 @@ private:
         std::size_t zone = 0;
         IpAddress server;
     };
-    std::vector<std::vector<IpAddress>> expected_;  // by zone index
+    // The zone's servers in the current snapshot, worked out on first use.
+    const std::vector<IpAddress>& expected(const WatchedZone& zone) const;
+
+    const Baseline* baseline_ = nullptr;
+    std::uint64_t generation_ = 0;                        // snapshots taken
+    mutable std::vector<std::vector<IpAddress>> expected_;  // by zone index
+    mutable std::vector<std::uint64_t> worked_out_;         // by zone index: the generation expected_ is for
     std::array<Rogue, 64> rogues_{};                 // the most recent, oldest overwritten
     std::size_t rogue_count_ = 0;
 };

@@ -14,7 +14,7 @@
 #include "decode/dns_message.h"
 #include "decode/ldns_glue.h"
 #include "decode/rdata.h"
-#include "detect/baseline.h"
+#include "baseline/baseline.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/reference_decoder.h"
 

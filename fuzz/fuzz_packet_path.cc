@@ -25,9 +25,9 @@
 #include "decode/ldns_glue.h"
 #include "decode/transport.h"
 #include "detect/alert_sink.h"
-#include "detect/baseline.h"
+#include "baseline/baseline.h"
 #include "detect/packet_processor.h"
-#include "detect/watch_set.h"
+#include "baseline/watch_set.h"
 #include "fuzz/fuzz_check.h"
 #include "publish/alert_json.h"
 

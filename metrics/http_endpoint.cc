@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "config/listen_address.h"
+#include "common/host_port.h"
 
 namespace dnswatch::metrics {
 
@@ -61,8 +61,10 @@ HttpEndpoint::HttpEndpoint(const Registry& registry, const std::string& listen)
     if (!address) throw std::runtime_error("metrics.listen '" + listen + "': expected IPV4:PORT or [IPV6]:PORT");
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
     if (address->family == AF_INET6) flags |= MHD_USE_IPv6;
+    socklen_t length = 0;
+    const sockaddr_storage socket_address = address->sockaddr(&length);
     daemon_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &handle, state_.get(),
-                               MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&address->address),
+                               MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&socket_address),
                                // A scraper gets 10 s and there are at most 16 at once: enough for
                                // Prometheus and a person with curl, not for a flood to pile up.
                                MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_LIMIT, 16u,

@@ -24,6 +24,8 @@
 #include <span>
 #include <stdexcept>
 
+#include "pipeline/backoff.h"
+
 namespace dnswatch {
 
 class ByteRing {
@@ -168,5 +170,18 @@ private:
     alignas(64) std::uint64_t cursor_ = 0;
     std::uint64_t write_cache_ = 0;
 };
+
+// Back-pressure (lossless replays): room for `size` bytes in `ring`,
+// waiting (Backoff) while the consumer frees it; empty once `abort` is set.
+// The producer must have published what the consumer needs to make room.
+inline std::span<std::uint8_t> reserve_waiting(ByteRing& ring, std::size_t size, const std::atomic<bool>& abort) {
+    Backoff backoff;
+    std::span<std::uint8_t> room;
+    while ((room = ring.reserve(size)).data() == nullptr) {
+        if (abort.load(std::memory_order_relaxed)) return {};
+        backoff.pause();
+    }
+    return room;
+}
 
 }  // namespace dnswatch

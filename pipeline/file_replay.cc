@@ -4,7 +4,6 @@
 #include <thread>
 
 #include "capture/flow_hash.h"
-#include "pipeline/backoff.h"
 #include "pipeline/ordered_merge.h"
 #include "pipeline/records.h"
 
@@ -66,11 +65,8 @@ bool FileReader::dispatch(const PacketView& packet, std::uint16_t source, std::u
         // Everything before this frame is out: idle workers may tell the
         // shards so, which keeps the ordered merge moving while we wait.
         publish_all(key - 1);
-        Backoff backoff;
-        while ((room = ring.reserve(size)).data() == nullptr) {
-            if (abort_.load(std::memory_order_relaxed)) return false;
-            backoff.pause();
-        }
+        room = reserve_waiting(ring, size, abort_);
+        if (room.data() == nullptr) return false;
     }
     std::memcpy(room.data(), &header, sizeof header);
     if (!packet.bytes.empty()) std::memcpy(room.data() + sizeof header, packet.bytes.data(), packet.bytes.size());

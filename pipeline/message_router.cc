@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "pipeline/backoff.h"
 #include "pipeline/records.h"
 
 namespace dnswatch {
@@ -59,7 +58,7 @@ void MessageRouter::on_dns(const DnsDatagram& datagram, const PacketView& packet
         // A query goes to its zone's shard only: that is where its answer is
         // matched with it (a response's other shards judge owners, not queries).
         if (const WatchedZone* query_zone = watched_query_zone(*watch_, decoder_, message)) {
-            send(outputs_.size() == 1 ? 0 : shards_->shard_of(*query_zone), datagram, packet);
+            send(outputs_.size() == 1 ? 0 : shards_->shard_of(*query_zone, message.qname), datagram, packet);
         }
         return;
     }
@@ -67,14 +66,14 @@ void MessageRouter::on_dns(const DnsDatagram& datagram, const PacketView& packet
         send(0, datagram, packet);
         return;
     }
-    // The question's zone's shard, and the shard of every watched owner: a
-    // CNAME chain or glue may reach into a zone another shard owns.
+    // The question's shard, and the shard of every watched owner: a CNAME
+    // chain or glue may reach into a zone (or, in a split zone, a child)
+    // another shard owns.
     std::fill(targets_.begin(), targets_.end(), 0);
-    targets_[shards_->shard_of(*zone)] = 1;
+    targets_[shards_->shard_of(*zone, message.qname)] = 1;
     for (const RecordView& record : message.records) {
-        if (const WatchedZone* owner_zone = watch_->find(message.owner(record))) {
-            targets_[shards_->shard_of(*owner_zone)] = 1;
-        }
+        const DnsName owner = message.owner(record);
+        if (const WatchedZone* owner_zone = watch_->find(owner)) targets_[shards_->shard_of(*owner_zone, owner)] = 1;
     }
     for (std::size_t s = 0; s < targets_.size(); ++s) {
         if (targets_[s]) send(s, datagram, packet);
@@ -124,13 +123,10 @@ void MessageRouter::send(std::size_t shard, const DnsDatagram& datagram, const P
         // and tell them nothing below this packet is still to come from us.
         publish();
         wait_mark_.store(key_ > 0 ? key_ - 1 : 0, std::memory_order_release);
-        Backoff backoff;
-        while ((room = ring.reserve(size)).data() == nullptr) {
-            if (abort_.load(std::memory_order_relaxed)) {
-                ++router_.message_ring_drops;
-                return;
-            }
-            backoff.pause();
+        room = reserve_waiting(ring, size, abort_);
+        if (room.data() == nullptr) {
+            ++router_.message_ring_drops;
+            return;
         }
     }
     std::uint8_t* out = room.data();

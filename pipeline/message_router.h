@@ -16,10 +16,10 @@
 #include "decode/dns_message.h"
 #include "decode/transport.h"
 #include "detect/packet_processor.h"
-#include "detect/watch_set.h"
+#include "baseline/watch_set.h"
 #include "pipeline/byte_ring.h"
-#include "detect/shared_baseline.h"
-#include "detect/zone_shards.h"
+#include "baseline/shared_baseline.h"
+#include "baseline/zone_shards.h"
 
 namespace dnswatch {
 

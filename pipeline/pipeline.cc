@@ -4,7 +4,7 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "detect/rrset_key.h"
+#include "baseline/rrset_key.h"
 
 namespace dnswatch {
 
@@ -111,7 +111,10 @@ void Pipeline::restore_open_alerts(std::vector<OpenAlertState> alerts) {
     for (OpenAlertState& state : alerts) {
         const WatchedZone* zone = initial_->watch->find_zone(state.alert.zone);
         if (zone == nullptr) continue;  // a zone no longer watched: nobody will see its revert; let it go
-        by_shard[initial_->shards->shard_of(*zone)].push_back(std::move(state));
+        // The shard that judges its owner (in a split zone, by its child).
+        const auto owner = DnsName::from_text(state.alert.name);
+        by_shard[owner ? initial_->shards->shard_of(*zone, *owner) : initial_->shards->shard_of(*zone)].push_back(
+            std::move(state));
     }
     for (std::size_t s = 0; s < shards_.size(); ++s) shards_[s]->import_open_alerts(std::move(by_shard[s]));
 }
@@ -127,7 +130,7 @@ void Pipeline::restore_learned(std::vector<LearnedRRsetState> states) {
         if (!rrset_key_owner(state.key, owner)) continue;
         const WatchedZone* zone = initial_->watch->find(owner);
         if (zone == nullptr) continue;  // no longer watched
-        by_shard[initial_->shards->shard_of(*zone)].push_back(std::move(state));
+        by_shard[initial_->shards->shard_of(*zone, owner)].push_back(std::move(state));
     }
     for (std::size_t s = 0; s < shards_.size(); ++s) {
         if (Learner* learner = shards_[s]->detector().learner()) learner->import_state(std::move(by_shard[s]));
@@ -146,6 +149,12 @@ std::vector<LearnedRRsetState> Pipeline::export_learned() {
         for (auto& shard : shards_) take(&shard->detector());
     }
     return states;
+}
+
+std::vector<std::uint64_t> Pipeline::shard_observations() const {
+    std::vector<std::uint64_t> observations;
+    for (const auto& shard : shards_) observations.push_back(shard->detection_counters().detector.observations);
+    return observations;
 }
 
 std::vector<std::pair<std::string, const ByteRing*>> Pipeline::rings() const {
@@ -181,6 +190,9 @@ void Pipeline::start() {
     for (auto& shard : shards_) threads_.emplace_back([s = shard.get()] { s->run(); });
     for (auto& worker : workers_) threads_.emplace_back([this, w = worker.get()] { w->run(stop_); });
     if (reader_) threads_.emplace_back([this] { reader_->run(); });
+    // Every thread holds the snapshot it follows; this one would keep the
+    // first alive for the life of the run.
+    initial_.reset();
 }
 
 void Pipeline::join() {

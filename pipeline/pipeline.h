@@ -45,11 +45,11 @@
 #include "capture/packet_input.h"
 #include "capture/pcap_window_source.h"
 #include "decode/transport.h"
-#include "detect/baseline.h"
+#include "baseline/baseline.h"
 #include "detect/evidence_recorder.h"
-#include "detect/learner.h"
-#include "detect/shared_baseline.h"
-#include "detect/watch_set.h"
+#include "baseline/learner.h"
+#include "baseline/shared_baseline.h"
+#include "baseline/watch_set.h"
 #include "pipeline/alert_queue.h"
 #include "pipeline/byte_ring.h"
 #include "pipeline/file_replay.h"
@@ -135,6 +135,8 @@ public:
     std::size_t worker_count() const { return workers_.size(); }
     std::size_t shard_count() const { return shards_.size(); }
     PipelineTotals totals() const;
+    // Observations judged by each shard (empty inline): how evenly the work spread.
+    std::vector<std::uint64_t> shard_observations() const;
     // Every ring between the threads, named "reader->worker0",
     // "worker0->shard1" and so on, for the ring-depth metric.
     std::vector<std::pair<std::string, const ByteRing*>> rings() const;
@@ -143,7 +145,7 @@ public:
 
 private:
     const SharedBaseline& shared_;
-    std::shared_ptr<const BaselineSnapshot> initial_;  // what the threads start from
+    std::shared_ptr<const BaselineSnapshot> initial_;  // what the threads start from; released by start()
     PipelineOptions options_;
     Publisher& publisher_;
     std::vector<std::string> sources_;

@@ -5,7 +5,7 @@
 
 #include "pipeline/backoff.h"
 #include "pipeline/ordered_merge.h"
-#include "publish/learned_file.h"
+#include "baseline/learned_file.h"
 #include "publish/open_alert_file.h"
 
 namespace dnswatch {

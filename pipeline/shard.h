@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "decode/dns_message.h"
-#include "detect/baseline.h"
+#include "baseline/baseline.h"
 #include "detect/detector.h"
 #include "detect/evidence_recorder.h"
-#include "detect/shared_baseline.h"
-#include "detect/watch_set.h"
+#include "baseline/shared_baseline.h"
+#include "baseline/watch_set.h"
 #include "pipeline/alert_queue.h"
 #include "pipeline/byte_ring.h"
 #include "pipeline/counter_block.h"
@@ -61,7 +61,7 @@ public:
     // `shard` of its watch list.
     void follow_baseline(const SharedBaseline& shared, std::size_t shard) {
         baseline_ = std::make_unique<BaselineFollower>(shared, shard);
-        baseline_->refresh(detector_);
+        detector_.follow(*baseline_);
     }
 
     // The thread body: runs until every worker is done and every ring drained.

@@ -48,7 +48,7 @@ Worker::~Worker() = default;
 
 void Worker::follow_baseline(const SharedBaseline& shared) {
     baseline_ = std::make_unique<BaselineFollower>(shared);
-    baseline_->refresh(*processor_);
+    processor_->follow(*baseline_);
 }
 
 void Worker::publish_counters() {
@@ -81,7 +81,7 @@ void Worker::run(const std::atomic<bool>& stop) {
     for (;;) {
         if (stops_at_signal && stop.load(std::memory_order_relaxed)) break;
         // One atomic load unless a new snapshot is there.
-        if (baseline_) baseline_->refresh(*processor_);
+        if (baseline_) processor_->follow(*baseline_);
         if (router_) router_->refresh();
         const std::uint64_t asked_ns = steady_ns();
         const PacketInput::Poll result = input_->poll(sink);

@@ -14,7 +14,7 @@
 
 #include "capture/packet_input.h"
 #include "detect/packet_processor.h"
-#include "detect/shared_baseline.h"
+#include "baseline/shared_baseline.h"
 #include "pipeline/alert_queue.h"
 #include "pipeline/counter_block.h"
 #include "pipeline/file_replay.h"

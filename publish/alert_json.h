@@ -8,23 +8,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/rfc3339.h"
 #include "detect/alert.h"
 
 namespace dnswatch {
 
 inline constexpr const char* kAlertSchema = "dnswatch.alert/1";
-
-// RFC 3339 UTC with exactly six fractional digits, e.g.
-// format_rfc3339_us(0) == "1970-01-01T00:00:00.000000Z". Negative values are
-// instants before 1970 (-1 is "1969-12-31T23:59:59.999999Z"). Pure arithmetic
-// on the proleptic Gregorian calendar: no locale, no time zone, no gmtime.
-// Years outside 0000..9999 are printed with more digits or a sign.
-std::string format_rfc3339_us(std::int64_t us_since_epoch);
-
-// The inverse: "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)", 'T'/'Z' in
-// either case, fraction of 1..9 digits (beyond microseconds truncated toward
-// the past). Throws std::invalid_argument naming the text if it is not one.
-std::int64_t parse_rfc3339_us(std::string_view text);
 
 // All fields of the schema, in schema order when dumped.
 nlohmann::json to_json(const Alert& alert);

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "publish/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace dnswatch {
 namespace {

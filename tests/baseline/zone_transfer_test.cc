@@ -25,13 +25,13 @@
 // true and false as integers).
 #include "tests/support/nsd_server.h"
 #include "capture/pcap_file_source.h"
-#include "cli/sensor_setup.h"
-#include "cli/zone_refresher.h"
-#include "cli/zone_transfer.h"
+#include "baseline/sources.h"
+#include "baseline/zone_refresher.h"
+#include "baseline/zone_transfer.h"
 #include "config/config.h"
 #include "decode/dns_message.h"
 #include "detect/packet_processor.h"
-#include "detect/shared_baseline.h"
+#include "baseline/shared_baseline.h"
 #include "publish/alert_json.h"
 #include "tests/cli/run_support.h"
 #include "tests/support/answer_capture.h"
@@ -55,8 +55,13 @@ std::string zone_text(const std::string& serial, const std::string& www, const s
 std::map<std::string, std::vector<std::string>> pools_of(const Baseline& baseline, const std::vector<ZoneRecord>& records) {
     std::map<std::string, std::vector<std::string>> pools;
     for (const ZoneRecord& r : records) {
-        const RRsetPool* pool = baseline.find(r.owner, r.type);
-        pools[r.owner.to_text() + "/" + rrtype_to_text(r.type)] = pool ? pool->comparison_forms : std::vector<std::string>{};
+        std::vector<std::string> forms;
+        baseline.find(r.owner, r.type).for_each_rdata([&forms](std::span<const std::uint8_t> rdata) {
+            forms.emplace_back(rdata.begin(), rdata.end());
+        });
+        std::sort(forms.begin(), forms.end());
+        forms.erase(std::unique(forms.begin(), forms.end()), forms.end());
+        pools[r.owner.to_text() + "/" + rrtype_to_text(r.type)] = forms;
     }
     return pools;
 }
@@ -114,25 +119,26 @@ TEST_F(ZoneTransferTest, NotifyBringsTheNewSerialWhichSwapsTheBaselineAndARestar
     auto nsd = start_nsd();
     ASSERT_TRUE(nsd->ok()) << nsd->why();
     const Config config = load_config((dir_ / "dnswatch.yaml").string());
-    auto model = build_sensor_model(config);
+    auto model = build_baseline_model(config);
     std::FILE* log = std::tmpfile();
-    auto refresher = std::make_unique<ZoneRefresher>(config, *model, log);
+    auto refresher = std::make_unique<ZoneRefresher>(config, model->shared, log);
     ASSERT_EQ(refresher->counters().transfers, 1u);
     EXPECT_EQ(refresher->notify_port(), notify_port_);
 
     // The first AXFR: the same baseline as the zone file, kept in state.dir.
     const std::vector<ZoneRecord> v1 = read_zone_file(zone_file_.string(), "victim.test.");
     Baseline from_file;
-    from_file.add_zone_records(v1, model->watch);
+    from_file.add_zone_records(v1, *model->shared.watch());
     EXPECT_EQ(pools_of(model->shared.snapshot()->baseline, v1), pools_of(from_file, v1));
     EXPECT_EQ(model->shared.snapshot()->baseline.rrset_count(), from_file.rrset_count());
     const fs::path kept = dir_ / "state/zones/victim.test.zone";
     EXPECT_EQ(read_zone_file(kept.string(), "victim.test.").size(), v1.size());
 
     CollectingSink sink;
-    PacketProcessor processor(model->watch, model->baseline, "xfr-test", sink);
     BaselineFollower follower(model->shared);
-    follower.refresh(processor);
+    follower.refresh();
+    PacketProcessor processor(follower.local_watch(), follower.snapshot().baseline, "xfr-test", sink);
+    processor.follow(follower);
     observe(processor, 0, "192.0.2.10");
     EXPECT_TRUE(sink.alerts.empty());
     observe(processor, 60, "198.51.100.10");  // not (yet) in the zone
@@ -160,7 +166,7 @@ TEST_F(ZoneTransferTest, NotifyBringsTheNewSerialWhichSwapsTheBaselineAndARestar
 
     // Between two batches the detector takes the new snapshot: the new
     // address ends its alert `accepted`; the old one now diverges.
-    EXPECT_TRUE(follower.refresh(processor));
+    EXPECT_TRUE(processor.follow(follower));
     observe(processor, 120, "198.51.100.10");
     ASSERT_EQ(sink.alerts.size(), 2u);
     EXPECT_EQ(sink.alerts[1].id, sink.alerts[0].id);
@@ -218,8 +224,8 @@ TEST_F(ZoneTransferTest, NotifyIsAnsweredAndRefusedForAZoneWithoutThisPrimary) {
     auto nsd = start_nsd();
     ASSERT_TRUE(nsd->ok()) << nsd->why();
     const Config config = load_config((dir_ / "dnswatch.yaml").string());
-    auto model = build_sensor_model(config);
-    ZoneRefresher refresher(config, *model, nullptr);
+    auto model = build_baseline_model(config);
+    ZoneRefresher refresher(config, model->shared, nullptr);
     const std::uint64_t notifies = refresher.counters().notifies;  // NSD's own, if any arrived yet
 
     // Ours: QR, opcode NOTIFY, AA, NOERROR; a transfer follows (up to date).
@@ -270,9 +276,9 @@ TEST(IxfrAnswerTest, IncrementalSequencesApplyInOrder) {
                                     rr(soa + "2 3600 600 86400 300")},
                                    *current),
                  TransferError);
-    EXPECT_EQ(parse_primary("[::1]:5353")->port, 5353);
-    EXPECT_EQ(parse_primary("192.0.2.1")->port, 53);
-    EXPECT_FALSE(parse_primary("ns1.example:53"));
+    EXPECT_EQ(parse_server_address("[::1]:5353")->port, 5353);
+    EXPECT_EQ(parse_server_address("192.0.2.1")->port, 53);
+    EXPECT_FALSE(parse_server_address("ns1.example:53"));
 }
 
 // `dnswatch run` (capturing on lo) reloads a config that adds a zone with a

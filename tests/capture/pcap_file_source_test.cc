@@ -230,8 +230,8 @@ TEST(PcapFileSource, PacketsOfABatchStayIntactUntilTheNextCall) {
 }
 
 TEST(PcapFileSource, LargeCaptureYieldsFullBatchesInOrder) {
-    // 128,960 packets = 2,015 full batches of 64 (see corpus bench/README.md).
-    PcapFileSource source(corpus("bench/dns-replay-mix-129k.pcap"));
+    // 128,960 packets = 2,015 full batches of 64 (see tests/corpus/bench/README.md).
+    PcapFileSource source(DNSWATCH_BENCH_CAPTURE);
     EXPECT_EQ(source.file_size(), 25'398'904u);
     PacketBatch batch;
     std::uint64_t packets = 0;

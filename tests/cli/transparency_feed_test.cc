@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cli/transparency_feed.h"
+#include "baseline/transparency_feed.h"
 #include "decode/dns_message.h"
 
 namespace dnswatch {
@@ -31,13 +31,13 @@ TEST_F(FeedTest, AnnouncedRdataIsAllowedFromItsEffectiveTime) {
     write(R"({"zone":"victim.test","name":"victim.test","rrtype":"NS","rdata":["ns1.newdns.example.","NS2.newdns.example."],"effective":"2026-03-26T09:55:00.000000Z"})"
           "\n");
     EXPECT_EQ(load_transparency_feed(path_.string(), watch_, baseline_), 2u);
-    const RRsetPool* pool = baseline_.find(*DnsName::from_text("victim.test"), rrtype::NS);
-    ASSERT_NE(pool, nullptr);
+    const RRsetPool pool = baseline_.find(*DnsName::from_text("victim.test"), rrtype::NS);
+    ASSERT_TRUE(pool);
     const DnsName ns2 = *DnsName::from_text("ns2.newdns.example");  // case folded like any observation
-    const std::string form(ns2.key());
+    const std::span<const std::uint8_t> form = ns2.bytes();
     bool announced = false;
-    EXPECT_FALSE(pool->allows(form, 1774518899999999, &announced));  // 09:54:59.999999
-    EXPECT_TRUE(pool->allows(form, 1774518900000000, &announced));   // 09:55:00
+    EXPECT_FALSE(pool.allows(form, 1774518899999999, &announced));  // 09:54:59.999999
+    EXPECT_TRUE(pool.allows(form, 1774518900000000, &announced));   // 09:55:00
     EXPECT_TRUE(announced);
 }
 

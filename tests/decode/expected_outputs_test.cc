@@ -1,5 +1,5 @@
 // Our decoder against other tools' decoded output of the same captures, as
-// their own test suites expect it (../shared/corpus/expected, PAIRS.tsv):
+// their own test suites expect it (tests/corpus/expected, SOURCES.md):
 //  - dnsjit's examples/dumpdns.lua over dnscap's dns.pcap (expected/dnsjit/
 //    test1.gold): header, flags, questions and every record, with the offset
 //    of every label and compression pointer;
@@ -8,7 +8,7 @@
 //  - tcpdump -vv over tcpdump's edns-opts.pcap (expected/tcpdump/
 //    edns-opts-vv.out): every line's DNS part, EDNS options included.
 // Message by message, in capture order. The expected files are GPL (dnsjit)
-// or BSD (dnscap) test data: read in place, never copied here.
+// or BSD (dnscap, tcpdump) test data, kept unmodified in folders of their own.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>

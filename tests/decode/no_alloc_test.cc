@@ -20,9 +20,9 @@
 #include "decode/ldns_glue.h"
 #include "decode/rdata.h"
 #include "detect/alert_sink.h"
-#include "detect/baseline.h"
+#include "baseline/baseline.h"
 #include "detect/packet_processor.h"
-#include "detect/watch_set.h"
+#include "baseline/watch_set.h"
 #include "tests/support/pcap_reader.h"
 
 #if defined(__SANITIZE_ADDRESS__)

@@ -349,7 +349,8 @@ TEST_F(RrViews, RdataOutsideTheMessageIsRefusedNotRead) {
 
 // ------------------------------------------------ real packets
 // Values checked against Zeek's expected output for the same captures
-// (../shared/corpus/expected/zeek/scripts.base.protocols.dns.*/output).
+// (zeek/zeek testing/btest/Baseline/scripts.base.protocols.dns.*/output, at
+// the commit tests/corpus/SOURCES.md gives).
 
 // Every record of `type` in a capture, with the message it is in.
 struct Found {

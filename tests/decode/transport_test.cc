@@ -726,7 +726,7 @@ TEST(Transport, BenchmarkMixCounts) {
     // other 550 are handshakes, ACKs and parts), and 2 IP-truncated frames
     // (the snap-length cut response of dns_udp_2.pcap and
     // ipv6_invalid_length_2.pcap).
-    PcapFileSource source(corpus("bench/dns-replay-mix-129k.pcap"));
+    PcapFileSource source(DNSWATCH_BENCH_CAPTURE);
     TransportDecoder decoder(small_options());
     VerdictSink sink;
     PacketBatch batch;

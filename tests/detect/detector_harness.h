@@ -1,18 +1,30 @@
 // What the detector tests share: a sink that keeps what the detector emits,
-// and delivery of one built response to a detector as if captured.
+// delivery of one built response to a detector as if captured, and a
+// fixture holding a detector over zone files written for the test.
 #pragma once
 
 #include <arpa/inet.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "baseline/baseline.h"
+#include "baseline/watch_set.h"
 #include "decode/dns_message.h"
+#include "decode/ldns_glue.h"
 #include "detect/alert_sink.h"
 #include "detect/detector.h"
 #include "tests/support/message_builder.h"
+#include "tests/support/scratch_dir.h"
 
 namespace dnswatch::test {
 
@@ -42,5 +54,36 @@ inline void deliver_response(Detector& detector, DnsDecoder& decoder, std::vecto
     datagram.dns = wire;
     detector.observe(view, MessageContext{&packet, &datagram, "unit.pcap"});
 }
+
+// A detector watching victim.test, its baseline read from zone files the
+// test writes into a scratch folder (removed afterwards).
+class DetectorFixture : public ::testing::Test {
+protected:
+    struct ZoneText {
+        const char* file;                   // in the scratch folder
+        std::string text;
+        std::optional<std::string> origin;  // for a file without $ORIGIN
+    };
+
+    void start_detector(const char* scratch, std::initializer_list<ZoneText> zone_files) {
+        dir_ = scratch_dir(scratch);
+        watch_.add("victim.test");
+        for (const ZoneText& zone : zone_files) {
+            std::ofstream(dir_ / zone.file) << zone.text;
+            baseline_.add_zone_records(read_zone_file((dir_ / zone.file).string(), zone.origin), watch_);
+        }
+        detector_ = std::make_unique<Detector>(watch_, baseline_, "test-sensor", sink_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    std::filesystem::path dir_;
+    WatchSet watch_;
+    Baseline baseline_;
+    RecordingSink sink_;
+    std::unique_ptr<Detector> detector_;
+    DnsDecoder decoder_;
+    std::vector<std::uint8_t> wire_;
+    std::uint64_t frame_ = 0;
+};
 
 }  // namespace dnswatch::test

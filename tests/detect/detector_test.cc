@@ -49,18 +49,11 @@ ns2.victim   A    192.0.2.2
 other        NS   ns.other
 )";
 
-class DetectorTest : public ::testing::Test {
+class DetectorTest : public test::DetectorFixture {
 protected:
     void SetUp() override {
-        dir_ = test::scratch_dir("detector");
-        std::ofstream(dir_ / "victim.test.zone") << kVictimZone;
-        std::ofstream(dir_ / "test.zone") << kParentZone;
-        watch_.add("victim.test");
-        baseline_.add_zone_records(read_zone_file((dir_ / "victim.test.zone").string(), "victim.test."), watch_);
-        baseline_.add_zone_records(read_zone_file((dir_ / "test.zone").string(), std::nullopt), watch_);
-        detector_ = std::make_unique<Detector>(watch_, baseline_, "test-sensor", sink_);
+        start_detector("detector", {{"victim.test.zone", kVictimZone, "victim.test."}, {"test.zone", kParentZone, {}}});
     }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
 
     // Feeds one response from `server` at time `time_us`.
     void feed(const test::MessageSpec& spec, const char* server = "192.0.2.1", std::int64_t time_us = 1'000'000) {
@@ -74,14 +67,6 @@ protected:
         return spec;
     }
 
-    std::filesystem::path dir_;
-    WatchSet watch_;
-    Baseline baseline_;
-    RecordingSink sink_;
-    std::unique_ptr<Detector> detector_;
-    DnsDecoder decoder_;
-    std::vector<std::uint8_t> wire_;
-    std::uint64_t frame_ = 0;
 };
 
 TEST_F(DetectorTest, BaselineAnswersRaiseNothing) {

@@ -96,20 +96,17 @@ private:
 const std::vector<std::string> kWww = {"www.victim.test. 3600 IN A 192.0.2.10",
                                        "www.victim.test. 3600 IN A 192.0.2.11"};
 
-class DnssecBogusTest : public ::testing::Test {
+class DnssecBogusTest : public test::DetectorFixture {
 protected:
     void SetUp() override {
-        dir_ = test::scratch_dir("dnssec");
-        std::ofstream(dir_ / "victim.test.zone") << "$ORIGIN victim.test.\n$TTL 3600\n"
-                                                 << "@ SOA ns1 hostmaster 1 3600 900 604800 300\n"
-                                                 << "@ NS ns1\nns1 A 192.0.2.1\n"
-                                                 << "www A 192.0.2.10\nwww A 192.0.2.11\n"
-                                                 << zone_key_.dnskey() << "\n";
-        watch_.add("victim.test");
-        baseline_.add_zone_records(read_zone_file((dir_ / "victim.test.zone").string(), std::nullopt), watch_);
-        detector_ = std::make_unique<Detector>(watch_, baseline_, "test-sensor", sink_);
+        start_detector("dnssec", {{"victim.test.zone",
+                                   "$ORIGIN victim.test.\n$TTL 3600\n"
+                                   "@ SOA ns1 hostmaster 1 3600 900 604800 300\n"
+                                   "@ NS ns1\nns1 A 192.0.2.1\n"
+                                   "www A 192.0.2.10\nwww A 192.0.2.11\n" +
+                                       zone_key_.dnskey() + "\n",
+                                   {}}});
     }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
 
     void feed(std::vector<std::string> answer, std::int64_t time_us = kPacketTimeUs,
               const char* server = "192.0.2.1") {
@@ -125,14 +122,6 @@ protected:
     }
 
     SigningKey zone_key_;
-    std::filesystem::path dir_;
-    WatchSet watch_;
-    Baseline baseline_;
-    RecordingSink sink_;
-    std::unique_ptr<Detector> detector_;
-    DnsDecoder decoder_;
-    std::vector<std::uint8_t> wire_;
-    std::uint64_t frame_ = 0;
 };
 
 TEST_F(DnssecBogusTest, AGoodSignatureRaisesNothingAndIsVerifiedOnce) {

@@ -48,16 +48,9 @@ IpAddress address(const char* text) {
     return a;
 }
 
-class QueryTrackingTest : public ::testing::Test {
+class QueryTrackingTest : public test::DetectorFixture {
 protected:
-    void SetUp() override {
-        dir_ = test::scratch_dir("queries");
-        std::ofstream(dir_ / "victim.test.zone") << kZone;
-        watch_.add("victim.test");
-        baseline_.add_zone_records(read_zone_file((dir_ / "victim.test.zone").string(), std::nullopt), watch_);
-        detector_ = std::make_unique<Detector>(watch_, baseline_, "test-sensor", sink_);
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
+    void SetUp() override { start_detector("queries", {{"victim.test.zone", kZone, {}}}); }
 
     // One message from src:sport to dst:dport; `flags` are ORed into the
     // header, `dnssec_ok` adds an OPT record with DO.
@@ -108,15 +101,6 @@ protected:
         spec.aa = (flags & kRa) == 0;  // a resolver's answer is not authoritative
         send(spec, server, 53, kClient, 40000, flags, dnssec_ok, time_us);
     }
-
-    std::filesystem::path dir_;
-    WatchSet watch_;
-    Baseline baseline_;
-    RecordingSink sink_;
-    std::unique_ptr<Detector> detector_;
-    DnsDecoder decoder_;
-    std::vector<std::uint8_t> wire_;
-    std::uint64_t frame_ = 0;
 };
 
 const char* const kWwwA = "www.victim.test. IN A";
@@ -273,6 +257,33 @@ TEST_F(QueryTrackingTest, TheTableIsBoundedAndCountsEvictions) {
     // The latest query is still there to be matched.
     answer(kWwwA, 199, kServer, kTrueWww, 0, false, 1'001'000);
     EXPECT_EQ(c.matched, 1u);
+}
+
+// The burst table is bounded and its hash seed is random per tracker, so
+// that nobody outside can plan which names share a slot. While the table has
+// room, that sharing must change nothing: otherwise a burst is forgotten by
+// one tracker and kept by another, and `replay` and a sharded `run` (each
+// shard has its own tracker), or two replays, disagree about
+// txid_mismatch_burst. Here, per tracker: one burst and three more (name,
+// server) pairs, as the scenarios have (matched divergent answers mark their
+// pair); each tracker draws a fresh seed.
+TEST(QueryTrackerBursts, ABurstOutlivesOtherNamesWhateverTheHashSeed) {
+    static_assert(QueryTracker::kBurstWays >= 4, "four pairs must fit in one bucket");
+    const IpAddress server = address(kServer);
+    const DnsName www = *DnsName::from_text("www.victim.test");
+    const DnsName mail = *DnsName::from_text("mail.victim.test");
+    const DnsName apex = *DnsName::from_text("victim.test");
+    for (int t = 0; t < 2000; ++t) {
+        QueryTracker tracker(64, TxidBurstOptions{3, 1'000'000});
+        for (int i = 0; i < 3; ++i) tracker.count_unsolicited(www, server, 1'000'000 + i);
+        ASSERT_TRUE(tracker.burst(www, server, 1'000'010).active);
+        tracker.mark_poisoned(mail, server, 1'000'020);
+        tracker.mark_poisoned(apex, server, 1'000'030);
+        tracker.mark_poisoned(www, address(kResolver), 1'000'040);
+        ASSERT_TRUE(tracker.burst(www, server, 1'000'050).active)
+            << "tracker " << t << ": another name took the burst's slot over";
+        EXPECT_TRUE(tracker.burst(mail, server, 1'000'050).poisoned);
+    }
 }
 
 TEST_F(QueryTrackingTest, TheBurstIsConfiguredUnderDetectAndBadValuesAreRejectedWithTheirPosition) {

@@ -14,7 +14,7 @@
 
 #include "decode/ldns_glue.h"
 #include "detect/detector.h"
-#include "detect/shared_baseline.h"
+#include "baseline/shared_baseline.h"
 #include "tests/detect/detector_harness.h"
 #include "tests/support/scratch_dir.h"
 
@@ -87,8 +87,8 @@ TEST_F(WatchReloadTest, AZoneAddedIsJudgedFromTheNextBatch) {
     EXPECT_TRUE(sink_.alerts.empty()) << "bank.test is not watched yet";
 
     shared_->replace(watch({"victim.test", "bank.test"}), sources({"victim.test", "bank.test"}));
-    EXPECT_TRUE(follower_->refresh(*detector_));
-    EXPECT_FALSE(follower_->refresh(*detector_)) << "nothing newer";
+    EXPECT_TRUE(detector_->follow(*follower_));
+    EXPECT_FALSE(detector_->follow(*follower_)) << "nothing newer";
     feed_a("www.bank.test", "198.51.100.80", 2'000'000);
     EXPECT_TRUE(sink_.alerts.empty()) << "the new zone's baseline answer";
     feed_a("www.bank.test", "203.0.113.80", 3'000'000);
@@ -99,13 +99,13 @@ TEST_F(WatchReloadTest, AZoneAddedIsJudgedFromTheNextBatch) {
 
 TEST_F(WatchReloadTest, OpenAlertsOutliveTheReloadAndARemovedZoneIsNoLongerJudged) {
     shared_->replace(watch({"victim.test", "bank.test"}), sources({"victim.test", "bank.test"}));
-    ASSERT_TRUE(follower_->refresh(*detector_));
+    ASSERT_TRUE(detector_->follow(*follower_));
     feed_a("www.victim.test", "203.0.113.10", 1'000'000);
     ASSERT_EQ(sink_.alerts.size(), 1u);
 
     // Reordered: every zone index moves. The alert reverts under its id.
     shared_->replace(watch({"bank.test", "victim.test"}), sources({"bank.test", "victim.test"}));
-    ASSERT_TRUE(follower_->refresh(*detector_));
+    ASSERT_TRUE(detector_->follow(*follower_));
     feed_a("www.victim.test", "192.0.2.10", 2'000'000);
     ASSERT_EQ(sink_.alerts.size(), 2u);
     EXPECT_EQ(sink_.alerts[1].state, AlertState::reverted);
@@ -114,7 +114,7 @@ TEST_F(WatchReloadTest, OpenAlertsOutliveTheReloadAndARemovedZoneIsNoLongerJudge
     // victim.test removed: its answers are no longer judged at all.
     const std::uint64_t observations = detector_->counters().observations;
     shared_->replace(watch({"bank.test"}), sources({"bank.test"}));
-    ASSERT_TRUE(follower_->refresh(*detector_));
+    ASSERT_TRUE(detector_->follow(*follower_));
     feed_a("www.victim.test", "203.0.113.10", 3'000'000);
     EXPECT_EQ(sink_.alerts.size(), 2u);
     EXPECT_EQ(detector_->counters().observations, observations);
@@ -126,19 +126,16 @@ TEST_F(WatchReloadTest, OpenAlertsOutliveTheReloadAndARemovedZoneIsNoLongerJudge
 TEST_F(WatchReloadTest, TransfersStayForZonesStillWatchedAndGoWithTheirZone) {
     shared_->replace(watch({"victim.test", "bank.test"}), sources({"victim.test"}));
     // A transfer of bank.test brings its records (no zone file for it here).
-    shared_->update([&](BaselineSources& s) {
-        s.transferred["bank.test"] =
-            read_zone_file((dir_ / "bank.test.zone").string(), "bank.test.");
-    });
+    shared_->set_transfer("bank.test", read_zone_file((dir_ / "bank.test.zone").string(), "bank.test."));
     const auto www_bank = *DnsName::from_text("www.bank.test");
-    ASSERT_NE(shared_->snapshot()->baseline.find(www_bank, rrtype::A), nullptr);
+    ASSERT_TRUE(shared_->snapshot()->baseline.find(www_bank, rrtype::A));
     // A reload that keeps bank.test keeps its transfer (the reload reads no transfer for it).
     shared_->replace(watch({"bank.test", "victim.test"}), BaselineSources(2));
-    EXPECT_NE(shared_->snapshot()->baseline.find(www_bank, rrtype::A), nullptr);
+    EXPECT_TRUE(shared_->snapshot()->baseline.find(www_bank, rrtype::A));
     // A parent of bank.test watched, bank.test dropped: its transfer goes
     // with it rather than land in the parent's baseline.
     shared_->replace(watch({"test", "victim.test"}), BaselineSources(2));
-    EXPECT_EQ(shared_->snapshot()->baseline.find(www_bank, rrtype::A), nullptr);
+    EXPECT_FALSE(shared_->snapshot()->baseline.find(www_bank, rrtype::A));
 }
 
 TEST_F(WatchReloadTest, ZonesKeepTheirShardAcrossReloads) {

@@ -15,9 +15,10 @@
 #include "decode/ldns_glue.h"
 #include "detect/packet_processor.h"
 #include "pipeline/pipeline.h"
-#include "detect/shared_baseline.h"
+#include "baseline/shared_baseline.h"
 #include "publish/alert_json.h"
 #include "publish/json_lines_sink.h"
+#include "tests/support/answer_capture.h"
 
 namespace dnswatch {
 namespace {
@@ -147,6 +148,75 @@ TEST_P(PipelineReplay, EmitsExactlyWhatReplayEmits) {
     EXPECT_EQ(totals.capture.ring_dropped + totals.router.message_ring_drops + totals.alert_ring_drops, 0u);
     EXPECT_EQ(totals.shard_decode_mismatch, 0u);
     EXPECT_EQ(totals.publisher.published, expected.size());
+    fs::remove_all(dir);
+}
+
+// A registry's TLD: one watched zone with hundreds of delegations is split
+// over the shards by child zone, so that two shards share its work, and
+// still every alert is the one replay emits.
+TEST(PipelineSplitZone, ATldSpreadsOverTheShardsAndEmitsWhatReplayEmits) {
+    const fs::path dir = fs::temp_directory_path() / ("dnswatch-split-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    WatchSet watch;
+    watch.add("bench");
+    BaselineSources sources(1);
+    std::vector<ZoneRecord>& zone = sources.zone_files[0];
+    zone.push_back(record_from_text("bench. 3600 IN SOA a.nic.bench. hostmaster.bench. 1 1800 900 604800 3600"));
+    zone.push_back(record_from_text("bench. 3600 IN NS a.nic.bench."));
+    constexpr int kDelegations = 300;
+    std::vector<test::TimedAnswer> answers;
+    for (int n = 0; n < kDelegations; ++n) {
+        const std::string child = "d" + std::to_string(n) + ".bench.";
+        zone.push_back(record_from_text(child + " 86400 IN NS ns1." + child));
+        zone.push_back(record_from_text("ns1." + child + " 86400 IN A 10.0." + std::to_string(n / 250) + "." +
+                                        std::to_string(n % 250)));
+        // Every delegation asked; every 37th served with another name server for a while.
+        const bool hijacked = n % 37 == 0;
+        answers.push_back({n, "www." + child + " IN A",
+                           {child + " 86400 IN NS " + (hijacked ? "ns1.evil-dns.example." : "ns1." + child)}});
+        if (hijacked) answers.push_back({kDelegations + n, "www." + child + " IN A", {child + " 86400 IN NS ns1." + child}});
+    }
+    test::write_answer_capture(dir / "tld.pcap", 1'790'000'000, answers);
+    const std::vector<std::string> paths = {(dir / "tld.pcap").string()};
+
+    SharedBaseline reference_model(WatchSet(watch), sources);
+    const auto snapshot = reference_model.snapshot();
+    CollectingSink sink;
+    {
+        PacketProcessor processor(*snapshot->watch, snapshot->baseline, "pipeline-test", sink);
+        PacketBatch batch;
+        PcapFileSource source(paths[0]);
+        while (source.next_batch(batch)) processor.process(batch, paths[0]);
+        processor.finish();
+    }
+    ASSERT_GE(sink.lines.size(), 16u) << "9 hijacked delegations: opened and reverted";
+
+    SharedBaseline shared(WatchSet(watch), sources);
+    {
+        JsonLinesSink lines((dir / "alerts.jsonl").string(), JsonLinesSink::FileMode::truncate);
+        Publisher publisher(lines, nullptr, PublisherOptions{"", std::chrono::milliseconds(0), ""});
+        PipelineOptions options;
+        options.workers = 2;
+        options.shards = 2;
+        options.ordered = true;
+        options.lossless = true;
+        options.sensor_id = "pipeline-test";
+        CaptureSetup capture;
+        capture.sources = paths;
+        capture.files = open_capture_files(paths);
+        Pipeline pipeline(shared, options, std::move(capture), publisher);
+        const auto partitioned = shared.snapshot();
+        ASSERT_TRUE(partitioned->shards->split(*partitioned->watch->find_zone("bench")));
+        pipeline.start();
+        pipeline.join();
+        const std::vector<std::uint64_t> observations = pipeline.shard_observations();
+        ASSERT_EQ(observations.size(), 2u);
+        // Children spread by hash: each shard judges a fair part of them.
+        EXPECT_GT(observations[0], kDelegations / 4u);
+        EXPECT_GT(observations[1], kDelegations / 4u);
+    }
+    EXPECT_EQ(read_lines(dir / "alerts.jsonl"), sink.lines);
     fs::remove_all(dir);
 }
 

@@ -1,0 +1,281 @@
+#include "baseline/baseline.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+
+#include "decode/dns_message.h"
+#include "decode/rdata.h"
+
+namespace dnswatch {
+
+DnsName node_owner(const std::uint8_t* node) {
+    DnsName owner;
+    owner.length = node_layout::owner_length(node);
+    owner.label_count = node[3];
+    std::memcpy(owner.wire.data(), node + node_layout::kHeader, owner.length);
+    return owner;
+}
+
+// ---------------------------------------------------------------- announcements
+
+const std::vector<AnnouncedRdata>* Announcements::find(const DnsName& owner, std::uint32_t hash,
+                                                       std::uint16_t type) const {
+    const auto it = entries_.find(std::uint64_t{hash} << 16 | type);
+    if (it == entries_.end()) return nullptr;
+    for (const Entry& entry : it->second) {
+        if (entry.type == type && entry.owner == owner.key()) return &entry.rdata;
+    }
+    return nullptr;
+}
+
+void Announcements::add(const DnsName& owner, std::uint32_t hash, std::uint16_t type, AnnouncedRdata rdata) {
+    std::vector<Entry>& bucket = entries_[std::uint64_t{hash} << 16 | type];
+    for (Entry& entry : bucket) {
+        if (entry.type == type && entry.owner == owner.key()) {
+            entry.rdata.push_back(std::move(rdata));
+            return;
+        }
+    }
+    bucket.push_back({std::string(owner.key()), type, {std::move(rdata)}});
+    ++keys_;
+}
+
+// ---------------------------------------------------------------- lookups
+
+std::size_t Baseline::distinct_types(const std::uint8_t* node) {
+    std::size_t n = 0;
+    int previous = -1;
+    const std::uint8_t* rrset = node_layout::rrsets(node);
+    for (std::uint8_t i = node_layout::rrset_count(node); i > 0; --i, rrset = rrset_layout::end(rrset)) {
+        if (rrset_layout::type(rrset) != previous) ++n;
+        previous = rrset_layout::type(rrset);
+    }
+    return n;
+}
+
+Baseline::Baseline(BaselineTable table) : base_(std::make_shared<const BaselineTable>(std::move(table))) {
+    base_->for_each_node([this](const std::uint8_t* node) { rrsets_ += distinct_types(node); });
+}
+
+RRsetPool Baseline::find(const DnsName& owner, std::uint32_t owner_hash, std::uint16_t type) const {
+    const std::uint8_t* first = nullptr;
+    const std::uint8_t* last = nullptr;
+    if (const std::uint8_t* n = node(owner.bytes(), owner_hash)) node_layout::rrsets_of(n, type, &first, &last);
+    const std::vector<AnnouncedRdata>* announced =
+        announced_ && !announced_->empty() ? announced_->find(owner, owner_hash, type) : nullptr;
+    return RRsetPool(type, first, last, announced);
+}
+
+const std::uint8_t* Baseline::find_rrset(const DnsName& owner, std::uint16_t type, SourceId source) const {
+    const std::uint8_t* n = node(owner.bytes(), hash_name(owner));
+    if (n == nullptr) return nullptr;
+    const std::uint8_t* first = nullptr;
+    const std::uint8_t* last = nullptr;
+    node_layout::rrsets_of(n, type, &first, &last);
+    for (const std::uint8_t* rrset = first; rrset != last; rrset = rrset_layout::end(rrset)) {
+        if (rrset_layout::source(rrset) == source) return rrset;
+    }
+    return nullptr;
+}
+
+namespace {
+
+// "*." + the suffix of `owner` that drops its first `skip` labels.
+bool wildcard_of(const DnsName& owner, unsigned skip, DnsName& out) {
+    const std::string_view ancestor = owner.suffix_key(skip);
+    if (ancestor.size() + 2 > kMaxNameLength) return false;
+    out.wire[0] = 1;
+    out.wire[1] = '*';
+    std::copy(ancestor.begin(), ancestor.end(), out.wire.begin() + 2);
+    out.length = static_cast<std::uint8_t>(ancestor.size() + 2);
+    out.label_count = static_cast<std::uint8_t>(owner.label_count - skip + 1);
+    return true;
+}
+
+DnsName suffix_of(const DnsName& owner, unsigned skip) {
+    const std::string_view suffix = owner.suffix_key(skip);
+    DnsName out;
+    std::copy(suffix.begin(), suffix.end(), out.wire.begin());
+    out.length = static_cast<std::uint8_t>(suffix.size());
+    out.label_count = static_cast<std::uint8_t>(owner.label_count - skip);
+    return out;
+}
+
+}  // namespace
+
+RRsetPool Baseline::find_wildcard(const DnsName& owner, std::uint16_t type, const WatchedZone& zone) const {
+    // From the closest ancestor up to the apex: "*." + ancestor.
+    DnsName wildcard;
+    for (unsigned skip = 1; skip + zone.name.label_count <= owner.label_count; ++skip) {
+        if (!wildcard_of(owner, skip, wildcard)) continue;
+        if (const RRsetPool pool = find(wildcard, type)) return pool;
+    }
+    return {};
+}
+
+bool Baseline::is_delegated(const DnsName& owner, const WatchedZone& zone) const {
+    // Every ancestor strictly below the apex, the owner itself included.
+    for (unsigned skip = 0; skip + zone.name.label_count < owner.label_count; ++skip) {
+        const DnsName ancestor = suffix_of(owner, skip);
+        const std::uint8_t* n = node(ancestor.bytes(), hash_name(ancestor));
+        if (n != nullptr && (node_layout::flags(n) & node_layout::kHasNs) != 0) return true;
+    }
+    return false;
+}
+
+std::vector<std::size_t> Baseline::rrset_counts(const WatchSet& watch) const {
+    std::vector<std::size_t> counts(watch.zones().size(), 0);
+    for_each_node([&](const std::uint8_t* node) {
+        if (const WatchedZone* zone = watch.find(node_owner(node))) counts[zone->index] += distinct_types(node);
+    });
+    return counts;
+}
+
+std::vector<std::size_t> Baseline::delegation_counts(const WatchSet& watch) const {
+    std::vector<std::size_t> counts(watch.zones().size(), 0);
+    for_each_node([&](const std::uint8_t* node) {
+        if ((node_layout::flags(node) & node_layout::kHasNs) == 0) return;
+        const DnsName owner = node_owner(node);
+        const WatchedZone* zone = watch.find(owner);
+        if (zone != nullptr && owner.label_count > zone->name.label_count) ++counts[zone->index];
+    });
+    return counts;
+}
+
+std::size_t Baseline::memory_bytes() const {
+    return (base_ ? base_->memory_bytes() : 0) + (overlay_ ? overlay_->memory_bytes() : 0);
+}
+
+// ---------------------------------------------------------------- changes
+
+Baseline Baseline::with_changes(std::span<const RRsetChange> changes) const {
+    if (changes.empty()) return *this;
+    // The changes of each owner, in the order given (a later change of the
+    // same (type, source) wins).
+    std::map<std::string_view, std::vector<const RRsetChange*>> by_owner;
+    for (const RRsetChange& change : changes) by_owner[change.owner.key()].push_back(&change);
+
+    std::vector<std::uint8_t> arena;
+    std::vector<std::span<const std::uint8_t>> rrsets;
+    std::size_t rrset_total = rrsets_;
+    // The overlay's other owners stay as they are.
+    if (overlay_) {
+        overlay_->for_each_node([&](const std::uint8_t* node) {
+            const std::span<const std::uint8_t> owner = node_layout::owner(node);
+            if (by_owner.contains({reinterpret_cast<const char*>(owner.data()), owner.size()})) return;
+            rrsets.clear();
+            const std::uint8_t* rrset = node_layout::rrsets(node);
+            for (std::uint8_t i = node_layout::rrset_count(node); i > 0; --i) {
+                const std::uint8_t* end = rrset_layout::end(rrset);
+                rrsets.emplace_back(rrset, static_cast<std::size_t>(end - rrset));
+                rrset = end;
+            }
+            node_layout::append(arena, owner, node[3], rrsets);
+        });
+    }
+    std::vector<std::uint8_t> built;  // the changed RRsets of one owner
+    std::vector<std::span<const std::uint8_t>> items;
+    for (const auto& [key, owner_changes] : by_owner) {
+        const DnsName& owner = owner_changes.front()->owner;
+        const std::uint32_t hash = hash_name(owner);
+        const std::uint8_t* current = node(owner.bytes(), hash);
+        // The (type, source) pairs changed, with their last change.
+        std::map<std::pair<std::uint16_t, SourceId>, const RRsetChange*> last;
+        for (const RRsetChange* change : owner_changes) last[{change->type, change->source}] = change;
+        built.clear();
+        std::vector<std::pair<std::size_t, std::size_t>> built_ranges;
+        for (const auto& [type_source, change] : last) {
+            if (change->rdata.empty()) continue;
+            std::vector<std::vector<std::uint8_t>> sorted = change->rdata;
+            std::sort(sorted.begin(), sorted.end());
+            sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+            items.assign(sorted.begin(), sorted.end());
+            const std::size_t at = built.size();
+            rrset_layout::append(built, change->type, change->ttl, change->source, items);
+            built_ranges.emplace_back(at, built.size() - at);
+        }
+        rrsets.clear();
+        if (current != nullptr) {
+            rrset_total -= distinct_types(current);
+            const std::uint8_t* rrset = node_layout::rrsets(current);
+            for (std::uint8_t i = node_layout::rrset_count(current); i > 0; --i) {
+                const std::uint8_t* end = rrset_layout::end(rrset);
+                if (!last.contains({rrset_layout::type(rrset), rrset_layout::source(rrset)})) {
+                    rrsets.emplace_back(rrset, static_cast<std::size_t>(end - rrset));
+                }
+                rrset = end;
+            }
+        }
+        for (const auto& [at, size] : built_ranges) rrsets.emplace_back(built.data() + at, size);
+        std::stable_sort(rrsets.begin(), rrsets.end(), [](const auto& a, const auto& b) {
+            return rrset_layout::type(a.data()) < rrset_layout::type(b.data());
+        });
+        const bool in_base = base_ && base_->find(owner.bytes(), hash) != nullptr;
+        if (rrsets.empty() && !in_base) continue;  // nothing to say, nothing to hide
+        const std::size_t at = node_layout::append(arena, owner.bytes(), owner.label_count, rrsets);
+        rrset_total += distinct_types(arena.data() + at);
+    }
+    Baseline next;
+    next.base_ = base_;
+    next.announced_ = announced_;
+    next.overlay_ = std::make_shared<const BaselineTable>(std::move(arena));
+    next.rrsets_ = rrset_total;
+    if (next.overlay_->node_count() > kMaxOverlayNodes) return next.compacted();
+    return next;
+}
+
+Baseline Baseline::with_announcement(const DnsName& owner, std::uint16_t type, AnnouncedRdata rdata) const {
+    Baseline next = *this;
+    auto announced = announced_ ? std::make_shared<Announcements>(*announced_) : std::make_shared<Announcements>();
+    announced->add(owner, hash_name(owner), type, std::move(rdata));
+    next.announced_ = std::move(announced);
+    return next;
+}
+
+std::size_t Baseline::add_zone_records(const std::vector<ZoneRecord>& records, const WatchSet& watch) {
+    BaselineTableBuilder builder;
+    for_each_node([&builder](const std::uint8_t* node) { builder.add_node(node, hash_name(node_owner(node))); });
+    std::size_t added = 0;
+    std::vector<std::uint8_t> canonical;
+    for (const ZoneRecord& record : records) {
+        if (watch.find(record.owner) == nullptr) continue;
+        canonical.clear();
+        if (append_canonical_rdata(record.rdata, record.type, 0, record.rdata.size(), canonical) != MalformedKind::none) {
+            continue;  // ldns wrote it, so this only happens for layouts ldns accepts and we do not
+        }
+        builder.add(record.owner, record.type, record.ttl, 0, canonical);
+        ++added;
+    }
+    Baseline next(builder.build());
+    next.announced_ = announced_;
+    *this = std::move(next);
+    return added;
+}
+
+bool Baseline::announce(const ZoneRecord& record, std::int64_t effective_us, const WatchSet& watch) {
+    if (watch.find(record.owner) == nullptr) return false;
+    std::vector<std::uint8_t> canonical;
+    if (append_canonical_rdata(record.rdata, record.type, 0, record.rdata.size(), canonical) != MalformedKind::none) {
+        return false;
+    }
+    *this = with_announcement(record.owner, record.type, AnnouncedRdata{std::move(canonical), effective_us});
+    return true;
+}
+
+Baseline Baseline::with_announcements_of(const Baseline& other) const {
+    Baseline next = *this;
+    next.announced_ = other.announced_;
+    return next;
+}
+
+Baseline Baseline::compacted() const {
+    BaselineTableBuilder builder;
+    for_each_node([&builder](const std::uint8_t* node) { builder.add_node(node, hash_name(node_owner(node))); });
+    Baseline next(builder.build());
+    next.announced_ = announced_;
+    next.rrsets_ = rrsets_;
+    return next;
+}
+
+}  // namespace dnswatch

@@ -1,0 +1,176 @@
+// The transparency baseline: for each (owner, type) of the watched zones,
+// the rdata the zone may hold. One Baseline is one immutable version of it
+// (a snapshot, baseline/shared_baseline.h), built for registry scale:
+//
+//  - a base table (baseline/baseline_table.h) holding every RRset read at
+//    start or at the last compaction, shared by every later version;
+//  - an overlay table of the owners changed since (a zone transfer's diff,
+//    a reloaded file's changes), looked up first. A change of k RRsets
+//    makes a new overlay from the old one and the k changes: O(overlay + k),
+//    never a rebuild of the base. When the overlay grows past a bound, the
+//    writer folds it into a new base (compacted()), off the packet path;
+//  - the changes the transparency feed announced (few), looked up only for
+//    what the zone's own data does not allow.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "baseline/baseline_table.h"
+#include "baseline/rrset_pool.h"
+#include "baseline/watch_set.h"
+#include "decode/dns_name.h"
+#include "decode/ldns_glue.h"
+
+namespace dnswatch {
+
+// The feed's announced changes, by (owner, type).
+class Announcements {
+public:
+    const std::vector<AnnouncedRdata>* find(const DnsName& owner, std::uint32_t hash, std::uint16_t type) const;
+    void add(const DnsName& owner, std::uint32_t hash, std::uint16_t type, AnnouncedRdata rdata);
+    bool empty() const { return keys_ == 0; }
+    std::size_t size() const { return keys_; }
+
+private:
+    struct Entry {
+        std::string owner;  // wire form
+        std::uint16_t type = 0;
+        std::vector<AnnouncedRdata> rdata;
+    };
+    std::unordered_map<std::uint64_t, std::vector<Entry>> entries_;  // by hash << 16 | type
+    std::size_t keys_ = 0;
+};
+
+// What one source now says of one RRset: its rdata, or (empty) nothing.
+struct RRsetChange {
+    DnsName owner;
+    std::uint16_t type = 0;
+    SourceId source = 0;
+    std::uint32_t ttl = 0;
+    std::vector<std::vector<std::uint8_t>> rdata;  // canonical wire form
+};
+
+class Baseline {
+public:
+    // Past this many changed owners, with_changes() folds the overlay into
+    // a new base.
+    static constexpr std::size_t kMaxOverlayNodes = 65536;
+
+    Baseline() = default;
+    explicit Baseline(BaselineTable table);
+
+    // The pool of (owner, type); empty when the baseline says nothing of it.
+    // `owner_hash`: hash_name(owner), as RecordView::owner_hash carries it.
+    RRsetPool find(const DnsName& owner, std::uint32_t owner_hash, std::uint16_t type) const;
+    RRsetPool find(const DnsName& owner, std::uint16_t type) const { return find(owner, hash_name(owner), type); }
+    // The pool of the closest wildcard ("*.<ancestor>") that would synthesise
+    // (owner, type) inside `zone`, or an empty one.
+    RRsetPool find_wildcard(const DnsName& owner, std::uint16_t type, const WatchedZone& zone) const;
+    // True when `owner` is at or below a delegation point inside `zone` (an NS
+    // RRset below the apex): the baseline has no authority there beyond the
+    // delegation NS, DS and glue it holds explicitly.
+    bool is_delegated(const DnsName& owner, const WatchedZone& zone) const;
+    // The RRset one source gives (owner, type), laid out as rrset_pool.h
+    // says, or nullptr.
+    const std::uint8_t* find_rrset(const DnsName& owner, std::uint16_t type, SourceId source) const;
+    // Brings the index slots of `owner_hash` towards the cache.
+    void prefetch(std::uint32_t owner_hash) const {
+        if (overlay_) overlay_->prefetch(owner_hash);
+        if (base_) base_->prefetch(owner_hash);
+    }
+
+    // Distinct (owner, type) pairs the zone data speaks of (the feed's
+    // announcements aside).
+    std::size_t rrset_count() const { return rrsets_; }
+    // By zone index: the RRsets whose owner `watch` places in that zone (its
+    // closest watched zone), for the baseline-size metric. Walks everything.
+    std::vector<std::size_t> rrset_counts(const WatchSet& watch) const;
+    // By zone index: the delegation points (NS below the apex) `watch`
+    // places in each zone. Walks everything.
+    std::vector<std::size_t> delegation_counts(const WatchSet& watch) const;
+    // Arena and index bytes of the tables (the announcements aside).
+    std::size_t memory_bytes() const;
+    std::size_t overlay_nodes() const { return overlay_ ? overlay_->node_count() : 0; }
+
+    // Calls f(owner, rrset) for every RRset (rrset_pool.h layout) of the
+    // current content: the overlay's nodes and the base's it does not hide.
+    template <typename F>
+    void for_each_rrset(F&& f) const;
+
+    // For small baselines put together in place (tests, tools): adds the
+    // records of a zone file that lie in a watched zone (the others, the
+    // rest of a parent zone, are ignored), rebuilding the table; returns how
+    // many were added. And a change announced by the feed, legitimate from
+    // `effective_us` on; false when it is in no watched zone.
+    std::size_t add_zone_records(const std::vector<ZoneRecord>& records, const WatchSet& watch);
+    bool announce(const ZoneRecord& record, std::int64_t effective_us, const WatchSet& watch);
+
+    // Writer side: each makes a new version and leaves this one as it is.
+    Baseline with_changes(std::span<const RRsetChange> changes) const;
+    Baseline with_announcement(const DnsName& owner, std::uint16_t type, AnnouncedRdata rdata) const;
+    // This content with the announcements of `other` (a baseline rebuilt
+    // from the zone data alone keeps what the feed said).
+    Baseline with_announcements_of(const Baseline& other) const;
+    // The same content with the overlay folded into a new base.
+    Baseline compacted() const;
+
+private:
+    // The node of `owner` in the current content, or nullptr (a tombstone
+    // in the overlay hides the base's node).
+    const std::uint8_t* node(std::span<const std::uint8_t> owner, std::uint32_t hash) const {
+        if (overlay_) {
+            if (const std::uint8_t* node = overlay_->find(owner, hash)) {
+                return node_layout::rrset_count(node) != 0 ? node : nullptr;
+            }
+        }
+        return base_ ? base_->find(owner, hash) : nullptr;
+    }
+    static std::size_t distinct_types(const std::uint8_t* node);
+    // Calls f(node) for every node of the current content: the overlay's
+    // (tombstones aside) and the base's it does not hide.
+    template <typename F>
+    void for_each_node(F&& f) const;
+
+    std::shared_ptr<const BaselineTable> base_;
+    std::shared_ptr<const BaselineTable> overlay_;
+    std::shared_ptr<const Announcements> announced_;
+    std::size_t rrsets_ = 0;
+};
+
+// The owner of a node as a name.
+DnsName node_owner(const std::uint8_t* node);
+
+template <typename F>
+void Baseline::for_each_node(F&& f) const {
+    if (base_) {
+        base_->for_each_node([&](const std::uint8_t* node) {
+            if (overlay_ && overlay_->find(node_layout::owner(node), hash_name(node_owner(node))) != nullptr) return;
+            f(node);
+        });
+    }
+    if (overlay_) {
+        overlay_->for_each_node([&](const std::uint8_t* node) {
+            if (node_layout::rrset_count(node) != 0) f(node);
+        });
+    }
+}
+
+template <typename F>
+void Baseline::for_each_rrset(F&& f) const {
+    for_each_node([&f](const std::uint8_t* node) {
+        const DnsName owner = node_owner(node);
+        const std::uint8_t* rrset = node_layout::rrsets(node);
+        for (std::uint8_t i = node_layout::rrset_count(node); i > 0; --i) {
+            f(owner, rrset);
+            rrset = rrset_layout::end(rrset);
+        }
+    });
+}
+
+}  // namespace dnswatch

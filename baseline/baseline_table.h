@@ -1,0 +1,136 @@
+// An immutable table of baseline RRsets built for registry scale: tens of
+// millions of RRsets in a few bytes each beyond their rdata.
+//
+// Owner nodes lie end to end in one arena; an open-addressing index finds a
+// node by hash_name() of its owner, the hash the decoder already computes
+// for every record as it walks a message (RecordView::owner_hash), so that
+// a lookup hashes nothing. No per-record heap object, no std::string key, no
+// presentation text: that is made from the rdata when an alert is written.
+//
+// A node, 4-byte aligned:
+//   u8 owner length | u8 RRset count | u8 flags | u8 label count
+//   | owner wire bytes (lower case) | RRsets, by type (rrset_pool.h)
+// An index slot (u64): the owner's 32-bit hash in the high half, the node's
+// offset / 4 + 1 in the low half (0: empty). At most 5/8 of the slots are
+// used, so that a miss stops after a probe or two.
+//
+// A node with no RRset is a tombstone: in an overlay table (a snapshot's
+// recent changes, baseline/baseline.h) it hides the base table's node.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "baseline/rrset_pool.h"
+#include "decode/dns_name.h"
+
+namespace dnswatch {
+
+namespace node_layout {
+
+inline constexpr std::size_t kHeader = 4;
+inline constexpr std::uint8_t kHasNs = 1;  // an NS RRset: a delegation point, unless it is a watched apex
+
+inline std::uint8_t owner_length(const std::uint8_t* node) { return node[0]; }
+inline std::uint8_t rrset_count(const std::uint8_t* node) { return node[1]; }
+inline std::uint8_t flags(const std::uint8_t* node) { return node[2]; }
+inline std::span<const std::uint8_t> owner(const std::uint8_t* node) { return {node + kHeader, node[0]}; }
+inline const std::uint8_t* rrsets(const std::uint8_t* node) { return node + kHeader + node[0]; }
+// The byte after the node's last RRset.
+const std::uint8_t* end(const std::uint8_t* node);
+// The RRsets of `type` in `node`: [first, last), empty when none.
+void rrsets_of(const std::uint8_t* node, std::uint16_t type, const std::uint8_t** first, const std::uint8_t** last);
+// A node of `owner` holding `rrsets` (each laid out as rrset_pool.h says,
+// sorted by type), appended to `out` at a 4-byte boundary; returns its offset.
+std::size_t append(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> owner, std::uint8_t label_count,
+                   std::span<const std::span<const std::uint8_t>> rrsets);
+
+}  // namespace node_layout
+
+class BaselineTable {
+public:
+    BaselineTable() = default;
+    BaselineTable(const BaselineTable&) = delete;
+    BaselineTable& operator=(const BaselineTable&) = delete;
+    BaselineTable(BaselineTable&&) = default;
+    BaselineTable& operator=(BaselineTable&&) = default;
+
+    // Indexes the nodes laid out in `arena` (node_layout::append).
+    explicit BaselineTable(std::vector<std::uint8_t> arena);
+
+    // The node of `owner` (`hash`: hash_name(owner)), or nullptr.
+    const std::uint8_t* find(std::span<const std::uint8_t> owner, std::uint32_t hash) const {
+        if (nodes_ == 0) return nullptr;
+        for (std::size_t slot = hash & mask_;; slot = (slot + 1) & mask_) {
+            const std::uint64_t entry = index_[slot];
+            if (entry == 0) return nullptr;
+            if (static_cast<std::uint32_t>(entry >> 32) != hash) continue;
+            const std::uint8_t* node = arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4;
+            if (node[0] == owner.size() && std::memcmp(node + node_layout::kHeader, owner.data(), owner.size()) == 0) {
+                return node;
+            }
+        }
+    }
+    // Brings the index slot of `hash` towards the cache, for a lookup soon.
+    void prefetch(std::uint32_t hash) const {
+        if (nodes_ != 0) __builtin_prefetch(&index_[hash & mask_]);
+    }
+
+    std::size_t node_count() const { return nodes_; }
+    // (owner, type, source) RRsets.
+    std::size_t rrset_count() const { return rrsets_; }
+    // What the table holds in memory: arena and index.
+    std::size_t memory_bytes() const { return arena_.capacity() + index_.capacity() * sizeof(std::uint64_t); }
+    bool empty() const { return nodes_ == 0; }
+
+    // Calls f(node) for every node, in arena order.
+    template <typename F>
+    void for_each_node(F&& f) const {
+        for (std::size_t at = 0; at < arena_.size();) {
+            const std::uint8_t* node = arena_.data() + at;
+            f(node);
+            at = static_cast<std::size_t>(node_layout::end(node) - arena_.data());
+            at = (at + 3) & ~std::size_t{3};
+        }
+    }
+
+private:
+    std::vector<std::uint8_t> arena_;
+    std::vector<std::uint64_t> index_;
+    std::size_t mask_ = 0;
+    std::size_t nodes_ = 0;
+    std::size_t rrsets_ = 0;
+};
+
+// Collects records in any order and from any source, and builds the table:
+// records of one owner become one node; those of one (type, source) one
+// RRset, their rdata sorted and unique, their TTL the largest given.
+// Staging costs about 30 bytes a record beyond its rdata, until build().
+class BaselineTableBuilder {
+public:
+    void add(const DnsName& owner, std::uint16_t type, std::uint32_t ttl, SourceId source,
+             std::span<const std::uint8_t> canonical_rdata);
+    // Every RRset of `node` (a node of another table), as records.
+    void add_node(const std::uint8_t* node, std::uint32_t hash);
+    std::size_t records() const { return refs_.size(); }
+    BaselineTable build();
+
+private:
+    struct Ref {
+        std::uint64_t key;     // hash << 32 | type << 16: records of one owner and type sort together
+        std::uint64_t offset;  // in staging_
+    };
+    void stage(std::uint32_t hash, std::span<const std::uint8_t> owner, std::uint8_t labels, std::uint16_t type,
+               std::uint32_t ttl, SourceId source, std::span<const std::uint8_t> rdata);
+
+    // Each record: u8 owner length | owner | u8 labels | u16 type | u32 ttl |
+    // u32 source | u16 rdata length | rdata
+    std::vector<std::uint8_t> staging_;
+    std::vector<Ref> refs_;
+};
+
+}  // namespace dnswatch

@@ -1,0 +1,83 @@
+#include "baseline/sources.h"
+
+#include <filesystem>
+
+#include "baseline/transparency_feed.h"
+#include "decode/ldns_glue.h"
+
+namespace dnswatch {
+
+std::string transferred_zone_path(const Config& config, const std::string& zone) {
+    return config.state.dir.empty() ? std::string() : config.state.dir + "/zones/" + zone + ".zone";
+}
+
+std::string received_feed_path(const Config& config) {
+    return config.state.dir.empty() ? std::string() : config.state.dir + "/feed-received.jsonl";
+}
+
+std::string learned_path(const Config& config) {
+    return config.state.dir.empty() ? std::string() : config.state.dir + "/learned.jsonl";
+}
+
+WatchSet read_watch_list(const Config& config) {
+    WatchSet watch;
+    for (const WatchedZoneConfig& zone : config.zones) watch.add(zone.name);
+    return watch;
+}
+
+std::unique_ptr<BaselineModel> build_baseline_model(const Config& config) {
+    WatchSet watch = read_watch_list(config);
+    BaselineInput input = read_baseline_input(config, watch);
+    Baseline baseline = input.build();
+    return std::make_unique<BaselineModel>(std::move(watch), std::move(baseline));
+}
+
+namespace {
+
+// Each record of the file at `path` into `input`, tagged `source`; the file
+// is read once, and nothing of it is kept but what lies in a watched zone.
+void read_into(BaselineInput& input, const std::string& path, const std::optional<std::string>& origin,
+               SourceId source) {
+    // (ldns reads it; records outside the watch list are dropped here.)
+    for (const ZoneRecord& record : read_zone_file(path, origin)) {
+        input.add(record.owner, record.type, record.ttl, record.rdata, source);
+    }
+}
+
+}  // namespace
+
+BaselineInput read_baseline_input(const Config& config, const WatchSet& watch) {
+    BaselineInput input(watch);
+    for (const WatchedZoneConfig& zone : config.zones) {
+        if (!zone.zone_file.empty()) read_into(input, zone.zone_file, zone.name + ".", zone_file_source(zone.name));
+        // The last transfer from the zone's primary: a restart while the
+        // primary is unreachable still has the zone's baseline.
+        const std::string kept = transferred_zone_path(config, zone.name);
+        if (!zone.primary.empty() && !kept.empty() && std::filesystem::exists(kept)) {
+            read_into(input, kept, zone.name + ".", transfer_source(zone.name));
+        }
+    }
+    // Other zone files (a parent's, say) contribute their records for
+    // watched names: the delegation NS, glue and DS.
+    for (const std::string& path : config.baseline_zone_files) read_into(input, path, std::nullopt, other_files_source());
+    if (!config.state.transparency_feed.empty()) {
+        for (const Announcement& a : read_transparency_feed(config.state.transparency_feed, watch)) input.announce(a);
+    }
+    if (!config.baseline.feed_endpoint.empty() && !config.state.dir.empty()) {
+        for (const Announcement& a : read_transparency_feed(received_feed_path(config), watch, /*missing_ok=*/true)) {
+            input.announce(a);
+        }
+    }
+    return input;
+}
+
+LearningOptions learning_options(const Config& config) {
+    LearningOptions options;
+    for (const WatchedZoneConfig& zone : config.zones) {
+        if (zone.learn) options.zones.push_back(zone.name);
+    }
+    options.stable_for_us = config.baseline.learn_stable_for_ms * 1000;
+    return options;
+}
+
+}  // namespace dnswatch

@@ -1,0 +1,94 @@
+// Keeps the transferred zones (watch.zones[].primary) current: one AXFR per
+// zone at start (synchronously, so that the first packet is judged against
+// it), then a refresh on a timer (baseline.transfer.refresh, else the zone's
+// SOA refresh) and on NOTIFY (RFC 1996) from the zone's primary, received on
+// baseline.transfer.notify_listen and answered. Each new serial is
+// published as a new baseline snapshot (baseline/shared_baseline.h): an
+// IXFR as its changes only, in O(changes), so that a registry's zone of
+// millions of records takes a thousand changes in milliseconds; the
+// refresher keeps only the zone's SOA, the baseline holds the records. A
+// copy is kept in state.dir/zones/<zone>.zone (read at the next start, so
+// that a restart without the primary keeps the zone): at once after a
+// whole-zone transfer, at most every few minutes after IXFRs, and at exit.
+// A NOTIFY from anyone but the zone's primary, or for a zone without one,
+// is answered REFUSED and counted.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "baseline/shared_baseline.h"
+#include "baseline/sources.h"
+#include "baseline/zone_transfer.h"
+#include "config/config.h"
+
+namespace dnswatch {
+
+struct ZoneRefresherCounters {
+    std::atomic<std::uint64_t> transfers{0};         // new versions taken (AXFR or IXFR)
+    std::atomic<std::uint64_t> up_to_date{0};        // refreshes that found the same serial
+    std::atomic<std::uint64_t> failures{0};          // transfers that failed (the last version stays)
+    std::atomic<std::uint64_t> notifies{0};          // NOTIFY from a zone's primary, answered
+    std::atomic<std::uint64_t> notifies_refused{0};  // NOTIFY from elsewhere, malformed, or for no zone of ours
+};
+
+class ZoneRefresher {
+public:
+    // Transfers every zone once, then starts the timer and NOTIFY threads.
+    // Throws std::runtime_error when the NOTIFY address cannot be bound.
+    ZoneRefresher(const Config& config, SharedBaseline& baseline, std::FILE* log);
+    ~ZoneRefresher();
+    ZoneRefresher(const ZoneRefresher&) = delete;
+    ZoneRefresher& operator=(const ZoneRefresher&) = delete;
+
+    const ZoneRefresherCounters& counters() const { return counters_; }
+    // The UDP port NOTIFY is received on (0: none), e.g. when :0 was asked for.
+    int notify_port() const { return notify_port_; }
+
+private:
+    struct Zone {
+        std::string name;
+        Primary primary;
+        std::optional<ZoneVersion> current;
+        std::string keep_path;
+        std::chrono::steady_clock::time_point due;
+        bool notified = false;
+        bool copy_stale = false;  // keep_path is older than the baseline's copy
+        std::chrono::steady_clock::time_point kept_at;
+    };
+    static constexpr std::chrono::minutes kKeepInterval{5};
+
+    // Writes the zone's kept copy when it is stale and due (or `now`).
+    void keep_copy(Zone& zone, bool now);
+
+    void refresh(Zone& zone);
+    void schedule(Zone& zone, bool failed);
+    void timer_loop();
+    void notify_loop();
+    // The zone a NOTIFY is for, if its source is that zone's primary.
+    Zone* zone_notified(const std::string& qname, const std::string& source);
+
+    SharedBaseline& baseline_;
+    std::FILE* log_;
+    std::int64_t refresh_ms_;
+    int timeout_ms_;
+    std::vector<Zone> zones_;
+    ZoneRefresherCounters counters_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stop_ = false;
+    int notify_fd_ = -1;
+    int notify_port_ = 0;
+    std::thread timer_;
+    std::thread notify_;
+};
+
+}  // namespace dnswatch
