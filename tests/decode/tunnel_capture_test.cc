@@ -1,10 +1,11 @@
 // Differential test of issue 20: the GTP-U and GRE/PPP captures of
-// tests/decode/tunnel-captures (made from real dig <-> NSD traffic, and
-// Zeek's, found; SOURCES.md there) decoded by TransportDecoder and by
-// tshark, run on each capture now. Both must see the same port-53 DNS
-// messages in the same frames (id, QR bit, the innermost addresses and
-// ports), through the same tunnel (GTP-U TEID, PPTP call id, GRE key), and
-// peel as many GTP-U T-PDUs and PPP-carried IP packets.
+// tests/decode/tunnel-captures (recorded on a link OsmoGGSN carried, made
+// from real dig <-> NSD traffic, and Zeek's, found; SOURCES.md there)
+// decoded by TransportDecoder and by tshark, run on each capture now. Both
+// must see the same port-53 DNS messages in the same frames (id, QR bit,
+// the innermost addresses and ports), through the same tunnel (GTP-U TEID,
+// PPTP call id, GRE key), and peel as many GTP-U T-PDUs and PPP-carried IP
+// packets.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -67,6 +68,7 @@ void PrintTo(const Capture& capture, std::ostream* out) { *out << capture.file; 
 
 // The captures, and at least how many DNS messages each holds.
 const std::vector<Capture> kAll = {
+    {"osmo-ggsn/gn-link.pcap", 30},   // recorded: OsmoGGSN and sgsnemu, IPv4 and IPv6 bearers, UDP and TCP
     {"dns-exchange.pcap", 30},        // recorded: the traffic the made captures wrap, untunnelled
     {"gtpu-dns.pcap", 30},            // made: UDP and TCP, IPv4 and IPv6 inside and outside, every header form
     {"gre-ppp-dns.pcap", 30},         // made: enhanced GRE and GRE 0x880B, PPP with and without compression
