@@ -218,7 +218,7 @@ struct TransportDecoder::Layers {
     // with more, they cost every untunnelled packet a stack frame, spills
     // and a few instructions (measured: ~3% of the transport layer).
     [[gnu::noinline]] TransportResult udp_not_dns(std::span<const std::uint8_t> payload, const IpAddress& src,
-                                                  const IpAddress& dst, std::uint32_t ports);
+                                                  const IpAddress& dst);
     [[gnu::noinline]] TransportResult ip_in_ip(Network inner, std::span<const std::uint8_t> bytes,
                                                const IpAddress& src, const IpAddress& dst);
     [[gnu::noinline]] TransportResult gre(std::span<const std::uint8_t> bytes, const IpAddress& src,
@@ -467,15 +467,16 @@ TransportResult TransportDecoder::Layers::udp(std::span<const std::uint8_t> l4, 
         sink.on_dns(datagram, packet);
         return TransportResult::dns;
     }
-    return udp_not_dns(payload, src, dst, std::uint32_t{src_port} << 16 | dst_port);
+    return udp_not_dns(payload, src, dst);
 }
 
-// UDP on no DNS port: a tunnel's, or nothing we read. `ports` holds the
-// source port above the destination port.
+// UDP on no DNS port: a tunnel's, or nothing we read. The ports are read
+// again from the UDP header right before `payload` (checked by udp()):
+// passing them would keep them live in udp()'s DNS path for nothing.
 TransportResult TransportDecoder::Layers::udp_not_dns(std::span<const std::uint8_t> payload, const IpAddress& src,
-                                                      const IpAddress& dst, std::uint32_t ports) {
-    const auto src_port = static_cast<std::uint16_t>(ports >> 16);
-    const auto dst_port = static_cast<std::uint16_t>(ports);
+                                                      const IpAddress& dst) {
+    const std::uint16_t src_port = load_be16(payload.data() - kUdpHeader);
+    const std::uint16_t dst_port = load_be16(payload.data() - kUdpHeader + 2);
     if (dst_port == kVxlanPort) return vxlan(payload, src, dst);
     if (dst_port == kGenevePort) return geneve(payload, src, dst);
     // Either end: a gateway answers an echo request to the port it came from.
