@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -47,20 +48,28 @@ protected:
         return alerts;
     }
 
-    // The GTP-U bearer of one frame as tshark reads it, in the vantage's
-    // terms: the TEID and the outer IPv4 header's addresses.
-    json bearer_of_frame(const fs::path& capture, std::uint64_t frame) {
-        const test::CommandResult r = test::run_command(
-            {kTshark, "-n", "-r", capture.string(), "-Y", "frame.number == " + std::to_string(frame), "-T",
-             "fields", "-E", "occurrence=f", "-E", "separator=,", "-e", "gtp.teid", "-e", "ip.src", "-e", "ip.dst"},
-            dir_);
+    // The GTP-U bearer of every frame that has one, as tshark reads it in
+    // one run over the capture, in the vantage's terms: the TEID and the
+    // outer IPv4 header's addresses.
+    std::map<std::uint64_t, json> bearers_of(const fs::path& capture) {
+        const test::CommandResult r =
+            test::run_command({kTshark, "-n", "-r", capture.string(), "-Y", "gtp.teid", "-T", "fields", "-E",
+                               "occurrence=f", "-E", "separator=,", "-e", "frame.number", "-e", "gtp.teid", "-e",
+                               "ip.src", "-e", "ip.dst"},
+                              dir_);
         EXPECT_EQ(r.exit_code, 0) << r.err;
-        std::vector<std::string> fields;
-        std::istringstream in(r.out.substr(0, r.out.find('\n')));
-        for (std::string field; std::getline(in, field, ',');) fields.push_back(field);
-        if (fields.size() != 3 || fields[0].empty()) return json{{"tshark", r.out}};
-        return {{"protocol", "gtp_u"}, {"teid", std::stoul(fields[0], nullptr, 0)}, {"outer_src", fields[1]},
-                {"outer_dst", fields[2]}};
+        std::map<std::uint64_t, json> bearers;
+        for (const std::string& line : lines_of(r.out)) {
+            std::vector<std::string> fields;
+            std::istringstream in(line);
+            for (std::string field; std::getline(in, field, ',');) fields.push_back(field);
+            if (fields.size() != 4) continue;
+            bearers[std::stoull(fields[0])] = {{"protocol", "gtp_u"},
+                                               {"teid", std::stoul(fields[1], nullptr, 0)},
+                                               {"outer_src", fields[2]},
+                                               {"outer_dst", fields[3]}};
+        }
+        return bearers;
     }
 
     // `dnswatch run` with the capture as its pcap_file source, one worker and
@@ -101,10 +110,12 @@ TEST_F(TunnelVantageTest, ForgedAnswerOnARealGnLinkNamesTheBearer) {
     const fs::path capture = kGnLink / "gn-link.pcap";
     const std::vector<json> alerts = replay(capture, kGnLink / "dnswatch.yaml");
     ASSERT_FALSE(alerts.empty());
+    const std::map<std::uint64_t, json> bearers = bearers_of(capture);
     for (const json& alert : alerts) {
         ASSERT_TRUE(alert.at("vantage").contains("tunnel")) << alert.dump();
-        EXPECT_EQ(alert["vantage"]["tunnel"], bearer_of_frame(capture, alert["evidence"]["frame"].get<std::uint64_t>()))
-            << alert.dump();
+        const auto bearer = bearers.find(alert["evidence"]["frame"].get<std::uint64_t>());
+        ASSERT_NE(bearer, bearers.end()) << alert.dump();
+        EXPECT_EQ(alert["vantage"]["tunnel"], bearer->second) << alert.dump();
     }
     const json& first = alerts.front();
     EXPECT_EQ(first["kind"], "rrset_divergence");
