@@ -131,6 +131,7 @@ OpenedCapture open_capture(const Config& config, std::size_t workers) {
         options.interfaces = c.interfaces;
         options.filter = c.filter;
         options.dns_ports.assign(config.decode.dns_ports.begin(), config.decode.dns_ports.end());
+        options.gtpu_ports.assign(config.decode.gtpu_ports.begin(), config.decode.gtpu_ports.end());
         options.snaplen = c.snaplen;
         options.buffer_bytes = static_cast<int>(c.buffer_bytes);
         options.timeout_ms = c.timeout_ms;

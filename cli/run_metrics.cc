@@ -63,6 +63,8 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     metrics_.packets_dropped("detect", "ring_full").set_total(t.alert_ring_drops);
     metrics_.packets_dropped("publish", "zmq_hwm").set_total(t.publisher.zmq_dropped);
     metrics_.dns_messages().set_total(t.packet.dns_messages);
+    for (std::size_t k = 0; k < kTunnelKindCount; ++k)
+        metrics_.decapsulated(kTunnelKindNames[k]).set_total(t.decode.decapsulated[k]);
     for (std::size_t kind = 1; kind < t.decode.malformed.size() && kind - 1 < malformed_.size(); ++kind) {
         malformed_[kind - 1]->set_total(t.decode.malformed[kind]);
     }

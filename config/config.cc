@@ -43,7 +43,7 @@ enum class KeyType {
     directory,         // path relative to the config file; created when needed
     boolean,           // true or false
     integer,
-    integer_list,      // a non-empty list of integers, each within min..max
+    integer_list,      // a list of integers, each within min..max; non-empty unless may_be_empty
     string_list,       // a list of non-empty strings (interface names, EAL arguments)
     duration,          // "30s", "15m", "48h", "7d", "1h30m", "250ms"; held in ms (config/units.h)
     size,              // "64KiB", "64MiB", "1GiB", "10MB" or bytes; held in bytes
@@ -67,6 +67,7 @@ struct KeySpec {
     KeyType type{};
     bool required = false;
     bool unique = false;              // no two list elements may share the value
+    bool may_be_empty = false;        // integer_list: [] is a value (turns something off)
     std::string_view default_value{};  // optional keys: the value when absent, as text
     std::int64_t min = 0;             // integer range, or a list's element count
     std::int64_t max = 0;
@@ -329,6 +330,14 @@ constexpr KeySpec kSchema[] = {
          c.decode.dns_ports.assign(v.numbers.begin(), v.numbers.end());
      },
      .get = [](const Config& c, Index) { return numbers_value(c.decode.dns_ports); }},
+    {.path = "decode.gtpu_ports", .type = KeyType::integer_list, .may_be_empty = true, .default_value = "[2152]",
+     .min = 1, .max = 65535,
+     .doc = "UDP ports (either end) on which GTP-U (v1) is decapsulated, DNS ports first: a mobile core's user "
+            "plane (S1-U, S5/S8, N3, Gn); the live capture's default filter takes them in; [] turns it off",
+     .set = [](Config& c, Index, const Value& v) {
+         c.decode.gtpu_ports.assign(v.numbers.begin(), v.numbers.end());
+     },
+     .get = [](const Config& c, Index) { return numbers_value(c.decode.gtpu_ports); }},
     {.path = "decode.reassembly", .type = KeyType::mapping,
      .doc = "bounds of IP fragment and TCP stream reassembly"},
     {.path = "decode.reassembly.max_fragment_datagrams", .type = KeyType::integer, .default_value = "256",
@@ -390,7 +399,8 @@ constexpr KeySpec kSchema[] = {
      .set = [](Config& c, Index, const Value& v) { c.capture.interfaces = v.list; },
      .get = [](const Config& c, Index) { return list_value(c.capture.interfaces); }},
     {.path = "capture.filter", .type = KeyType::string,
-     .doc = "pcap_live: BPF filter; empty: the DNS ports over UDP and TCP, and every IP fragment",
+     .doc = "pcap_live: BPF filter; empty: the DNS ports over UDP and TCP, the GTP-U ports over UDP, and every "
+            "IP fragment (other tunnels, GRE among them, need a filter that takes them in)",
      .set = [](Config& c, Index, const Value& v) { c.capture.filter = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.capture.filter); }},
     {.path = "capture.snaplen", .type = KeyType::integer, .default_value = "65535", .min = 64, .max = 262144,
@@ -938,7 +948,9 @@ private:
             }
             case KeyType::integer_list: {
                 if (!node.IsSequence()) return type_issue();
-                if (node.size() == 0) return issue(mark, where + ": expected at least one integer, got an empty list");
+                if (node.size() == 0 && !spec.may_be_empty) {
+                    return issue(mark, where + ": expected at least one integer, got an empty list");
+                }
                 Value value;
                 bool ok = true;
                 for (std::size_t i = 0; i < node.size(); ++i) {
@@ -1244,7 +1256,10 @@ std::string range_of(const KeySpec& spec) {
     std::string range;
     switch (spec.type) {
         case KeyType::integer: range = std::to_string(spec.min) + ".." + std::to_string(spec.max); break;
-        case KeyType::integer_list: range = "each " + std::to_string(spec.min) + ".." + std::to_string(spec.max); break;
+        case KeyType::integer_list:
+            range = "each " + std::to_string(spec.min) + ".." + std::to_string(spec.max);
+            if (spec.may_be_empty) range += ", or none";
+            break;
         case KeyType::list_of_mappings:
             range = std::to_string(spec.min) + ".." + std::to_string(spec.max) + " entries";
             break;

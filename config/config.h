@@ -73,7 +73,8 @@ struct ReassemblyConfig {
 };
 
 struct DecodeConfig {
-    std::vector<int> dns_ports{53};  // UDP and TCP ports that carry DNS
+    std::vector<int> dns_ports{53};       // UDP and TCP ports that carry DNS
+    std::vector<int> gtpu_ports{2152};    // UDP ports of GTP-U; empty: not decapsulated
     ReassemblyConfig reassembly;
 };
 

@@ -604,7 +604,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     if (verdict.pool) alert.baseline = verdict.pool.presentation();
     alert.first_seen_us = alert.last_seen_us = packet.time_us;
     entry.signals = verdict.signals;
-    alert.vantage = {facts.role, datagram.src.to_string(), datagram.dst.to_string()};
+    alert.vantage = {facts.role, datagram.src.to_string(), datagram.dst.to_string(), alert_tunnel(datagram.tunnel)};
     alert.evidence = {std::string(facts.context->source), packet.frame_number, message.header.id,
                       message.has_question ? message.qname.to_text() : std::string(),
                       message.has_question ? rrtype_to_text(message.qtype) : std::string(),

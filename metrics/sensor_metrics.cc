@@ -18,6 +18,10 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
       dns_messages_(r.add("dnswatch_dns_messages_total", "DNS messages decoded.", MetricType::counter)),
       malformed_(r.add("dnswatch_malformed_total", "Malformed packets or DNS messages, by what was wrong.",
                        MetricType::counter, {"kind"})),
+      decapsulated_(r.add("dnswatch_decapsulated_total",
+                          "Packets handed on by a tunnel's decapsulation (GTP-U, GRE, PPP in GRE, VXLAN, Geneve, "
+                          "IP in IP, MPLS), by tunnel; a packet inside two tunnels counts in both.",
+                          MetricType::counter, {"tunnel"})),
       ring_depth_(r.add("dnswatch_ring_depth", "Entries waiting in a ring between two pipeline stages.",
                         MetricType::gauge, {"ring"})),
       ring_capacity_(r.add("dnswatch_ring_capacity", "Entries a ring between two pipeline stages can hold.",

@@ -31,6 +31,8 @@ public:
     }
     Counter& dns_messages() { return dns_messages_.counter(); }
     Counter& malformed(std::string_view kind) { return malformed_.counter({kind}); }
+    // tunnel: "gtp_u", "gre", "gre_ppp", "vxlan", "geneve", "ip_in_ip", "mpls".
+    Counter& decapsulated(std::string_view tunnel) { return decapsulated_.counter({tunnel}); }
     // ring: e.g. "worker0->shard1", "shard0->publisher".
     void ring_depth(std::string_view ring, ReadFunction read) { ring_depth_.callback({ring}, std::move(read)); }
     Gauge& ring_capacity(std::string_view ring) { return ring_capacity_.gauge({ring}); }
@@ -67,6 +69,7 @@ private:
     Family& packets_dropped_;
     Family& dns_messages_;
     Family& malformed_;
+    Family& decapsulated_;
     Family& ring_depth_;
     Family& ring_capacity_;
     Family& alerts_;

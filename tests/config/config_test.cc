@@ -400,6 +400,8 @@ TEST_F(ConfigTest, DecodeDefaultsAgreeWithTheStructDefaults) {
     const DecodeConfig defaults;
     EXPECT_EQ(config.decode.dns_ports, std::vector<int>{53});
     EXPECT_EQ(config.decode.dns_ports, defaults.dns_ports);
+    EXPECT_EQ(config.decode.gtpu_ports, std::vector<int>{2152});
+    EXPECT_EQ(config.decode.gtpu_ports, defaults.gtpu_ports);
     const ReassemblyConfig& r = config.decode.reassembly;
     EXPECT_EQ(r.max_fragment_datagrams, defaults.reassembly.max_fragment_datagrams);
     EXPECT_EQ(r.max_tcp_flows, defaults.reassembly.max_tcp_flows);
@@ -429,6 +431,22 @@ TEST_F(ConfigTest, DecodeKeysAreRead) {
     // A block list is a list too.
     const Config block = load_config(write("dnswatch.yaml", std::string(kMinimal) + "decode:\n  dns_ports:\n    - 8053\n"));
     EXPECT_EQ(block.decode.dns_ports, std::vector<int>{8053});
+}
+
+TEST_F(ConfigTest, GtpuPortsMayBeEmptyToTurnGtpUOff) {
+    const Config ports = load_config(write("dnswatch.yaml", std::string(kMinimal) + "decode:\n  gtpu_ports: [2152, 3386]\n"));
+    EXPECT_EQ(ports.decode.gtpu_ports, (std::vector<int>{2152, 3386}));
+    const Config off = load_config(write("dnswatch.yaml", std::string(kMinimal) + "decode:\n  gtpu_ports: []\n"));
+    EXPECT_TRUE(off.decode.gtpu_ports.empty());
+    const std::string yaml = to_yaml(off);
+    EXPECT_NE(yaml.find("gtpu_ports: []"), std::string::npos) << yaml;
+    EXPECT_TRUE(load_config(write("again.yaml", yaml)).decode.gtpu_ports.empty());
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "decode:\n  gtpu_ports: [0]\n"),
+              (Issues{"6:16: decode.gtpu_ports[0]: 0 is out of range (1..65535)"}));
+    const std::string reference = config_reference();
+    EXPECT_NE(reference.find("| `decode.gtpu_ports` | list of integers | each 1..65535, or none | `[2152]` |"),
+              std::string::npos)
+        << reference;
 }
 
 TEST_F(ConfigTest, DecodeMistakes) {
