@@ -167,8 +167,15 @@ TEST_F(NatsFleetTest, EveryAlertOnceInOrderPerSensorThroughANodeLossAndAClusterO
     // A consumer connecting only now gets everything, once, in order per sensor.
     std::string servers;
     for (const std::string& url : urls) servers += std::string(servers.empty() ? "" : ",") + url;
-    const test::CommandResult tail = test::run_command(
-        {DNSWATCH_BINARY, "tail", "--nats", servers, "--durable", "soc", "--idle-exit", "3000"}, dir_);
+    // A cluster just restarted elects its stream's leader first: until then
+    // the consumer cannot be made (tail exits 1 and has taken nothing).
+    test::CommandResult tail;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        tail = test::run_command(
+            {DNSWATCH_BINARY, "tail", "--nats", servers, "--durable", "soc", "--idle-exit", "3000"}, dir_);
+        if (tail.exit_code == 0 || !tail.out.empty()) break;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
     EXPECT_EQ(tail.exit_code, 0) << tail.err;
     std::map<std::string, std::vector<std::uint64_t>> seqs;
     for (const std::string& line : lines_of(tail.out)) {
