@@ -69,6 +69,15 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     }
 }
 
+void RunMetrics::pruned(const PruneReport& report) {
+    const std::pair<const char*, const PruneReport::Part*> parts[] = {
+        {"alerts", &report.store}, {"tlog", &report.log}, {"evidence", &report.evidence}};
+    for (const auto& [store, part] : parts) {
+        metrics_.pruned_records(store).inc(part->records);
+        metrics_.pruned_bytes(store).inc(part->bytes);
+    }
+}
+
 void RunMetrics::publish(const Alert& alert) {
     // The publisher thread, once per record: the lookup's lock is fine here.
     metrics_.alerts(alert.kind, to_string(alert.severity)).inc();

@@ -19,6 +19,7 @@
 #include "publish/evidence_pcap.h"
 #include "publish/fan_out_sink.h"
 #include "publish/json_lines_sink.h"
+#include "publish/retention.h"
 #include "publish/transparency_log.h"
 #include "publish/zmq_publisher.h"
 #include "publish/zmq_security.h"
@@ -44,6 +45,8 @@ public:
 
     ZmqPublisher* publisher() { return publisher_.get(); }
     AlertStore* store() { return store_.get(); }
+    // state.retention over the store, the log and the evidence; null when off.
+    Retention* retention() { return retention_.get(); }
 
 private:
     std::string open_alerts_path_;
@@ -57,6 +60,7 @@ private:
     std::unique_ptr<PcapEvidenceWriter> evidence_;
     FanOutSink fan_out_;
     std::unique_ptr<DurableAlertSink> durable_;
+    std::unique_ptr<Retention> retention_;
     AlertSink* entry_ = nullptr;
 };
 

@@ -49,7 +49,13 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
                      MetricType::counter, {"result"})),
       txid_bursts_(r.add("dnswatch_txid_bursts_total",
                          "(name, server) pairs whose unmatched responses crossed the spoofing burst threshold.",
-                         MetricType::counter)) {
+                         MetricType::counter)),
+      pruned_records_(r.add("dnswatch_pruned_records_total",
+                            "Records past state.retention pruned, by store: alerts (the durable store), tlog "
+                            "(log entries whose contents went; their hashes stay), evidence (pcaps).",
+                            MetricType::counter, {"store"})),
+      pruned_bytes_(r.add("dnswatch_pruned_bytes_total", "Bytes freed on disk by pruning, by store.",
+                          MetricType::counter, {"store"})) {
     build_info_.gauge({version}).set(1);
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     start_time_.gauge().set(std::chrono::duration_cast<std::chrono::seconds>(now).count());

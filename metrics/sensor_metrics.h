@@ -52,6 +52,9 @@ public:
     // result: "tracked" (queries remembered), "matched", "unsolicited", "unknown" (responses), "evicted".
     Counter& queries(std::string_view result) { return queries_.counter({result}); }
     Counter& txid_bursts() { return txid_bursts_.counter(); }
+    // store: "alerts", "tlog", "evidence" (state.retention).
+    Counter& pruned_records(std::string_view store) { return pruned_records_.counter({store}); }
+    Counter& pruned_bytes(std::string_view store) { return pruned_bytes_.counter({store}); }
 
 private:
     Family& build_info_;
@@ -72,6 +75,8 @@ private:
     Family& dnssec_verdicts_;
     Family& queries_;
     Family& txid_bursts_;
+    Family& pruned_records_;
+    Family& pruned_bytes_;
 };
 
 }  // namespace dnswatch::metrics
