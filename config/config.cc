@@ -681,6 +681,9 @@ private:
         if (!state.tlog_http.empty() && state.tlog_dir.empty()) {
             issue(mark_of({"transparency_log", "http"}), "transparency_log.http needs transparency_log.dir");
         }
+        if (state.retention_ms > 0 && state.dir.empty()) {
+            issue(mark_of({"state", "retention"}), "state.retention needs state.dir (what it prunes)");
+        }
         // Plaintext is for loopback only: anything reachable from elsewhere
         // is CURVE-encrypted and admits only listed consumers.
         const ZmqPublishConfig& zmq = config_.zmq;
