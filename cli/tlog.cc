@@ -124,6 +124,10 @@ int serve(const ParsedOptions& options, const CliStreams& streams) {
         std::fputs(kTlogUsage, streams.err);
         return kExitUsage;
     }
+    if (!read_text(*dir + "/checkpoint")) {
+        std::fprintf(streams.err, "dnswatch tlog serve: %s/checkpoint: no log there (no checkpoint)\n", dir->c_str());
+        return kExitIoError;
+    }
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);

@@ -127,6 +127,9 @@ TEST_F(TlogCommandTest, UsageMistakesExitTwo) {
     EXPECT_EQ(tlog({"verify"}).exit_code, 2);
     EXPECT_EQ(tlog({"--help"}).exit_code, 0);
     EXPECT_EQ(tlog({"verify", "--dir", (dir_ / "none").string()}).exit_code, 1);  // no key, no log
+    EXPECT_EQ(tlog({"serve", "--dir", (dir_ / "none").string(), "--listen", "127.0.0.1:0"}).exit_code, 1);
+    EXPECT_EQ(tlog({"serve", "--dir", (dir_ / "none").string()}).exit_code, 2);
+    EXPECT_EQ(tlog({"verify", "--url", "http://127.0.0.1:1"}).exit_code, 2);  // --url needs --key
 }
 
 // The port a spawned server says it took ("... on port N"); 0 when it never did.
