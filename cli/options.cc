@@ -4,7 +4,8 @@
 
 namespace dnswatch {
 
-ParsedOptions parse_options(const std::vector<std::string>& args, const std::set<std::string>& known) {
+ParsedOptions parse_options(const std::vector<std::string>& args, const std::set<std::string>& known,
+                            const std::set<std::string>& known_flags) {
     ParsedOptions parsed;
     bool options_ended = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -19,6 +20,10 @@ ParsedOptions parse_options(const std::vector<std::string>& args, const std::set
         }
         if (arg == "--help" || arg == "-h") {
             parsed.help = true;
+            continue;
+        }
+        if (known_flags.contains(arg)) {
+            if (!parsed.flags.insert(arg).second) throw std::invalid_argument("option '" + arg + "' is given twice");
             continue;
         }
         std::string name = arg;

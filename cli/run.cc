@@ -326,6 +326,18 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     };
     if (retention != nullptr) prune();
 
+    // Every change of the baseline itself (a transfer, a reload, the feed)
+    // becomes a record beside the alerts: numbered, stored, logged and sent
+    // by the publisher thread. Detached before the publisher goes.
+    sensor->baseline().set_change_listener([&publisher, sensor_id = config.sensor_id](std::vector<BaselineChange> changes) {
+        for (BaselineChange& change : changes) change.sensor = sensor_id;
+        publisher.changes().push(std::move(changes));
+    });
+    struct DetachChanges {
+        SharedBaseline& baseline;
+        ~DetachChanges() { baseline.set_change_listener(nullptr); }
+    } detach_changes{sensor->baseline()};
+
     PipelineOptions pipeline_options;
     pipeline_options.workers = workers;
     const std::size_t live_workers = capture.setup.files.empty() ? capture.setup.inputs.size() : workers;

@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "detect/alert_sink.h"
+#include "detect/change_watcher.h"
 #include "detect/detector.h"
 #include "publish/alert_store.h"
 #include "publish/catch_up.h"
@@ -20,6 +21,7 @@
 #include "publish/fan_out_sink.h"
 #include "publish/json_lines_sink.h"
 #include "publish/retention.h"
+#include "publish/numbering_sink.h"
 #include "publish/transparency_log.h"
 #include "publish/zmq_publisher.h"
 #include "publish/zmq_security.h"
@@ -61,6 +63,8 @@ private:
     FanOutSink fan_out_;
     std::unique_ptr<DurableAlertSink> durable_;
     std::unique_ptr<Retention> retention_;
+    std::unique_ptr<NumberingSink> numbering_;  // the head when there is no durable store
+    std::unique_ptr<ChangeWatcher> change_watcher_;
     AlertSink* entry_ = nullptr;
 };
 

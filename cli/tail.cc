@@ -19,14 +19,18 @@ namespace dnswatch {
 namespace {
 
 constexpr const char* kTailUsage =
-    "usage: dnswatch tail --endpoint URL [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
+    "usage: dnswatch tail --endpoint URL [--changes] [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
     "\n"
-    "Prints the alerts of a running sensor, one JSON object a line.\n"
+    "Prints the alerts (or, with --changes, the changes of the baseline) of a\n"
+    "running sensor, one JSON object a line.\n"
     "\n"
     "  --endpoint URL  the sensor's PUB endpoint (publish.zmq.endpoint)\n"
     "  --topic PREFIX  only alerts whose topic starts with PREFIX, e.g.\n"
     "                  alert.test.victim. for victim.test and its subdomains\n"
-    "                  (default: alert.)\n"
+    "                  (default: alert.; with --changes, change.)\n"
+    "  --changes       the changes of the watched zones' own data (schema\n"
+    "                  dnswatch.change/1: transfers, reloads, the feed)\n"
+    "                  instead of alerts\n"
     "  --since SEQ     first print every stored alert after SEQ (0: all), then\n"
     "                  follow; each alert is printed once, in order\n"
     "  --catchup URL   the sensor's catch-up endpoint (publish.zmq.catchup_endpoint;\n"
@@ -75,7 +79,8 @@ private:
 int tail_command(const std::vector<std::string>& args, const CliStreams& streams) {
     ParsedOptions options;
     try {
-        options = parse_options(args, {"--endpoint", "--topic", "--since", "--catchup", "--count", "--key", "--server-key"});
+        options = parse_options(args, {"--endpoint", "--topic", "--since", "--catchup", "--count", "--key", "--server-key"},
+                                {"--changes"});
     } catch (const std::invalid_argument& e) {
         std::fprintf(streams.err, "dnswatch tail: %s\n\n%s", e.what(), kTailUsage);
         return kExitUsage;
@@ -98,7 +103,12 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
         std::fputs(kTailUsage, streams.err);
         return kExitUsage;
     }
-    const std::string topic = options.get("--topic").value_or("alert.");
+    const bool changes = options.has("--changes");
+    const std::string topic = options.get("--topic").value_or(changes ? "change." : "alert.");
+    if (changes && topic.rfind("change.", 0) != 0) {
+        std::fprintf(streams.err, "dnswatch tail: with --changes, --topic starts with change.\n");
+        return kExitUsage;
+    }
     if (options.get("--key").has_value() != options.get("--server-key").has_value()) {
         std::fprintf(streams.err, "dnswatch tail: --key and --server-key go together\n");
         return kExitUsage;

@@ -1,5 +1,6 @@
-// The durable alert store: every alert record, in sequence order, as JSON
-// lines in DIR/alerts.jsonl. Records are written (and, with fsync, on disk)
+// The durable alert store: every alert record, and every change record of
+// the baseline (dnswatch.change/1), in one sequence, as JSON lines in
+// DIR/alerts.jsonl. Records are written (and, with fsync, on disk)
 // before anyone is told of them, so a consumer that was down can catch up
 // from any sequence number without a gap, back to the retention
 // (publish/retention.h): pruning drops the oldest records, and
@@ -43,6 +44,8 @@ public:
     // Stores `alert`, whose seq must be last_seq() + 1. Any thread; prune()
     // may run on another.
     void append(const Alert& alert);
+    // Stores a change record, numbered in the same sequence as alerts.
+    void append(const BaselineChange& change);
 
     struct Pruned {
         std::uint64_t records = 0;
@@ -56,6 +59,8 @@ public:
     const std::string& path() const { return path_; }
 
 private:
+    void append_line(std::uint64_t seq, std::string line);
+
     std::string path_;
     std::string pruned_path_;  // DIR/alerts.pruned: the last seq pruned
     bool fsync_;
@@ -81,9 +86,14 @@ public:
     DurableAlertSink(AlertStore& store, TransparencyLog* log, AlertSink& next);
 
     void publish(const Alert& alert) override;
+    void publish_change(const BaselineChange& change) override;
     void flush() override { next_.flush(); }
 
 private:
+    // Numbered after the store's last record, stored, logged.
+    template <typename Record>
+    Record number_and_keep(const Record& record);
+
     AlertStore& store_;
     TransparencyLog* log_;
     AlertSink& next_;
