@@ -215,6 +215,33 @@ TEST_F(AlertStoreTest, RetentionPrunesOldRecordsEverywhereAndSeqGoesOn) {
     EXPECT_EQ(verified.pruned, 5u);
 }
 
+// Change records (their `time`) are pruned by the same rule as alerts.
+TEST_F(AlertStoreTest, RetentionPrunesChangeRecordsByTheirTime) {
+    const NoteSigner signer = NoteSigner::generate("dnswatch.test/store");
+    const std::int64_t now = wall_clock_us();
+    Recording out;
+    AlertStore store((dir_ / "store").string());
+    TransparencyLog log((dir_ / "tlog").string(), signer);
+    DurableAlertSink sink(store, &log, out);
+    BaselineChange change;
+    change.zone = "victim.test";
+    change.name = "old-change.victim.test";
+    change.rrtype = "NS";
+    change.after = {"ns1.evil.test."};
+    change.time_us = now - 100LL * 86400 * 1000000;
+    sink.publish_change(change);
+    Alert alert = testing::sample_alert("recent.victim.test");
+    alert.last_seen_us = now;
+    sink.publish(alert);
+    Retention retention(30LL * 86400 * 1000, &store, &log, "");
+    const PruneReport report = retention.prune(now);
+    EXPECT_EQ(report.store.records, 1u);
+    EXPECT_EQ(report.log.records, 1u);
+    EXPECT_EQ(stored_seqs_in(dir_ / "store"), (std::vector<std::uint64_t>{2}));
+    EXPECT_EQ(test_slurp(dir_ / "store" / "alerts.jsonl").find("old-change"), std::string::npos);
+    EXPECT_TRUE(verify_log((dir_ / "tlog").string(), signer.verifier()).ok);
+}
+
 TEST(RecordTime, TimeThenLastSeenElseNone) {
     EXPECT_EQ(record_time_us(R"({"time":"1970-01-01T00:00:01.000000Z","last_seen":"2000-01-01T00:00:00Z"})"), 1000000);
     EXPECT_EQ(record_time_us(R"({"last_seen":"1970-01-01T00:00:02Z"})"), 2000000);
