@@ -690,8 +690,11 @@ private:
             YAML::Mark mark = root.Mark();
             for (const char* key : path) {
                 if (!node.IsMap() || !node[key]) break;
+                // An empty value ("watch:") has no place of its own: its key's.
+                for (const auto& entry : node) {
+                    if (entry.first.Scalar() == key) mark = entry.second.IsNull() ? entry.first.Mark() : entry.second.Mark();
+                }
                 node = node[key];
-                mark = node.Mark();
             }
             return mark;
         };
