@@ -8,12 +8,14 @@
 #include "cli/run.h"
 
 #include <pthread.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <time.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <cstdio>
 #include <memory>
@@ -22,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "capture/dnstap_listener.h"
 #include "capture/dpdk_source.h"
 #include "capture/pcap_live_source.h"
 #include "baseline/learned_file.h"
@@ -47,7 +50,8 @@ constexpr const char* kRunUsage =
     "usage: dnswatch run --config FILE [--alerts FILE|-]\n"
     "\n"
     "The live sensor: captures DNS traffic (capture.source: pcap_live,\n"
-    "dpdk, or pcap_file to replay captures through the same pipeline),\n"
+    "dpdk, dnstap from resolvers and name servers, or pcap_file to replay\n"
+    "captures and dnstap files through the same pipeline),\n"
     "compares every answer about a watched zone with its baseline, and\n"
     "publishes alerts (JSON lines, ZeroMQ, the durable store and the\n"
     "transparency log, as the config says).\n"
@@ -77,6 +81,9 @@ std::string source_problem(const Config& config) {
     if (c.source == "pcap_file" && c.files.empty()) return "capture.files: pcap_file needs at least one capture file";
     if (c.source == "pcap_live" && c.interfaces.empty()) return "capture.interfaces: pcap_live needs an interface";
     if (c.source == "dpdk" && c.dpdk.ports.empty()) return "capture.dpdk.ports: dpdk needs at least one port";
+    if (c.source == "dnstap" && c.dnstap.unix_path.empty() && c.dnstap.tcp.empty()) {
+        return "capture.dnstap: dnstap needs a unix socket or a TCP address to listen on";
+    }
     return {};
 }
 
@@ -86,6 +93,28 @@ struct OpenedCapture {
     std::string description;
 };
 
+// The dnstap sockets, bound while still privileged; the unix socket is
+// handed to run.user, whom the sensor becomes next.
+DnstapListenOptions dnstap_options(const Config& config) {
+    const DnstapCaptureConfig& c = config.capture.dnstap;
+    DnstapListenOptions options;
+    if (!c.unix_path.empty()) {
+        // Relative to the config file, as every path of the config is.
+        const auto folder = std::filesystem::absolute(config.source_path).parent_path();
+        options.unix_path = (folder / c.unix_path).lexically_normal().string();
+    }
+    options.tcp = c.tcp;
+    options.max_frame_bytes = static_cast<std::size_t>(c.max_frame_bytes);
+    options.max_writers = static_cast<std::size_t>(c.max_writers);
+    if (!config.run.user.empty()) {
+        if (const passwd* user = ::getpwnam(config.run.user.c_str())) {
+            options.unix_owner = user->pw_uid;
+            options.unix_group = user->pw_gid;
+        }
+    }
+    return options;
+}
+
 OpenedCapture open_capture(const Config& config, std::size_t workers) {
     const CaptureConfig& c = config.capture;
     OpenedCapture opened;
@@ -94,6 +123,12 @@ OpenedCapture open_capture(const Config& config, std::size_t workers) {
         opened.setup.files = open_capture_files(c.files);
         opened.setup.speed = c.speed_factor;
         opened.description = std::to_string(c.files.size()) + " capture file(s) at speed " + c.speed;
+    } else if (c.source == "dnstap") {
+        auto listener = std::make_shared<DnstapListener>(dnstap_options(config));
+        opened.setup.sources = listener->sources();
+        opened.setup.inputs = open_dnstap(listener, workers);
+        opened.description = "dnstap on";
+        for (const std::string& name : listener->sources()) opened.description += " " + name;
     } else if (c.source == "pcap_live") {
         PcapLiveOptions options;
         options.interfaces = c.interfaces;
@@ -136,6 +171,13 @@ void print_summary(std::FILE* err, const Pipeline& pipeline, double seconds) {
                  "capture: received %llu, kernel-dropped %llu, interface-dropped %llu, nic-missed %llu, "
                  "nic-errors %llu, no-mbuf %llu\n",
                  u(c.received), u(c.kernel_dropped), u(c.if_dropped), u(c.nic_missed), u(c.nic_errors), u(c.no_mbuf));
+    if (c.dnstap_writers + c.dnstap_writers_refused > 0) {
+        std::fprintf(err,
+                     "dnstap: %llu frames, %llu bad frames, %llu dropped frames; %llu writers, %llu dropped, "
+                     "%llu refused\n",
+                     u(c.dnstap_frames), u(c.dnstap_bad_frames), u(c.dnstap_dropped_frames), u(c.dnstap_writers),
+                     u(c.dnstap_writers_dropped), u(c.dnstap_writers_refused));
+    }
     // libpcap: what the kernel let through the filter but nobody read before
     // the stop (still in its buffer), so that seen = received + dropped + this.
     if (c.kernel_seen > c.received + c.kernel_dropped) {
@@ -162,6 +204,7 @@ void print_summary(std::FILE* err, const Pipeline& pipeline, double seconds) {
                                      ? c.kernel_seen - c.received - c.kernel_dropped
                                      : 0;
     const std::uint64_t lost = c.kernel_dropped + unread + c.if_dropped + c.nic_missed + c.no_mbuf + c.ring_dropped +
+                               c.dnstap_dropped_frames +
                                t.router.message_ring_drops + t.alert_ring_drops;
     const double active = t.active_seconds > 0 ? t.active_seconds : seconds;
     const double rate = active > 0 ? static_cast<double>(t.packet.packets) / active : 0.0;
@@ -403,6 +446,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     if (learning) save_learned(learned_path(config), pipeline.export_learned());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     print_summary(streams.err, pipeline, seconds);
+    outputs.finish_nats(streams.err);
     if (!publisher.first_error().empty() || lines->failed()) {
         std::fprintf(streams.err, "dnswatch run: publishing alerts failed: %s\n",
                      publisher.first_error().empty() ? lines->error().c_str() : publisher.first_error().c_str());

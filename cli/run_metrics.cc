@@ -81,6 +81,14 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     metrics_.queries("unknown").set_total(t.queries.unknown);
     metrics_.queries("evicted").set_total(t.queries.evicted);
     metrics_.txid_bursts().set_total(t.queries.bursts);
+    if (c.dnstap_writers + c.dnstap_writers_refused > 0) {
+        metrics_.dnstap_frames("received").set_total(c.dnstap_frames);
+        metrics_.dnstap_frames("bad").set_total(c.dnstap_bad_frames);
+        metrics_.dnstap_frames("dropped").set_total(c.dnstap_dropped_frames);
+        metrics_.dnstap_writers("accepted").set_total(c.dnstap_writers);
+        metrics_.dnstap_writers("dropped").set_total(c.dnstap_writers_dropped);
+        metrics_.dnstap_writers("refused").set_total(c.dnstap_writers_refused);
+    }
     // Counting walks every RRset (tens of ms for a TLD): it may take at most
     // 1/kSizingDutyInverse of this thread, however often zone transfers and
     // the feed change the baseline.

@@ -1,6 +1,8 @@
 // `dnswatch tail`: prints alerts from a running sensor, catching up from the
 // durable store first, then following the live PUB stream; duplicates are
 // dropped by seq, and a gap in the live stream is filled from the store.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -14,12 +16,14 @@
 #include "cli/options.h"
 #include "log/log.h"
 #include "publish/catch_up.h"
+#include "publish/nats_forwarder.h"
 
 namespace dnswatch {
 namespace {
 
 constexpr const char* kTailUsage =
     "usage: dnswatch tail --endpoint URL [--changes] [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
+    "       dnswatch tail --nats URL[,URL...] --durable NAME [--stream S] [--subject SUBJ] [--count N]\n"
     "\n"
     "Prints the alerts (or, with --changes, the changes of the baseline) of a\n"
     "running sensor, one JSON object a line.\n"
@@ -38,7 +42,16 @@ constexpr const char* kTailUsage =
     "  --count N       exit after printing N alerts\n"
     "  --key FILE      this consumer's CURVE key pair (dnswatch keygen), when the\n"
     "                  sensor or relay uses CURVE; --server-key FILE is then its\n"
-    "                  public key file\n";
+    "                  public key file\n"
+    "\n"
+    "From a NATS JetStream stream (publish.nats), for fleets of sensors:\n"
+    "  --nats URLS     the cluster's servers, comma-separated (nats://HOST:PORT)\n"
+    "  --durable NAME  the durable consumer: a restarted tail goes on where it\n"
+    "                  left off; each message is acknowledged once printed\n"
+    "  --stream S      the stream (default: DNSWATCH)\n"
+    "  --subject SUBJ  a filter, e.g. dnswatch.alert.test.victim.> (default: all)\n"
+    "  --creds FILE    NATS credentials; --ca FILE: CA for TLS\n"
+    "  --idle-exit MS  exit after MS without a message\n";
 
 // tcp://host:port -> tcp://host:port+1, the default catch-up endpoint.
 std::optional<std::string> next_port(const std::string& endpoint) {
@@ -76,10 +89,52 @@ private:
 
 }  // namespace
 
+static int tail_nats_command(const ParsedOptions& options, const CliStreams& streams) {
+    NatsForwarderOptions nats;
+    const std::string urls = *options.get("--nats");
+    for (std::size_t begin = 0; begin <= urls.size();) {
+        const std::size_t comma = std::min(urls.find(',', begin), urls.size());
+        if (comma > begin) nats.servers.push_back(urls.substr(begin, comma - begin));
+        begin = comma + 1;
+    }
+    nats.stream = options.get("--stream").value_or("DNSWATCH");
+    nats.creds_file = options.get("--creds").value_or("");
+    nats.ca_file = options.get("--ca").value_or("");
+    const auto durable = options.get("--durable");
+    std::optional<std::uint64_t> count;
+    std::int64_t idle_exit_ms = 0;
+    try {
+        if (options.get("--count")) count = std::stoull(*options.get("--count"));
+        if (options.get("--idle-exit")) idle_exit_ms = std::stoll(*options.get("--idle-exit"));
+    } catch (const std::exception&) {
+        std::fprintf(streams.err, "dnswatch tail: --count and --idle-exit take a number\n");
+        return kExitUsage;
+    }
+    if (!durable || nats.servers.empty() || !options.positional.empty()) {
+        std::fputs(kTailUsage, streams.err);
+        return kExitUsage;
+    }
+    std::atomic<bool> stop{false};
+    std::uint64_t printed = 0;
+    try {
+        tail_nats(nats, *durable, options.get("--subject").value_or("dnswatch.>"), idle_exit_ms, stop,
+                  [&](std::string_view record) {
+                      std::fprintf(streams.out, "%.*s\n", static_cast<int>(record.size()), record.data());
+                      std::fflush(streams.out);
+                      if (count && ++printed >= *count) stop = true;
+                  });
+    } catch (const std::exception& e) {
+        log::Logger(streams.err).error("tail_nats_failed", {{"servers", urls}, {"error", e.what()}});
+        return kExitIoError;
+    }
+    return kExitOk;
+}
+
 int tail_command(const std::vector<std::string>& args, const CliStreams& streams) {
     ParsedOptions options;
     try {
-        options = parse_options(args, {"--endpoint", "--topic", "--since", "--catchup", "--count", "--key", "--server-key"},
+        options = parse_options(args, {"--endpoint", "--topic", "--since", "--catchup", "--count", "--key", "--server-key",
+                                       "--nats", "--durable", "--stream", "--subject", "--creds", "--ca", "--idle-exit"},
                                 {"--changes"});
     } catch (const std::invalid_argument& e) {
         std::fprintf(streams.err, "dnswatch tail: %s\n\n%s", e.what(), kTailUsage);
@@ -89,6 +144,7 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
         std::fputs(kTailUsage, streams.out);
         return kExitOk;
     }
+    if (options.get("--nats")) return tail_nats_command(options, streams);
     const auto endpoint = options.get("--endpoint");
     std::optional<std::uint64_t> since, count;
     try {

@@ -36,6 +36,22 @@ struct ZmqPublishConfig {
     std::vector<std::string> client_keys;  // public key files of the admitted consumers
 };
 
+// publish.nats: alerts to NATS JetStream (publish/nats_forwarder.h).
+struct NatsPublishConfig {
+    std::vector<std::string> servers;  // empty = off
+    std::string stream = "DNSWATCH";
+    std::string subject_prefix = "dnswatch";
+    int replicas = 1;
+    std::string creds_file;
+    std::string nkey;
+    std::string nkey_seed_file;
+    bool tls = false;
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    std::int64_t drain_timeout_ms = 5000;
+};
+
 // Where alerts are kept durably and audited.
 struct StateConfig {
     std::string dir;                 // alert store, open alerts, evidence pcaps; empty = none
@@ -90,6 +106,7 @@ struct Config {
     std::vector<std::string> baseline_zone_files;  // resolved paths
     BaselineSourceConfig baseline;
     ZmqPublishConfig zmq;
+    NatsPublishConfig nats;
     DecodeConfig decode;
     StateConfig state;
     DetectConfig detect;

@@ -23,7 +23,8 @@ namespace dnswatch {
     X(not_udp_tcp)           /* IP payload is neither UDP nor TCP (ICMP, ESP...) */ \
     X(not_dns_port)          /* UDP/TCP, but neither port is a DNS port */          \
     X(dns_over_tls)          /* port 853 (TLS, DTLS, QUIC): encrypted, never read */ \
-    X(tunnel_too_deep)       /* more nested tunnels or reassemblies than we peel */
+    X(tunnel_too_deep)       /* more nested tunnels or reassemblies than we peel */ \
+    X(dnstap_no_dns)         /* a dnstap event without the DNS message its type names, or an UPDATE */
 
 // Frames taken into reassembly that completed no DNS message yet.
 #define DNSWATCH_HELD_KINDS(X)                                                     \
@@ -53,7 +54,10 @@ namespace dnswatch {
     X(dns_pointer_into_header) /* compression pointer into the 12-byte header */    \
     X(dns_pointer_loop)      /* more compression hops than the cap */               \
     X(dns_bad_rdata)         /* rdata does not match its type's layout */           \
-    X(dns_too_large)         /* message longer than 65535 bytes */
+    X(dns_too_large)         /* message longer than 65535 bytes */              \
+    X(dnstap_undecodable)    /* a frame that is not a dnstap protobuf (or lacks a required field) */ \
+    X(dnstap_bad_address)    /* an address neither 4 nor 16 bytes, or not of its socket family */ \
+    X(dnstap_too_large)      /* a frame larger than the dnstap decoder takes (1 MiB) */
 
 // Reassembly events: what happened to state built from earlier frames.
 #define DNSWATCH_REASSEMBLY_EVENTS(X)                                                \

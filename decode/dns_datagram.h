@@ -19,6 +19,17 @@ struct IpAddress {
     friend bool operator==(const IpAddress&, const IpAddress&) = default;
 };
 
+// Who sent a response, when the source of the message says so. A packet
+// does not: the detector reads it from the header's flags (RD+RA: a
+// resolver; AA: an authoritative server). A dnstap message does, by its type:
+// CLIENT_RESPONSE is a resolver answering a client; AUTH_RESPONSE and
+// RESOLVER_RESPONSE are a name server answering (the resolver, upstream).
+enum class Responder : std::uint8_t {
+    from_flags,  // packets: judge by the header
+    resolver,    // a recursive resolver answering its client
+    server,      // a name server answering a resolver or a client
+};
+
 // One DNS message and its addressing (the innermost IP header when it came
 // through a tunnel). `dns` points into the packet's bytes or into a
 // reassembly buffer: valid only while the call that handed it out runs.
@@ -29,6 +40,7 @@ struct DnsDatagram {
     std::uint16_t dst_port = 0;
     std::uint8_t ip_protocol = 0;  // 17 = UDP, 6 = TCP
     bool reassembled = false;      // from IP fragments, or from more than one TCP segment
+    Responder responder = Responder::from_flags;
     std::span<const std::uint8_t> dns;
 };
 

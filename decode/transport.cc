@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "decode/dnstap_message.h"
 #include "decode/ip_reassembly.h"
 #include "decode/reassembly_buffer.h"
 #include "decode/tcp_reassembly.h"
@@ -482,11 +483,32 @@ TransportDecoder::TransportDecoder(const TransportOptions& options)
 TransportDecoder::~TransportDecoder() = default;
 
 TransportResult TransportDecoder::decode(const PacketView& packet, DnsMessageSink& sink) {
+    if (packet.link_type == kLinkTypeDnstap) return decode_dnstap(packet, sink);
     now_us_ = std::max(now_us_, packet.time_us);
     ip_->expire(now_us_);
     tcp_->expire(now_us_);
     Layers walk{*this, packet, sink};
     return walk.link();
+}
+
+TransportResult TransportDecoder::decode_dnstap(const PacketView& packet, DnsMessageSink& sink) {
+    if (!dnstap_) dnstap_ = std::make_unique<DnstapDecoder>();
+    DnstapMessage message;
+    const DnstapOutcome outcome = dnstap_->decode(packet.bytes, message);
+    if (outcome.result == DnstapResult::skipped) {
+        counters_.count(outcome.skip);
+        return TransportResult::skipped;
+    }
+    if (outcome.result == DnstapResult::malformed) {
+        counters_.count(outcome.malformed);
+        return TransportResult::malformed;
+    }
+    // Detection, evidence and the alert's times take the time the server
+    // wrote down, not when the frame reached the sensor.
+    PacketView timed = packet;
+    if (message.time_us != 0) timed.time_us = message.time_us;
+    sink.on_dns(message.datagram, timed);
+    return TransportResult::dns;
 }
 
 void TransportDecoder::flush() {

@@ -16,6 +16,7 @@
 namespace dnswatch {
 
 class BlockPool;
+class DnstapDecoder;
 class IpReassembler;
 class TcpReassembler;
 
@@ -43,6 +44,11 @@ enum class TransportResult : std::uint8_t {
 //
 // A UDP datagram on a DNS port costs no lookup and no copy: its message is
 // handed out in place.
+//
+// A frame of link type kLinkTypeDnstap is one dnstap message: its DNS
+// message goes to the same sink with the addressing dnstap gives, and the
+// sink sees the frame with the message's own time (decode/dnstap_message.h
+// says why dnstap enters here). DNS ports do not apply to it.
 class TransportDecoder {
 public:
     explicit TransportDecoder(const TransportOptions& options = {});
@@ -65,6 +71,7 @@ public:
 
 private:
     struct Layers;  // the per-frame walk, in transport.cc
+    TransportResult decode_dnstap(const PacketView& packet, DnsMessageSink& sink);
     std::span<std::uint8_t> scratch(int depth) {
         return {datagram_scratch_[depth].get(), 65535};
     }
@@ -80,6 +87,7 @@ private:
     std::unique_ptr<BlockPool> pool_;
     std::unique_ptr<IpReassembler> ip_;
     std::unique_ptr<TcpReassembler> tcp_;
+    std::unique_ptr<DnstapDecoder> dnstap_;  // made at the first dnstap frame
     std::int64_t now_us_ = 0;  // the latest packet time seen: captures may step back
     // One buffer per level of nesting, for datagrams reassembled from
     // fragments: a tunnel inside a reassembled datagram may carry fragments too.

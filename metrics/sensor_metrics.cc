@@ -61,7 +61,15 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
                             "(log entries whose contents went; their hashes stay), evidence (pcaps).",
                             MetricType::counter, {"store"})),
       pruned_bytes_(r.add("dnswatch_pruned_bytes_total", "Bytes freed on disk by pruning, by store.",
-                          MetricType::counter, {"store"})) {
+                          MetricType::counter, {"store"})),
+      dnstap_frames_(r.add("dnswatch_dnstap_frames_total",
+                           "dnstap data frames from writers, by outcome: received, bad (broke the Frame Streams "
+                           "protocol; the writer is dropped), dropped (cut short by a writer going away).",
+                           MetricType::counter, {"outcome"})),
+      dnstap_writers_(r.add("dnswatch_dnstap_writers_total",
+                            "dnstap writers (resolvers, name servers), by event: accepted, dropped (sent a bad "
+                            "frame), refused (capture.dnstap.max_writers were connected).",
+                            MetricType::counter, {"event"})) {
     build_info_.gauge({version}).set(1);
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     start_time_.gauge().set(std::chrono::duration_cast<std::chrono::seconds>(now).count());

@@ -58,6 +58,10 @@ public:
     // store: "alerts", "tlog", "evidence" (state.retention).
     Counter& pruned_records(std::string_view store) { return pruned_records_.counter({store}); }
     Counter& pruned_bytes(std::string_view store) { return pruned_bytes_.counter({store}); }
+    // capture.source dnstap. outcome: "received", "bad" (broke the protocol), "dropped" (cut short).
+    Counter& dnstap_frames(std::string_view outcome) { return dnstap_frames_.counter({outcome}); }
+    // event: "accepted", "dropped" (for a bad frame), "refused" (max_writers reached).
+    Counter& dnstap_writers(std::string_view event) { return dnstap_writers_.counter({event}); }
 
 private:
     Family& build_info_;
@@ -81,6 +85,8 @@ private:
     Family& txid_bursts_;
     Family& pruned_records_;
     Family& pruned_bytes_;
+    Family& dnstap_frames_;
+    Family& dnstap_writers_;
 };
 
 }  // namespace dnswatch::metrics

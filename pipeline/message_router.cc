@@ -100,6 +100,7 @@ void MessageRouter::send(std::size_t shard, const DnsDatagram& datagram, const P
     header.dst_port = datagram.dst_port;
     header.ip_protocol = datagram.ip_protocol;
     header.reassembled = datagram.reassembled ? 1 : 0;
+    header.responder = datagram.responder;
     header.src = datagram.src;
     header.dst = datagram.dst;
 

@@ -31,7 +31,14 @@ nlohmann::json capture_json(const CaptureCounters& c) {
     return {{"received", c.received},     {"kernel_seen", c.kernel_seen},
             {"kernel_dropped", c.kernel_dropped}, {"if_dropped", c.if_dropped},
             {"nic_missed", c.nic_missed}, {"nic_errors", c.nic_errors},         {"no_mbuf", c.no_mbuf},
-            {"ring_dropped", c.ring_dropped}};
+            {"ring_dropped", c.ring_dropped},
+            {"dnstap",
+             {{"frames", c.dnstap_frames},
+              {"bad_frames", c.dnstap_bad_frames},
+              {"dropped_frames", c.dnstap_dropped_frames},
+              {"writers", c.dnstap_writers},
+              {"writers_dropped", c.dnstap_writers_dropped},
+              {"writers_refused", c.dnstap_writers_refused}}}};
 }
 
 }  // namespace

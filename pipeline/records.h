@@ -45,6 +45,7 @@ struct MessageRecordHeader {
     std::uint16_t dst_port = 0;
     std::uint8_t ip_protocol = 0;
     std::uint8_t reassembled = 0;
+    Responder responder = Responder::from_flags;  // dnstap's vantage
     IpAddress src;
     IpAddress dst;
 };
