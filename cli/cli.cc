@@ -28,7 +28,7 @@ constexpr const char* kUsage =
     "  relay --to URL --from URL...\n"
     "                       fan several sensors into one feed (XSUB/XPUB proxy)\n"
     "  keygen --out FILE    make a CURVE key pair for the ZeroMQ endpoints\n"
-    "  tlog head|verify|prove|keygen ...\n"
+    "  tlog head|verify|prove|keygen|serve ...\n"
     "                       audit a transparency log: its signed checkpoint,\n"
     "                       a full verification, inclusion and consistency proofs\n"
     "\n"

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -39,6 +40,8 @@
 #include "pipeline/privileges.h"
 #include "publish/json_lines_sink.h"
 #include "publish/open_alert_file.h"
+#include "publish/retention.h"
+#include "publish/tlog_http.h"
 
 namespace dnswatch {
 namespace {
@@ -334,6 +337,39 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     const bool learning = !config.state.dir.empty() && !learning_options(config).zones.empty();
     if (learning) publisher_options.learned_path = learned_path(config);
     Publisher publisher(outputs.sink(), outputs.publisher(), publisher_options);
+    // The transparency log, read-only over HTTP as C2SP tlog-tiles.
+    std::unique_ptr<TlogHttpServer> tlog_http;
+    if (!config.state.tlog_http.empty()) {
+        tlog_http = std::make_unique<TlogHttpServer>(config.state.tlog_dir, config.state.tlog_http);
+    }
+    // state.retention: at start, then every tenth of the retention (at most
+    // hourly, at least each second), each prune a log line and counters.
+    Retention* retention = outputs.retention();
+    const auto prune_interval = retention == nullptr
+                                    ? std::chrono::milliseconds(0)
+                                    : std::clamp(std::chrono::milliseconds(retention->retention_ms() / 10),
+                                                 std::chrono::milliseconds(1000), std::chrono::milliseconds(3600000));
+    auto last_prune = std::chrono::steady_clock::now();
+    const auto prune = [&] {
+        last_prune = std::chrono::steady_clock::now();
+        try {
+            const PruneReport report = retention->prune(wall_clock_us());
+            logger.info("pruned", {{"retention_ms", retention->retention_ms()},
+                                   {"alert_records", report.store.records},
+                                   {"alert_bytes", report.store.bytes},
+                                   {"tlog_entries", report.log.records},
+                                   {"tlog_bytes", report.log.bytes},
+                                   {"evidence_files", report.evidence.records},
+                                   {"evidence_bytes", report.evidence.bytes},
+                                   {"first_kept_seq", report.first_kept_seq},
+                                   {"tlog_first_kept", report.log_first_kept}});
+            if (metrics) metrics->pruned(report);
+        } catch (const std::exception& e) {
+            logger.error("prune_failed", {{"error", e.what()}});
+        }
+    };
+    if (retention != nullptr) prune();
+
     // Every change of the baseline itself (a transfer, a reload, the feed)
     // becomes a record beside the alerts: numbered, stored, logged and sent
     // by the publisher thread. Detached before the publisher goes.
@@ -381,6 +417,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
         metrics->watch_rings(pipeline);
         metrics_note = "; metrics on port " + std::to_string(metrics->port());
     }
+    if (tlog_http) metrics_note += "; transparency log tiles on port " + std::to_string(tlog_http->port());
     std::fprintf(streams.err, "dnswatch run: %s; %s%s%s\n", capture.description.c_str(), shape.c_str(), zmq.c_str(),
                  metrics_note.c_str());
     print_baseline_loaded(streams.err, *sensor->baseline().snapshot(), started);
@@ -397,6 +434,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     WaitHooks hooks;
     hooks.every_second = [&] {
         if (metrics) metrics->update(pipeline.totals(), logger.suppressed_total());
+        if (retention != nullptr && std::chrono::steady_clock::now() - last_prune >= prune_interval) prune();
     };
     hooks.on_hangup = [&] { reloader.reload("SIGHUP"); };
     hooks.every_tick = [&] {

@@ -101,6 +101,15 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     }
 }
 
+void RunMetrics::pruned(const PruneReport& report) {
+    const std::pair<const char*, const PruneReport::Part*> parts[] = {
+        {"alerts", &report.store}, {"tlog", &report.log}, {"evidence", &report.evidence}};
+    for (const auto& [store, part] : parts) {
+        metrics_.pruned_records(store).inc(part->records);
+        metrics_.pruned_bytes(store).inc(part->bytes);
+    }
+}
+
 void RunMetrics::publish_change(const BaselineChange& change) {
     metrics_.baseline_changes(to_string(change.source), to_string(change.op)).inc();
     next_.publish_change(change);

@@ -17,6 +17,7 @@
 #include "metrics/registry.h"
 #include "metrics/sensor_metrics.h"
 #include "pipeline/pipeline.h"
+#include "publish/retention.h"
 
 namespace dnswatch {
 
@@ -35,6 +36,8 @@ public:
 
     // After a reload (baseline/reloader.h): its outcome.
     void reloaded(bool ok) { metrics_.config_reloads(ok ? "ok" : "rejected").inc(); }
+    // After a prune (state.retention): what went, by store.
+    void pruned(const PruneReport& report);
 
     std::uint16_t port() const { return endpoint_->port(); }
 

@@ -67,6 +67,10 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines) {
         }
         durable_ = std::make_unique<DurableAlertSink>(*store_, log_.get(), fan_out_);
         entry_ = durable_.get();
+        if (config.state.retention_ms > 0) {
+            retention_ = std::make_unique<Retention>(config.state.retention_ms, store_.get(), log_.get(),
+                                                     config.state.dir + "/evidence");
+        }
         if (!zmq.catchup_endpoint.empty()) {
             catch_up_ = std::make_unique<CatchUpServer>(context_, store_->path(), zmq.catchup_endpoint, curve);
         }

@@ -22,6 +22,7 @@
 #include "publish/json_lines_sink.h"
 #include "publish/nats_forwarder.h"
 #include "publish/numbering_sink.h"
+#include "publish/retention.h"
 #include "publish/transparency_log.h"
 #include "publish/zmq_publisher.h"
 #include "publish/zmq_security.h"
@@ -51,6 +52,8 @@ public:
     // acknowledged and prints one line: delivered, duplicates, pending.
     void finish_nats(std::FILE* err);
     AlertStore* store() { return store_.get(); }
+    // state.retention over the store, the log and the evidence; null when off.
+    Retention* retention() { return retention_.get(); }
 
 private:
     std::string open_alerts_path_;
@@ -66,6 +69,7 @@ private:
     std::int64_t nats_drain_ms_ = 0;
     FanOutSink fan_out_;
     std::unique_ptr<DurableAlertSink> durable_;
+    std::unique_ptr<Retention> retention_;
     std::unique_ptr<NumberingSink> numbering_;  // the head when there is no durable store
     std::unique_ptr<ChangeWatcher> change_watcher_;
     AlertSink* entry_ = nullptr;

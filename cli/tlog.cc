@@ -1,10 +1,13 @@
-// `dnswatch tlog head|verify|prove|keygen`: work on a transparency log
-// directory without a running sensor, as an auditor would.
+// `dnswatch tlog head|verify|prove|keygen|serve`: work on a transparency log
+// directory without a running sensor, as an auditor would, or on a log
+// served as tiles from another machine (verify --url).
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -16,6 +19,8 @@
 #include "cli/options.h"
 #include "publish/merkle.h"
 #include "publish/signed_note.h"
+#include "publish/tlog_http.h"
+#include "publish/tlog_remote.h"
 #include "publish/transparency_log.h"
 
 namespace dnswatch {
@@ -24,19 +29,27 @@ namespace {
 constexpr const char* kTlogUsage =
     "usage: dnswatch tlog head   --dir DIR\n"
     "       dnswatch tlog verify --dir DIR [--key VERIFIER_FILE]\n"
+    "       dnswatch tlog verify --url URL --key VERIFIER_FILE\n"
     "       dnswatch tlog prove  --dir DIR --index I [--size N]\n"
     "       dnswatch tlog prove  --dir DIR --from M [--size N]\n"
     "       dnswatch tlog keygen --name NAME --key FILE\n"
+    "       dnswatch tlog serve  --dir DIR --listen ADDR:PORT\n"
     "\n"
     "head    prints the signed checkpoint (origin, size, base64 root, signature)\n"
     "verify  recomputes the Merkle tree of every entry and checks the checkpoint's\n"
     "        signature and root; --key is the verifier key to trust (default:\n"
-    "        DIR/log.pub — an auditor should pin their own copy)\n"
+    "        DIR/log.pub — an auditor should pin their own copy); entries whose\n"
+    "        contents retention pruned count by their kept leaf hashes.\n"
+    "        With --url, the log served as C2SP tlog-tiles (transparency_log.http,\n"
+    "        tlog serve) is fetched over HTTP: checkpoint, every hash tile, every\n"
+    "        entry bundle not pruned\n"
     "prove   prints, as JSON, the RFC 9162 inclusion proof of entry I, or the\n"
     "        consistency proof from size M, in the tree of size N (default: the\n"
     "        checkpoint's size)\n"
     "keygen  writes a new Ed25519 signing key to FILE (mode 0600) and its\n"
     "        verifier key to FILE.pub\n"
+    "serve   serves DIR read-only as C2SP tlog-tiles on ADDR:PORT (port 0: any;\n"
+    "        the port is printed) until SIGINT or SIGTERM\n"
     "\n"
     "Exit status: 0 done (verify: the log verified), 1 verification or I/O\n"
     "failure, 2 bad usage.\n";
@@ -104,6 +117,37 @@ int keygen(const ParsedOptions& options, const CliStreams& streams) {
     return kExitOk;
 }
 
+int serve(const ParsedOptions& options, const CliStreams& streams) {
+    const auto dir = options.get("--dir");
+    const auto listen = options.get("--listen");
+    if (!dir || !listen) {
+        std::fputs(kTlogUsage, streams.err);
+        return kExitUsage;
+    }
+    if (!read_text(*dir + "/checkpoint")) {
+        std::fprintf(streams.err, "dnswatch tlog serve: %s/checkpoint: no log there (no checkpoint)\n", dir->c_str());
+        return kExitIoError;
+    }
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before the server's thread exists
+    std::unique_ptr<TlogHttpServer> server;
+    try {
+        server = std::make_unique<TlogHttpServer>(*dir, *listen);
+    } catch (const std::exception& e) {
+        std::fprintf(streams.err, "dnswatch tlog serve: %s\n", e.what());
+        return kExitIoError;
+    }
+    std::fprintf(streams.err, "dnswatch tlog serve: %s as tlog-tiles on port %u\n", dir->c_str(),
+                 static_cast<unsigned>(server->port()));
+    std::fflush(streams.err);
+    int signal = 0;
+    sigwait(&signals, &signal);
+    return kExitOk;
+}
+
 }  // namespace
 
 int tlog_command(const std::vector<std::string>& args, const CliStreams& streams) {
@@ -114,7 +158,7 @@ int tlog_command(const std::vector<std::string>& args, const CliStreams& streams
     const std::string verb = args[0];
     ParsedOptions options;
     try {
-        options = parse_options({args.begin() + 1, args.end()}, {"--dir", "--key", "--index", "--from", "--size", "--name"});
+        options = parse_options({args.begin() + 1, args.end()}, {"--dir", "--key", "--index", "--from", "--size", "--name", "--url", "--listen"});
     } catch (const std::invalid_argument& e) {
         std::fprintf(streams.err, "dnswatch tlog: %s\n\n%s", e.what(), kTlogUsage);
         return kExitUsage;
@@ -124,6 +168,19 @@ int tlog_command(const std::vector<std::string>& args, const CliStreams& streams
         return kExitOk;
     }
     if (verb == "keygen") return keygen(options, streams);
+    if (verb == "serve") return serve(options, streams);
+    if (verb == "verify" && options.get("--url")) {
+        if (!options.get("--key") || options.get("--dir") || !options.positional.empty()) {
+            std::fputs(kTlogUsage, streams.err);
+            return kExitUsage;
+        }
+        const auto verifier = load_verifier(options, "", streams.err);
+        if (!verifier) return kExitIoError;
+        const LogVerification result = verify_remote_log(*options.get("--url"), *verifier);
+        std::fprintf(result.ok ? streams.out : streams.err, "dnswatch tlog verify: %s: %s\n",
+                     result.ok ? "OK" : "FAILED", result.message.c_str());
+        return result.ok ? kExitOk : kExitIoError;
+    }
     const auto dir = options.get("--dir");
     if (!dir || !options.positional.empty() || (verb != "head" && verb != "verify" && verb != "prove")) {
         std::fputs(kTlogUsage, streams.err);

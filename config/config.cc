@@ -282,6 +282,13 @@ constexpr KeySpec kSchema[] = {
      .doc = "open alerts kept; beyond, the one seen least recently is dropped and counted",
      .set = [](Config& c, Index, const Value& v) { c.state.max_open_alerts = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.state.max_open_alerts); }},
+    {.path = "state.retention", .type = KeyType::duration, .default_value = "0", .min = 0,
+     .max = 100LL * 366 * 86400 * 1000, .bare_ms = 86400000,
+     .doc = "records older than this (their time or last_seen) leave the store and the evidence folder, and "
+            "the transparency log keeps only their leaf hashes (docs/deploy-registry.md); checked at start and "
+            "periodically; a bare number counts days; 0: keep everything",
+     .set = [](Config& c, Index, const Value& v) { c.state.retention_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.state.retention_ms); }},
     {.path = "detect", .type = KeyType::mapping,
      .doc = "detection beyond the baseline comparison"},
     {.path = "detect.outstanding_queries", .type = KeyType::integer, .default_value = "65536", .min = 64,
@@ -322,6 +329,15 @@ constexpr KeySpec kSchema[] = {
      .doc = "the log's Ed25519 signing key (dnswatch tlog keygen); required with dir",
      .set = [](Config& c, Index, const Value& v) { c.state.tlog_key_file = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.state.tlog_key_file); }},
+    {.path = "transparency_log.http", .type = KeyType::string,
+     .doc = "IPV4:PORT or [IPV6]:PORT serving the log read-only over HTTP as C2SP tlog-tiles (/checkpoint, "
+            "/tile/<L>/<N>, /tile/entries/<N>), for auditors' tiles clients and dnswatch tlog verify --url; "
+            "empty: off",
+     .set = [](Config& c, Index, const Value& v) { c.state.tlog_http = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.state.tlog_http); },
+     .check = [](const std::string& text) -> const char* {
+         return parse_listen_address(text) ? nullptr : "expected IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:8080";
+     }},
     {.path = "decode", .type = KeyType::mapping,
      .doc = "how packets become DNS messages"},
     {.path = "decode.dns_ports", .type = KeyType::integer_list, .default_value = "[53]", .min = 1, .max = 65535,
@@ -777,6 +793,12 @@ private:
         const StateConfig& state = config_.state;
         if (state.tlog_dir.empty() != state.tlog_key_file.empty()) {
             issue(mark_of({"transparency_log"}), "transparency_log: dir and key_file go together");
+        }
+        if (!state.tlog_http.empty() && state.tlog_dir.empty()) {
+            issue(mark_of({"transparency_log", "http"}), "transparency_log.http needs transparency_log.dir");
+        }
+        if (state.retention_ms > 0 && state.dir.empty()) {
+            issue(mark_of({"state", "retention"}), "state.retention needs state.dir (what it prunes)");
         }
         // Plaintext is for loopback only: anything reachable from elsewhere
         // is CURVE-encrypted and admits only listed consumers.

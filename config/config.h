@@ -57,6 +57,8 @@ struct StateConfig {
     std::string dir;                 // alert store, open alerts, evidence pcaps; empty = none
     std::string tlog_dir;            // the transparency log; empty = none
     std::string tlog_key_file;       // its Ed25519 signing key (dnswatch tlog keygen)
+    std::string tlog_http;           // "ADDR:PORT" serving it as C2SP tlog-tiles; empty = off
+    std::int64_t retention_ms = 0;   // records older than this are pruned (publish/retention.h); 0 = never
     std::string transparency_feed;   // announced changes (JSON lines); empty = none
     int max_open_alerts = 100000;    // open alerts kept; the least recent beyond are dropped
     bool fsync = true;               // store and log reach the disk before an alert is published

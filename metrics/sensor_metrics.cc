@@ -60,6 +60,12 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
       txid_bursts_(r.add("dnswatch_txid_bursts_total",
                          "(name, server) pairs whose unmatched responses crossed the spoofing burst threshold.",
                          MetricType::counter)),
+      pruned_records_(r.add("dnswatch_pruned_records_total",
+                            "Records past state.retention pruned, by store: alerts (the durable store), tlog "
+                            "(log entries whose contents went; their hashes stay), evidence (pcaps).",
+                            MetricType::counter, {"store"})),
+      pruned_bytes_(r.add("dnswatch_pruned_bytes_total", "Bytes freed on disk by pruning, by store.",
+                          MetricType::counter, {"store"})),
       dnstap_frames_(r.add("dnswatch_dnstap_frames_total",
                            "dnstap data frames from writers, by outcome: received, bad (broke the Frame Streams "
                            "protocol; the writer is dropped), dropped (cut short by a writer going away).",

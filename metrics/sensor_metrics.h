@@ -57,6 +57,9 @@ public:
     // result: "tracked" (queries remembered), "matched", "unsolicited", "unknown" (responses), "evicted".
     Counter& queries(std::string_view result) { return queries_.counter({result}); }
     Counter& txid_bursts() { return txid_bursts_.counter(); }
+    // store: "alerts", "tlog", "evidence" (state.retention).
+    Counter& pruned_records(std::string_view store) { return pruned_records_.counter({store}); }
+    Counter& pruned_bytes(std::string_view store) { return pruned_bytes_.counter({store}); }
     // capture.source dnstap. outcome: "received", "bad" (broke the protocol), "dropped" (cut short).
     Counter& dnstap_frames(std::string_view outcome) { return dnstap_frames_.counter({outcome}); }
     // event: "accepted", "dropped" (for a bad frame), "refused" (max_writers reached).
@@ -83,6 +86,8 @@ private:
     Family& dnssec_verdicts_;
     Family& queries_;
     Family& txid_bursts_;
+    Family& pruned_records_;
+    Family& pruned_bytes_;
     Family& dnstap_frames_;
     Family& dnstap_writers_;
 };

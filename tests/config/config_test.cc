@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -292,6 +293,26 @@ TEST_F(ConfigTest, PlaintextIsForLoopbackOnlyAndTheLogNeedsItsKey) {
     EXPECT_FALSE(load_config(write("nosync.yaml", std::string(kMinimal) + "state:\n  fsync: false\n")).state.fsync);
     EXPECT_EQ(issues_of(std::string(kMinimal) + "state:\n  fsync: sometimes\n"),
               (Issues{"6:10: state.fsync: expected true or false, got 'sometimes'"}));
+}
+
+// Issue 14: retention (a bare number counts days) and the log over HTTP.
+TEST_F(ConfigTest, RetentionAndTheLogsHttpEndpoint) {
+    const Config config = load_config(write("retention.yaml", std::string(kMinimal) +
+                                                              "state:\n  dir: state\n  retention: 90d\n"));
+    EXPECT_EQ(config.state.retention_ms, 90LL * 86400 * 1000);
+    EXPECT_EQ(load_config(write("bare.yaml", std::string(kMinimal) + "state:\n  dir: state\n  retention: 30\n"))
+                  .state.retention_ms,
+              30LL * 86400 * 1000);
+    EXPECT_EQ(load_config(write("off.yaml", std::string(kMinimal))).state.retention_ms, 0);
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "state:\n  retention: 90d\n"),
+              (Issues{"6:14: state.retention needs state.dir (what it prunes)"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "transparency_log:\n  http: 127.0.0.1:8080\n"),
+              (Issues{"6:9: transparency_log.http needs transparency_log.dir"}));
+    const Issues bad = issues_of(std::string(kMinimal) + "transparency_log:\n  dir: tlog\n  key_file: k\n  http: nowhere\n");
+    EXPECT_NE(std::find(bad.begin(), bad.end(),
+                        "8:9: transparency_log.http: 'nowhere': expected IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:8080"),
+              bad.end())
+        << ::testing::PrintToString(bad);
 }
 
 TEST_F(ConfigTest, YamlSyntaxError) {
