@@ -1,7 +1,10 @@
 // `dnswatch tail`: prints alerts from a running sensor, catching up from the
 // durable store first, then following the live PUB stream; duplicates are
 // dropped by seq, and a gap in the live stream is filled from the store.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -11,41 +14,12 @@
 #include <zmq.hpp>
 
 #include "cli/cli.h"
-#include "cli/options.h"
+#include "cli/commands.h"
 #include "log/log.h"
 #include "publish/catch_up.h"
 
 namespace dnswatch {
 namespace {
-
-constexpr const char* kTailUsage =
-    "usage: dnswatch tail --endpoint URL [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
-    "\n"
-    "Prints the alerts of a running sensor, one JSON object a line.\n"
-    "\n"
-    "  --endpoint URL  the sensor's PUB endpoint (publish.zmq.endpoint)\n"
-    "  --topic PREFIX  only alerts whose topic starts with PREFIX, e.g.\n"
-    "                  alert.test.victim. for victim.test and its subdomains\n"
-    "                  (default: alert.)\n"
-    "  --since SEQ     first print every stored alert after SEQ (0: all), then\n"
-    "                  follow; each alert is printed once, in order\n"
-    "  --catchup URL   the sensor's catch-up endpoint (publish.zmq.catchup_endpoint;\n"
-    "                  default: the endpoint's port + 1)\n"
-    "  --count N       exit after printing N alerts\n"
-    "  --key FILE      this consumer's CURVE key pair (dnswatch keygen), when the\n"
-    "                  sensor or relay uses CURVE; --server-key FILE is then its\n"
-    "                  public key file\n";
-
-// tcp://host:port -> tcp://host:port+1, the default catch-up endpoint.
-std::optional<std::string> next_port(const std::string& endpoint) {
-    const auto colon = endpoint.rfind(':');
-    if (endpoint.rfind("tcp://", 0) != 0 || colon == std::string::npos) return std::nullopt;
-    try {
-        return endpoint.substr(0, colon + 1) + std::to_string(std::stoi(endpoint.substr(colon + 1)) + 1);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-}
 
 class Printer {
 public:
@@ -70,37 +44,74 @@ private:
     std::uint64_t last_ = 0;
 };
 
+// Watches `socket`'s connection (zmq_socket_monitor) until its first
+// handshake succeeds: "" then, else, after `seconds`, why not in words a
+// user can act on. A SUB socket otherwise waits in silence for ever, whatever
+// is wrong: nothing listening, a server key that is not the sensor's, a
+// client key the sensor does not admit.
+class HandshakeWatch {
+public:
+    HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket)
+        : events_(context, zmq::socket_type::pair) {
+        static std::atomic<int> next{0};
+        const std::string address = "inproc://tail-monitor-" + std::to_string(next++);
+        if (zmq_socket_monitor(socket.handle(), address.c_str(), ZMQ_EVENT_ALL) != 0) throw zmq::error_t();
+        events_.connect(address);
+    }
+
+    std::string wait(const std::string& endpoint, double seconds) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        std::string reason = "nothing answered at " + endpoint + " (no sensor or relay listening there?)";
+        while (std::chrono::steady_clock::now() < deadline) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            zmq::pollitem_t item{events_.handle(), 0, ZMQ_POLLIN, 0};
+            if (zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(1))) == 0) break;
+            zmq::message_t head, address;
+            if (!events_.recv(head) || !events_.get(zmq::sockopt::rcvmore) || !events_.recv(address)) continue;
+            if (head.size() < 6) continue;
+            std::uint16_t event = 0;
+            std::uint32_t value = 0;
+            std::memcpy(&event, head.data(), 2);
+            std::memcpy(&value, static_cast<const char*>(head.data()) + 2, 4);
+            switch (event) {
+                case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: return {};
+                case ZMQ_EVENT_CONNECT_RETRIED:
+                case ZMQ_EVENT_CLOSED:
+                    break;  // keep the reason we have: a refused connection, or a handshake that failed
+                case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+                    reason = "the sensor at " + endpoint + " refused this consumer's key (ZAP status " +
+                             std::to_string(value) + "): is its public key in publish.zmq.client_keys?";
+                    break;
+                case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+                case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+                    reason = "the handshake with " + endpoint +
+                             " failed: a CURVE server key (--server-key) that is not the sensor's, or CURVE on "
+                             "one side only";
+                    break;
+                default: break;
+            }
+        }
+        return reason;
+    }
+
+private:
+    zmq::socket_t events_;
+};
+
 }  // namespace
 
-int tail_command(const std::vector<std::string>& args, const CliStreams& streams) {
-    ParsedOptions options;
-    try {
-        options = parse_options(args, {"--endpoint", "--topic", "--since", "--catchup", "--count", "--key", "--server-key"});
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(streams.err, "dnswatch tail: %s\n\n%s", e.what(), kTailUsage);
+int tail_command(const TailOptions& options, const CliStreams& streams) {
+    const std::optional<std::string> endpoint = options.endpoint;
+    const std::optional<std::uint64_t> since = options.since, count = options.count;
+    const auto catchup = options.catchup ? options.catchup : default_catchup_endpoint(options.endpoint);
+    log::Logger logger(streams.err);
+    if (since && !catchup) {
+        logger.error("usage", {{"msg", "--since needs --catchup URL when the endpoint is not tcp://HOST:PORT"}});
         return kExitUsage;
     }
-    if (options.help) {
-        std::fputs(kTailUsage, streams.out);
-        return kExitOk;
-    }
-    const auto endpoint = options.get("--endpoint");
-    std::optional<std::uint64_t> since, count;
-    try {
-        if (options.get("--since")) since = std::stoull(*options.get("--since"));
-        if (options.get("--count")) count = std::stoull(*options.get("--count"));
-    } catch (const std::exception&) {
-        std::fprintf(streams.err, "dnswatch tail: --since and --count take a number\n");
-        return kExitUsage;
-    }
-    const auto catchup = options.get("--catchup") ? options.get("--catchup") : next_port(endpoint.value_or(""));
-    if (!endpoint || !options.positional.empty() || (since && !catchup)) {
-        std::fputs(kTailUsage, streams.err);
-        return kExitUsage;
-    }
-    const std::string topic = options.get("--topic").value_or("alert.");
-    if (options.get("--key").has_value() != options.get("--server-key").has_value()) {
-        std::fprintf(streams.err, "dnswatch tail: --key and --server-key go together\n");
+    const std::string& topic = options.topic;
+    if (options.key.has_value() != options.server_key.has_value()) {
+        logger.error("usage", {{"msg", "--key and --server-key go together"}});
         return kExitUsage;
     }
 
@@ -109,16 +120,22 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
     live.set(zmq::sockopt::linger, 0);
     live.set(zmq::sockopt::subscribe, topic);
     std::optional<CurveClient> curve;
+    std::optional<HandshakeWatch> watch;
     try {
-        if (options.get("--key")) {
-            curve = CurveClient{CurveKeyPair::load(*options.get("--key")),
-                                CurveKeyPair::load(*options.get("--server-key")).public_key};
+        if (options.key) {
+            curve = CurveClient{CurveKeyPair::load(*options.key), CurveKeyPair::load(*options.server_key).public_key};
             make_curve_client(live, curve->own, curve->server_public_key);
         }
+        watch.emplace(context, live);
         live.connect(*endpoint);
     } catch (const std::exception& e) {
-        log::Logger(streams.err).error("tail_connect_failed", {{"endpoint", *endpoint}, {"error", e.what()}});
+        logger.error("tail_connect_failed", {{"endpoint", *endpoint}, {"error", e.what()}});
         return kExitUsage;
+    }
+    // A sign of life within --timeout, or the reason there is none.
+    if (const std::string reason = watch->wait(*endpoint, options.silence_s); !reason.empty()) {
+        logger.error("tail_no_connection", {{"endpoint", *endpoint}, {"timeout_s", options.silence_s}, {"reason", reason}});
+        return kExitIoError;
     }
 
     Printer printer(streams.out, count);
@@ -150,7 +167,7 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
             printer.print(seq, payload.to_string());
         }
     } catch (const std::exception& e) {
-        log::Logger(streams.err).error("tail_failed", {{"endpoint", *endpoint}, {"error", e.what()}});
+        logger.error("tail_failed", {{"endpoint", *endpoint}, {"error", e.what()}});
         return kExitIoError;
     }
     return kExitOk;
