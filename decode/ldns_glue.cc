@@ -92,8 +92,60 @@ ZoneRecord record_from_text(const std::string& text) {
     return to_zone_record(rr.get(), buffer.get());
 }
 
+namespace {
+
+std::string zone_file_location(const std::string& file, int line, int column) {
+    std::string where = file + ":" + std::to_string(line);
+    if (column > 0) where += ":" + std::to_string(column);
+    return where;
+}
+
+}  // namespace
+
 ZoneFileError::ZoneFileError(const std::string& file, int line, const std::string& reason)
-    : std::runtime_error(file + ":" + std::to_string(line) + ": " + reason), file_(file), line_(line) {}
+    : ZoneFileError(file, line, 0, reason) {}
+
+ZoneFileError::ZoneFileError(const std::string& file, int line, int column, const std::string& reason)
+    : std::runtime_error(zone_file_location(file, line, column) + ": " + reason),
+      file_(file),
+      line_(line),
+      column_(column),
+      reason_(reason) {}
+
+std::optional<std::uint16_t> rrtype_from_text(std::string_view text) {
+    // ldns answers 0 for a name it does not know; "TYPE0" is refused too.
+    if (text.empty() || text.size() > 32) return std::nullopt;
+    const std::string name(text);
+    const ldns_rr_type type = ldns_get_rr_type_by_name(name.c_str());
+    if (type == 0 || static_cast<unsigned>(type) > 0xFFFF) return std::nullopt;
+    return static_cast<std::uint16_t>(type);
+}
+
+std::vector<std::uint8_t> rdata_from_text(std::uint16_t type, std::string_view rdata_text,
+                                          const std::optional<std::string>& origin) {
+    // The owner, TTL and class do not change how ldns reads rdata (the SOA's
+    // owner stands in for a missing origin, but the caller passes one).
+    const std::string text = ". 0 IN TYPE" + std::to_string(type) + " " + std::string(rdata_text);
+    ldns_rdf* origin_rdf = nullptr;
+    if (origin) {
+        origin_rdf = ldns_dname_new_frm_str(origin->c_str());
+        if (origin_rdf == nullptr) throw std::invalid_argument("bad origin '" + *origin + "'");
+    }
+    struct RdfDeleter {
+        void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
+    };
+    const std::unique_ptr<ldns_rdf, RdfDeleter> origin_owner(origin_rdf);
+    ldns_rr* raw = nullptr;
+    const ldns_status status = ldns_rr_new_frm_str(&raw, text.c_str(), 0, origin_rdf, nullptr);
+    if (status != LDNS_STATUS_OK) throw std::invalid_argument(ldns_get_errorstr_by_id(status));
+    const std::unique_ptr<ldns_rr, LdnsRrDeleter> rr(raw);
+    const std::unique_ptr<ldns_buffer, LdnsBufferDeleter> buffer(ldns_buffer_new(4096));
+    if (ldns_rr_rdata2buffer_wire(buffer.get(), rr.get()) != LDNS_STATUS_OK) {
+        throw std::invalid_argument("ldns cannot write the rdata");
+    }
+    const std::uint8_t* data = ldns_buffer_begin(buffer.get());
+    return {data, data + ldns_buffer_position(buffer.get())};
+}
 
 namespace {
 

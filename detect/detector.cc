@@ -108,6 +108,18 @@ std::string alert_id(std::string_view sensor, std::string_view key, std::int64_t
     return text;
 }
 
+// True when record `b` has the owner `a_owner` of record `a`: two
+// compression pointers to the same place say so without decoding (most
+// records of an RRset point at the question or at each other).
+bool same_owner(const DnsMessageView& message, const RecordView& a, const RecordView& b, const DnsName& a_owner) {
+    const std::uint8_t* wire = message.wire.data();
+    if ((wire[a.owner_offset] & 0xC0) == 0xC0 && wire[a.owner_offset] == wire[b.owner_offset] &&
+        wire[a.owner_offset + 1] == wire[b.owner_offset + 1]) {
+        return true;
+    }
+    return message.owner(b) == a_owner;
+}
+
 std::span<const std::uint8_t> bytes_of(std::string_view text) {
     return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
@@ -220,6 +232,9 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
     facts.conflicting = answers_.conflicts(query_key(message, *context.datagram), fingerprint, context.packet->time_us);
 
     consumed_.assign(message.records.size(), 0);
+    DnsName last_owner;
+    std::uint32_t last_owner_hash = 0;
+    const WatchedZone* last_zone = nullptr;
     std::size_t base = 0;
     for (const Section section : {Section::answer, Section::authority, Section::additional}) {
         const std::span<const RecordView> records = message.section(section);
@@ -229,7 +244,14 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
             const RecordView& first = records[i];
             if (!is_judged_type(first.type) || first.rrclass != 1 /* IN */) continue;
             const DnsName owner = message.owner(first);
-            const WatchedZone* zone = watch_->find(owner);
+            // Consecutive RRsets of one owner (a referral's NS and DS, glue's
+            // A and AAAA) share its zone: one watch lookup.
+            if (first.owner_hash != last_owner_hash || !(owner == last_owner)) {
+                last_owner = owner;
+                last_owner_hash = first.owner_hash;
+                last_zone = watch_->find(owner);
+            }
+            const WatchedZone* zone = last_zone;
             if (zone == nullptr) continue;
 
             // Gather the RRset: same owner and type within this section.
@@ -241,7 +263,7 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
                 const RecordView& r = records[j];
                 if (j != i) {
                     if (consumed_[base + j] || r.type != first.type || r.owner_hash != first.owner_hash ||
-                        r.rrclass != first.rrclass || !(message.owner(r) == owner)) {
+                        r.rrclass != first.rrclass || !same_owner(message, first, r, owner)) {
                         continue;
                     }
                     consumed_[base + j] = 1;
@@ -265,11 +287,9 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
         base += records.size();
     }
 
-    if (message.has_question) {
-        if (const WatchedZone* zone = watch_->find(message.qname)) {
-            judge_absence(facts, *zone);
-            judge_unsigned(facts, *zone);
-        }
+    if (question_zone != nullptr) {
+        judge_absence(facts, *question_zone);
+        judge_unsigned(facts, *question_zone);
     }
 }
 
