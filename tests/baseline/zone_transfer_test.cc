@@ -158,6 +158,8 @@ TEST_F(ZoneTransferTest, NotifyBringsTheNewSerialWhichSwapsTheBaselineAndARestar
     ASSERT_TRUE(test::eventually([&] { return model->shared.version() > before; }, std::chrono::seconds(20)))
         << "no transfer after NOTIFY: " << refresher->counters().notifies << " notifies, "
         << refresher->counters().failures << " failures";
+    // The snapshot is published first, then the copy kept, counted and logged.
+    ASSERT_TRUE(test::eventually([&] { return refresher->counters().transfers >= 2; }, std::chrono::seconds(5)));
     EXPECT_GE(refresher->counters().notifies, 1u);
     EXPECT_EQ(refresher->counters().transfers, 2u);
     EXPECT_EQ(refresher->counters().notifies_refused, 0u);
