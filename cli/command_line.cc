@@ -351,6 +351,14 @@ std::string parse_error_text(const CLI::ParseError& error) {
     return error.what();
 }
 
+// `word` after `text`, with `separator` between when `text` is not empty.
+// (Appended: GCC 12 at -O3 warns on (cond ? "" : sep) + std::string, a
+// -Wrestrict false positive.)
+void append_word(std::string& text, const char* separator, const std::string& word) {
+    if (!text.empty()) text += separator;
+    text += word;
+}
+
 // roff: a backslash, and a line that would read as a request.
 std::string roff(const std::string& text) {
     std::string out;
@@ -369,8 +377,8 @@ std::string roff(const std::string& text) {
 
 std::string option_heading(const CLI::Option* option) {
     std::string names;
-    for (const std::string& n : option->get_snames()) names += (names.empty() ? "" : ", ") + std::string("-") + n;
-    for (const std::string& n : option->get_lnames()) names += (names.empty() ? "" : ", ") + std::string("--") + n;
+    for (const std::string& n : option->get_snames()) append_word(names, ", ", "-" + n);
+    for (const std::string& n : option->get_lnames()) append_word(names, ", ", "--" + n);
     if (option->get_positional()) return "\\fI" + roff(option->get_name()) + "\\fR";
     std::string heading = "\\fB" + roff(names) + "\\fR";
     if (option->get_type_size_max() > 0 && !option->get_type_name().empty()) {
@@ -507,7 +515,7 @@ std::string bash_completion() {
         std::string words;
         for (const CLI::Option* option : app->get_options()) {
             for (const std::string& n : option->get_lnames()) {
-                words += (words.empty() ? "" : " ") + std::string("--") + n;
+                append_word(words, " ", "--" + n);
                 const std::string type = option->get_type_name();
                 if (type.find("FILE") != std::string::npos || type == "DIR" || type == "PCAP") {
                     if (std::find(file_flags.begin(), file_flags.end(), "--" + n) == file_flags.end()) {
@@ -527,7 +535,7 @@ std::string bash_completion() {
         } else {
             std::string names;
             for (const CLI::App* verb : verbs) {
-                names += (names.empty() ? "" : " ") + verb->get_name();
+                append_word(names, " ", verb->get_name());
                 cases << "        " << sub->get_name() << "/" << verb->get_name() << ") words=\"" << options_of(verb)
                       << "\" ;;\n";
             }
@@ -537,7 +545,7 @@ std::string bash_completion() {
     std::string command_words;
     for (const std::string& c : commands) command_words += c + " ";
     std::string flags;
-    for (const std::string& f : file_flags) flags += (flags.empty() ? "" : "|") + f;
+    for (const std::string& f : file_flags) append_word(flags, "|", f);
     std::ostringstream out;
     out << "# bash completion for dnswatch, written by `dnswatch completion bash` from its own command line.\n"
         << "_dnswatch() {\n"
