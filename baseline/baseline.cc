@@ -139,6 +139,16 @@ bool Baseline::is_delegated(const DnsName& owner, const WatchedZone& zone) const
     return false;
 }
 
+std::size_t Baseline::rdata_bytes() const {
+    std::size_t bytes = 0;
+    for_each_rrset([&bytes](const DnsName&, const std::uint8_t* rrset) {
+        const std::size_t items = rrset_layout::item_count(rrset);
+        bytes += static_cast<std::size_t>(rrset_layout::end(rrset) - rrset) - rrset_layout::kHeader -
+                 items * rrset_layout::kItemHeader;
+    });
+    return bytes;
+}
+
 std::vector<std::size_t> Baseline::rrset_counts(const WatchSet& watch) const {
     std::vector<std::size_t> counts(watch.zones().size(), 0);
     for_each_node([&](const std::uint8_t* node) {

@@ -96,6 +96,9 @@ public:
     std::vector<std::size_t> delegation_counts(const WatchSet& watch) const;
     // Arena and index bytes of the tables (the announcements aside).
     std::size_t memory_bytes() const;
+    // The rdata bytes those tables hold (so that what the baseline costs
+    // beyond its data can be told). Walks everything.
+    std::size_t rdata_bytes() const;
     std::size_t overlay_nodes() const { return overlay_ ? overlay_->node_count() : 0; }
 
     // Calls f(owner, rrset) for every RRset (rrset_pool.h layout) of the

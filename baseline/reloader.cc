@@ -50,6 +50,7 @@ void Reloader::watch_files(const Config& config) {
         if (!zone.zone_file.empty()) files.push_back(zone.zone_file);
     }
     files.insert(files.end(), config.baseline_zone_files.begin(), config.baseline_zone_files.end());
+    if (!config.zones_file.empty()) files.push_back(config.zones_file);
     if (!config.state.transparency_feed.empty()) files.push_back(config.state.transparency_feed);
     for (const std::string& file : files) {
         const std::filesystem::path path = std::filesystem::absolute(file);

@@ -46,6 +46,62 @@ RRsetChange change_to(const DnsName& owner, std::uint16_t type, const std::uint8
     return change;
 }
 
+// The rdata a pool holds from every source, sorted and unique (the
+// announcements aside): what a change compares.
+std::vector<std::span<const std::uint8_t>> rdata_set(const RRsetPool& pool) {
+    std::vector<std::span<const std::uint8_t>> set;
+    pool.for_each_rdata([&set](std::span<const std::uint8_t> rdata) { set.push_back(rdata); });
+    auto less = [](std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+        return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+    };
+    auto equal = [](std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+        return std::equal(a.begin(), a.end(), b.begin(), b.end());
+    };
+    std::sort(set.begin(), set.end(), less);
+    set.erase(std::unique(set.begin(), set.end(), equal), set.end());
+    return set;
+}
+
+bool same_set(std::uint16_t type, const std::vector<std::span<const std::uint8_t>>& a,
+              const std::vector<std::span<const std::uint8_t>>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        // For a SOA, the serial alone moving is no change (same_comparison_form).
+        if (!same_comparison_form(type, a[i], b[i])) return false;
+    }
+    return true;
+}
+
+// The SOA serial of the zone at `apex`, if the baseline holds its SOA.
+std::optional<std::uint32_t> soa_serial(const Baseline& baseline, const DnsName& apex) {
+    std::optional<std::uint32_t> serial;
+    baseline.find(apex, rrtype::SOA).for_each_rdata([&serial](std::span<const std::uint8_t> rdata) {
+        if (rdata.size() >= 20 && !serial) {
+            const std::uint8_t* p = rdata.data() + rdata.size() - 20;
+            serial = std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
+        }
+    });
+    return serial;
+}
+
+// Re-signing changes these at every turn; the data they cover is reported.
+bool derived_type(std::uint16_t type) { return type == rrtype::RRSIG || type == rrtype::NSEC || type == rrtype::NSEC3; }
+
+std::int64_t wall_clock_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Each (owner, type) once.
+template <typename Key>
+void dedupe(std::vector<Key>& keys) {
+    auto less = [](const Key& a, const Key& b) { return a.owner.key() != b.owner.key() ? a.owner.key() < b.owner.key() : a.type < b.type; };
+    std::sort(keys.begin(), keys.end(), less);
+    keys.erase(std::unique(keys.begin(), keys.end(),
+                           [](const Key& a, const Key& b) { return a.type == b.type && a.owner == b.owner; }),
+               keys.end());
+}
+
 // The zones to spread over the shards: those with many delegations.
 std::vector<std::uint8_t> zones_to_split(const Baseline& baseline, const WatchSet& watch, std::size_t shards) {
     if (shards <= 1) return {};
@@ -92,7 +148,72 @@ void SharedBaseline::publish(std::shared_ptr<const WatchSet> watch, std::shared_
     }
 }
 
-void SharedBaseline::apply(std::span<const RRsetChange> changes) {
+void SharedBaseline::set_change_listener(ChangeListener listener) {
+    std::lock_guard lock(writer_);
+    listener_ = std::move(listener);
+}
+
+void SharedBaseline::report(const BaselineSnapshot& before, const Baseline& after, const WatchSet& after_watch,
+                            const std::vector<ChangedKey>& keys, ChangeSource source) {
+    if (!listener_ || keys.empty()) return;
+    std::vector<BaselineChange> changes;
+    const std::int64_t now = wall_clock_us();
+    // The serials, once a zone.
+    std::unordered_map<const WatchedZone*, std::pair<std::optional<std::uint32_t>, std::optional<std::uint32_t>>> serials;
+    for (const ChangedKey& key : keys) {
+        if (derived_type(key.type)) continue;
+        const WatchedZone* zone = after_watch.find(key.owner);
+        if (zone == nullptr || before.watch->find_zone(zone->text) == nullptr) continue;  // not watched before: no change
+        const RRsetPool was = before.baseline.find(key.owner, key.type);
+        const RRsetPool is = after.find(key.owner, key.type);
+        const auto was_set = rdata_set(was);
+        const auto is_set = rdata_set(is);
+        const std::uint32_t ttl_before = was_set.empty() ? 0 : was.ttl();
+        const std::uint32_t ttl_after = is_set.empty() ? 0 : is.ttl();
+        if (same_set(key.type, was_set, is_set) && ttl_before == ttl_after) continue;
+        BaselineChange& change = changes.emplace_back();
+        change.zone = zone->text;
+        change.name = key.owner.to_text();
+        change.type = key.type;
+        change.rrtype = rrtype_to_text(key.type);
+        change.source = source;
+        change.time_us = now;
+        change.ttl_before = ttl_before;
+        change.ttl_after = ttl_after;
+        if (!was_set.empty()) change.before = was.presentation();
+        if (!is_set.empty()) change.after = is.presentation();
+        // A delegation: NS below a watched apex, or the NS of a zone watched
+        // for its delegation alone.
+        const bool delegation = key.type == rrtype::NS && (!(key.owner == zone->name) || zone->delegation_only);
+        if (delegation && was_set.empty()) change.op = ChangeOp::create;
+        if (delegation && is_set.empty()) change.op = ChangeOp::remove;
+        // Announced: the feed had said so of every rdata it adds.
+        bool added_any = false, all_announced = true;
+        for (const auto& rdata : is_set) {
+            if (std::binary_search(was_set.begin(), was_set.end(), rdata, [](auto a, auto b) {
+                    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+                })) {
+                continue;
+            }
+            added_any = true;
+            bool covered = false;
+            was.for_each_rdata([&](std::span<const std::uint8_t> announced) {
+                covered = covered || std::equal(announced.begin(), announced.end(), rdata.begin(), rdata.end());
+            }, /*with_announced=*/true);
+            all_announced = all_announced && covered;
+        }
+        change.announced = source == ChangeSource::feed || (added_any && all_announced);
+        auto [it, fresh] = serials.try_emplace(zone);
+        if (fresh) it->second = {soa_serial(before.baseline, zone->name), soa_serial(after, zone->name)};
+        change.serial_before = it->second.first;
+        change.serial_after = it->second.second;
+    }
+    if (changes.empty()) return;
+    counters_.changes_reported += changes.size();
+    listener_(std::move(changes));
+}
+
+void SharedBaseline::apply(std::span<const RRsetChange> changes, ChangeSource source) {
     if (changes.empty()) return;
     std::lock_guard lock(writer_);
     const std::shared_ptr<const BaselineSnapshot> current = snapshot();
@@ -100,6 +221,12 @@ void SharedBaseline::apply(std::span<const RRsetChange> changes) {
     Baseline next = current->baseline.with_changes(changes);
     if (next.overlay_nodes() < before || (before + changes.size() > Baseline::kMaxOverlayNodes)) ++counters_.compactions;
     counters_.rrsets_changed += changes.size();
+    if (listener_) {
+        std::vector<ChangedKey> keys;
+        for (const RRsetChange& change : changes) keys.push_back({change.owner, change.type});
+        dedupe(keys);
+        report(*current, next, *current->watch, keys, source);
+    }
     publish(current->watch, current->shards, std::move(next));
 }
 
@@ -125,9 +252,16 @@ void SharedBaseline::set_transfer(const std::string& zone, const std::vector<Zon
         });
     };
     std::size_t count = 0;
-    for_each_change([&](const DnsName&, std::uint16_t, const std::uint8_t*) { ++count; });
+    std::vector<ChangedKey> keys;
+    for_each_change([&](const DnsName& owner, std::uint16_t type, const std::uint8_t*) {
+        ++count;
+        if (listener_) keys.push_back({owner, type});
+    });
     if (count == 0) return;  // a re-push of the same data is not a change
     counters_.rrsets_changed += count;
+    // The zone's first transfer is where its data starts, not a change.
+    const auto apex = DnsName::from_text(zone);
+    const bool first = !apex || current->baseline.find_rrset(*apex, rrtype::SOA, source) == nullptr;
     Baseline next;
     if (current->baseline.overlay_nodes() + count > Baseline::kMaxOverlayNodes) {
         // A first transfer, or most of a zone changed: a new base, not an overlay.
@@ -146,6 +280,10 @@ void SharedBaseline::set_transfer(const std::string& zone, const std::vector<Zon
             changes.push_back(change_to(owner, type, rrset, source));
         });
         next = current->baseline.with_changes(changes);
+    }
+    if (!first) {
+        dedupe(keys);
+        report(*current, next, *current->watch, keys, ChangeSource::axfr);
     }
     publish(current->watch, current->shards, std::move(next));
 }
@@ -200,6 +338,11 @@ bool SharedBaseline::apply_transfer_changes(const std::string& zone, const std::
     const std::size_t before = current->baseline.overlay_nodes();
     Baseline next = current->baseline.with_changes(changes);
     if (before + changes.size() > Baseline::kMaxOverlayNodes) ++counters_.compactions;
+    if (listener_) {
+        std::vector<ChangedKey> keys;
+        for (const RRsetChange& change : changes) keys.push_back({change.owner, change.type});
+        report(*current, next, *current->watch, keys, ChangeSource::ixfr);  // `touched` gave each key once
+    }
     publish(current->watch, current->shards, std::move(next));
     return true;
 }
@@ -257,7 +400,50 @@ void SharedBaseline::announce(const Announcement& announcement) {
         }
         next = next.with_announcement(record.owner, record.type, AnnouncedRdata{canonical, announcement.effective_us});
     }
+    if (listener_) report_announcement(*current, announcement);
     publish(current->watch, current->shards, std::move(next));
+}
+
+void SharedBaseline::report_announcement(const BaselineSnapshot& current, const Announcement& announcement) {
+    // What the feed says each (owner, type) becomes; the zone's data is
+    // unchanged until its own change arrives (reported then, `announced`).
+    std::map<std::pair<std::string, std::uint16_t>, BaselineChange> by_key;
+    const std::int64_t now = wall_clock_us();
+    for (const ZoneRecord& record : announcement.records) {
+        const WatchedZone* zone = current.watch->find(record.owner);
+        if (zone == nullptr || derived_type(record.type)) continue;
+        auto [it, fresh] = by_key.try_emplace({std::string(record.owner.key()), record.type});
+        BaselineChange& change = it->second;
+        if (fresh) {
+            const RRsetPool pool = current.baseline.find(record.owner, record.type);
+            change.zone = zone->text;
+            change.name = record.owner.to_text();
+            change.type = record.type;
+            change.rrtype = rrtype_to_text(record.type);
+            change.source = ChangeSource::feed;
+            change.announced = true;
+            change.time_us = now;
+            if (pool.has_rdata()) {
+                change.before = pool.presentation();
+                change.ttl_before = pool.ttl();
+            }
+            const bool delegation = record.type == rrtype::NS && (!(record.owner == zone->name) || zone->delegation_only);
+            if (delegation && change.before.empty()) change.op = ChangeOp::create;
+            change.serial_before = change.serial_after = soa_serial(current.baseline, zone->name);
+        }
+        change.after.push_back(rdata_to_text(record.type, record.rdata));
+        change.ttl_after = std::max(change.ttl_after, record.ttl);
+    }
+    std::vector<BaselineChange> changes;
+    for (auto& [key, change] : by_key) {
+        std::sort(change.after.begin(), change.after.end());
+        change.after.erase(std::unique(change.after.begin(), change.after.end()), change.after.end());
+        if (change.after == change.before && change.ttl_after == change.ttl_before) continue;
+        changes.push_back(std::move(change));
+    }
+    if (changes.empty()) return;
+    counters_.changes_reported += changes.size();
+    listener_(std::move(changes));
 }
 
 void SharedBaseline::replace(WatchSet watch, BaselineInput input) {
@@ -278,6 +464,32 @@ void SharedBaseline::replace(WatchSet watch, BaselineInput input) {
         if (it->second && shared_watch->find(owner) != nullptr) input.add_rrset(owner, rrset);
     });
     Baseline baseline = input.build();
+    if (listener_) {
+        // Every RRset of either version, compared: a reload rereads
+        // everything, and what it changed is only known this way.
+        std::vector<ChangedKey> keys;
+        auto differs = [&](const Baseline& from, const Baseline& to) {
+            return [&](const DnsName& owner, const std::uint8_t* rrset) {
+                const std::uint16_t type = rrset_layout::type(rrset);
+                if (!keys.empty() && keys.back().type == type && keys.back().owner == owner) return;
+                if (derived_type(type)) return;
+                const RRsetPool a = from.find(owner, type);
+                const RRsetPool b = to.find(owner, type);
+                if (!same_set(type, rdata_set(a), rdata_set(b)) || (a.has_rdata() && b.has_rdata() && a.ttl() != b.ttl()) ||
+                    a.has_rdata() != b.has_rdata()) {
+                    keys.push_back({owner, type});
+                }
+            };
+        };
+        current->baseline.for_each_rrset(differs(current->baseline, baseline));
+        baseline.for_each_rrset([&, check = differs(baseline, current->baseline)](const DnsName& owner,
+                                                                                   const std::uint8_t* rrset) {
+            // Only what the old version did not hold at all: the rest was compared above.
+            if (!current->baseline.find(owner, rrset_layout::type(rrset)).has_rdata()) check(owner, rrset);
+        });
+        dedupe(keys);
+        report(*current, baseline, *shared_watch, keys, ChangeSource::zone_file);
+    }
     const std::size_t shard_count = current->shards->shard_count();
     auto shards = std::make_shared<const ZoneShards>(shared_watch, shard_count, current->shards.get(),
                                                      zones_to_split(baseline, *shared_watch, shard_count));

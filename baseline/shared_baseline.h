@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "baseline/baseline.h"
+#include "baseline/baseline_change.h"
 #include "baseline/baseline_input.h"
 #include "baseline/watch_set.h"
 #include "baseline/zone_shards.h"
@@ -48,6 +49,7 @@ struct SharedBaselineCounters {
     std::atomic<std::uint64_t> rrsets_changed{0}; // RRset changes applied incrementally
     std::atomic<std::uint64_t> compactions{0};    // overlays folded into a new base
     std::atomic<std::uint64_t> reclaimed{0};      // retired snapshots freed by the reclaimer
+    std::atomic<std::uint64_t> changes_reported{0};  // change records handed to the listener
 };
 
 class SharedBaseline {
@@ -76,14 +78,20 @@ public:
     std::vector<ZoneRecord> transferred_records(const std::string& zone) const;
     // A change announced by the transparency feed.
     void announce(const Announcement& announcement);
-    // Changes from any source, applied as they are.
-    void apply(std::span<const RRsetChange> changes);
+    // Changes from any source, applied as they are; reported as `source`.
+    void apply(std::span<const RRsetChange> changes, ChangeSource source = ChangeSource::zone_file);
     // A new watch list and the baseline read for it (a reload). The
     // transfers held for zones still watched are kept (they are newer than
     // anything on disk); those of zones no longer watched go (their records
     // would fall to a parent zone).
     void replace(WatchSet watch, BaselineInput input);
     void replace(WatchSet watch, const BaselineSources& sources);
+    // From now on, every snapshot's changes of zones watched before and
+    // after it go to `listener` (baseline_change.h), on the writer's thread.
+    // A zone's first data (a first transfer, a zone newly watched) is not a
+    // change; nor are RRSIG, NSEC and NSEC3 (re-signing changes them all)
+    // or a SOA whose serial alone moved (each record carries the serials).
+    void set_change_listener(ChangeListener listener);
     // From now on, cut each watch list into `shards` parts (the pipeline's
     // shard count, set before it starts); a zone keeps its part across
     // replace().
@@ -105,7 +113,18 @@ private:
     // Publishes a snapshot; the writer mutex is held.
     void publish(std::shared_ptr<const WatchSet> watch, std::shared_ptr<const ZoneShards> shards, Baseline baseline);
     void reclaim_loop();
+    // The changes from `before` to `after` of the (owner, type) keys given
+    // (each once), to the listener; the writer mutex is held.
+    struct ChangedKey {
+        DnsName owner;
+        std::uint16_t type;
+    };
+    void report(const BaselineSnapshot& before, const Baseline& after, const WatchSet& after_watch,
+                const std::vector<ChangedKey>& keys, ChangeSource source);
 
+    void report_announcement(const BaselineSnapshot& current, const Announcement& announcement);
+
+    ChangeListener listener_;
     std::mutex writer_;
     std::atomic<std::shared_ptr<const BaselineSnapshot>> current_;
     std::atomic<std::uint64_t> version_{0};

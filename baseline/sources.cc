@@ -1,8 +1,10 @@
 #include "baseline/sources.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include "baseline/transparency_feed.h"
+#include "baseline/zone_reader.h"
 #include "decode/ldns_glue.h"
 
 namespace dnswatch {
@@ -22,7 +24,40 @@ std::string learned_path(const Config& config) {
 WatchSet read_watch_list(const Config& config) {
     WatchSet watch;
     for (const WatchedZoneConfig& zone : config.zones) watch.add(zone.name);
+    if (!config.zones_file.empty()) read_zones_file(config.zones_file, watch);
     return watch;
+}
+
+std::vector<NameLine> read_name_list(const std::string& path) {
+    if (!std::filesystem::is_regular_file(path)) throw ZoneFileError(path, 0, "not a regular file");
+    std::ifstream in(path);
+    if (!in) throw ZoneFileError(path, 0, "cannot read");
+    std::vector<NameLine> names;
+    int line_number = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++line_number;
+        if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+        const auto first = line.find_first_not_of(" \t\r");
+        if (first == std::string::npos) continue;
+        const auto last = line.find_last_not_of(" \t\r");
+        std::string name = line.substr(first, last - first + 1);
+        if (name.find_first_of(" \t") != std::string::npos) {
+            throw ZoneFileError(path, line_number, "one name a line, got '" + name + "'");
+        }
+        if (!DnsName::from_text(name)) throw ZoneFileError(path, line_number, "'" + name + "' is not a DNS name");
+        names.push_back({std::move(name), line_number});
+    }
+    return names;
+}
+
+void read_zones_file(const std::string& path, WatchSet& watch) {
+    for (const NameLine& entry : read_name_list(path)) {
+        try {
+            watch.add(entry.name, /*delegation_only=*/true);
+        } catch (const std::invalid_argument& e) {
+            throw ZoneFileError(path, entry.line, e.what());
+        }
+    }
 }
 
 std::unique_ptr<BaselineModel> build_baseline_model(const Config& config) {
@@ -38,10 +73,12 @@ namespace {
 // is read once, and nothing of it is kept but what lies in a watched zone.
 void read_into(BaselineInput& input, const std::string& path, const std::optional<std::string>& origin,
                SourceId source) {
-    // (ldns reads it; records outside the watch list are dropped here.)
-    for (const ZoneRecord& record : read_zone_file(path, origin)) {
+    // Streamed: no list of the file's records is ever built, so a TLD's
+    // zone costs its table alone (records outside the watch list are
+    // dropped here).
+    read_zone(path, ZoneReadOptions{.origin = origin, .zone = std::nullopt}, [&](const ZoneFileRecord& record) {
         input.add(record.owner, record.type, record.ttl, record.rdata, source);
-    }
+    });
 }
 
 }  // namespace

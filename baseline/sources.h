@@ -33,12 +33,25 @@ std::string received_feed_path(const Config& config);
 // Where learned RRsets are kept: STATE_DIR/learned.jsonl.
 std::string learned_path(const Config& config);
 
-// The watch list of the config. Throws std::invalid_argument for a zone
-// name the watch set refuses (not a name, watched twice).
+// The watch list of the config: watch.zones, then the names of
+// watch.zones_file (delegation-only). Throws std::invalid_argument for a
+// zone name of the config the watch set refuses (not a name, watched
+// twice), ZoneFileError ("file:line: reason") for one of the zones file.
 WatchSet read_watch_list(const Config& config);
+// A file of names, one a line, '#' comments (watch.zones_file,
+// watch.locked_domains): each name with its line. Throws ZoneFileError
+// ("file:line: reason") for a line that is not one DNS name.
+struct NameLine {
+    std::string name;
+    int line;
+};
+std::vector<NameLine> read_name_list(const std::string& path);
+// Adds the names of a zones file to `watch`, each watched for its
+// delegation alone.
+void read_zones_file(const std::string& path, WatchSet& watch);
 
-// Reads every zone file of the config with ldns. Throws ZoneFileError
-// ("file:line: reason") for a zone file ldns cannot read, and
+// Reads every zone file of the config (baseline/zone_reader.h). Throws
+// ZoneFileError ("file:line:col: reason") for a zone file it refuses, and
 // std::invalid_argument for a zone name the watch set refuses, and
 // FeedError for a malformed transparency feed.
 std::unique_ptr<BaselineModel> build_baseline_model(const Config& config);

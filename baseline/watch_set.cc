@@ -40,14 +40,14 @@ WatchSet::Core& WatchSet::writable_core() {
     return *core_;
 }
 
-const WatchedZone& WatchSet::add(std::string_view zone_name) {
+const WatchedZone& WatchSet::add(std::string_view zone_name, bool delegation_only) {
     const auto name = DnsName::from_text(zone_name);
     if (!name) throw std::invalid_argument("'" + std::string(zone_name) + "' is not a DNS name");
     if (!core_->table.empty() && probe(hash_suffix(*name, 0), name->key()) != nullptr) {
         throw std::invalid_argument("zone '" + std::string(zone_name) + "' is watched twice");
     }
     Core& core = writable_core();
-    core.zones.push_back(WatchedZone{*name, name->to_text(), core.zones.size()});
+    core.zones.push_back(WatchedZone{*name, name->to_text(), core.zones.size(), delegation_only});
     if (!owned_.empty()) owned_.push_back(1);
     core.min_labels = std::min<unsigned>(core.min_labels, name->label_count);
     core.max_labels = std::max<unsigned>(core.max_labels, name->label_count);

@@ -24,13 +24,17 @@ struct WatchedZone {
     DnsName name;
     std::string text;   // lower case, no trailing dot
     std::size_t index;  // position in the watch set
+    // Watched for its delegation alone (watch.zones_file): its baseline is
+    // the parent's NS, DS and glue, so a name below the apex that the
+    // baseline does not hold says nothing about it.
+    bool delegation_only = false;
 };
 
 class WatchSet {
 public:
     // Throws std::invalid_argument for a name that is not a DNS name or is
     // already watched.
-    const WatchedZone& add(std::string_view zone_name);
+    const WatchedZone& add(std::string_view zone_name, bool delegation_only = false);
 
     // The closest watched zone at or above `name`; nullptr when unwatched,
     // or when that zone belongs to another part (see part()).

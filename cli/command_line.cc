@@ -196,7 +196,7 @@ struct CommandLine {
     void declare_tail() {
         CLI::App* c = command(
             "tail", "print a running sensor's (or relay's) alerts, catching up from SEQ",
-            {"dnswatch tail --endpoint URL [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
+            {"dnswatch tail --endpoint URL [--changes] [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
              "              [--key FILE --server-key FILE] [--timeout SECONDS]",
              "Prints the alerts of a running sensor or relay, one JSON object a line: with --since, every stored "
              "alert after SEQ first, then the live stream; each alert once, in order, a gap in the live stream "
@@ -206,10 +206,12 @@ struct CommandLine {
         c->add_option("--endpoint", tail.endpoint, "the sensor's PUB endpoint (publish.zmq.endpoint)")
             ->required()
             ->type_name("URL");
-        c->add_option("--topic", tail.topic,
-                      "only alerts whose topic starts with PREFIX, e.g. alert.test.victim. for victim.test and its "
-                      "subdomains (default: alert.)")
-            ->type_name("PREFIX");
+        optional(c, "--topic", tail.topic, "PREFIX",
+                 "only records whose topic starts with PREFIX, e.g. alert.test.victim. for victim.test and its "
+                 "subdomains (default: alert.; with --changes, change.)");
+        c->add_flag("--changes", tail.changes,
+                    "the changes of the watched zones' own data (schema dnswatch.change/1: transfers, reloads, the "
+                    "feed) instead of alerts");
         optional(c, "--since", tail.since, "SEQ",
                  "first print every stored alert after SEQ (0: all), then follow; each alert is printed once, in "
                  "order");

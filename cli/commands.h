@@ -34,7 +34,8 @@ int check_config_command(const CheckConfigOptions& options, const CliStreams& st
 
 struct TailOptions {
     std::string endpoint;
-    std::string topic = "alert.";
+    std::optional<std::string> topic;  // default: alert., or change. with --changes
+    bool changes = false;              // the baseline's change records instead of alerts
     std::optional<std::uint64_t> since;
     std::optional<std::string> catchup;  // default: the endpoint's port + 1
     std::optional<std::uint64_t> count;

@@ -296,6 +296,17 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
     const bool learning = !config.state.dir.empty() && !learning_options(config).zones.empty();
     if (learning) publisher_options.learned_path = learned_path(config);
     Publisher publisher(outputs.sink(), outputs.publisher(), publisher_options);
+    // Every change of the baseline itself (a transfer, a reload, the feed)
+    // becomes a record beside the alerts: numbered, stored, logged and sent
+    // by the publisher thread. Detached before the publisher goes.
+    sensor->baseline().set_change_listener([&publisher, sensor_id = config.sensor_id](std::vector<BaselineChange> changes) {
+        for (BaselineChange& change : changes) change.sensor = sensor_id;
+        publisher.changes().push(std::move(changes));
+    });
+    struct DetachChanges {
+        SharedBaseline& baseline;
+        ~DetachChanges() { baseline.set_change_listener(nullptr); }
+    } detach_changes{sensor->baseline()};
 
     PipelineOptions pipeline_options;
     pipeline_options.workers = workers;

@@ -13,10 +13,28 @@ RunMetrics::RunMetrics(const std::string& listen, const SharedBaseline& baseline
 }
 
 void RunMetrics::set_baseline_sizes(const BaselineSnapshot& snapshot) {
+    const auto started = std::chrono::steady_clock::now();
+    set_baseline_gauges(snapshot);
+    const auto finished = std::chrono::steady_clock::now();
+    next_sizing_ = finished + (finished - started) * kSizingDutyInverse;
+}
+
+void RunMetrics::set_baseline_gauges(const BaselineSnapshot& snapshot) {
     const WatchSet& watch = *snapshot.watch;
     metrics_.watched_zones().set(static_cast<std::int64_t>(watch.zones().size()));
-    metrics_.retain_baseline_zones([&watch](std::string_view zone) { return watch.find_zone(zone) != nullptr; });
     const std::vector<std::size_t> counts = snapshot.baseline.rrset_counts(watch);
+    // A series a zone is what an operator of a few zones wants; a registry
+    // watching a million delegations would get a million series (and a
+    // scrape of tens of MB), so beyond kPerZoneSeriesLimit one series,
+    // zone="*", carries the sum.
+    if (watch.zones().size() > kPerZoneSeriesLimit) {
+        std::size_t total = 0;
+        for (const std::size_t count : counts) total += count;
+        metrics_.retain_baseline_zones([](std::string_view zone) { return zone == "*"; });
+        metrics_.baseline_rrsets("*").set(static_cast<std::int64_t>(total));
+        return;
+    }
+    metrics_.retain_baseline_zones([&watch](std::string_view zone) { return watch.find_zone(zone) != nullptr; });
     for (const WatchedZone& zone : watch.zones()) {
         metrics_.baseline_rrsets(zone.text).set(static_cast<std::int64_t>(counts[zone.index]));
     }
@@ -63,7 +81,11 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     metrics_.queries("unknown").set_total(t.queries.unknown);
     metrics_.queries("evicted").set_total(t.queries.evicted);
     metrics_.txid_bursts().set_total(t.queries.bursts);
-    if (const std::uint64_t version = shared_.version(); version != baseline_version_) {
+    // Counting walks every RRset (tens of ms for a TLD): it may take at most
+    // 1/kSizingDutyInverse of this thread, however often zone transfers and
+    // the feed change the baseline.
+    if (const std::uint64_t version = shared_.version();
+        version != baseline_version_ && std::chrono::steady_clock::now() >= next_sizing_) {
         baseline_version_ = version;
         set_baseline_sizes(*shared_.snapshot());
     }
@@ -86,6 +108,11 @@ void RunMetrics::update_sources(const LiveBaselineSources* live, const ZapAuthen
         metrics_.zap_requests("admitted").set_total(zap->admitted());
         metrics_.zap_requests("denied").set_total(zap->denied());
     }
+}
+
+void RunMetrics::publish_change(const BaselineChange& change) {
+    metrics_.baseline_changes(to_string(change.source), to_string(change.op)).inc();
+    next_.publish_change(change);
 }
 
 void RunMetrics::publish(const Alert& alert) {

@@ -5,6 +5,7 @@
 // thread hands them on. Nothing here touches the packet path.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,7 +32,7 @@ public:
     void watch_rings(const Pipeline& pipeline);
     // From run's main thread: the pipeline's totals into the counters, and
     // the baseline's sizes when a new snapshot is there (a zone transfer,
-    // the feed, a reload).
+    // the feed, a reload), recounted with at most 1% of this thread's time.
     void update(const PipelineTotals& totals, std::uint64_t log_lines_suppressed);
     // From run's main thread too: what the live baseline sources and the
     // ZAP handler refused or failed at (either may be null).
@@ -43,13 +44,19 @@ public:
     std::uint16_t port() const { return endpoint_->port(); }
 
     void publish(const Alert& alert) override;
+    void publish_change(const BaselineChange& change) override;
     void flush() override { next_.flush(); }
 
 private:
-    void set_baseline_sizes(const BaselineSnapshot& snapshot);
+    void set_baseline_sizes(const BaselineSnapshot& snapshot);  // timed: see update()
+    void set_baseline_gauges(const BaselineSnapshot& snapshot);
+
+    static constexpr std::size_t kPerZoneSeriesLimit = 1000;
+    static constexpr int kSizingDutyInverse = 100;
 
     const SharedBaseline& shared_;
     std::uint64_t baseline_version_ = 0;
+    std::chrono::steady_clock::time_point next_sizing_{};  // the earliest next count
     metrics::Registry registry_;
     metrics::SensorMetrics metrics_;
     AlertSink& next_;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "baseline/learned_file.h"
+#include "baseline/sources.h"
 #include "publish/open_alert_file.h"
 
 namespace dnswatch {
@@ -54,7 +55,22 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger
     } else if (!config.state.tlog_dir.empty() || !zmq.catchup_endpoint.empty()) {
         throw std::runtime_error(config.source_path +
                                  ": transparency_log and publish.zmq.catchup_endpoint need state.dir (the alert store)");
+    } else {
+        numbering_ = std::make_unique<NumberingSink>(fan_out_);
+        entry_ = numbering_.get();
     }
+    // The baseline's own changes, judged as they pass: its alerts enter the
+    // path at its head, to be numbered and stored like any other.
+    ChangeWatchOptions watch_options;
+    watch_options.window_us = config.detect.short_lived_change_window_ms * 1000;
+    watch_options.feed_configured = !config.state.transparency_feed.empty() || !config.baseline.feed_endpoint.empty();
+    if (!config.locked_domains_file.empty()) {
+        for (const NameLine& locked : read_name_list(config.locked_domains_file)) {
+            watch_options.locked.insert(DnsName::from_text(locked.name)->to_text());
+        }
+    }
+    change_watcher_ = std::make_unique<ChangeWatcher>(std::move(watch_options), config.sensor_id, *entry_);
+    fan_out_.add(*change_watcher_);
 }
 
 SensorOutputs::~SensorOutputs() {

@@ -14,12 +14,14 @@
 #include "config/config.h"
 #include "log/log.h"
 #include "detect/alert_sink.h"
+#include "detect/change_watcher.h"
 #include "detect/detector.h"
 #include "publish/alert_store.h"
 #include "publish/catch_up.h"
 #include "publish/evidence_pcap.h"
 #include "publish/fan_out_sink.h"
 #include "publish/json_lines_sink.h"
+#include "publish/numbering_sink.h"
 #include "publish/transparency_log.h"
 #include "publish/zmq_publisher.h"
 #include "publish/zmq_security.h"
@@ -61,6 +63,8 @@ private:
     std::unique_ptr<PcapEvidenceWriter> evidence_;
     FanOutSink fan_out_;
     std::unique_ptr<DurableAlertSink> durable_;
+    std::unique_ptr<NumberingSink> numbering_;  // the head when there is no durable store
+    std::unique_ptr<ChangeWatcher> change_watcher_;
     AlertSink* entry_ = nullptr;
 };
 

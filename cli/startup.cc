@@ -73,7 +73,11 @@ void print_baseline_loaded(std::FILE* err, const BaselineSnapshot& snapshot,
     const double rss = static_cast<double>(resident_bytes());
     std::fprintf(err, "baseline: %zu RRsets in %zu watched zone(s), loaded in %.3f s; RSS %.1f MiB at the first packet",
                  rrsets, snapshot.watch->zones().size(), seconds, rss / (1024 * 1024));
-    if (rrsets > 0) std::fprintf(err, " (%.1f B per RRset)", rss / static_cast<double>(rrsets));
+    if (rrsets > 0) {
+        const double rdata = static_cast<double>(snapshot.baseline.rdata_bytes());
+        std::fprintf(err, " (%.1f B per RRset, %.1f B beyond its rdata)", rss / static_cast<double>(rrsets),
+                     (rss - rdata) / static_cast<double>(rrsets));
+    }
     std::fprintf(err, "\n");
 }
 

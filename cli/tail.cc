@@ -1,4 +1,5 @@
-// `dnswatch tail`: prints alerts from a running sensor, catching up from the
+// `dnswatch tail`: prints alerts (or, with --changes, the baseline's change
+// records) from a running sensor, catching up from the
 // durable store first, then following the live PUB stream; duplicates are
 // dropped by seq, and a gap in the live stream is filled from the store.
 #include <algorithm>
@@ -109,7 +110,11 @@ int tail_command(const TailOptions& options, const CliStreams& streams) {
         logger.error("usage", {{"msg", "--since needs --catchup URL when the endpoint is not tcp://HOST:PORT"}});
         return kExitUsage;
     }
-    const std::string& topic = options.topic;
+    const std::string topic = options.topic.value_or(options.changes ? "change." : "alert.");
+    if (options.changes && topic.rfind("change.", 0) != 0) {
+        logger.error("usage", {{"msg", "with --changes, --topic starts with change."}});
+        return kExitUsage;
+    }
     if (options.key.has_value() != options.server_key.has_value()) {
         logger.error("usage", {{"msg", "--key and --server-key go together"}});
         return kExitUsage;

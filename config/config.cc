@@ -109,8 +109,8 @@ constexpr KeySpec kSchema[] = {
      .get = [](const Config& c, Index) { return text_value(c.sensor_id); }},
     {.path = "watch", .type = KeyType::mapping, .required = true,
      .doc = "what to watch"},
-    {.path = "watch.zones", .type = KeyType::list_of_mappings, .required = true, .min = 1, .max = 100000,
-     .doc = "the watched zones",
+    {.path = "watch.zones", .type = KeyType::list_of_mappings, .min = 0, .max = 10000000,
+     .doc = "the watched zones (this list or watch.zones_file, or both)",
      .set = [](Config& c, Index, const Value& v) { c.zones.resize(static_cast<std::size_t>(v.number)); },
      .get = [](const Config& c, Index) { return number_value(static_cast<std::int64_t>(c.zones.size())); }},
     {.path = "watch.zones[].name", .type = KeyType::dns_name, .required = true, .unique = true,
@@ -133,6 +133,18 @@ constexpr KeySpec kSchema[] = {
      .set = [](Config& c, Index i, const Value& v) { c.zones.at(i[0]).primary = v.text; },
      .get = [](const Config& c, Index i) { return text_value(c.zones.at(i[0]).primary); },
      .check = host_port_problem},
+    {.path = "watch.zones_file", .type = KeyType::file,
+     .doc = "a file of more watched zones, one name a line ('#' starts a comment), e.g. a registry's million "
+            "registry-locked or high-value names: each is watched for its delegation alone (NS, DS, glue), its "
+            "baseline from the parent's data (a watched parent's zone file or transfer, or baseline.zone_files); "
+            "nothing below its apex is judged unless that data holds it",
+     .set = [](Config& c, Index, const Value& v) { c.zones_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.zones_file); }},
+    {.path = "watch.locked_domains", .type = KeyType::file,
+     .doc = "a file of registry-locked names, one a line ('#' starts a comment): any change of their data (or "
+            "their glue's) in the baseline raises a critical suspicious_change at once",
+     .set = [](Config& c, Index, const Value& v) { c.locked_domains_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.locked_domains_file); }},
     {.path = "baseline", .type = KeyType::mapping,
      .doc = "more sources of the baseline"},
     {.path = "baseline.zone_files", .type = KeyType::file_list,
@@ -253,6 +265,15 @@ constexpr KeySpec kSchema[] = {
      .doc = "the sliding window (packet time) the count must fall within",
      .set = [](Config& c, Index, const Value& v) { c.detect.txid_burst_window_ms = v.number; },
      .get = [](const Config& c, Index) { return number_value(c.detect.txid_burst_window_ms); }},
+    {.path = "detect.short_lived_change", .type = KeyType::mapping,
+     .doc = "changes of the watched zones' own data (a transfer, a reload, the feed) that are undone soon: how "
+            "hijacks made through a registrar account look at the registry"},
+    {.path = "detect.short_lived_change.window", .type = KeyType::duration, .default_value = "7d", .min = 1000,
+     .max = 31536000000,
+     .doc = "an NS, DS, DNSKEY, A, AAAA, MX or TLSA RRset back to its earlier rdata within this window (wall "
+            "clock) raises short_lived_change; signals of a suspicious_change look this far back",
+     .set = [](Config& c, Index, const Value& v) { c.detect.short_lived_change_window_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.detect.short_lived_change_window_ms); }},
     {.path = "transparency_log", .type = KeyType::mapping,
      .doc = "the append-only Merkle log of alerts (RFC 9162), with signed checkpoints"},
     {.path = "transparency_log.dir", .type = KeyType::directory,
@@ -669,11 +690,17 @@ private:
             YAML::Mark mark = root.Mark();
             for (const char* key : path) {
                 if (!node.IsMap() || !node[key]) break;
+                // An empty value ("watch:") has no place of its own: its key's.
+                for (const auto& entry : node) {
+                    if (entry.first.Scalar() == key) mark = entry.second.IsNull() ? entry.first.Mark() : entry.second.Mark();
+                }
                 node = node[key];
-                mark = node.Mark();
             }
             return mark;
         };
+        if (config_.zones.empty() && config_.zones_file.empty()) {
+            issue(mark_of({"watch"}), "watch: expected zones, zones_file or both (what to watch)");
+        }
         const StateConfig& state = config_.state;
         if (state.tlog_dir.empty() != state.tlog_key_file.empty()) {
             issue(mark_of({"transparency_log"}), "transparency_log: dir and key_file go together");

@@ -78,12 +78,15 @@ struct DetectConfig {
     int outstanding_queries = 65536;          // queries remembered until answered, per detection thread
     int txid_burst_count = 10;                // unmatched responses for one (name, server) ...
     std::int64_t txid_burst_window_ms = 1000; // ... within this window: blind spoofing
+    std::int64_t short_lived_change_window_ms = 7LL * 24 * 3600 * 1000;  // detect.short_lived_change.window
 };
 
 struct Config {
     std::string source_path;  // the config file itself
     std::string sensor_id;    // default: the host name
     std::vector<WatchedZoneConfig> zones;
+    std::string zones_file;  // watch.zones_file, resolved; empty = none (baseline/sources.h reads it)
+    std::string locked_domains_file;  // watch.locked_domains, resolved; empty = none
     std::vector<std::string> baseline_zone_files;  // resolved paths
     BaselineSourceConfig baseline;
     ZmqPublishConfig zmq;

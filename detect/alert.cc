@@ -1,5 +1,9 @@
 #include "detect/alert.h"
 
+#include <cstdio>
+
+#include "detect/signals.h"
+
 namespace dnswatch {
 
 const char* to_string(AlertState state) {
@@ -19,6 +23,15 @@ const char* to_string(Severity severity) {
         case Severity::critical: return "critical";
     }
     return "medium";
+}
+
+std::string alert_id(std::string_view sensor, std::string_view key, std::int64_t first_seen_us) {
+    std::uint64_t h = hash_bytes(sensor);
+    h = hash_bytes(key, h);
+    h = hash_bytes(std::string_view(reinterpret_cast<const char*>(&first_seen_us), sizeof first_seen_us), h);
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+    return text;
 }
 
 }  // namespace dnswatch

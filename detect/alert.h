@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dnswatch {
@@ -13,6 +14,10 @@ enum class Severity : std::uint8_t { low, medium, high, critical };
 
 const char* to_string(AlertState state);
 const char* to_string(Severity severity);
+
+// An alert's id: 16 hex digits, the same for the same (sensor, key, first
+// time), so that a restart that sees the same event again names it alike.
+std::string alert_id(std::string_view sensor, std::string_view key, std::int64_t first_seen_us);
 
 struct AlertVantage {
     std::string role;    // "authoritative", "referral", "resolver", "unknown"
@@ -49,6 +54,9 @@ struct Alert {
     AlertVantage vantage;
     AlertEvidence evidence;
     std::int64_t tlog_index = -1;  // position in the transparency log; -1 when not logged
+    // For alerts about the baseline's own changes (detect/change_watcher.h):
+    // the seqs of the change records (dnswatch.change/1) they are about.
+    std::vector<std::uint64_t> changes;
 
     double duration_s() const { return static_cast<double>(last_seen_us - first_seen_us) / 1e6; }
 };

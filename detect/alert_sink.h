@@ -1,7 +1,10 @@
 // Where alerts go. detect/ emits through this interface and never learns
-// whether an alert became a JSON line, a ZeroMQ message, or both.
+// whether an alert became a JSON line, a ZeroMQ message, or both. Changes of
+// the baseline itself (baseline/baseline_change.h) take the same path after
+// the detectors: numbered, stored and logged with the alerts.
 #pragma once
 
+#include "baseline/baseline_change.h"
 #include "detect/alert.h"
 
 namespace dnswatch {
@@ -10,6 +13,8 @@ class AlertSink {
 public:
     virtual ~AlertSink() = default;
     virtual void publish(const Alert& alert) = 0;
+    // A sink that has no use for changes (a file of alert lines) ignores them.
+    virtual void publish_change(const BaselineChange& /*change*/) {}
     virtual void flush() {}
 };
 

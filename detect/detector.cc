@@ -99,15 +99,6 @@ std::string_view lifecycle_key(const DnsName& owner, std::uint16_t type, const I
     return {buffer.data(), n};
 }
 
-std::string alert_id(std::string_view sensor, std::string_view key, std::int64_t first_seen_us) {
-    std::uint64_t h = hash_bytes(sensor);
-    h = hash_bytes(key, h);
-    h = hash_bytes(std::string_view(reinterpret_cast<const char*>(&first_seen_us), sizeof first_seen_us), h);
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
-    return text;
-}
-
 // True when record `b` has the owner `a_owner` of record `a`: two
 // compression pointers to the same place say so without decoding (most
 // records of an RRset point at the question or at each other).
@@ -298,7 +289,9 @@ void Detector::judge_rrset(const MessageFacts& facts, const WatchedZone& zone, c
                            std::uint32_t min_ttl) {
     RRsetPool pool = baseline_->find(owner, owner_hash, type);
     if (!pool) {
-        if (baseline_->is_delegated(owner, zone)) {
+        // A zone watched for its delegation alone (the parent's NS, DS and
+        // glue) says nothing of the rest of the child's data.
+        if (zone.delegation_only || baseline_->is_delegated(owner, zone)) {
             ++counters_.not_judged;
             return;
         }

@@ -25,8 +25,14 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
       alerts_(r.add("dnswatch_alerts_total",
                     "Alert records emitted (opened, updated, reverted, accepted), by kind and severity.",
                     MetricType::counter, {"kind", "severity"})),
+      baseline_changes_(r.add("dnswatch_baseline_changes_total",
+                              "Change records of the baseline itself (dnswatch.change/1), by source (axfr, ixfr, "
+                              "zone_file, feed) and op (create, delete, update).",
+                              MetricType::counter, {"source", "op"})),
       open_alerts_(r.add("dnswatch_open_alerts", "Alerts currently open.", MetricType::gauge)),
-      baseline_rrsets_(r.add("dnswatch_baseline_rrsets", "RRsets in the baseline of a watched zone.",
+      baseline_rrsets_(r.add("dnswatch_baseline_rrsets",
+                             "RRsets in the baseline of a watched zone; over 1000 watched zones, zone=\"*\" alone "
+                             "(the sum).",
                              MetricType::gauge, {"zone"})),
       watched_zones_(r.add("dnswatch_watched_zones", "Zones being watched.", MetricType::gauge)),
       config_reloads_(r.add("dnswatch_config_reloads_total",

@@ -35,6 +35,9 @@ public:
     void ring_depth(std::string_view ring, ReadFunction read) { ring_depth_.callback({ring}, std::move(read)); }
     Gauge& ring_capacity(std::string_view ring) { return ring_capacity_.gauge({ring}); }
     Counter& alerts(std::string_view kind, std::string_view severity) { return alerts_.counter({kind, severity}); }
+    Counter& baseline_changes(std::string_view source, std::string_view op) {
+        return baseline_changes_.counter({source, op});
+    }
     Gauge& open_alerts() { return open_alerts_.gauge(); }
     Gauge& baseline_rrsets(std::string_view zone) { return baseline_rrsets_.gauge({zone}); }
     // Zones no longer watched (a reload) leave the baseline-size metric.
@@ -72,6 +75,7 @@ private:
     Family& ring_depth_;
     Family& ring_capacity_;
     Family& alerts_;
+    Family& baseline_changes_;
     Family& open_alerts_;
     Family& baseline_rrsets_;
     Family& watched_zones_;

@@ -39,6 +39,22 @@ void Publisher::take(std::size_t input, KeyedAlert& item) {
     }
 }
 
+bool Publisher::take_changes() {
+    std::vector<BaselineChange> changes = changes_.take();
+    for (BaselineChange& change : changes) {
+        ++counters_.changes;
+        try {
+            change.seq = next_seq_++;  // numbered with the alerts (the store numbers again)
+            sink_.publish_change(change);
+            ++counters_.published;
+        } catch (const std::exception& e) {
+            ++counters_.errors;
+            if (first_error_.empty()) first_error_ = e.what();
+        }
+    }
+    return !changes.empty();
+}
+
 // Every shard's open alerts in one file, as replay saves its one detector's.
 void Publisher::save_open_alerts_now() {
     if (options_.open_alerts_path.empty()) return;
@@ -131,6 +147,7 @@ void Publisher::run(std::vector<AlertInput> inputs, std::function<std::string()>
                 }
             }
         }
+        took = take_changes() || took;
         if (finished) break;
         if (took) {
             backoff.reset();
@@ -144,6 +161,7 @@ void Publisher::run(std::vector<AlertInput> inputs, std::function<std::string()>
         }
         if (!took) backoff.pause();
     }
+    take_changes();  // those that came while the last alerts were written
     sink_.flush();
     send_stats(stats_payload);  // the final figures, for whoever watches
     publish_counters();

@@ -20,6 +20,7 @@
 #include "detect/alert_sink.h"
 #include "detect/detector.h"
 #include "pipeline/alert_queue.h"
+#include "pipeline/change_queue.h"
 #include "pipeline/counter_block.h"
 #include "publish/zmq_publisher.h"
 
@@ -45,6 +46,7 @@ struct PublisherCounters {
     std::uint64_t zmq_sent = 0;
     std::uint64_t zmq_dropped = 0;     // at the PUB socket's high-water mark
     std::uint64_t stats_messages = 0;
+    std::uint64_t changes = 0;         // change records of the baseline taken from the change queue
 };
 
 class Publisher {
@@ -57,12 +59,18 @@ public:
     // `ordered`: merge the inputs in key order (replays).
     void run(std::vector<AlertInput> inputs, std::function<std::string()> stats_payload, bool ordered);
 
+    // Where the baseline's changes wait for this thread (SharedBaseline's
+    // change listener pushes here).
+    ChangeQueue& changes() { return changes_; }
+
     PublisherCounters counters() const { return published_.read(); }
     // The first error the alert path reported; read after run().
     const std::string& first_error() const { return first_error_; }
 
 private:
     void take(std::size_t input, KeyedAlert& item);
+    // Publishes the queued changes; true when there were some.
+    bool take_changes();
     void save_open_alerts_now();
     void save_learned_now();
     void send_stats(const std::function<std::string()>& stats_payload);
@@ -79,6 +87,7 @@ private:
     PublisherCounters counters_;
     CounterBlock<PublisherCounters> published_;
     std::string first_error_;
+    ChangeQueue changes_;
 };
 
 }  // namespace dnswatch

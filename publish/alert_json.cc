@@ -47,6 +47,7 @@ Json build(const Alert& alert) {
     j["vantage"] = std::move(vantage);
     j["evidence"] = std::move(evidence);
     if (alert.tlog_index >= 0) j["tlog_index"] = alert.tlog_index;  // only when a log is kept
+    if (!alert.changes.empty()) j["changes"] = alert.changes;       // only for alerts about changes
     return j;
 }
 
@@ -167,6 +168,14 @@ Alert alert_from_json(const json& j) {
     if (j.contains("tlog_index")) {
         alert.tlog_index = static_cast<std::int64_t>(
             get_unsigned(j, "tlog_index", static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+    }
+    if (j.contains("changes")) {
+        const json& changes = j["changes"];
+        if (!changes.is_array()) bad_field("changes", "expected an array of seqs");
+        for (const json& seq : changes) {
+            if (!seq.is_number_unsigned()) bad_field("changes", "expected an array of seqs");
+            alert.changes.push_back(seq.get<std::uint64_t>());
+        }
     }
     return alert;
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "publish/alert_json.h"
+#include "publish/change_json.h"
 #include "publish/transparency_log.h"
 
 namespace dnswatch {
@@ -74,29 +75,35 @@ AlertStore::~AlertStore() {
     if (file_ != nullptr) std::fclose(file_);
 }
 
-void AlertStore::append(const Alert& alert) {
-    if (alert.seq != last_seq_ + 1) {
-        throw AlertStoreError("alert seq " + std::to_string(alert.seq) + " does not follow " + std::to_string(last_seq_));
+void AlertStore::append(const Alert& alert) { append_line(alert.seq, to_json_line(alert)); }
+
+void AlertStore::append(const BaselineChange& change) { append_line(change.seq, to_json_line(change)); }
+
+void AlertStore::append_line(std::uint64_t seq, std::string line) {
+    if (seq != last_seq_ + 1) {
+        throw AlertStoreError("record seq " + std::to_string(seq) + " does not follow " + std::to_string(last_seq_));
     }
-    std::string line = to_json_line(alert);
     line.push_back('\n');
     if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0 ||
         (fsync_ && ::fsync(fileno(file_)) != 0)) {
         throw AlertStoreError(path_ + ": " + std::strerror(errno));
     }
-    last_seq_ = alert.seq;
+    last_seq_ = seq;
 }
 
 DurableAlertSink::DurableAlertSink(AlertStore& store, TransparencyLog* log, AlertSink& next)
     : store_(store), log_(log), next_(next) {
     if (log_ == nullptr) return;
     scan_alert_store(store_.path(), 0, [&](std::uint64_t seq, std::string_view line) {
-        const Alert stored = alert_from_json(nlohmann::json::parse(line));
-        if (stored.tlog_index < 0 || static_cast<std::uint64_t>(stored.tlog_index) < log_->size()) return true;
-        if (static_cast<std::uint64_t>(stored.tlog_index) != log_->size()) {
-            throw AlertStoreError("alert seq " + std::to_string(seq) + " was to be log entry " +
-                                  std::to_string(stored.tlog_index) + ", the log holds " +
-                                  std::to_string(log_->size()));
+        // Alerts and changes alike: only the log position matters here.
+        const nlohmann::json stored = nlohmann::json::parse(line);
+        const auto index = stored.find("tlog_index");
+        if (index == stored.end() || !index->is_number_integer()) return true;
+        const auto tlog_index = index->get<std::int64_t>();
+        if (tlog_index < 0 || static_cast<std::uint64_t>(tlog_index) < log_->size()) return true;
+        if (static_cast<std::uint64_t>(tlog_index) != log_->size()) {
+            throw AlertStoreError("record seq " + std::to_string(seq) + " was to be log entry " +
+                                  std::to_string(tlog_index) + ", the log holds " + std::to_string(log_->size()));
         }
         log_->append(line);
         return true;
@@ -106,8 +113,9 @@ DurableAlertSink::DurableAlertSink(AlertStore& store, TransparencyLog* log, Aler
     log_->write_checkpoint();
 }
 
-void DurableAlertSink::publish(const Alert& alert) {
-    Alert record = alert;
+template <typename Record>
+Record DurableAlertSink::number_and_keep(const Record& given) {
+    Record record = given;
     record.seq = store_.last_seq() + 1;
     if (log_ != nullptr) record.tlog_index = static_cast<std::int64_t>(log_->size());
     // Stored first: the store is what a restart recovers from, the log is
@@ -117,7 +125,11 @@ void DurableAlertSink::publish(const Alert& alert) {
         log_->append(to_json_line(record));
         log_->write_checkpoint();
     }
-    next_.publish(record);
+    return record;
 }
+
+void DurableAlertSink::publish(const Alert& alert) { next_.publish(number_and_keep(alert)); }
+
+void DurableAlertSink::publish_change(const BaselineChange& change) { next_.publish_change(number_and_keep(change)); }
 
 }  // namespace dnswatch

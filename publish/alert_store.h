@@ -1,5 +1,6 @@
-// The durable alert store: every alert record, in sequence order, as JSON
-// lines in DIR/alerts.jsonl. Records are written (and, with fsync, on disk)
+// The durable alert store: every alert record, and every change record of
+// the baseline (dnswatch.change/1), in one sequence, as JSON lines in
+// DIR/alerts.jsonl. Records are written (and, with fsync, on disk)
 // before anyone is told of them, so a consumer that was down can catch up
 // from any sequence number without a gap.
 #pragma once
@@ -37,10 +38,14 @@ public:
     std::uint64_t last_seq() const { return last_seq_; }
     // Stores `alert`, whose seq must be last_seq() + 1.
     void append(const Alert& alert);
+    // Stores a change record, numbered in the same sequence as alerts.
+    void append(const BaselineChange& change);
 
     const std::string& path() const { return path_; }
 
 private:
+    void append_line(std::uint64_t seq, std::string line);
+
     std::string path_;
     bool fsync_;
     std::FILE* file_ = nullptr;
@@ -63,9 +68,14 @@ public:
     DurableAlertSink(AlertStore& store, TransparencyLog* log, AlertSink& next);
 
     void publish(const Alert& alert) override;
+    void publish_change(const BaselineChange& change) override;
     void flush() override { next_.flush(); }
 
 private:
+    // Numbered after the store's last record, stored, logged.
+    template <typename Record>
+    Record number_and_keep(const Record& record);
+
     AlertStore& store_;
     TransparencyLog* log_;
     AlertSink& next_;

@@ -1,6 +1,8 @@
 #include "publish/catch_up.h"
 #include "common/errors.h"
 
+#include "publish/change_json.h"
+
 #include <charconv>
 #include <stdexcept>
 #include <vector>
@@ -76,8 +78,7 @@ void CatchUpServer::serve(zmq::socket_t socket) {
                     return false;
                 }
                 const auto record = nlohmann::json::parse(line, nullptr, false);
-                const std::string topic =
-                    alert_topic(record.is_object() && record.contains("name") ? record["name"].get<std::string>() : "");
+                const std::string topic = record_topic(record);
                 if (topic.rfind(prefix, 0) == 0) {
                     socket.send(zmq::buffer(identity), zmq::send_flags::sndmore);
                     socket.send(zmq::str_buffer("ALERT"), zmq::send_flags::sndmore);

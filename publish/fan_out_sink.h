@@ -13,6 +13,9 @@ public:
     void publish(const Alert& alert) override {
         for (AlertSink* sink : sinks_) sink->publish(alert);
     }
+    void publish_change(const BaselineChange& change) override {
+        for (AlertSink* sink : sinks_) sink->publish_change(change);
+    }
     void flush() override {
         for (AlertSink* sink : sinks_) sink->flush();
     }

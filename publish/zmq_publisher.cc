@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "publish/alert_json.h"
+#include "publish/change_json.h"
 #include "publish/topic.h"
 
 namespace dnswatch {
@@ -41,6 +42,10 @@ ZmqPublisher::ZmqPublisher(zmq::context_t& context, const ZmqPublisherOptions& o
 std::string ZmqPublisher::endpoint() const { return endpoint_; }
 
 void ZmqPublisher::publish(const Alert& alert) { send(alert_topic(alert.name), to_json_line(alert)); }
+
+void ZmqPublisher::publish_change(const BaselineChange& change) {
+    send(topic_for("change", change.name), to_json_line(change));
+}
 
 bool ZmqPublisher::send(std::string_view topic, std::string_view payload) {
     // The high-water mark counts whole messages, so once the first frame is

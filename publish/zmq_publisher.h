@@ -45,6 +45,8 @@ public:
     std::string endpoint() const;
 
     void publish(const Alert& alert) override;
+    // On topic change.<reversed labels>.
+    void publish_change(const BaselineChange& change) override;
 
     // Sends one two-frame message (topic, payload) without blocking, for the
     // other topics ("change.", "stats."). Returns false if it was dropped.

@@ -134,7 +134,47 @@ TEST_F(ReplayTest, ABrokenZoneFileIsRejectedWithItsLine) {
     const auto config = write("dnswatch.yaml", "watch:\n  zones:\n    - name: victim.test\n      zone_file: victim.test.zone\n");
     const auto result = replay({"--config", config.string(), sample_pcap()});
     EXPECT_EQ(result.exit_code, 2);
-    EXPECT_NE(result.err.find((dir_ / "victim.test.zone").string() + ":4: "), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find((dir_ / "victim.test.zone").string() + ":4:"), std::string::npos) << result.err;
+}
+
+// A registry's watch list as a file of names: each is watched for its
+// delegation alone, from the parent's zone. The hijacked referral and the
+// attacker's NS answer are judged against the parent's NS; the attacker's
+// A records below the apex, which the parent's data does not hold, are not.
+TEST_F(ReplayTest, AZonesFileWatchesEachDelegation) {
+    write("watched.txt", "# registry-locked names\nvictim.test\n\n  other.test   # not in the capture\n");
+    const auto config = write("dnswatch.yaml",
+                              "watch:\n  zones_file: watched.txt\n"
+                              "baseline:\n  zone_files: [" + (kSamples / "test.zone").string() + "]\n");
+    const auto result = replay({"--config", config.string(), sample_pcap()});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    std::vector<std::string> seen;
+    for (const auto& alert : parse_lines(result.out)) {
+        seen.push_back(alert["state"].get<std::string>() + " " + alert["name"].get<std::string>() + "/" +
+                       alert["rrtype"].get<std::string>() + " " + alert["vantage"]["server"].get<std::string>());
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"open victim.test/NS 127.0.0.10", "open victim.test/NS 127.0.0.66",
+                                              "reverted victim.test/NS 127.0.0.10"}))
+        << result.out;
+}
+
+TEST_F(ReplayTest, AZonesFileIsCheckedLineByLine) {
+    write("watched.txt", "victim.test\nbad..name\n");
+    const auto config = write("dnswatch.yaml", "watch:\n  zones_file: watched.txt\n");
+    const auto bad = replay({"--config", config.string(), sample_pcap()});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find((dir_ / "watched.txt").string() + ":2: "), std::string::npos) << bad.err;
+
+    write("watched.txt", "victim.test\nVictim.Test.\n");
+    const auto twice = replay({"--config", config.string(), sample_pcap()});
+    EXPECT_EQ(twice.exit_code, 2);
+    EXPECT_NE(twice.err.find((dir_ / "watched.txt").string() + ":2: "), std::string::npos) << twice.err;
+    EXPECT_NE(twice.err.find("watched twice"), std::string::npos) << twice.err;
+
+    const auto nothing = write("nothing.yaml", "watch: {}\n");
+    const auto none = replay({"--config", nothing.string(), sample_pcap()});
+    EXPECT_EQ(none.exit_code, 2);
+    EXPECT_NE(none.err.find("expected zones, zones_file or both"), std::string::npos) << none.err;
 }
 
 TEST_F(ReplayTest, MissingEmptyAndNonCaptureFilesAreIoErrors) {
