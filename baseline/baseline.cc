@@ -181,7 +181,7 @@ Baseline Baseline::with_changes(std::span<const RRsetChange> changes) const {
     std::map<std::string_view, std::vector<const RRsetChange*>> by_owner;
     for (const RRsetChange& change : changes) by_owner[change.owner.key()].push_back(&change);
 
-    std::vector<std::uint8_t> arena;
+    TableBytes arena;
     std::vector<std::span<const std::uint8_t>> rrsets;
     std::size_t rrset_total = rrsets_;
     // The overlay's other owners stay as they are.

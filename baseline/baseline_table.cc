@@ -123,7 +123,7 @@ void node_layout::rrsets_of(const std::uint8_t* node, std::uint16_t type, const 
     *last = p;
 }
 
-std::size_t node_layout::append(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> owner,
+std::size_t node_layout::append(TableBytes& out, std::span<const std::uint8_t> owner,
                                 std::uint8_t label_count, std::span<const std::span<const std::uint8_t>> rrsets) {
     if (rrsets.size() > 255) throw std::length_error("more than 255 RRsets at one owner");
     const std::size_t at = (out.size() + 3) & ~std::size_t{3};
@@ -152,7 +152,7 @@ std::size_t node_layout::append(std::vector<std::uint8_t>& out, std::span<const 
 
 // ---------------------------------------------------------------- the table
 
-BaselineTable::BaselineTable(std::vector<std::uint8_t> arena) : arena_(std::move(arena)) {
+BaselineTable::BaselineTable(TableBytes arena) : arena_(std::move(arena)) {
     if (arena_.size() / 4 >= 0xFFFFFFFFull) throw std::length_error("baseline table over 16 GiB");
     std::vector<std::pair<std::uint32_t, std::uint32_t>> entries;  // hash, offset / 4 + 1
     for_each_node([&](const std::uint8_t* node) {
@@ -255,7 +255,7 @@ BaselineTable BaselineTableBuilder::build() {
     std::sort(refs_.begin(), refs_.end(), [](const Ref& a, const Ref& b) {
         return a.key != b.key ? a.key < b.key : a.offset < b.offset;
     });
-    std::vector<std::uint8_t> arena;
+    TableBytes arena;
     arena.reserve(staging_.size() - refs_.size() * 8);  // roughly: the staging headers are larger
     std::vector<std::uint8_t> rrset_bytes;              // the RRsets of the node being built
     std::vector<std::span<const std::uint8_t>> rrsets;

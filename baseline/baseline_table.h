@@ -26,9 +26,14 @@
 #include <vector>
 
 #include "baseline/rrset_pool.h"
+#include "common/large_page_allocator.h"
 #include "decode/dns_name.h"
 
 namespace dnswatch {
+
+// The bytes of a table's arena (and of what stages it): hundreds of MB for
+// a TLD, on huge pages (common/large_page_allocator.h).
+using TableBytes = std::vector<std::uint8_t, LargePageAllocator<std::uint8_t>>;
 
 namespace node_layout {
 
@@ -46,7 +51,7 @@ const std::uint8_t* end(const std::uint8_t* node);
 void rrsets_of(const std::uint8_t* node, std::uint16_t type, const std::uint8_t** first, const std::uint8_t** last);
 // A node of `owner` holding `rrsets` (each laid out as rrset_pool.h says,
 // sorted by type), appended to `out` at a 4-byte boundary; returns its offset.
-std::size_t append(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> owner, std::uint8_t label_count,
+std::size_t append(TableBytes& out, std::span<const std::uint8_t> owner, std::uint8_t label_count,
                    std::span<const std::span<const std::uint8_t>> rrsets);
 
 }  // namespace node_layout
@@ -60,7 +65,7 @@ public:
     BaselineTable& operator=(BaselineTable&&) = default;
 
     // Indexes the nodes laid out in `arena` (node_layout::append).
-    explicit BaselineTable(std::vector<std::uint8_t> arena);
+    explicit BaselineTable(TableBytes arena);
 
     // The node of `owner` (`hash`: hash_name(owner)), or nullptr.
     const std::uint8_t* find(std::span<const std::uint8_t> owner, std::uint32_t hash) const {
@@ -99,8 +104,8 @@ public:
     }
 
 private:
-    std::vector<std::uint8_t> arena_;
-    std::vector<std::uint64_t> index_;
+    TableBytes arena_;
+    std::vector<std::uint64_t, LargePageAllocator<std::uint64_t>> index_;
     std::size_t mask_ = 0;
     std::size_t nodes_ = 0;
     std::size_t rrsets_ = 0;
@@ -129,8 +134,8 @@ private:
 
     // Each record: u8 owner length | owner | u8 labels | u16 type | u32 ttl |
     // u32 source | u16 rdata length | rdata
-    std::vector<std::uint8_t> staging_;
-    std::vector<Ref> refs_;
+    TableBytes staging_;
+    std::vector<Ref, LargePageAllocator<Ref>> refs_;
 };
 
 }  // namespace dnswatch

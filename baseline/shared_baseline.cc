@@ -46,18 +46,25 @@ RRsetChange change_to(const DnsName& owner, std::uint16_t type, const std::uint8
     return change;
 }
 
+bool bytes_less(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+}
+
+// A change of this (owner, type) is a change of a delegation: NS below a
+// watched apex, or the NS of a zone watched for its delegation alone.
+bool is_delegation(const DnsName& owner, std::uint16_t type, const WatchedZone& zone) {
+    return type == rrtype::NS && (!(owner == zone.name) || zone.delegation_only);
+}
+
 // The rdata a pool holds from every source, sorted and unique (the
 // announcements aside): what a change compares.
 std::vector<std::span<const std::uint8_t>> rdata_set(const RRsetPool& pool) {
     std::vector<std::span<const std::uint8_t>> set;
     pool.for_each_rdata([&set](std::span<const std::uint8_t> rdata) { set.push_back(rdata); });
-    auto less = [](std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
-        return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
-    };
     auto equal = [](std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
         return std::equal(a.begin(), a.end(), b.begin(), b.end());
     };
-    std::sort(set.begin(), set.end(), less);
+    std::sort(set.begin(), set.end(), bytes_less);
     set.erase(std::unique(set.begin(), set.end(), equal), set.end());
     return set;
 }
@@ -182,19 +189,13 @@ void SharedBaseline::report(const BaselineSnapshot& before, const Baseline& afte
         change.ttl_after = ttl_after;
         if (!was_set.empty()) change.before = was.presentation();
         if (!is_set.empty()) change.after = is.presentation();
-        // A delegation: NS below a watched apex, or the NS of a zone watched
-        // for its delegation alone.
-        const bool delegation = key.type == rrtype::NS && (!(key.owner == zone->name) || zone->delegation_only);
+        const bool delegation = is_delegation(key.owner, key.type, *zone);
         if (delegation && was_set.empty()) change.op = ChangeOp::create;
         if (delegation && is_set.empty()) change.op = ChangeOp::remove;
         // Announced: the feed had said so of every rdata it adds.
         bool added_any = false, all_announced = true;
         for (const auto& rdata : is_set) {
-            if (std::binary_search(was_set.begin(), was_set.end(), rdata, [](auto a, auto b) {
-                    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
-                })) {
-                continue;
-            }
+            if (std::binary_search(was_set.begin(), was_set.end(), rdata, bytes_less)) continue;
             added_any = true;
             bool covered = false;
             was.for_each_rdata([&](std::span<const std::uint8_t> announced) {
@@ -427,8 +428,7 @@ void SharedBaseline::report_announcement(const BaselineSnapshot& current, const 
                 change.before = pool.presentation();
                 change.ttl_before = pool.ttl();
             }
-            const bool delegation = record.type == rrtype::NS && (!(record.owner == zone->name) || zone->delegation_only);
-            if (delegation && change.before.empty()) change.op = ChangeOp::create;
+            if (is_delegation(record.owner, record.type, *zone) && change.before.empty()) change.op = ChangeOp::create;
             change.serial_before = change.serial_after = soa_serial(current.baseline, zone->name);
         }
         change.after.push_back(rdata_to_text(record.type, record.rdata));

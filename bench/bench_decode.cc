@@ -2,6 +2,8 @@
 // every DNS message of the shared corpus that both decoders accept, loaded
 // once; one iteration is one pass over all of them, so items_per_second is
 // messages per second and the ratio of the two is what matters.
+// bench_transport.cc adds the packet path in front of it (TransportDecoder
+// over the benchmark mix), to compare with another build's.
 //
 //   bench_decode [benchmark flags] [CAPTURE|FOLDER...]   (default: the corpus)
 //

@@ -9,6 +9,14 @@
 
 namespace dnswatch {
 
+// The link type of a frame that is one dnstap message (a Frame Streams data
+// frame: a serialized dnstap.Dnstap protobuf) rather than link-layer bytes.
+// dnstap has no LINKTYPE_ of its own; this value lies outside the 16 bits
+// pcap link types use, so it can never be read from a capture file.
+// capture/ moves these frames; decode/ peels the protobuf as it peels
+// Ethernet (decode/dnstap_message.h).
+inline constexpr int kLinkTypeDnstap = 0x10000 + 0x7461;  // "ta", for dnstap
+
 struct PacketView {
     std::span<const std::uint8_t> bytes;  // captured bytes (may be shorter than wire_length)
     std::uint32_t wire_length = 0;        // length of the frame on the wire

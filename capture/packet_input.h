@@ -33,6 +33,14 @@ struct CaptureCounters {
     std::uint64_t nic_errors = 0;      // DPDK ierrors
     std::uint64_t no_mbuf = 0;         // DPDK rx_nombuf: the mempool ran dry
     std::uint64_t ring_dropped = 0;    // dropped because the next stage's ring was full
+    // dnstap writers (capture/dnstap_listener.h)
+    std::uint64_t dnstap_frames = 0;          // data frames received (each also counts in `received`)
+    std::uint64_t dnstap_bad_frames = 0;      // protocol violations: garbage, a frame over the bound, control
+                                              // frames out of order or of another content type
+    std::uint64_t dnstap_dropped_frames = 0;  // frames lost: cut short by a writer going away, or by a bad one
+    std::uint64_t dnstap_writers = 0;         // writers accepted
+    std::uint64_t dnstap_writers_dropped = 0; // writers disconnected for a bad frame
+    std::uint64_t dnstap_writers_refused = 0; // writers refused: max_writers were connected
 };
 
 class PacketInput {

@@ -204,12 +204,14 @@ void join_fanout(const LiveHandle& handle, std::uint16_t group) {
 
 }  // namespace
 
-std::string default_capture_filter(const std::vector<std::uint16_t>& dns_ports) {
+std::string default_capture_filter(const std::vector<std::uint16_t>& dns_ports,
+                                   const std::vector<std::uint16_t>& gtpu_ports) {
     std::string filter;
     for (const std::uint16_t port : dns_ports) {
         const std::string p = std::to_string(port);
         filter += (filter.empty() ? "" : " or ") + std::string("udp port ") + p + " or tcp port " + p;
     }
+    for (const std::uint16_t port : gtpu_ports) filter += " or udp port " + std::to_string(port);
     // IPv4 fragments past the first (offset != 0), and IPv6 fragments.
     return filter + " or (ip[6:2] & 0x1fff) != 0 or ip6[6] == 44";
 }
@@ -217,7 +219,8 @@ std::string default_capture_filter(const std::vector<std::uint16_t>& dns_ports) 
 std::vector<std::unique_ptr<PacketInput>> open_pcap_live(const PcapLiveOptions& options, std::size_t workers) {
     if (options.interfaces.empty()) throw std::runtime_error("capture.interfaces lists no interface");
     if (workers == 0) workers = 1;
-    const std::string filter = options.filter.empty() ? default_capture_filter(options.dns_ports) : options.filter;
+    const std::string filter =
+        options.filter.empty() ? default_capture_filter(options.dns_ports, options.gtpu_ports) : options.filter;
     const std::size_t interfaces = options.interfaces.size();
 
     // Which interface each handle captures, per worker.

@@ -20,17 +20,21 @@ namespace dnswatch {
 
 struct PcapLiveOptions {
     std::vector<std::string> interfaces;
-    std::string filter;                // BPF; "" = default_capture_filter(dns_ports)
+    std::string filter;                // BPF; "" = default_capture_filter(dns_ports, gtpu_ports)
     std::vector<std::uint16_t> dns_ports{53};
+    std::vector<std::uint16_t> gtpu_ports{2152};
     int snaplen = 65535;
     int buffer_bytes = 32 << 20;       // kernel ring per handle
     int timeout_ms = 0;                // 0: immediate mode; else the packet buffer timeout
     bool promiscuous = false;
 };
 
-// The default filter: DNS ports over UDP and TCP, and every IP fragment
-// (a fragment past the first carries no port, yet may end a DNS message).
-std::string default_capture_filter(const std::vector<std::uint16_t>& dns_ports);
+// The default filter: DNS ports over UDP and TCP, the GTP-U ports over UDP
+// (a mobile core's user plane: DNS inside it cannot be told apart in BPF),
+// and every IP fragment (a fragment past the first carries no port, yet may
+// end a DNS message).
+std::string default_capture_filter(const std::vector<std::uint16_t>& dns_ports,
+                                   const std::vector<std::uint16_t>& gtpu_ports = {});
 
 // Opens, configures and activates every handle (needs CAP_NET_RAW; call
 // before dropping privileges) and returns one input per worker; sources

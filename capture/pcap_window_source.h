@@ -19,7 +19,9 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 
+#include "capture/dnstap_file_source.h"
 #include "capture/packet.h"
 #include "capture/pcap_file_source.h"
 
@@ -76,29 +78,50 @@ private:
     std::string read_error_;
 };
 
-// A capture file, read through the window when it is classic pcap, through
-// libpcap otherwise (pcapng). Views stay valid until the next call. Replay
-// and the live pipeline's file input both read through it.
+// A capture file, read through the window when it is classic pcap, as
+// Frame Streams when it is a dnstap file, through libpcap otherwise
+// (pcapng). Views stay valid until the next call. Replay and the live
+// pipeline's file input both read through it.
 class CaptureFile {
+    // Calls `f` with whichever reader the file has (defined first: the
+    // members below deduce their types from it).
+    template <typename F>
+    decltype(auto) visit(F&& f) {
+        if (windowed_) return f(*windowed_);
+        if (dnstap_) return f(*dnstap_);
+        return f(*libpcap_);
+    }
+    template <typename F>
+    decltype(auto) visit(F&& f) const {
+        if (windowed_) return f(std::as_const(*windowed_));
+        if (dnstap_) return f(std::as_const(*dnstap_));
+        return f(std::as_const(*libpcap_));
+    }
+
 public:
     // Throws std::runtime_error "PATH: reason".
     explicit CaptureFile(const std::string& path) {
         if (PcapWindowSource::handles(path)) {
             windowed_ = std::make_unique<PcapWindowSource>(path);
+        } else if (DnstapFileSource::handles(path)) {
+            dnstap_ = std::make_unique<DnstapFileSource>(path);
         } else {
             libpcap_ = std::make_unique<PcapFileSource>(path);
         }
     }
-    bool next_batch(PacketBatch& batch) { return windowed_ ? windowed_->next_batch(batch) : libpcap_->next_batch(batch); }
-    bool truncated() const { return windowed_ ? windowed_->truncated() : libpcap_->truncated(); }
-    const std::string& read_error() const { return windowed_ ? windowed_->read_error() : libpcap_->read_error(); }
-    std::uint64_t packets_read() const { return windowed_ ? windowed_->packets_read() : libpcap_->packets_read(); }
+    bool next_batch(PacketBatch& batch) { return visit([&](auto& s) { return s.next_batch(batch); }); }
+    bool truncated() const { return visit([](const auto& s) { return s.truncated(); }); }
+    const std::string& read_error() const {
+        return visit([](const auto& s) -> const std::string& { return s.read_error(); });
+    }
+    std::uint64_t packets_read() const { return visit([](const auto& s) { return s.packets_read(); }); }
     // For progress bars: libpcap's answer costs an lseek, ask once per update.
-    std::uint64_t bytes_read() const { return windowed_ ? windowed_->bytes_read() : libpcap_->bytes_read(); }
-    std::uint64_t file_size() const { return windowed_ ? windowed_->file_size() : libpcap_->file_size(); }
+    std::uint64_t bytes_read() const { return visit([](const auto& s) { return s.bytes_read(); }); }
+    std::uint64_t file_size() const { return visit([](const auto& s) { return s.file_size(); }); }
 
 private:
     std::unique_ptr<PcapWindowSource> windowed_;
+    std::unique_ptr<DnstapFileSource> dnstap_;
     std::unique_ptr<PcapFileSource> libpcap_;
 };
 

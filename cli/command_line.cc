@@ -141,7 +141,7 @@ struct CommandLine {
         CLI::App* c = command(
             "replay", "read captures offline and write alerts as JSON lines",
             {"dnswatch replay --config FILE [--alerts FILE|-] PCAP...",
-             "Reads pcap or pcapng captures, compares every DNS answer about a watched zone with its baseline, "
+             "Reads pcap or pcapng captures (or dnstap files, .fstrm, as dnstap -w and Unbound write them), compares every DNS answer about a watched zone with its baseline, "
              "and writes alerts as JSON lines (schema dnswatch.alert/1), also on ZeroMQ when "
              "publish.zmq.endpoint is set. A progress bar is drawn on standard error when it is a terminal; a "
              "summary line ends the run. Exit status: 0 done, 2 bad usage or config, 1 I/O failure."});
@@ -152,7 +152,8 @@ struct CommandLine {
                       "where alert lines go: '-' for standard output (the default), or a file, which is replaced")
             ->type_name("FILE|-");
         c->add_option("PCAP", replay.captures,
-                      "a capture file, or '-' for a capture streamed on standard input (e.g. tcpdump -w -)")
+                      "a capture file (pcap, pcapng, or dnstap .fstrm), or '-' for a capture streamed on standard input "
+                      "(e.g. tcpdump -w -)")
             ->required()
             ->type_name("PCAP");
     }
@@ -161,8 +162,8 @@ struct CommandLine {
         CLI::App* c = command(
             "run", "the live sensor: libpcap, DPDK, or captures replayed through the same multi-core pipeline",
             {"dnswatch run --config FILE [--alerts FILE|-]",
-             "The live sensor: captures DNS traffic (capture.source: pcap_live, dpdk, or pcap_file to replay "
-             "captures through the same pipeline), compares every answer about a watched zone with its "
+             "The live sensor: captures DNS traffic (capture.source: pcap_live, dpdk, dnstap from resolvers and "
+             "name servers, or pcap_file to replay captures and dnstap files through the same pipeline), compares every answer about a watched zone with its "
              "baseline, and publishes alerts (JSON lines, ZeroMQ, the durable store and the transparency log, "
              "as the config says). SIGINT or SIGTERM stops the capture, drains the pipeline and prints a "
              "summary on standard error. SIGHUP, or a zone file written, reloads the watch list, the zone "
@@ -197,15 +198,19 @@ struct CommandLine {
         CLI::App* c = command(
             "tail", "print a running sensor's (or relay's) alerts, catching up from SEQ",
             {"dnswatch tail --endpoint URL [--changes] [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
-             "              [--key FILE --server-key FILE] [--timeout SECONDS]",
-             "Prints the alerts of a running sensor or relay, one JSON object a line: with --since, every stored "
-             "alert after SEQ first, then the live stream; each alert once, in order, a gap in the live stream "
-             "filled from the store. When nothing is heard within --timeout seconds (no CURVE handshake, a key "
-             "the sensor does not admit, nothing listening), tail says why and exits 1."});
+             "              [--key FILE --server-key FILE] [--timeout SECONDS]\n"
+             "dnswatch tail --nats URL[,URL...] --durable NAME [--stream S] [--subject SUBJ] [--count N]\n"
+             "              [--creds FILE] [--ca FILE] [--idle-exit MS]",
+             "Prints the alerts (or, with --changes, the changes of the baseline) of a running sensor or relay, "
+             "one JSON object a line: with --since, every stored alert after SEQ first, then the live stream; "
+             "each alert once, in order, a gap in the live stream filled from the store. When nothing is heard "
+             "within --timeout seconds (no CURVE handshake, a key the sensor does not admit, nothing "
+             "listening), tail says why and exits 1. With --nats, from a NATS JetStream stream (publish.nats), "
+             "for fleets of sensors, through a durable consumer."});
         // One line per option: the lead's change records add theirs here.
-        c->add_option("--endpoint", tail.endpoint, "the sensor's PUB endpoint (publish.zmq.endpoint)")
-            ->required()
-            ->type_name("URL");
+        CLI::Option* endpoint =
+            c->add_option("--endpoint", tail.endpoint, "the sensor's PUB endpoint (publish.zmq.endpoint)")
+                ->type_name("URL");
         optional(c, "--topic", tail.topic, "PREFIX",
                  "only records whose topic starts with PREFIX, e.g. alert.test.victim. for victim.test and its "
                  "subdomains (default: alert.; with --changes, change.)");
@@ -225,6 +230,28 @@ struct CommandLine {
                       "seconds to wait for a first sign of the sensor before giving up (default: 5)")
             ->type_name("SECONDS")
             ->check(CLI::PositiveNumber);
+        // From a NATS JetStream stream instead (publish.nats).
+        CLI::Option* nats = optional(c, "--nats", tail.nats, "URLS",
+                                     "read from NATS JetStream (publish.nats) instead: the cluster's servers, "
+                                     "comma-separated (nats://HOST:PORT)");
+        nats->excludes(endpoint);
+        optional(c, "--durable", tail.durable, "NAME",
+                 "with --nats, the durable consumer: a restarted tail goes on where it left off; each message is "
+                 "acknowledged once printed")
+            ->needs(nats);
+        c->add_option("--stream", tail.stream, "with --nats, the stream (default: DNSWATCH)")
+            ->type_name("S")
+            ->needs(nats);
+        c->add_option("--subject", tail.subject,
+                      "with --nats, a filter, e.g. dnswatch.alert.test.victim.> (default: all, dnswatch.>)")
+            ->type_name("SUBJ")
+            ->needs(nats);
+        c->add_option("--creds", tail.creds, "with --nats, the NATS credentials file")->type_name("FILE")->needs(nats);
+        c->add_option("--ca", tail.ca, "with --nats, the CA file for TLS")->type_name("FILE")->needs(nats);
+        c->add_option("--idle-exit", tail.idle_exit_ms, "with --nats, exit after MS without a message")
+            ->type_name("MS")
+            ->check(CLI::NonNegativeNumber)
+            ->needs(nats);
     }
 
     void declare_relay() {
@@ -266,12 +293,14 @@ struct CommandLine {
     void declare_tlog() {
         CLI::App* c = command(
             "tlog", "audit a transparency log: its signed checkpoint, a full verification, inclusion and "
-                    "consistency proofs",
+                    "consistency proofs; serve it as tiles",
             {"dnswatch tlog head   --dir DIR\n"
              "dnswatch tlog verify --dir DIR [--key VERIFIER_FILE]\n"
+             "dnswatch tlog verify --url URL --key VERIFIER_FILE\n"
              "dnswatch tlog prove  --dir DIR --index I [--size N]\n"
              "dnswatch tlog prove  --dir DIR --from M [--size N]\n"
-             "dnswatch tlog keygen --name NAME --key FILE",
+             "dnswatch tlog keygen --name NAME --key FILE\n"
+             "dnswatch tlog serve  --dir DIR --listen ADDR:PORT",
              "Works on a transparency log directory without a running sensor, as an auditor would. Exit status: "
              "0 done (verify: the log verified), 1 verification or I/O failure, 2 bad usage."});
         c->require_subcommand(1);
@@ -287,11 +316,20 @@ struct CommandLine {
         head->add_option("--dir", tlog.dir, "the log's folder")->required()->type_name("DIR");
         CLI::App* verify = verb("verify",
                                 "recomputes the Merkle tree of every entry and checks the checkpoint's signature "
-                                "and root",
-                                "dnswatch tlog verify --dir DIR [--key VERIFIER_FILE]");
-        verify->add_option("--dir", tlog.dir, "the log's folder")->required()->type_name("DIR");
-        optional(verify, "--key", tlog.key, "FILE",
-                 "the verifier key to trust (default: DIR/log.pub; an auditor should pin their own copy)");
+                                "and root; entries whose contents retention pruned count by their kept leaf "
+                                "hashes. With --url, the log served as C2SP tlog-tiles (transparency_log.http, "
+                                "tlog serve) is fetched over HTTP: checkpoint, every hash tile, every entry "
+                                "bundle not pruned",
+                                "dnswatch tlog verify --dir DIR [--key VERIFIER_FILE]\n"
+                                "dnswatch tlog verify --url URL --key VERIFIER_FILE");
+        CLI::Option* verify_dir = verify->add_option("--dir", tlog.dir, "the log's folder")->type_name("DIR");
+        CLI::Option* verify_key =
+            optional(verify, "--key", tlog.key, "FILE",
+                     "the verifier key to trust (default: DIR/log.pub; an auditor should pin their own copy; "
+                     "required with --url)");
+        optional(verify, "--url", tlog.url, "URL", "the log's tiles over HTTP (http://HOST:PORT), instead of --dir")
+            ->excludes(verify_dir)
+            ->needs(verify_key);
         CLI::App* prove = verb("prove",
                                "prints, as JSON, the RFC 9162 inclusion proof of entry I, or the consistency proof "
                                "from size M, in the tree of size N (default: the checkpoint's size)",
@@ -312,6 +350,14 @@ struct CommandLine {
                                               "the signing key file to write")
             ->required()
             ->type_name("FILE");
+        CLI::App* serve = verb("serve",
+                               "serves DIR read-only as C2SP tlog-tiles on ADDR:PORT (port 0: any; the port is "
+                               "printed) until SIGINT or SIGTERM",
+                               "dnswatch tlog serve --dir DIR --listen ADDR:PORT");
+        serve->add_option("--dir", tlog.dir, "the log's folder")->required()->type_name("DIR");
+        serve->add_option("--listen", tlog.listen, "the address and port to serve on, e.g. 127.0.0.1:8080")
+            ->required()
+            ->type_name("ADDR:PORT");
     }
 
     // An option that may be absent (std::optional), with its value's name.

@@ -44,6 +44,15 @@ struct TailOptions {
     // How long to wait for a first sign of life (a handshake, an answer)
     // before giving up with the reason.
     double silence_s = 5;
+    // From a NATS JetStream stream instead (publish.nats), when set: the
+    // cluster's servers, comma-separated.
+    std::optional<std::string> nats;
+    std::optional<std::string> durable;  // the durable consumer, required with --nats
+    std::string stream = "DNSWATCH";
+    std::string subject = "dnswatch.>";
+    std::string creds;
+    std::string ca;
+    std::int64_t idle_exit_ms = 0;  // 0: never
 };
 int tail_command(const TailOptions& options, const CliStreams& streams);
 
@@ -65,8 +74,10 @@ struct KeygenOptions {
 int keygen_command(const KeygenOptions& options, const CliStreams& streams);
 
 struct TlogOptions {
-    std::string verb;  // head, verify, prove, keygen
+    std::string verb;  // head, verify, prove, keygen, serve
     std::string dir;
+    std::optional<std::string> url;  // verify: a log served as tlog-tiles, instead of --dir
+    std::string listen;              // serve: ADDR:PORT
     std::optional<std::string> key;
     std::optional<std::uint64_t> index;
     std::optional<std::uint64_t> from;

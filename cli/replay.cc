@@ -116,6 +116,7 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
     print_nonzero_counts(streams.err, "malformed", kMalformedKindNames, d.malformed, 1);
     print_nonzero_counts(streams.err, "reassembly", kReassemblyEventNames, d.events, 0);
     print_detection_counts(streams.err, processor.detector().dnssec_counters(), processor.detector().query_counters());
+    outputs.finish_nats(streams.err);
     const double rate = seconds > 0 ? static_cast<double>(c.packets) / seconds : 0.0;
     std::fprintf(streams.err,
                  "dnswatch replay: %llu packets, %llu DNS messages, %llu malformed, %llu alerts, %.0f packets/s "

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 
 #include <pthread.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <cstdio>
 #include <memory>
@@ -23,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "capture/dnstap_listener.h"
 #include "capture/dpdk_source.h"
 #include "capture/pcap_live_source.h"
 #include "baseline/learned_file.h"
@@ -40,6 +43,8 @@
 #include "pipeline/privileges.h"
 #include "publish/json_lines_sink.h"
 #include "publish/open_alert_file.h"
+#include "publish/retention.h"
+#include "publish/tlog_http.h"
 
 namespace dnswatch {
 namespace {
@@ -57,6 +62,9 @@ std::string source_problem(const Config& config) {
     if (c.source == "pcap_file" && c.files.empty()) return "capture.files: pcap_file needs at least one capture file";
     if (c.source == "pcap_live" && c.interfaces.empty()) return "capture.interfaces: pcap_live needs an interface";
     if (c.source == "dpdk" && c.dpdk.ports.empty()) return "capture.dpdk.ports: dpdk needs at least one port";
+    if (c.source == "dnstap" && c.dnstap.unix_path.empty() && c.dnstap.tcp.empty()) {
+        return "capture.dnstap: dnstap needs a unix socket or a TCP address to listen on";
+    }
     return {};
 }
 
@@ -66,6 +74,28 @@ struct OpenedCapture {
     std::string description;
 };
 
+// The dnstap sockets, bound while still privileged; the unix socket is
+// handed to run.user, whom the sensor becomes next.
+DnstapListenOptions dnstap_options(const Config& config) {
+    const DnstapCaptureConfig& c = config.capture.dnstap;
+    DnstapListenOptions options;
+    if (!c.unix_path.empty()) {
+        // Relative to the config file, as every path of the config is.
+        const auto folder = std::filesystem::absolute(config.source_path).parent_path();
+        options.unix_path = (folder / c.unix_path).lexically_normal().string();
+    }
+    options.tcp = c.tcp;
+    options.max_frame_bytes = static_cast<std::size_t>(c.max_frame_bytes);
+    options.max_writers = static_cast<std::size_t>(c.max_writers);
+    if (!config.run.user.empty()) {
+        if (const passwd* user = ::getpwnam(config.run.user.c_str())) {
+            options.unix_owner = user->pw_uid;
+            options.unix_group = user->pw_gid;
+        }
+    }
+    return options;
+}
+
 OpenedCapture open_capture(const Config& config, std::size_t workers) {
     const CaptureConfig& c = config.capture;
     OpenedCapture opened;
@@ -74,11 +104,18 @@ OpenedCapture open_capture(const Config& config, std::size_t workers) {
         opened.setup.files = open_capture_files(c.files);
         opened.setup.speed = c.speed_factor;
         opened.description = std::to_string(c.files.size()) + " capture file(s) at speed " + c.speed;
+    } else if (c.source == "dnstap") {
+        auto listener = std::make_shared<DnstapListener>(dnstap_options(config));
+        opened.setup.sources = listener->sources();
+        opened.setup.inputs = open_dnstap(listener, workers);
+        opened.description = "dnstap on";
+        for (const std::string& name : listener->sources()) opened.description += " " + name;
     } else if (c.source == "pcap_live") {
         PcapLiveOptions options;
         options.interfaces = c.interfaces;
         options.filter = c.filter;
         options.dns_ports.assign(config.decode.dns_ports.begin(), config.decode.dns_ports.end());
+        options.gtpu_ports.assign(config.decode.gtpu_ports.begin(), config.decode.gtpu_ports.end());
         options.snaplen = c.snaplen;
         options.buffer_bytes = static_cast<int>(c.buffer_bytes);
         options.timeout_ms = c.timeout_ms;
@@ -116,6 +153,13 @@ void print_summary(std::FILE* err, const Pipeline& pipeline, double seconds) {
                  "capture: received %llu, kernel-dropped %llu, interface-dropped %llu, nic-missed %llu, "
                  "nic-errors %llu, no-mbuf %llu\n",
                  u(c.received), u(c.kernel_dropped), u(c.if_dropped), u(c.nic_missed), u(c.nic_errors), u(c.no_mbuf));
+    if (c.dnstap_writers + c.dnstap_writers_refused > 0) {
+        std::fprintf(err,
+                     "dnstap: %llu frames, %llu bad frames, %llu dropped frames; %llu writers, %llu dropped, "
+                     "%llu refused\n",
+                     u(c.dnstap_frames), u(c.dnstap_bad_frames), u(c.dnstap_dropped_frames), u(c.dnstap_writers),
+                     u(c.dnstap_writers_dropped), u(c.dnstap_writers_refused));
+    }
     // libpcap: what the kernel let through the filter but nobody read before
     // the stop (still in its buffer), so that seen = received + dropped + this.
     if (c.kernel_seen > c.received + c.kernel_dropped) {
@@ -142,6 +186,7 @@ void print_summary(std::FILE* err, const Pipeline& pipeline, double seconds) {
                                      ? c.kernel_seen - c.received - c.kernel_dropped
                                      : 0;
     const std::uint64_t lost = c.kernel_dropped + unread + c.if_dropped + c.nic_missed + c.no_mbuf + c.ring_dropped +
+                               c.dnstap_dropped_frames +
                                t.router.message_ring_drops + t.alert_ring_drops;
     const double active = t.active_seconds > 0 ? t.active_seconds : seconds;
     const double rate = active > 0 ? static_cast<double>(t.packet.packets) / active : 0.0;
@@ -296,6 +341,44 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
     const bool learning = !config.state.dir.empty() && !learning_options(config).zones.empty();
     if (learning) publisher_options.learned_path = learned_path(config);
     Publisher publisher(outputs.sink(), outputs.publisher(), publisher_options);
+    // The transparency log, read-only over HTTP as C2SP tlog-tiles.
+    std::unique_ptr<TlogHttpServer> tlog_http;
+    try {
+        if (!config.state.tlog_http.empty()) {
+            tlog_http = std::make_unique<TlogHttpServer>(config.state.tlog_dir, config.state.tlog_http);
+        }
+    } catch (const std::exception& e) {
+        logger.error("bind_failed", {{"what", "transparency_log.http"}, {"error", e.what()}});
+        return kExitBind;
+    }
+    // state.retention: at start, then every tenth of the retention (at most
+    // hourly, at least each second), each prune a log line and counters.
+    Retention* retention = outputs.retention();
+    const auto prune_interval = retention == nullptr
+                                    ? std::chrono::milliseconds(0)
+                                    : std::clamp(std::chrono::milliseconds(retention->retention_ms() / 10),
+                                                 std::chrono::milliseconds(1000), std::chrono::milliseconds(3600000));
+    auto last_prune = std::chrono::steady_clock::now();
+    const auto prune = [&] {
+        last_prune = std::chrono::steady_clock::now();
+        try {
+            const PruneReport report = retention->prune(wall_clock_us());
+            logger.info("pruned", {{"retention_ms", retention->retention_ms()},
+                                   {"alert_records", report.store.records},
+                                   {"alert_bytes", report.store.bytes},
+                                   {"tlog_entries", report.log.records},
+                                   {"tlog_bytes", report.log.bytes},
+                                   {"evidence_files", report.evidence.records},
+                                   {"evidence_bytes", report.evidence.bytes},
+                                   {"first_kept_seq", report.first_kept_seq},
+                                   {"tlog_first_kept", report.log_first_kept}});
+            if (metrics) metrics->pruned(report);
+        } catch (const std::exception& e) {
+            logger.error("prune_failed", {{"error", e.what()}});
+        }
+    };
+    if (retention != nullptr) prune();
+
     // Every change of the baseline itself (a transfer, a reload, the feed)
     // becomes a record beside the alerts: numbered, stored, logged and sent
     // by the publisher thread. Detached before the publisher goes.
@@ -347,7 +430,8 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
                      {{"capture", capture.description},
                       {"pipeline", shape},
                       {"zmq", outputs.publisher() != nullptr ? outputs.publisher()->endpoint() : std::string()},
-                      {"metrics_port", metrics ? std::int64_t{metrics->port()} : std::int64_t{0}}});
+                      {"metrics_port", metrics ? std::int64_t{metrics->port()} : std::int64_t{0}},
+                      {"tlog_http_port", tlog_http ? std::int64_t{tlog_http->port()} : std::int64_t{0}}});
     print_baseline_loaded(streams.err, *sensor->baseline().snapshot(), started);
     const auto start = std::chrono::steady_clock::now();
     pipeline.start();
@@ -378,6 +462,7 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
             packets_before = packets;
             service.watchdog();
         }
+        if (retention != nullptr && std::chrono::steady_clock::now() - last_prune >= prune_interval) prune();
     };
     hooks.on_hangup = [&] {
         try {
@@ -398,6 +483,7 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
     if (learning) save_learned(learned_path(config), pipeline.export_learned());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     print_summary(streams.err, pipeline, seconds);
+    outputs.finish_nats(streams.err);
     if (!publisher.first_error().empty() || lines->failed()) {
         logger.write_all(log::Level::error, "publish_failed",
                          {{"error", publisher.first_error().empty() ? lines->error() : publisher.first_error()}});

@@ -63,6 +63,8 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     metrics_.packets_dropped("detect", "ring_full").set_total(t.alert_ring_drops);
     metrics_.packets_dropped("publish", "zmq_hwm").set_total(t.publisher.zmq_dropped);
     metrics_.dns_messages().set_total(t.packet.dns_messages);
+    for (std::size_t k = 0; k < kTunnelKindCount; ++k)
+        metrics_.decapsulated(kTunnelKindNames[k]).set_total(t.decode.decapsulated[k]);
     for (std::size_t kind = 1; kind < t.decode.malformed.size() && kind - 1 < malformed_.size(); ++kind) {
         malformed_[kind - 1]->set_total(t.decode.malformed[kind]);
     }
@@ -81,6 +83,14 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     metrics_.queries("unknown").set_total(t.queries.unknown);
     metrics_.queries("evicted").set_total(t.queries.evicted);
     metrics_.txid_bursts().set_total(t.queries.bursts);
+    if (c.dnstap_writers + c.dnstap_writers_refused > 0) {
+        metrics_.dnstap_frames("received").set_total(c.dnstap_frames);
+        metrics_.dnstap_frames("bad").set_total(c.dnstap_bad_frames);
+        metrics_.dnstap_frames("dropped").set_total(c.dnstap_dropped_frames);
+        metrics_.dnstap_writers("accepted").set_total(c.dnstap_writers);
+        metrics_.dnstap_writers("dropped").set_total(c.dnstap_writers_dropped);
+        metrics_.dnstap_writers("refused").set_total(c.dnstap_writers_refused);
+    }
     // Counting walks every RRset (tens of ms for a TLD): it may take at most
     // 1/kSizingDutyInverse of this thread, however often zone transfers and
     // the feed change the baseline.
@@ -107,6 +117,15 @@ void RunMetrics::update_sources(const LiveBaselineSources* live, const ZapAuthen
     if (zap != nullptr) {
         metrics_.zap_requests("admitted").set_total(zap->admitted());
         metrics_.zap_requests("denied").set_total(zap->denied());
+    }
+}
+
+void RunMetrics::pruned(const PruneReport& report) {
+    const std::pair<const char*, const PruneReport::Part*> parts[] = {
+        {"alerts", &report.store}, {"tlog", &report.log}, {"evidence", &report.evidence}};
+    for (const auto& [store, part] : parts) {
+        metrics_.pruned_records(store).inc(part->records);
+        metrics_.pruned_bytes(store).inc(part->bytes);
     }
 }
 

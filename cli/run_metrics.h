@@ -19,6 +19,7 @@
 #include "metrics/sensor_metrics.h"
 #include "pipeline/pipeline.h"
 #include "publish/zmq_security.h"
+#include "publish/retention.h"
 
 namespace dnswatch {
 
@@ -40,6 +41,8 @@ public:
 
     // After a reload (baseline/reloader.h): its outcome.
     void reloaded(bool ok) { metrics_.config_reloads(ok ? "ok" : "rejected").inc(); }
+    // After a prune (state.retention): what went, by store.
+    void pruned(const PruneReport& report);
 
     std::uint16_t port() const { return endpoint_->port(); }
 

@@ -47,14 +47,37 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger
             log_ = std::make_unique<TransparencyLog>(config.state.tlog_dir, load_signer(config.state.tlog_key_file),
                                                      config.state.fsync);
         }
+        if (!config.nats.servers.empty()) {
+            const NatsPublishConfig& n = config.nats;
+            NatsForwarderOptions options{.servers = n.servers,
+                                         .stream = n.stream,
+                                         .subject_prefix = n.subject_prefix,
+                                         .replicas = n.replicas,
+                                         .creds_file = n.creds_file,
+                                         .nkey = n.nkey,
+                                         .nkey_seed_file = n.nkey_seed_file,
+                                         .tls = n.tls,
+                                         .ca_file = n.ca_file,
+                                         .cert_file = n.cert_file,
+                                         .key_file = n.key_file};
+            nats_ = std::make_unique<NatsForwarder>(std::move(options), config.sensor_id, store_->path(),
+                                                    config.state.dir + "/nats.delivered");
+            nats_drain_ms_ = n.drain_timeout_ms;
+            fan_out_.add(*nats_);
+        }
         durable_ = std::make_unique<DurableAlertSink>(*store_, log_.get(), fan_out_);
         entry_ = durable_.get();
+        if (config.state.retention_ms > 0) {
+            retention_ = std::make_unique<Retention>(config.state.retention_ms, store_.get(), log_.get(),
+                                                     config.state.dir + "/evidence");
+        }
         if (!zmq.catchup_endpoint.empty()) {
             catch_up_ = std::make_unique<CatchUpServer>(context_, store_->path(), zmq.catchup_endpoint, curve);
         }
-    } else if (!config.state.tlog_dir.empty() || !zmq.catchup_endpoint.empty()) {
+    } else if (!config.state.tlog_dir.empty() || !zmq.catchup_endpoint.empty() || !config.nats.servers.empty()) {
         throw std::runtime_error(config.source_path +
-                                 ": transparency_log and publish.zmq.catchup_endpoint need state.dir (the alert store)");
+                                 ": transparency_log, publish.zmq.catchup_endpoint and publish.nats need state.dir "
+                                 "(the alert store)");
     } else {
         numbering_ = std::make_unique<NumberingSink>(fan_out_);
         entry_ = numbering_.get();
@@ -77,7 +100,20 @@ SensorOutputs::~SensorOutputs() {
     // Sockets before the context; the publisher's linger sends what is queued.
     catch_up_.reset();
     publisher_.reset();
+    // What is stored and not acknowledged yet goes at the next start.
+    if (nats_) nats_->drain(nats_drain_ms_);
+    nats_.reset();
     zap_.reset();
+}
+
+void SensorOutputs::finish_nats(std::FILE* err) {
+    if (!nats_) return;
+    nats_->drain(nats_drain_ms_);
+    const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+    std::fprintf(err,
+                 "nats: %llu alerts acknowledged by the stream (%llu already there), %llu attempts unanswered, "
+                 "%llu pending in the store (sent at the next start)\n",
+                 u(nats_->published()), u(nats_->duplicates()), u(nats_->failures()), u(nats_->pending()));
 }
 
 void SensorOutputs::restore(Detector& detector) const {

@@ -21,7 +21,9 @@
 #include "publish/evidence_pcap.h"
 #include "publish/fan_out_sink.h"
 #include "publish/json_lines_sink.h"
+#include "publish/nats_forwarder.h"
 #include "publish/numbering_sink.h"
+#include "publish/retention.h"
 #include "publish/transparency_log.h"
 #include "publish/zmq_publisher.h"
 #include "publish/zmq_security.h"
@@ -49,7 +51,13 @@ public:
     ZmqPublisher* publisher() { return publisher_.get(); }
     // The ZAP handler of the ZeroMQ endpoints, when they use CURVE; else null.
     const ZapAuthenticator* zap() const { return zap_ ? &*zap_ : nullptr; }
+    NatsForwarder* nats() { return nats_.get(); }
+    // With publish.nats: waits (up to drain_timeout) for stored alerts to be
+    // acknowledged and prints one line: delivered, duplicates, pending.
+    void finish_nats(std::FILE* err);
     AlertStore* store() { return store_.get(); }
+    // state.retention over the store, the log and the evidence; null when off.
+    Retention* retention() { return retention_.get(); }
 
 private:
     std::string open_alerts_path_;
@@ -61,8 +69,11 @@ private:
     std::unique_ptr<TransparencyLog> log_;
     std::unique_ptr<CatchUpServer> catch_up_;
     std::unique_ptr<PcapEvidenceWriter> evidence_;
+    std::unique_ptr<NatsForwarder> nats_;
+    std::int64_t nats_drain_ms_ = 0;
     FanOutSink fan_out_;
     std::unique_ptr<DurableAlertSink> durable_;
+    std::unique_ptr<Retention> retention_;
     std::unique_ptr<NumberingSink> numbering_;  // the head when there is no durable store
     std::unique_ptr<ChangeWatcher> change_watcher_;
     AlertSink* entry_ = nullptr;

@@ -22,6 +22,7 @@ std::optional<Config> load_config_or_report(const std::string& path, CommandLogg
 TransportOptions transport_options(const DecodeConfig& decode) {
     TransportOptions options;
     options.dns_ports.assign(decode.dns_ports.begin(), decode.dns_ports.end());
+    options.gtpu_ports.assign(decode.gtpu_ports.begin(), decode.gtpu_ports.end());
     options.max_fragment_datagrams = static_cast<std::size_t>(decode.reassembly.max_fragment_datagrams);
     options.max_tcp_flows = static_cast<std::size_t>(decode.reassembly.max_tcp_flows);
     options.tcp_flow_bytes = static_cast<std::size_t>(decode.reassembly.tcp_flow_bytes);

@@ -2,6 +2,8 @@
 // records) from a running sensor, catching up from the
 // durable store first, then following the live PUB stream; duplicates are
 // dropped by seq, and a gap in the live stream is filled from the store.
+// With --nats, from a JetStream stream (publish.nats) through a durable
+// consumer instead.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -9,6 +11,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +21,7 @@
 #include "cli/commands.h"
 #include "log/log.h"
 #include "publish/catch_up.h"
+#include "publish/nats_forwarder.h"
 
 namespace dnswatch {
 namespace {
@@ -99,13 +103,52 @@ private:
     zmq::socket_t events_;
 };
 
+// --nats: a durable JetStream consumer instead of the PUB stream; each
+// message is acknowledged once printed, so a restarted tail goes on where it
+// left off.
+int tail_nats_command(const TailOptions& options, const CliStreams& streams) {
+    log::Logger logger(streams.err);
+    NatsForwarderOptions nats;
+    const std::string& urls = *options.nats;
+    for (std::size_t begin = 0; begin <= urls.size();) {
+        const std::size_t comma = std::min(urls.find(',', begin), urls.size());
+        if (comma > begin) nats.servers.push_back(urls.substr(begin, comma - begin));
+        begin = comma + 1;
+    }
+    nats.stream = options.stream;
+    nats.creds_file = options.creds;
+    nats.ca_file = options.ca;
+    if (!options.durable || nats.servers.empty()) {
+        logger.error("usage", {{"msg", "--nats needs at least one server URL and --durable NAME"}});
+        return kExitUsage;
+    }
+    std::atomic<bool> stop{false};
+    std::uint64_t printed = 0;
+    try {
+        tail_nats(nats, *options.durable, options.subject, options.idle_exit_ms, stop, [&](std::string_view record) {
+            std::fprintf(streams.out, "%.*s\n", static_cast<int>(record.size()), record.data());
+            std::fflush(streams.out);
+            if (options.count && ++printed >= *options.count) stop = true;
+        });
+    } catch (const std::exception& e) {
+        logger.error("tail_nats_failed", {{"servers", urls}, {"error", e.what()}});
+        return kExitIoError;
+    }
+    return kExitOk;
+}
+
 }  // namespace
 
 int tail_command(const TailOptions& options, const CliStreams& streams) {
+    if (options.nats) return tail_nats_command(options, streams);
+    log::Logger logger(streams.err);
+    if (options.endpoint.empty()) {
+        logger.error("usage", {{"msg", "--endpoint URL (or --nats URLS --durable NAME) is required"}});
+        return kExitUsage;
+    }
     const std::optional<std::string> endpoint = options.endpoint;
     const std::optional<std::uint64_t> since = options.since, count = options.count;
     const auto catchup = options.catchup ? options.catchup : default_catchup_endpoint(options.endpoint);
-    log::Logger logger(streams.err);
     if (since && !catchup) {
         logger.error("usage", {{"msg", "--since needs --catchup URL when the endpoint is not tcp://HOST:PORT"}});
         return kExitUsage;

@@ -1,9 +1,12 @@
-// `dnswatch tlog head|verify|prove|keygen`: work on a transparency log
-// directory without a running sensor, as an auditor would.
+// `dnswatch tlog head|verify|prove|keygen|serve`: work on a transparency log
+// directory without a running sensor, as an auditor would, or on a log
+// served as tiles from another machine (verify --url).
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -15,6 +18,8 @@
 #include "cli/commands.h"
 #include "publish/merkle.h"
 #include "publish/signed_note.h"
+#include "publish/tlog_http.h"
+#include "publish/tlog_remote.h"
 #include "publish/transparency_log.h"
 
 namespace dnswatch {
@@ -70,11 +75,52 @@ int keygen(const TlogOptions& options, const CliStreams& streams) {
     return kExitOk;
 }
 
+int serve(const TlogOptions& options, const CliStreams& streams) {
+    const std::string* dir = &options.dir;  // --dir and --listen: required by the command line
+    if (!read_text(*dir + "/checkpoint")) {
+        std::fprintf(streams.err, "dnswatch tlog serve: %s/checkpoint: no log there (no checkpoint)\n", dir->c_str());
+        return kExitIoError;
+    }
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before the server's thread exists
+    std::unique_ptr<TlogHttpServer> server;
+    try {
+        server = std::make_unique<TlogHttpServer>(*dir, options.listen);
+    } catch (const std::exception& e) {
+        std::fprintf(streams.err, "dnswatch tlog serve: %s\n", e.what());
+        return kExitIoError;
+    }
+    std::fprintf(streams.err, "dnswatch tlog serve: %s as tlog-tiles on port %u\n", dir->c_str(),
+                 static_cast<unsigned>(server->port()));
+    std::fflush(streams.err);
+    int signal = 0;
+    sigwait(&signals, &signal);
+    return kExitOk;
+}
+
 }  // namespace
 
 int tlog_command(const TlogOptions& options, const CliStreams& streams) {
     const std::string& verb = options.verb;
     if (verb == "keygen") return keygen(options, streams);
+    if (verb == "serve") return serve(options, streams);
+    if (verb == "verify" && options.url) {
+        // --key is required with --url by the command line: there is no DIR/log.pub to fall back on.
+        const auto verifier = load_verifier(options, "", streams.err);
+        if (!verifier) return kExitIoError;
+        const LogVerification result = verify_remote_log(*options.url, *verifier);
+        std::fprintf(result.ok ? streams.out : streams.err, "dnswatch tlog verify: %s: %s\n",
+                     result.ok ? "OK" : "FAILED", result.message.c_str());
+        return result.ok ? kExitOk : kExitIoError;
+    }
+    if (options.dir.empty()) {
+        std::fprintf(streams.err, "dnswatch tlog %s: --dir DIR is required%s\n", verb.c_str(),
+                     verb == "verify" ? " (or --url URL --key FILE)" : "");
+        return kExitUsage;
+    }
     const std::string* dir = &options.dir;
 
     if (verb == "head") {

@@ -43,7 +43,7 @@ enum class KeyType {
     directory,         // path relative to the config file; created when needed
     boolean,           // true or false
     integer,
-    integer_list,      // a non-empty list of integers, each within min..max
+    integer_list,      // a list of integers, each within min..max; non-empty unless may_be_empty
     string_list,       // a list of non-empty strings (interface names, EAL arguments)
     duration,          // "30s", "15m", "48h", "7d", "1h30m", "250ms"; held in ms (config/units.h)
     size,              // "64KiB", "64MiB", "1GiB", "10MB" or bytes; held in bytes
@@ -67,6 +67,7 @@ struct KeySpec {
     KeyType type{};
     bool required = false;
     bool unique = false;              // no two list elements may share the value
+    bool may_be_empty = false;        // integer_list: [] is a value (turns something off)
     std::string_view default_value{};  // optional keys: the value when absent, as text
     std::int64_t min = 0;             // integer range, or a list's element count
     std::int64_t max = 0;
@@ -229,6 +230,59 @@ constexpr KeySpec kSchema[] = {
      .doc = "public key files of the consumers admitted under CURVE",
      .set = [](Config& c, Index, const Value& v) { c.zmq.client_keys = v.list; },
      .get = [](const Config& c, Index) { return Value{.list = c.zmq.client_keys}; }},
+    {.path = "publish.nats", .type = KeyType::mapping,
+     .doc = "NATS JetStream, for fleets of sensors: every stored alert on <subject_prefix>.alert.<reversed labels>, "
+            "message id <sensor>-<seq>, marked delivered once the stream acknowledges it; needs state.dir (the "
+            "store is the queue while the cluster is away)"},
+    {.path = "publish.nats.servers", .type = KeyType::string_list,
+     .doc = "nats://HOST:PORT or tls://HOST:PORT of the cluster's servers; empty: off",
+     .set = [](Config& c, Index, const Value& v) { c.nats.servers = v.list; },
+     .get = [](const Config& c, Index) { return list_value(c.nats.servers); }},
+    {.path = "publish.nats.stream", .type = KeyType::string, .default_value = "DNSWATCH",
+     .doc = "the JetStream stream; made over <subject_prefix>.> when missing",
+     .set = [](Config& c, Index, const Value& v) { c.nats.stream = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.nats.stream); }},
+    {.path = "publish.nats.subject_prefix", .type = KeyType::string, .default_value = "dnswatch",
+     .doc = "the first label(s) of every subject",
+     .set = [](Config& c, Index, const Value& v) { c.nats.subject_prefix = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.nats.subject_prefix); }},
+    {.path = "publish.nats.replicas", .type = KeyType::integer, .default_value = "1", .min = 1, .max = 5,
+     .doc = "replicas of a stream the sensor makes (3 on a three-node cluster)",
+     .set = [](Config& c, Index, const Value& v) { c.nats.replicas = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.nats.replicas); }},
+    {.path = "publish.nats.creds_file", .type = KeyType::file,
+     .doc = "a NATS credentials file (JWT and nkey seed); empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.nats.creds_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.nats.creds_file); }},
+    {.path = "publish.nats.nkey", .type = KeyType::string,
+     .doc = "a user nkey (public key, U...), with nkey_seed_file; empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.nats.nkey = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.nats.nkey); }},
+    {.path = "publish.nats.nkey_seed_file", .type = KeyType::file,
+     .doc = "the file holding that nkey's seed",
+     .set = [](Config& c, Index, const Value& v) { c.nats.nkey_seed_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.nats.nkey_seed_file); }},
+    {.path = "publish.nats.tls", .type = KeyType::boolean, .default_value = "false",
+     .doc = "require TLS (implied by ca_file)",
+     .set = [](Config& c, Index, const Value& v) { c.nats.tls = v.number != 0; },
+     .get = [](const Config& c, Index) { return bool_value(c.nats.tls); }},
+    {.path = "publish.nats.ca_file", .type = KeyType::file,
+     .doc = "CA certificates the servers' certificates must chain to; empty: the system's",
+     .set = [](Config& c, Index, const Value& v) { c.nats.ca_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.nats.ca_file); }},
+    {.path = "publish.nats.cert_file", .type = KeyType::file,
+     .doc = "a client certificate for TLS client authentication; empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.nats.cert_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.nats.cert_file); }},
+    {.path = "publish.nats.key_file", .type = KeyType::file,
+     .doc = "its private key",
+     .set = [](Config& c, Index, const Value& v) { c.nats.key_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.nats.key_file); }},
+    {.path = "publish.nats.drain_timeout", .type = KeyType::duration, .default_value = "5s", .min = 0,
+     .max = 600000,
+     .doc = "at exit, how long to wait for stored alerts to be acknowledged (the rest go at the next start)",
+     .set = [](Config& c, Index, const Value& v) { c.nats.drain_timeout_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.nats.drain_timeout_ms); }},
     {.path = "state", .type = KeyType::mapping,
      .doc = "what the sensor keeps across restarts"},
     {.path = "state.dir", .type = KeyType::directory,
@@ -244,6 +298,13 @@ constexpr KeySpec kSchema[] = {
      .doc = "open alerts kept; beyond, the one seen least recently is dropped and counted",
      .set = [](Config& c, Index, const Value& v) { c.state.max_open_alerts = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.state.max_open_alerts); }},
+    {.path = "state.retention", .type = KeyType::duration, .default_value = "0", .min = 0,
+     .max = 100LL * 366 * 86400 * 1000, .bare_ms = 86400000,
+     .doc = "records older than this (their time or last_seen) leave the store and the evidence folder, and "
+            "the transparency log keeps only their leaf hashes (docs/deploy-registry.md); checked at start and "
+            "periodically; a bare number counts days; 0: keep everything",
+     .set = [](Config& c, Index, const Value& v) { c.state.retention_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.state.retention_ms); }},
     {.path = "detect", .type = KeyType::mapping,
      .doc = "detection beyond the baseline comparison"},
     {.path = "detect.outstanding_queries", .type = KeyType::integer, .default_value = "65536", .min = 64,
@@ -284,6 +345,15 @@ constexpr KeySpec kSchema[] = {
      .doc = "the log's Ed25519 signing key (dnswatch tlog keygen); required with dir",
      .set = [](Config& c, Index, const Value& v) { c.state.tlog_key_file = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.state.tlog_key_file); }},
+    {.path = "transparency_log.http", .type = KeyType::string,
+     .doc = "IPV4:PORT or [IPV6]:PORT serving the log read-only over HTTP as C2SP tlog-tiles (/checkpoint, "
+            "/tile/<L>/<N>, /tile/entries/<N>), for auditors' tiles clients and dnswatch tlog verify --url; "
+            "empty: off",
+     .set = [](Config& c, Index, const Value& v) { c.state.tlog_http = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.state.tlog_http); },
+     .check = [](const std::string& text) -> const char* {
+         return parse_listen_address(text) ? nullptr : "expected IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:8080";
+     }},
     {.path = "decode", .type = KeyType::mapping,
      .doc = "how packets become DNS messages"},
     {.path = "decode.dns_ports", .type = KeyType::integer_list, .default_value = "[53]", .min = 1, .max = 65535,
@@ -292,6 +362,14 @@ constexpr KeySpec kSchema[] = {
          c.decode.dns_ports.assign(v.numbers.begin(), v.numbers.end());
      },
      .get = [](const Config& c, Index) { return numbers_value(c.decode.dns_ports); }},
+    {.path = "decode.gtpu_ports", .type = KeyType::integer_list, .may_be_empty = true, .default_value = "[2152]",
+     .min = 1, .max = 65535,
+     .doc = "UDP ports (either end) on which GTP-U (v1) is decapsulated, DNS ports first: a mobile core's user "
+            "plane (S1-U, S5/S8, N3, Gn); the live capture's default filter takes them in; [] turns it off",
+     .set = [](Config& c, Index, const Value& v) {
+         c.decode.gtpu_ports.assign(v.numbers.begin(), v.numbers.end());
+     },
+     .get = [](const Config& c, Index) { return numbers_value(c.decode.gtpu_ports); }},
     {.path = "decode.reassembly", .type = KeyType::mapping,
      .doc = "bounds of IP fragment and TCP stream reassembly"},
     {.path = "decode.reassembly.max_fragment_datagrams", .type = KeyType::integer, .default_value = "256",
@@ -325,12 +403,14 @@ constexpr KeySpec kSchema[] = {
     {.path = "capture", .type = KeyType::mapping,
      .doc = "where dnswatch run gets its packets"},
     {.path = "capture.source", .type = KeyType::string, .default_value = "pcap_live",
-     .doc = "pcap_live (libpcap), dpdk, or pcap_file (replays captures through the live pipeline)",
+     .doc = "pcap_live (libpcap), dpdk, dnstap (resolvers and name servers send their messages: capture.dnstap), "
+            "or pcap_file (replays captures and dnstap files through the live pipeline)",
      .set = [](Config& c, Index, const Value& v) { c.capture.source = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.capture.source); },
      .check = [](const std::string& text) -> const char* {
-         return text == "pcap_live" || text == "dpdk" || text == "pcap_file" ? nullptr
-                                                                             : "expected pcap_live, dpdk or pcap_file";
+         return text == "pcap_live" || text == "dpdk" || text == "pcap_file" || text == "dnstap"
+                    ? nullptr
+                    : "expected pcap_live, dpdk, dnstap or pcap_file";
      }},
     {.path = "capture.files", .type = KeyType::file_list,
      .doc = "pcap_file: the captures (pcap or pcapng), replayed in order",
@@ -351,7 +431,8 @@ constexpr KeySpec kSchema[] = {
      .set = [](Config& c, Index, const Value& v) { c.capture.interfaces = v.list; },
      .get = [](const Config& c, Index) { return list_value(c.capture.interfaces); }},
     {.path = "capture.filter", .type = KeyType::string,
-     .doc = "pcap_live: BPF filter; empty: the DNS ports over UDP and TCP, and every IP fragment",
+     .doc = "pcap_live: BPF filter; empty: the DNS ports over UDP and TCP, the GTP-U ports over UDP, and every "
+            "IP fragment (other tunnels, GRE among them, need a filter that takes them in)",
      .set = [](Config& c, Index, const Value& v) { c.capture.filter = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.capture.filter); }},
     {.path = "capture.snaplen", .type = KeyType::integer, .default_value = "65535", .min = 64, .max = 262144,
@@ -410,6 +491,30 @@ constexpr KeySpec kSchema[] = {
      .doc = "per-core cache of the pool",
      .set = [](Config& c, Index, const Value& v) { c.capture.dpdk.mbuf_cache = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.capture.dpdk.mbuf_cache); }},
+    {.path = "capture.dnstap", .type = KeyType::mapping,
+     .doc = "capture.source dnstap: Frame Streams sockets where resolvers and name servers (Unbound, NSD, Knot, "
+            "BIND, PowerDNS) send dnstap; bidirectional handshake, several writers at once"},
+    {.path = "capture.dnstap.unix", .type = KeyType::string,
+     .doc = "a unix socket to create (mode 0660, owned by run.user: put the writers in its group); empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dnstap.unix_path = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.capture.dnstap.unix_path); }},
+    {.path = "capture.dnstap.tcp", .type = KeyType::string,
+     .doc = "IPV4:PORT or [IPV6]:PORT to listen on for writers over TCP; empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dnstap.tcp = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.capture.dnstap.tcp); },
+     .check = [](const std::string& text) -> const char* {
+         return parse_listen_address(text) ? nullptr : "expected IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:6000";
+     }},
+    {.path = "capture.dnstap.max_frame_bytes", .type = KeyType::size, .default_value = "128KiB", .min = 1024,
+     .max = 1048576,
+     .doc = "the longest data frame a writer may send (a dnstap message holds up to two DNS messages); a longer "
+            "one is a bad frame, and its writer is disconnected",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dnstap.max_frame_bytes = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.capture.dnstap.max_frame_bytes); }},
+    {.path = "capture.dnstap.max_writers", .type = KeyType::integer, .default_value = "64", .min = 1, .max = 4096,
+     .doc = "writers connected at once (each holds a buffer of max_frame_bytes); more are refused and counted",
+     .set = [](Config& c, Index, const Value& v) { c.capture.dnstap.max_writers = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.capture.dnstap.max_writers); }},
     {.path = "pipeline", .type = KeyType::mapping,
      .doc = "dnswatch run's threads and the rings between them"},
     {.path = "pipeline.workers", .type = KeyType::integer, .default_value = "0", .min = 0, .max = 1024,
@@ -705,6 +810,12 @@ private:
         if (state.tlog_dir.empty() != state.tlog_key_file.empty()) {
             issue(mark_of({"transparency_log"}), "transparency_log: dir and key_file go together");
         }
+        if (!state.tlog_http.empty() && state.tlog_dir.empty()) {
+            issue(mark_of({"transparency_log", "http"}), "transparency_log.http needs transparency_log.dir");
+        }
+        if (state.retention_ms > 0 && state.dir.empty()) {
+            issue(mark_of({"state", "retention"}), "state.retention needs state.dir (what it prunes)");
+        }
         // Plaintext is for loopback only: anything reachable from elsewhere
         // is CURVE-encrypted and admits only listed consumers.
         const ZmqPublishConfig& zmq = config_.zmq;
@@ -882,7 +993,9 @@ private:
             }
             case KeyType::integer_list: {
                 if (!node.IsSequence()) return type_issue();
-                if (node.size() == 0) return issue(mark, where + ": expected at least one integer, got an empty list");
+                if (node.size() == 0 && !spec.may_be_empty) {
+                    return issue(mark, where + ": expected at least one integer, got an empty list");
+                }
                 Value value;
                 bool ok = true;
                 for (std::size_t i = 0; i < node.size(); ++i) {
@@ -1193,7 +1306,10 @@ std::string range_of(const KeySpec& spec) {
     std::string range;
     switch (spec.type) {
         case KeyType::integer: range = std::to_string(spec.min) + ".." + std::to_string(spec.max); break;
-        case KeyType::integer_list: range = "each " + std::to_string(spec.min) + ".." + std::to_string(spec.max); break;
+        case KeyType::integer_list:
+            range = "each " + std::to_string(spec.min) + ".." + std::to_string(spec.max);
+            if (spec.may_be_empty) range += ", or none";
+            break;
         case KeyType::list_of_mappings:
             range = std::to_string(spec.min) + ".." + std::to_string(spec.max) + " entries";
             break;

@@ -38,11 +38,29 @@ struct ZmqPublishConfig {
     std::vector<std::string> client_keys;  // public key files of the admitted consumers
 };
 
+// publish.nats: alerts to NATS JetStream (publish/nats_forwarder.h).
+struct NatsPublishConfig {
+    std::vector<std::string> servers;  // empty = off
+    std::string stream = "DNSWATCH";
+    std::string subject_prefix = "dnswatch";
+    int replicas = 1;
+    std::string creds_file;
+    std::string nkey;
+    std::string nkey_seed_file;
+    bool tls = false;
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    std::int64_t drain_timeout_ms = 5000;
+};
+
 // Where alerts are kept durably and audited.
 struct StateConfig {
     std::string dir;                 // alert store, open alerts, evidence pcaps; empty = none
     std::string tlog_dir;            // the transparency log; empty = none
     std::string tlog_key_file;       // its Ed25519 signing key (dnswatch tlog keygen)
+    std::string tlog_http;           // "ADDR:PORT" serving it as C2SP tlog-tiles; empty = off
+    std::int64_t retention_ms = 0;   // records older than this are pruned (publish/retention.h); 0 = never
     std::string transparency_feed;   // announced changes (JSON lines); empty = none
     int max_open_alerts = 100000;    // open alerts kept; the least recent beyond are dropped
     bool fsync = true;               // store and log reach the disk before an alert is published
@@ -59,7 +77,8 @@ struct ReassemblyConfig {
 };
 
 struct DecodeConfig {
-    std::vector<int> dns_ports{53};  // UDP and TCP ports that carry DNS
+    std::vector<int> dns_ports{53};       // UDP and TCP ports that carry DNS
+    std::vector<int> gtpu_ports{2152};    // UDP ports of GTP-U; empty: not decapsulated
     ReassemblyConfig reassembly;
 };
 
@@ -90,6 +109,7 @@ struct Config {
     std::vector<std::string> baseline_zone_files;  // resolved paths
     BaselineSourceConfig baseline;
     ZmqPublishConfig zmq;
+    NatsPublishConfig nats;
     DecodeConfig decode;
     StateConfig state;
     DetectConfig detect;

@@ -21,8 +21,17 @@ struct DpdkCaptureConfig {
     int mbuf_cache = 256;
 };
 
+// capture.source dnstap: where resolvers and name servers connect
+// (capture/dnstap_listener.h).
+struct DnstapCaptureConfig {
+    std::string unix_path;                 // a unix socket to create; "" none
+    std::string tcp;                       // ADDR:PORT to listen on; "" none
+    std::int64_t max_frame_bytes = 131072; // the longest data frame a writer may send
+    int max_writers = 64;                  // writers connected at once
+};
+
 struct CaptureConfig {
-    std::string source = "pcap_live";   // pcap_file | pcap_live | dpdk
+    std::string source = "pcap_live";   // pcap_file | pcap_live | dpdk | dnstap
     std::vector<std::string> files;     // pcap_file: resolved paths, replayed in order
     std::string speed = "max";          // pcap_file: max | recorded | <factor>x
     double speed_factor = 0;            // derived from speed: 0 as fast as possible
@@ -34,6 +43,7 @@ struct CaptureConfig {
     bool promiscuous = false;
     std::int64_t idle_exit_ms = 0;      // stop after this long without a packet; 0 never
     DpdkCaptureConfig dpdk;
+    DnstapCaptureConfig dnstap;
 };
 
 struct PipelineConfig {

@@ -6,7 +6,8 @@
 // Every frame ends as exactly one of: DNS (it completed at least one message),
 // one held kind, one skip kind, one malformed kind. Reassembly events
 // (timeouts, evictions, gaps...) are counted apart: they concern state built
-// from earlier frames, not the frame at hand.
+// from earlier frames, not the frame at hand. So are the tunnels a frame
+// was carried through: one frame may go through several.
 #pragma once
 
 #include <array>
@@ -23,7 +24,10 @@ namespace dnswatch {
     X(not_udp_tcp)           /* IP payload is neither UDP nor TCP (ICMP, ESP...) */ \
     X(not_dns_port)          /* UDP/TCP, but neither port is a DNS port */          \
     X(dns_over_tls)          /* port 853 (TLS, DTLS, QUIC): encrypted, never read */ \
-    X(tunnel_too_deep)       /* more nested tunnels or reassemblies than we peel */
+    X(tunnel_too_deep)       /* more nested tunnels or reassemblies than we peel */ \
+    X(dnstap_no_dns)         /* a dnstap event without the DNS message its type names, or an UPDATE */ \
+    X(gtp_u_not_tpdu)        /* on a GTP-U port, no user packet: echo, error indication, end marker, not GTPv1 */ \
+    X(ppp_not_ip)            /* PPP in GRE without IP: LCP, IPCP, CCP..., or an acknowledgement alone */
 
 // Frames taken into reassembly that completed no DNS message yet.
 #define DNSWATCH_HELD_KINDS(X)                                                     \
@@ -40,7 +44,8 @@ namespace dnswatch {
     X(udp_bad_length)        /* UDP length field smaller than 8 */                  \
     X(tcp_truncated)         /* shorter than the TCP header or its data offset */   \
     X(tcp_bad_header)        /* TCP data offset below 5 words */                    \
-    X(tunnel_truncated)      /* GRE/VXLAN/Geneve/MPLS header runs off the end */    \
+    X(tunnel_truncated)      /* GTP-U/GRE/PPP/VXLAN/Geneve/MPLS header runs off the end */ \
+    X(tunnel_bad_header)     /* a GTP-U extension header of length 0 */            \
     X(frag_bad_length)       /* a non-final fragment not a multiple of 8 bytes */   \
     X(frag_too_large)        /* fragments reach past 65535 bytes */                 \
     X(frag_overlap)          /* IPv6 overlap (RFC 5722), IPv4 conflicting overlap */ \
@@ -53,7 +58,10 @@ namespace dnswatch {
     X(dns_pointer_into_header) /* compression pointer into the 12-byte header */    \
     X(dns_pointer_loop)      /* more compression hops than the cap */               \
     X(dns_bad_rdata)         /* rdata does not match its type's layout */           \
-    X(dns_too_large)         /* message longer than 65535 bytes */
+    X(dns_too_large)         /* message longer than 65535 bytes */              \
+    X(dnstap_undecodable)    /* a frame that is not a dnstap protobuf (or lacks a required field) */ \
+    X(dnstap_bad_address)    /* an address neither 4 nor 16 bytes, or not of its socket family */ \
+    X(dnstap_too_large)      /* a frame larger than the dnstap decoder takes (1 MiB) */
 
 // Reassembly events: what happened to state built from earlier frames.
 #define DNSWATCH_REASSEMBLY_EVENTS(X)                                                \
@@ -72,6 +80,19 @@ namespace dnswatch {
     X(tcp_flow_timeout)      /* flows ended after the idle timeout */                \
     X(tcp_flow_evicted)      /* flows ended for room (table or memory full) */
 
+// Encapsulations peeled: packets handed on to the layer a tunnel carries,
+// counted per tunnel header (a GTP-U packet inside GRE counts once in each).
+// Every kind but MPLS runs between two IP addresses, and the innermost one
+// a DNS message came through is named in the vantage of its alerts.
+#define DNSWATCH_TUNNEL_KINDS(X)                                                     \
+    X(gtp_u)                 /* GTPv1-U T-PDUs (3GPP TS 29.281), decode.gtpu_ports */ \
+    X(gre)                   /* GRE (RFC 2784, 2890) carrying IP, Ethernet or MPLS */ \
+    X(gre_ppp)               /* PPP in GRE: enhanced GRE (PPTP, RFC 2637), or 0x880B */ \
+    X(vxlan)                 /* VXLAN (RFC 7348), UDP port 4789 */                    \
+    X(geneve)                /* Geneve (RFC 8926), UDP port 6081 */                   \
+    X(ip_in_ip)              /* IPv4 or IPv6 right inside IPv4 or IPv6 */             \
+    X(mpls)                  /* MPLS label stacks */
+
 #define DNSWATCH_ENUM(name) name,
 #define DNSWATCH_NAME(name) #name,
 #define DNSWATCH_ONE(name) +1
@@ -80,12 +101,14 @@ enum class SkipKind : std::uint8_t { DNSWATCH_SKIP_KINDS(DNSWATCH_ENUM) };
 enum class HeldKind : std::uint8_t { DNSWATCH_HELD_KINDS(DNSWATCH_ENUM) };
 enum class MalformedKind : std::uint8_t { none = 0, DNSWATCH_MALFORMED_KINDS(DNSWATCH_ENUM) };
 enum class ReassemblyEvent : std::uint8_t { DNSWATCH_REASSEMBLY_EVENTS(DNSWATCH_ENUM) };
+enum class TunnelKind : std::uint8_t { DNSWATCH_TUNNEL_KINDS(DNSWATCH_ENUM) };
 
 // Sizes derived from the lists, so that adding a kind cannot leave an array short.
 inline constexpr std::size_t kSkipKindCount = 0 DNSWATCH_SKIP_KINDS(DNSWATCH_ONE);
 inline constexpr std::size_t kHeldKindCount = 0 DNSWATCH_HELD_KINDS(DNSWATCH_ONE);
 inline constexpr std::size_t kMalformedKindCount = 1 DNSWATCH_MALFORMED_KINDS(DNSWATCH_ONE);  // + none
 inline constexpr std::size_t kReassemblyEventCount = 0 DNSWATCH_REASSEMBLY_EVENTS(DNSWATCH_ONE);
+inline constexpr std::size_t kTunnelKindCount = 0 DNSWATCH_TUNNEL_KINDS(DNSWATCH_ONE);
 
 inline constexpr std::array<std::string_view, kSkipKindCount> kSkipKindNames = {
     DNSWATCH_SKIP_KINDS(DNSWATCH_NAME)};
@@ -95,6 +118,8 @@ inline constexpr std::array<std::string_view, kMalformedKindCount> kMalformedKin
     "none", DNSWATCH_MALFORMED_KINDS(DNSWATCH_NAME)};
 inline constexpr std::array<std::string_view, kReassemblyEventCount> kReassemblyEventNames = {
     DNSWATCH_REASSEMBLY_EVENTS(DNSWATCH_NAME)};
+inline constexpr std::array<std::string_view, kTunnelKindCount> kTunnelKindNames = {
+    DNSWATCH_TUNNEL_KINDS(DNSWATCH_NAME)};
 
 #undef DNSWATCH_ENUM
 #undef DNSWATCH_NAME
@@ -112,12 +137,16 @@ inline constexpr std::string_view name_of(MalformedKind kind) {
 inline constexpr std::string_view name_of(ReassemblyEvent event) {
     return kReassemblyEventNames[static_cast<std::size_t>(event)];
 }
+inline constexpr std::string_view name_of(TunnelKind kind) {
+    return kTunnelKindNames[static_cast<std::size_t>(kind)];
+}
 
 struct DecodeCounters {
     std::array<std::uint64_t, kSkipKindCount> skipped{};
     std::array<std::uint64_t, kHeldKindCount> held{};
     std::array<std::uint64_t, kMalformedKindCount> malformed{};  // [0] unused
     std::array<std::uint64_t, kReassemblyEventCount> events{};
+    std::array<std::uint64_t, kTunnelKindCount> decapsulated{};
 
     void count(SkipKind kind) { ++skipped[static_cast<std::size_t>(kind)]; }
     void count(HeldKind kind) { ++held[static_cast<std::size_t>(kind)]; }
@@ -125,12 +154,14 @@ struct DecodeCounters {
     void count(ReassemblyEvent event, std::uint64_t n = 1) {
         events[static_cast<std::size_t>(event)] += n;
     }
+    void count(TunnelKind kind) { ++decapsulated[static_cast<std::size_t>(kind)]; }
     std::uint64_t of(SkipKind kind) const { return skipped[static_cast<std::size_t>(kind)]; }
     std::uint64_t of(HeldKind kind) const { return held[static_cast<std::size_t>(kind)]; }
     std::uint64_t of(MalformedKind kind) const { return malformed[static_cast<std::size_t>(kind)]; }
     std::uint64_t of(ReassemblyEvent event) const {
         return events[static_cast<std::size_t>(event)];
     }
+    std::uint64_t of(TunnelKind kind) const { return decapsulated[static_cast<std::size_t>(kind)]; }
     std::uint64_t skipped_total() const {
         std::uint64_t total = 0;
         for (std::uint64_t n : skipped) total += n;

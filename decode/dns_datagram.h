@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "capture/packet.h"
+#include "decode/decode_counters.h"
 
 namespace dnswatch {
 
@@ -19,9 +21,43 @@ struct IpAddress {
     friend bool operator==(const IpAddress&, const IpAddress&) = default;
 };
 
+// Who sent a response, when the source of the message says so. A packet
+// does not: the detector reads it from the header's flags (RD+RA: a
+// resolver; AA: an authoritative server). A dnstap message does, by its type:
+// CLIENT_RESPONSE is a resolver answering a client; AUTH_RESPONSE and
+// RESOLVER_RESPONSE are a name server answering (the resolver, upstream).
+enum class Responder : std::uint8_t {
+    from_flags,  // packets: judge by the header
+    resolver,    // a recursive resolver answering its client
+    server,      // a name server answering a resolver or a client
+};
+
+// What identifies a tunnel's session, when its header carries it.
+enum class TunnelId : std::uint8_t {
+    none,
+    teid,     // GTP-U tunnel endpoint id: the bearer at the receiving end
+    key,      // GRE key (RFC 2890)
+    call_id,  // enhanced GRE (PPTP): the receiving peer's call id
+    vni,      // VXLAN / Geneve virtual network id
+};
+std::string_view name_of(TunnelId id);  // "teid", "key", "call_id", "vni"; "" for none
+
+// The tunnel a message came through, the innermost when they nest: what an
+// analyst needs to find the subscriber's bearer or session (for GTP-U, the
+// TEID and the addresses of the eNodeB / gNodeB and the gateway).
+struct Tunnel {
+    TunnelKind kind = TunnelKind::gtp_u;
+    TunnelId id_kind = TunnelId::none;
+    std::uint32_t id = 0;
+    IpAddress outer_src;  // the IP header that carries the tunnel
+    IpAddress outer_dst;
+    friend bool operator==(const Tunnel&, const Tunnel&) = default;
+};
+
 // One DNS message and its addressing (the innermost IP header when it came
 // through a tunnel). `dns` points into the packet's bytes or into a
-// reassembly buffer: valid only while the call that handed it out runs.
+// reassembly buffer, and `tunnel` into the decoder's walk of the packet:
+// valid only while the call that handed them out runs.
 struct DnsDatagram {
     IpAddress src;
     IpAddress dst;
@@ -29,7 +65,9 @@ struct DnsDatagram {
     std::uint16_t dst_port = 0;
     std::uint8_t ip_protocol = 0;  // 17 = UDP, 6 = TCP
     bool reassembled = false;      // from IP fragments, or from more than one TCP segment
+    Responder responder = Responder::from_flags;
     std::span<const std::uint8_t> dns;
+    const Tunnel* tunnel = nullptr;  // null: not tunnelled
 };
 
 // Receives the DNS messages a packet completes. A virtual call per message

@@ -205,6 +205,7 @@ void TcpReassembler::deliver(const Flow& f, int side, std::span<const std::uint8
     datagram.ip_protocol = 6;
     datagram.reassembled = reassembled;
     datagram.dns = message;
+    datagram.tunnel = emit.tunnel;
     emit.sink->on_dns(datagram, *emit.packet);
     ++emit.count;
 }
@@ -422,7 +423,7 @@ std::size_t TcpReassembler::add(const IpAddress& src, const IpAddress& dst, cons
     }
     touch(index, now_us);
     current_ = index;
-    Emit emit{&packet, &sink, 0};
+    Emit emit{&packet, &sink, 0, segment.tunnel};
     Direction& me = f.dir[side];
     Direction& other = f.dir[1 - side];
     if (syn) {

@@ -34,6 +34,7 @@ struct TcpSegment {
     std::uint32_t ack = 0;
     std::uint8_t flags = 0;  // TCP header byte 13
     std::span<const std::uint8_t> payload;
+    const Tunnel* tunnel = nullptr;  // what the segment came through; its messages say so
 
     static constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
 };
@@ -100,6 +101,7 @@ private:
         const PacketView* packet;
         DnsMessageSink* sink;
         std::size_t count = 0;
+        const Tunnel* tunnel = nullptr;
     };
 
     std::size_t bucket_of(const Endpoint& a, const Endpoint& b) const;

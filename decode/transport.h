@@ -16,11 +16,13 @@
 namespace dnswatch {
 
 class BlockPool;
+class DnstapDecoder;
 class IpReassembler;
 class TcpReassembler;
 
 struct TransportOptions {
-    std::vector<std::uint16_t> dns_ports{53};  // UDP and TCP; 853 is never decoded
+    std::vector<std::uint16_t> dns_ports{53};     // UDP and TCP; 853 is never decoded
+    std::vector<std::uint16_t> gtpu_ports{2152};  // UDP ports of GTP-U (either end), after the DNS ports
     std::size_t max_fragment_datagrams = 256;   // IP datagrams in reassembly at once
     std::size_t max_tcp_flows = 4096;           // TCP flows tracked at once
     std::size_t tcp_flow_bytes = 65537;         // held per flow direction: one whole message
@@ -35,14 +37,40 @@ enum class TransportResult : std::uint8_t {
     malformed,  // counted in counters.malformed
 };
 
+// A set of ports, asked about for every UDP datagram and TCP segment. Bit
+// p % 64 of a word is set for every port p of the set: most ports asked
+// about (a client's ephemeral one) are told apart there, in a register,
+// rather than by a load from a random word of the 8 KiB bitset, which
+// missed the L1 cache for about one query in two (~1% of replay).
+class PortSet {
+public:
+    void add(std::uint16_t port) {
+        ports_.set(port);
+        residues_ |= std::uint64_t{1} << (port % 64);
+    }
+    bool contains(std::uint16_t port) const {
+        return ((residues_ >> (port % 64)) & 1) != 0 && ports_.test(port);
+    }
+
+private:
+    std::bitset<65536> ports_;
+    std::uint64_t residues_ = 0;
+};
+
 // Peels link (Ethernet with 802.1Q/QinQ, Linux SLL and SLL2, raw IPv4/IPv6,
-// BSD loopback), MPLS, tunnels (GRE, VXLAN, Geneve), IPv4 / IPv6 (walking
-// extension headers, reassembling fragments), UDP and TCP (reassembling
-// RFC 7766 streams). A datagram or flow is DNS when either port is one of
-// the DNS ports. State is bounded by the options; time is packet time.
+// BSD loopback), MPLS, tunnels (GTP-U, GRE with PPP inside or not, VXLAN,
+// Geneve, IP in IP), IPv4 / IPv6 (walking extension headers, reassembling
+// fragments), UDP and TCP (reassembling RFC 7766 streams). A datagram or
+// flow is DNS when either port is one of the DNS ports. State is bounded by
+// the options; time is packet time.
 //
 // A UDP datagram on a DNS port costs no lookup and no copy: its message is
 // handed out in place.
+//
+// A frame of link type kLinkTypeDnstap is one dnstap message: its DNS
+// message goes to the same sink with the addressing dnstap gives, and the
+// sink sees the frame with the message's own time (decode/dnstap_message.h
+// says why dnstap enters here). DNS ports do not apply to it.
 class TransportDecoder {
 public:
     explicit TransportDecoder(const TransportOptions& options = {});
@@ -65,26 +93,25 @@ public:
 
 private:
     struct Layers;  // the per-frame walk, in transport.cc
+    TransportResult decode_dnstap(const PacketView& packet, DnsMessageSink& sink);
     std::span<std::uint8_t> scratch(int depth) {
         return {datagram_scratch_[depth].get(), 65535};
     }
     friend struct Layers;
 
     DecodeCounters counters_;
-    std::bitset<65536> dns_ports_;
-    // Bit p % 64 set for every DNS port p: most ports a frame carries (a
-    // client's ephemeral one) are told apart here, in a register, rather
-    // than by a load from a random word of the 8 KiB bitset, which missed
-    // the L1 cache for about one query in two (~1% of replay).
-    std::uint64_t dns_port_residues_ = 0;
+    PortSet dns_ports_;
     std::unique_ptr<BlockPool> pool_;
     std::unique_ptr<IpReassembler> ip_;
     std::unique_ptr<TcpReassembler> tcp_;
+    std::unique_ptr<DnstapDecoder> dnstap_;  // made at the first dnstap frame
     std::int64_t now_us_ = 0;  // the latest packet time seen: captures may step back
     // One buffer per level of nesting, for datagrams reassembled from
     // fragments: a tunnel inside a reassembled datagram may carry fragments too.
     static constexpr int kMaxReassemblyDepth = 2;
     std::unique_ptr<std::uint8_t[]> datagram_scratch_[kMaxReassemblyDepth];
+    PortSet gtpu_ports_;  // asked only about UDP that is not DNS
+    Tunnel tunnel_;       // the innermost tunnel of the frame being walked
 };
 
 }  // namespace dnswatch

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "decode/dns_datagram.h"
 #include "detect/signals.h"
 
 namespace dnswatch {
@@ -23,6 +24,12 @@ const char* to_string(Severity severity) {
         case Severity::critical: return "critical";
     }
     return "medium";
+}
+
+AlertTunnel alert_tunnel(const Tunnel* tunnel) {
+    if (tunnel == nullptr) return {};
+    return {std::string(name_of(tunnel->kind)), std::string(name_of(tunnel->id_kind)), tunnel->id,
+            tunnel->outer_src.to_string(), tunnel->outer_dst.to_string()};
 }
 
 std::string alert_id(std::string_view sensor, std::string_view key, std::int64_t first_seen_us) {

@@ -15,6 +15,23 @@ enum class Severity : std::uint8_t { low, medium, high, critical };
 const char* to_string(AlertState state);
 const char* to_string(Severity severity);
 
+struct Tunnel;  // decode/dns_datagram.h
+
+// The tunnel the response came through, the innermost when they nest: for
+// GTP-U the TEID and the addresses of the eNodeB (or gNodeB) and the
+// gateway, which is how an analyst finds the subscriber's bearer.
+struct AlertTunnel {
+    std::string protocol;   // "gtp_u", "gre", "gre_ppp", "vxlan", "geneve", "ip_in_ip"; "" = not tunnelled
+    std::string id_name;    // "teid", "key", "call_id", "vni"; "" = the header carries none
+    std::uint32_t id = 0;
+    std::string outer_src;  // the tunnel's outer IP header
+    std::string outer_dst;
+    friend bool operator==(const AlertTunnel&, const AlertTunnel&) = default;
+};
+
+// The tunnel as an alert names it; empty for null (not tunnelled).
+AlertTunnel alert_tunnel(const Tunnel* tunnel);
+
 // An alert's id: 16 hex digits, the same for the same (sensor, key, first
 // time), so that a restart that sees the same event again names it alike.
 std::string alert_id(std::string_view sensor, std::string_view key, std::int64_t first_seen_us);
@@ -23,6 +40,7 @@ struct AlertVantage {
     std::string role;    // "authoritative", "referral", "resolver", "unknown"
     std::string server;  // responding address, e.g. "127.0.0.11"
     std::string client;  // address the response went to
+    AlertTunnel tunnel = {};
 };
 
 // Where the packet that opened (or last updated) the alert was seen.

@@ -65,18 +65,28 @@ Severity severity_of(std::uint16_t type) {
     }
 }
 
-// A client asking for recursion and getting it is talking to a resolver,
-// whatever the AA bit says (resolvers set it on local data); iterative
-// resolvers querying authoritative servers clear RD.
-const char* role_of(const DnsMessageView& message) {
-    const DnsHeader& h = message.header;
-    if (h.rd() && h.ra()) return "resolver";
-    if (h.aa()) return "authoritative";
-    if (h.ancount == 0) {
-        for (const RecordView& r : message.section(Section::authority)) {
-            if (r.type == rrtype::NS) return "referral";
-        }
+bool is_referral(const DnsMessageView& message) {
+    if (message.header.ancount != 0) return false;
+    for (const RecordView& r : message.section(Section::authority)) {
+        if (r.type == rrtype::NS) return true;
     }
+    return false;
+}
+
+// A packet: a client asking for recursion and getting it is talking to a
+// resolver, whatever the AA bit says (resolvers set it on local data);
+// iterative resolvers querying authoritative servers clear RD.
+// A dnstap message says who answered (DnsDatagram::responder): a resolver
+// answering its client is one even without RA; a server answering the
+// resolver is judged by AA first, and is a resolver itself only when it
+// offers recursion without authority (an upstream the resolver forwards to).
+const char* role_of(const DnsMessageView& message, Responder responder) {
+    const DnsHeader& h = message.header;
+    if (responder == Responder::resolver) return "resolver";
+    if (responder == Responder::from_flags && h.rd() && h.ra()) return "resolver";
+    if (h.aa()) return "authoritative";
+    if (is_referral(message)) return "referral";
+    if (h.rd() && h.ra()) return "resolver";
     return "unknown";
 }
 
@@ -191,7 +201,7 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
     MessageFacts facts;
     facts.message = &message;
     facts.context = &context;
-    facts.role = role_of(message);
+    facts.role = role_of(message, context.datagram->responder);
     facts.authoritative = h.aa() && std::string_view(facts.role) != "resolver";
     for (const RecordView& r : message.section(Section::additional)) {
         if (r.type == rrtype::OPT) facts.dnssec_ok = (r.ttl & 0x8000) != 0;
@@ -594,7 +604,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     if (verdict.pool) alert.baseline = verdict.pool.presentation();
     alert.first_seen_us = alert.last_seen_us = packet.time_us;
     entry.signals = verdict.signals;
-    alert.vantage = {facts.role, datagram.src.to_string(), datagram.dst.to_string()};
+    alert.vantage = {facts.role, datagram.src.to_string(), datagram.dst.to_string(), alert_tunnel(datagram.tunnel)};
     alert.evidence = {std::string(facts.context->source), packet.frame_number, message.header.id,
                       message.has_question ? message.qname.to_text() : std::string(),
                       message.has_question ? rrtype_to_text(message.qtype) : std::string(),

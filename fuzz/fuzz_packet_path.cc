@@ -34,9 +34,10 @@
 namespace dnswatch {
 namespace {
 
-// The link types decode/transport peels, and one it does not (PPP).
+// The link types decode/transport peels, and one it does not (PPP), then
+// dnstap (each frame one dnstap protobuf: fuzz/make-dnstap-seeds).
 // fuzz/make-seeds maps capture link types to indexes in this list.
-constexpr std::array<int, 11> kLinkTypes = {1, 113, 276, 0, 108, 12, 14, 101, 228, 229, 9};
+constexpr std::array<int, 12> kLinkTypes = {1, 113, 276, 0, 108, 12, 14, 101, 228, 229, 9, kLinkTypeDnstap};
 
 struct Model {
     WatchSet watch;

@@ -1,19 +1,18 @@
-// Serves GET /metrics (the registry in the text format 0.0.4) over HTTP with
-// libmicrohttpd (Debian's libmicrohttpd-dev), on its own thread: a slow or
-// stuck scraper never reaches the packet path. Anything but /metrics is 404.
+// Serves GET /metrics (the registry in the text format 0.0.4) on the
+// project's small HTTP server (common/http_server.h), on its own thread: a
+// slow or stuck scraper never reaches the packet path. Anything but
+// /metrics is 404.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "common/http_server.h"
 #include "metrics/registry.h"
 
-struct MHD_Daemon;
-
 namespace dnswatch::metrics {
-
-struct EndpointState;  // what the HTTP thread reads: the registry, the scrape count
 
 class HttpEndpoint {
 public:
@@ -21,20 +20,17 @@ public:
     // port 0 lets the kernel choose (see port()). Throws std::runtime_error
     // when the address is malformed or cannot be bound.
     HttpEndpoint(const Registry& registry, const std::string& listen);
-    ~HttpEndpoint();
-    HttpEndpoint(const HttpEndpoint&) = delete;
-    HttpEndpoint& operator=(const HttpEndpoint&) = delete;
 
     // The port actually bound.
-    std::uint16_t port() const { return port_; }
+    std::uint16_t port() const { return server_->port(); }
 
     // Scrapes served so far (answers to GET /metrics).
-    std::uint64_t scrapes() const;
+    std::uint64_t scrapes() const { return scrapes_.load(std::memory_order_relaxed); }
 
 private:
-    std::unique_ptr<EndpointState> state_;
-    MHD_Daemon* daemon_ = nullptr;
-    std::uint16_t port_ = 0;
+    const Registry& registry_;
+    std::atomic<std::uint64_t> scrapes_{0};
+    std::unique_ptr<HttpServer> server_;  // last: stops before what it reads goes
 };
 
 }  // namespace dnswatch::metrics

@@ -18,6 +18,10 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
       dns_messages_(r.add("dnswatch_dns_messages_total", "DNS messages decoded.", MetricType::counter)),
       malformed_(r.add("dnswatch_malformed_total", "Malformed packets or DNS messages, by what was wrong.",
                        MetricType::counter, {"kind"})),
+      decapsulated_(r.add("dnswatch_decapsulated_total",
+                          "Packets handed on by a tunnel's decapsulation (GTP-U, GRE, PPP in GRE, VXLAN, Geneve, "
+                          "IP in IP, MPLS), by tunnel; a packet inside two tunnels counts in both.",
+                          MetricType::counter, {"tunnel"})),
       ring_depth_(r.add("dnswatch_ring_depth", "Entries waiting in a ring between two pipeline stages.",
                         MetricType::gauge, {"ring"})),
       ring_capacity_(r.add("dnswatch_ring_capacity", "Entries a ring between two pipeline stages can hold.",
@@ -69,7 +73,21 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
                           MetricType::counter, {"result"})),
       feed_messages_(r.add("dnswatch_feed_messages_total",
                            "Transparency feed messages, by result: received, or rejected (malformed).",
-                           MetricType::counter, {"result"})) {
+                           MetricType::counter, {"result"})),
+      pruned_records_(r.add("dnswatch_pruned_records_total",
+                            "Records past state.retention pruned, by store: alerts (the durable store), tlog "
+                            "(log entries whose contents went; their hashes stay), evidence (pcaps).",
+                            MetricType::counter, {"store"})),
+      pruned_bytes_(r.add("dnswatch_pruned_bytes_total", "Bytes freed on disk by pruning, by store.",
+                          MetricType::counter, {"store"})),
+      dnstap_frames_(r.add("dnswatch_dnstap_frames_total",
+                           "dnstap data frames from writers, by outcome: received, bad (broke the Frame Streams "
+                           "protocol; the writer is dropped), dropped (cut short by a writer going away).",
+                           MetricType::counter, {"outcome"})),
+      dnstap_writers_(r.add("dnswatch_dnstap_writers_total",
+                            "dnstap writers (resolvers, name servers), by event: accepted, dropped (sent a bad "
+                            "frame), refused (capture.dnstap.max_writers were connected).",
+                            MetricType::counter, {"event"})) {
     build_info_.gauge({version}).set(1);
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     start_time_.gauge().set(std::chrono::duration_cast<std::chrono::seconds>(now).count());

@@ -31,6 +31,8 @@ public:
     }
     Counter& dns_messages() { return dns_messages_.counter(); }
     Counter& malformed(std::string_view kind) { return malformed_.counter({kind}); }
+    // tunnel: "gtp_u", "gre", "gre_ppp", "vxlan", "geneve", "ip_in_ip", "mpls".
+    Counter& decapsulated(std::string_view tunnel) { return decapsulated_.counter({tunnel}); }
     // ring: e.g. "worker0->shard1", "shard0->publisher".
     void ring_depth(std::string_view ring, ReadFunction read) { ring_depth_.callback({ring}, std::move(read)); }
     Gauge& ring_capacity(std::string_view ring) { return ring_capacity_.gauge({ring}); }
@@ -64,6 +66,13 @@ public:
     Counter& zap_requests(std::string_view result) { return zap_requests_.counter({result}); }
     // result: "received", "rejected".
     Counter& feed_messages(std::string_view result) { return feed_messages_.counter({result}); }
+    // store: "alerts", "tlog", "evidence" (state.retention).
+    Counter& pruned_records(std::string_view store) { return pruned_records_.counter({store}); }
+    Counter& pruned_bytes(std::string_view store) { return pruned_bytes_.counter({store}); }
+    // capture.source dnstap. outcome: "received", "bad" (broke the protocol), "dropped" (cut short).
+    Counter& dnstap_frames(std::string_view outcome) { return dnstap_frames_.counter({outcome}); }
+    // event: "accepted", "dropped" (for a bad frame), "refused" (max_writers reached).
+    Counter& dnstap_writers(std::string_view event) { return dnstap_writers_.counter({event}); }
 
 private:
     Family& build_info_;
@@ -72,6 +81,7 @@ private:
     Family& packets_dropped_;
     Family& dns_messages_;
     Family& malformed_;
+    Family& decapsulated_;
     Family& ring_depth_;
     Family& ring_capacity_;
     Family& alerts_;
@@ -89,6 +99,10 @@ private:
     Family& zone_transfers_;
     Family& zap_requests_;
     Family& feed_messages_;
+    Family& pruned_records_;
+    Family& pruned_bytes_;
+    Family& dnstap_frames_;
+    Family& dnstap_writers_;
 };
 
 }  // namespace dnswatch::metrics

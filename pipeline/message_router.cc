@@ -100,8 +100,13 @@ void MessageRouter::send(std::size_t shard, const DnsDatagram& datagram, const P
     header.dst_port = datagram.dst_port;
     header.ip_protocol = datagram.ip_protocol;
     header.reassembled = datagram.reassembled ? 1 : 0;
+    header.responder = datagram.responder;
     header.src = datagram.src;
     header.dst = datagram.dst;
+    if (datagram.tunnel != nullptr) {
+        header.tunnelled = 1;
+        header.tunnel = *datagram.tunnel;
+    }
 
     const std::size_t size = sizeof header + packet.bytes.size() + (inside ? 0 : datagram.dns.size());
     ByteRing& ring = *outputs_[shard];

@@ -31,7 +31,14 @@ nlohmann::json capture_json(const CaptureCounters& c) {
     return {{"received", c.received},     {"kernel_seen", c.kernel_seen},
             {"kernel_dropped", c.kernel_dropped}, {"if_dropped", c.if_dropped},
             {"nic_missed", c.nic_missed}, {"nic_errors", c.nic_errors},         {"no_mbuf", c.no_mbuf},
-            {"ring_dropped", c.ring_dropped}};
+            {"ring_dropped", c.ring_dropped},
+            {"dnstap",
+             {{"frames", c.dnstap_frames},
+              {"bad_frames", c.dnstap_bad_frames},
+              {"dropped_frames", c.dnstap_dropped_frames},
+              {"writers", c.dnstap_writers},
+              {"writers_dropped", c.dnstap_writers_dropped},
+              {"writers_refused", c.dnstap_writers_refused}}}};
 }
 
 }  // namespace
@@ -99,7 +106,8 @@ std::string Pipeline::stats_json() const {
           {"malformed_by_kind", named(kMalformedKindNames, t.decode.malformed, 1)},
           {"skipped", named(kSkipKindNames, t.decode.skipped, 0)},
           {"held", named(kHeldKindNames, t.decode.held, 0)},
-          {"reassembly", named(kReassemblyEventNames, t.decode.events, 0)}}},
+          {"reassembly", named(kReassemblyEventNames, t.decode.events, 0)},
+          {"decapsulated", named(kTunnelKindNames, t.decode.decapsulated, 0)}}},
         {"watch", {{"watched_responses", t.packet.watched_responses}, {"watched_malformed", t.packet.watched_malformed}}},
         {"detect",
          {{"observations", t.detector.observations},

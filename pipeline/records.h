@@ -45,8 +45,11 @@ struct MessageRecordHeader {
     std::uint16_t dst_port = 0;
     std::uint8_t ip_protocol = 0;
     std::uint8_t reassembled = 0;
+    Responder responder = Responder::from_flags;  // dnstap's vantage
+    std::uint8_t tunnelled = 0;  // whether `tunnel` holds the tunnel it came through
     IpAddress src;
     IpAddress dst;
+    Tunnel tunnel;
 };
 
 static_assert(std::is_trivially_copyable_v<PacketRecordHeader>);

@@ -48,6 +48,8 @@ void Shard::consume(std::span<const std::uint8_t> record) {
     datagram.dst_port = header.dst_port;
     datagram.ip_protocol = header.ip_protocol;
     datagram.reassembled = header.reassembled != 0;
+    datagram.responder = header.responder;
+    datagram.tunnel = header.tunnelled != 0 ? &header.tunnel : nullptr;
     datagram.dns = header.dns_in_frame >= 0
                        ? packet.bytes.subspan(static_cast<std::size_t>(header.dns_in_frame), header.dns_size)
                        : body.subspan(header.frame_size, header.dns_size);

@@ -17,6 +17,14 @@ Json build(const Alert& alert) {
     vantage["role"] = alert.vantage.role;
     vantage["server"] = alert.vantage.server;
     vantage["client"] = alert.vantage.client;
+    if (const AlertTunnel& t = alert.vantage.tunnel; !t.protocol.empty()) {  // only when tunnelled
+        Json tunnel = Json::object();
+        tunnel["protocol"] = t.protocol;
+        if (!t.id_name.empty()) tunnel[t.id_name] = t.id;
+        tunnel["outer_src"] = t.outer_src;
+        tunnel["outer_dst"] = t.outer_dst;
+        vantage["tunnel"] = std::move(tunnel);
+    }
 
     Json evidence = Json::object();
     evidence["source"] = alert.evidence.source;
@@ -156,6 +164,18 @@ Alert alert_from_json(const json& j) {
     alert.vantage.role = get_string(vantage, "role", "vantage.");
     alert.vantage.server = get_string(vantage, "server", "vantage.");
     alert.vantage.client = get_string(vantage, "client", "vantage.");
+    if (vantage.contains("tunnel")) {
+        const json& tunnel = field(vantage, "tunnel", "vantage.");
+        AlertTunnel& t = alert.vantage.tunnel;
+        t.protocol = get_string(tunnel, "protocol", "vantage.tunnel.");
+        t.outer_src = get_string(tunnel, "outer_src", "vantage.tunnel.");
+        t.outer_dst = get_string(tunnel, "outer_dst", "vantage.tunnel.");
+        for (const char* id_name : {"teid", "key", "call_id", "vni"}) {  // as AlertTunnel::id_name names them
+            if (!tunnel.contains(id_name)) continue;
+            t.id_name = id_name;
+            t.id = static_cast<std::uint32_t>(get_unsigned(tunnel, id_name, 0xffffffffu, "vantage.tunnel."));
+        }
+    }
 
     const json& evidence = field(j, "evidence");
     alert.evidence.source = get_string(evidence, "source", "evidence.");

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "publish/alert_json.h"
 #include "publish/change_json.h"
 #include "publish/transparency_log.h"
@@ -22,6 +23,13 @@ std::optional<std::uint64_t> seq_of(std::string_view line) {
     const auto json = nlohmann::json::parse(line, nullptr, false);
     if (json.is_discarded() || !json.contains("seq") || !json["seq"].is_number_unsigned()) return std::nullopt;
     return json["seq"].get<std::uint64_t>();
+}
+
+std::uint64_t read_pruned_seq(const std::string& path) {
+    std::ifstream in(path);
+    std::uint64_t seq = 0;
+    if (in && !(in >> seq)) throw AlertStoreError(path + ": not a sequence number");
+    return seq;
 }
 
 }  // namespace
@@ -42,10 +50,13 @@ std::uint64_t scan_alert_store(const std::string& path, std::uint64_t after_seq,
     return last;
 }
 
-AlertStore::AlertStore(const std::string& dir, bool fsync) : path_(dir + "/alerts.jsonl"), fsync_(fsync) {
+AlertStore::AlertStore(const std::string& dir, bool fsync)
+    : path_(dir + "/alerts.jsonl"), pruned_path_(dir + "/alerts.pruned"), fsync_(fsync) {
     std::error_code error;
     std::filesystem::create_directories(dir, error);
     if (error) throw AlertStoreError(dir + ": " + error.message());
+    pruned_seq_ = read_pruned_seq(pruned_path_);
+    last_seq_ = pruned_seq_;
     // Find the last complete record and cut off anything after it.
     std::uint64_t complete_bytes = 0;
     {
@@ -54,6 +65,10 @@ AlertStore::AlertStore(const std::string& dir, bool fsync) : path_(dir + "/alert
         while (std::getline(in, line)) {
             if (in.eof()) break;
             const auto seq = seq_of(line);
+            if (seq && *seq <= pruned_seq_) {  // pruned, but the file was not yet rewritten
+                complete_bytes += line.size() + 1;
+                continue;
+            }
             if (!seq || *seq != last_seq_ + 1) {
                 throw AlertStoreError(path_ + ": record after seq " + std::to_string(last_seq_) +
                                       " is not seq " + std::to_string(last_seq_ + 1));
@@ -75,11 +90,17 @@ AlertStore::~AlertStore() {
     if (file_ != nullptr) std::fclose(file_);
 }
 
+std::uint64_t AlertStore::last_seq() const {
+    std::lock_guard lock(mutex_);
+    return last_seq_;
+}
+
 void AlertStore::append(const Alert& alert) { append_line(alert.seq, to_json_line(alert)); }
 
 void AlertStore::append(const BaselineChange& change) { append_line(change.seq, to_json_line(change)); }
 
 void AlertStore::append_line(std::uint64_t seq, std::string line) {
+    std::lock_guard lock(mutex_);
     if (seq != last_seq_ + 1) {
         throw AlertStoreError("record seq " + std::to_string(seq) + " does not follow " + std::to_string(last_seq_));
     }
@@ -89,6 +110,42 @@ void AlertStore::append_line(std::uint64_t seq, std::string line) {
         throw AlertStoreError(path_ + ": " + std::strerror(errno));
     }
     last_seq_ = seq;
+}
+
+AlertStore::Pruned AlertStore::prune(const std::function<bool(std::string_view)>& expired) {
+    std::lock_guard lock(mutex_);
+    Pruned pruned;
+    std::uint64_t last_pruned = pruned_seq_;
+    std::string kept;
+    {
+        std::ifstream in(path_, std::ios::binary);
+        std::string line;
+        bool keeping = false;
+        while (std::getline(in, line)) {
+            if (!keeping) {
+                const auto seq = seq_of(line);
+                if (seq && (*seq <= pruned_seq_ || expired(line))) {
+                    last_pruned = std::max(last_pruned, *seq);
+                    ++pruned.records;
+                    pruned.bytes += line.size() + 1;
+                    continue;
+                }
+                keeping = true;
+            }
+            kept += line;
+            kept += '\n';
+        }
+    }
+    if (pruned.records == 0) return pruned;
+    // The mark first: a crash before the rewrite leaves records the next
+    // open skips and the next prune drops.
+    write_file_atomically(pruned_path_, std::to_string(last_pruned) + "\n", fsync_);
+    pruned_seq_ = last_pruned;
+    write_file_atomically(path_, kept, fsync_);
+    std::fclose(file_);
+    file_ = std::fopen(path_.c_str(), "ab");
+    if (file_ == nullptr) throw AlertStoreError(path_ + ": " + std::strerror(errno));
+    return pruned;
 }
 
 DurableAlertSink::DurableAlertSink(AlertStore& store, TransparencyLog* log, AlertSink& next)

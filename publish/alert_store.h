@@ -2,12 +2,16 @@
 // the baseline (dnswatch.change/1), in one sequence, as JSON lines in
 // DIR/alerts.jsonl. Records are written (and, with fsync, on disk)
 // before anyone is told of them, so a consumer that was down can catch up
-// from any sequence number without a gap.
+// from any sequence number without a gap, back to the retention
+// (publish/retention.h): pruning drops the oldest records, and
+// DIR/alerts.pruned remembers the last seq it dropped, so that numbering
+// goes on after it even when every record is gone.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -28,18 +32,29 @@ public:
 class AlertStore {
 public:
     // Opens or creates DIR/alerts.jsonl. A last line cut short by a crash was
-    // never acknowledged and is cut off. With `fsync`, append() returns only
-    // once the record is on disk.
+    // never acknowledged and is cut off; records a prune had already dropped
+    // (a crash in the middle of it) are skipped. With `fsync`, append()
+    // returns only once the record is on disk.
     AlertStore(const std::string& dir, bool fsync = true);
     ~AlertStore();
     AlertStore(const AlertStore&) = delete;
     AlertStore& operator=(const AlertStore&) = delete;
 
-    std::uint64_t last_seq() const { return last_seq_; }
-    // Stores `alert`, whose seq must be last_seq() + 1.
+    std::uint64_t last_seq() const;
+    // Stores `alert`, whose seq must be last_seq() + 1. Any thread; prune()
+    // may run on another.
     void append(const Alert& alert);
     // Stores a change record, numbered in the same sequence as alerts.
     void append(const BaselineChange& change);
+
+    struct Pruned {
+        std::uint64_t records = 0;
+        std::uint64_t bytes = 0;  // freed on disk
+    };
+    // Drops the oldest records for as long as `expired(line)` says so (the
+    // first record it keeps ends the prune); the rest move to a new file in
+    // one rename. Readers that have the old file open read on undisturbed.
+    Pruned prune(const std::function<bool(std::string_view line)>& expired);
 
     const std::string& path() const { return path_; }
 
@@ -47,9 +62,12 @@ private:
     void append_line(std::uint64_t seq, std::string line);
 
     std::string path_;
+    std::string pruned_path_;  // DIR/alerts.pruned: the last seq pruned
     bool fsync_;
+    mutable std::mutex mutex_;
     std::FILE* file_ = nullptr;
     std::uint64_t last_seq_ = 0;
+    std::uint64_t pruned_seq_ = 0;
 };
 
 // Reads the complete records of a store file in order, from any thread or

@@ -6,6 +6,8 @@
 
 #include <pcap/pcap.h>
 
+#include "capture/frame_streams.h"
+
 namespace dnswatch {
 
 PcapEvidenceWriter::PcapEvidenceWriter(std::string dir) : dir_(std::move(dir)) {
@@ -15,6 +17,15 @@ PcapEvidenceWriter::PcapEvidenceWriter(std::string dir) : dir_(std::move(dir)) {
 }
 
 std::string PcapEvidenceWriter::record(const Alert& alert, const PacketView& packet) {
+    // A dnstap message is kept as it came, in a Frame Streams file that
+    // `dnstap -r` and `dnstap-ldns -r` read: no pcap link type holds it, and
+    // made-up IP headers would be evidence of nothing.
+    if (packet.link_type == kLinkTypeDnstap) {
+        const std::string path = dir_ + "/" + alert.id + ".fstrm";
+        const bool ok = write_frame_stream_file(path, packet.bytes);
+        ++(ok ? written_ : failed_);
+        return ok ? path : std::string();
+    }
     const std::string path = dir_ + "/" + alert.id + ".pcap";
     std::unique_ptr<pcap_t, decltype(&pcap_close)> dead(pcap_open_dead(packet.link_type, 262144), pcap_close);
     pcap_dumper_t* dumper = dead ? pcap_dump_open(dead.get(), path.c_str()) : nullptr;

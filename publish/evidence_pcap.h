@@ -1,4 +1,5 @@
-// Writes the packet that opened each alert to DIR/<alert id>.pcap.
+// Writes the packet that opened each alert to DIR/<alert id>.pcap, or the
+// dnstap message to DIR/<alert id>.fstrm (a Frame Streams file).
 #pragma once
 
 #include <atomic>

@@ -1,5 +1,6 @@
 #include "publish/signed_note.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -13,6 +14,7 @@ namespace {
 constexpr std::uint8_t kEd25519 = 0x01;
 constexpr std::string_view kSignaturePrefix = "\xE2\x80\x94 ";  // U+2014 EM DASH, space
 constexpr std::string_view kSignerPrefix = "PRIVATE+KEY+";
+constexpr long kMaxSignatures = 100;
 
 void ensure_sodium() {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
@@ -181,8 +183,14 @@ std::optional<std::string> open_note(std::string_view note, const NoteVerifier& 
     ensure_sodium();
     const auto split = note.rfind("\n\n");
     if (split == std::string_view::npos || note.empty() || note.back() != '\n') return std::nullopt;
+    // signed-note: no ASCII control character but newline, and a bound on
+    // the signatures a verifier reads (it must take at least 16).
+    for (const char c : note) {
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n') return std::nullopt;
+    }
     const std::string_view text = note.substr(0, split + 1);
     std::string_view signatures = note.substr(split + 2);
+    if (std::count(signatures.begin(), signatures.end(), '\n') > kMaxSignatures) return std::nullopt;
     while (!signatures.empty()) {
         const auto end = signatures.find('\n');
         const std::string_view line = signatures.substr(0, end);

@@ -15,6 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include <pcap/pcap.h>
+
+#include "capture/pcap_file_source.h"
 #include "capture/pcap_live_source.h"
 
 namespace dnswatch {
@@ -99,6 +102,45 @@ INSTANTIATE_TEST_SUITE_P(Handles, PcapLiveSourceTest, ::testing::Values(1u, 2u),
                          [](const ::testing::TestParamInfo<std::size_t>& param) {
                              return std::to_string(param.param) + (param.param == 1 ? "handle" : "handles");
                          });
+
+// How many frames of `capture` the BPF filter `filter` lets through, of
+// those without an 802.1Q tag: Linux hands libpcap VLAN frames with their
+// tag taken off (it travels beside the packet), which a capture file keeps.
+std::size_t passed(const std::string& filter, const std::string& capture) {
+    pcap_t* dead = pcap_open_dead(DLT_EN10MB, 65535);
+    bpf_program program{};
+    EXPECT_EQ(pcap_compile(dead, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN), 0) << pcap_geterr(dead);
+    std::size_t count = 0;
+    PcapFileSource source(capture);
+    PacketBatch batch;
+    while (source.next_batch(batch)) {
+        for (const PacketView& p : batch) {
+            if (p.bytes.size() >= 14 && p.bytes[12] == 0x81 && p.bytes[13] == 0x00) continue;
+            pcap_pkthdr header{};
+            header.caplen = static_cast<bpf_u_int32>(p.bytes.size());
+            header.len = p.wire_length;
+            count += pcap_offline_filter(&program, &header, p.bytes.data()) != 0;
+        }
+    }
+    pcap_freecode(&program);
+    pcap_close(dead);
+    return count;
+}
+
+// The default filter takes in a mobile core's user plane, on the configured
+// GTP-U ports: every frame of the GTP-U capture (48 are untagged; its outer
+// fragments too), and when GTP-U is off only the two IPv6 fragments, which
+// the fragment rule takes in (the IPv4 ones are on a VLAN).
+TEST(DefaultCaptureFilter, TakesInTheGtpUPorts) {
+    const std::string gtpu = std::string(DNSWATCH_SOURCE_DIR) + "/tests/decode/tunnel-captures/gtpu-dns.pcap";
+    const std::string vxlan = std::string(DNSWATCH_CORPUS_DIR) + "/pcap/suricata-verify/vxlan-decoder-03/vxlan.pcap";
+    EXPECT_EQ(passed(default_capture_filter({53}, {2152}), gtpu), 48u);
+    EXPECT_EQ(passed(default_capture_filter({53}, {}), gtpu), 2u);
+    EXPECT_EQ(passed(default_capture_filter({53}, {3386}), gtpu), 2u);
+    EXPECT_EQ(default_capture_filter({53}, {2152}),
+              "udp port 53 or tcp port 53 or udp port 2152 or (ip[6:2] & 0x1fff) != 0 or ip6[6] == 44");
+    EXPECT_EQ(passed(default_capture_filter({53}, {2152}), vxlan), 0u);
+}
 
 }  // namespace
 }  // namespace dnswatch

@@ -68,6 +68,33 @@ TEST_F(CommandLineTest, TheManPageAndTheHelpComeFromTheSameDeclarations) {
     }
 }
 
+// Options that came with JetStream (tail --nats) and the tiles server (tlog
+// serve, verify --url): in --help and the man page like every other, and
+// their combinations checked before anything runs.
+TEST_F(CommandLineTest, NatsTailAndTlogTilesOptionsAreDeclaredLikeEveryOther) {
+    const auto man = dnswatch({"man"});
+    const auto tail_help = dnswatch({"tail", "--help"});
+    for (const char* option : {"--nats", "--durable", "--stream", "--subject", "--creds", "--ca", "--idle-exit",
+                               "--changes"}) {
+        EXPECT_NE(tail_help.out.find(option), std::string::npos) << option;
+        EXPECT_NE(man.out.find(std::string("\\fB\\-\\-") + (option + 2)), std::string::npos) << option;
+    }
+    EXPECT_NE(dnswatch({"tlog", "serve", "--help"}).out.find("--listen"), std::string::npos);
+    EXPECT_NE(dnswatch({"tlog", "verify", "--help"}).out.find("--url"), std::string::npos);
+    EXPECT_NE(man.out.find(".SS \"dnswatch tlog serve"), std::string::npos);
+
+    EXPECT_EQ(dnswatch({"tail"}).exit_code, kExitUsage);  // neither --endpoint nor --nats
+    EXPECT_EQ(dnswatch({"tail", "--endpoint", "tcp://127.0.0.1:1", "--nats", "nats://127.0.0.1:1"}).exit_code,
+              kExitUsage);
+    EXPECT_EQ(dnswatch({"tail", "--endpoint", "tcp://127.0.0.1:1", "--durable", "soc"}).exit_code, kExitUsage);
+    const auto no_durable = dnswatch({"tail", "--nats", "nats://127.0.0.1:1"});
+    EXPECT_EQ(no_durable.exit_code, kExitUsage);
+    EXPECT_NE(no_durable.err.find("--durable"), std::string::npos) << no_durable.err;
+    EXPECT_EQ(dnswatch({"tlog", "verify"}).exit_code, kExitUsage);  // neither --dir nor --url
+    EXPECT_EQ(dnswatch({"tlog", "verify", "--dir", "x", "--url", "http://127.0.0.1:1", "--key", "k"}).exit_code,
+              kExitUsage);
+}
+
 TEST_F(CommandLineTest, BashCompletionIsAValidScriptThatKnowsEveryCommand) {
     const auto completion = dnswatch({"completion", "bash"});
     ASSERT_EQ(completion.exit_code, 0);

@@ -113,16 +113,7 @@ TEST_F(RunLiveTest, UnderTheUnitsAmbientCapabilitiesNoCapabilityIsLeftOnceCaptur
 TEST_F(RunLiveTest, LibpcapOnLoopbackAlertsOnAHijackPerformedDuringTheRun) {
     test::Netns netns(dir_);
     ASSERT_TRUE(netns.ok()) << "cannot create a network namespace";
-    fs::copy_file(kSource / "samples/victim.test.zone", dir_ / "victim.test.zone");
-    // The attacker's copy: www moved to its own address, the rest untouched.
-    std::ifstream in(kSource / "samples/victim.test.zone");
-    std::string forged;
-    for (std::string line; std::getline(in, line);) {
-        if (line.rfind("www     IN A    192.0.2.11", 0) == 0) continue;
-        if (line.rfind("www     IN A    192.0.2.10", 0) == 0) line = "www     IN A    203.0.113.66";
-        forged += line + "\n";
-    }
-    write_file(dir_ / "forged.zone", forged);
+    test::write_victim_zones(kSource, dir_);
     write_file(dir_ / "run.yaml",
                "sensor:\n  id: live-test\nwatch:\n  zones:\n    - name: victim.test\n      zone_file: victim.test.zone\n"
                "capture:\n  source: pcap_live\n  interfaces: [lo]\n  timeout_ms: 0\n"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -39,6 +40,29 @@ inline std::vector<std::string> lines_of(const std::string& text) {
         if (!line.empty()) lines.push_back(line);
     }
     return lines;
+}
+
+// CI runs as root with every tool installed (scripts/setup): there, a
+// missing piece is a failure, not a reason to skip.
+inline bool in_ci() {
+    const char* ci = std::getenv("CI");
+    return ci != nullptr && std::string(ci) == "true";
+}
+
+// The sample's victim.test zone (samples/victim.test.zone) and the
+// attacker's copy of it, in `dir`: victim.test.zone and forged.zone, where
+// www has moved to 203.0.113.66 and the rest is untouched.
+inline void write_victim_zones(const fs::path& source_dir, const fs::path& dir) {
+    const fs::path zone = source_dir / "samples/victim.test.zone";
+    fs::copy_file(zone, dir / "victim.test.zone");
+    std::ifstream in(zone);
+    std::string forged;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("www     IN A    192.0.2.11", 0) == 0) continue;
+        if (line.rfind("www     IN A    192.0.2.10", 0) == 0) line = "www     IN A    203.0.113.66";
+        forged += line + "\n";
+    }
+    write_file(dir / "forged.zone", forged);
 }
 
 // A port on 127.0.0.1 free right now (the kernel's choice), for

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -294,6 +295,26 @@ TEST_F(ConfigTest, PlaintextIsForLoopbackOnlyAndTheLogNeedsItsKey) {
               (Issues{"6:10: state.fsync: expected true or false, got 'sometimes'"}));
 }
 
+// Issue 14: retention (a bare number counts days) and the log over HTTP.
+TEST_F(ConfigTest, RetentionAndTheLogsHttpEndpoint) {
+    const Config config = load_config(write("retention.yaml", std::string(kMinimal) +
+                                                              "state:\n  dir: state\n  retention: 90d\n"));
+    EXPECT_EQ(config.state.retention_ms, 90LL * 86400 * 1000);
+    EXPECT_EQ(load_config(write("bare.yaml", std::string(kMinimal) + "state:\n  dir: state\n  retention: 30\n"))
+                  .state.retention_ms,
+              30LL * 86400 * 1000);
+    EXPECT_EQ(load_config(write("off.yaml", std::string(kMinimal))).state.retention_ms, 0);
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "state:\n  retention: 90d\n"),
+              (Issues{"6:14: state.retention needs state.dir (what it prunes)"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "transparency_log:\n  http: 127.0.0.1:8080\n"),
+              (Issues{"6:9: transparency_log.http needs transparency_log.dir"}));
+    const Issues bad = issues_of(std::string(kMinimal) + "transparency_log:\n  dir: tlog\n  key_file: k\n  http: nowhere\n");
+    EXPECT_NE(std::find(bad.begin(), bad.end(),
+                        "8:9: transparency_log.http: 'nowhere': expected IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:8080"),
+              bad.end())
+        << ::testing::PrintToString(bad);
+}
+
 TEST_F(ConfigTest, YamlSyntaxError) {
     const Issues issues = issues_of("watch:\n  zones: [a, b\nbaseline: {}\n");
     ASSERT_EQ(issues.size(), 1u);
@@ -400,6 +421,8 @@ TEST_F(ConfigTest, DecodeDefaultsAgreeWithTheStructDefaults) {
     const DecodeConfig defaults;
     EXPECT_EQ(config.decode.dns_ports, std::vector<int>{53});
     EXPECT_EQ(config.decode.dns_ports, defaults.dns_ports);
+    EXPECT_EQ(config.decode.gtpu_ports, std::vector<int>{2152});
+    EXPECT_EQ(config.decode.gtpu_ports, defaults.gtpu_ports);
     const ReassemblyConfig& r = config.decode.reassembly;
     EXPECT_EQ(r.max_fragment_datagrams, defaults.reassembly.max_fragment_datagrams);
     EXPECT_EQ(r.max_tcp_flows, defaults.reassembly.max_tcp_flows);
@@ -429,6 +452,22 @@ TEST_F(ConfigTest, DecodeKeysAreRead) {
     // A block list is a list too.
     const Config block = load_config(write("dnswatch.yaml", std::string(kMinimal) + "decode:\n  dns_ports:\n    - 8053\n"));
     EXPECT_EQ(block.decode.dns_ports, std::vector<int>{8053});
+}
+
+TEST_F(ConfigTest, GtpuPortsMayBeEmptyToTurnGtpUOff) {
+    const Config ports = load_config(write("dnswatch.yaml", std::string(kMinimal) + "decode:\n  gtpu_ports: [2152, 3386]\n"));
+    EXPECT_EQ(ports.decode.gtpu_ports, (std::vector<int>{2152, 3386}));
+    const Config off = load_config(write("dnswatch.yaml", std::string(kMinimal) + "decode:\n  gtpu_ports: []\n"));
+    EXPECT_TRUE(off.decode.gtpu_ports.empty());
+    const std::string yaml = to_yaml(off);
+    EXPECT_NE(yaml.find("gtpu_ports: []"), std::string::npos) << yaml;
+    EXPECT_TRUE(load_config(write("again.yaml", yaml)).decode.gtpu_ports.empty());
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "decode:\n  gtpu_ports: [0]\n"),
+              (Issues{"6:16: decode.gtpu_ports[0]: 0 is out of range (1..65535)"}));
+    const std::string reference = config_reference();
+    EXPECT_NE(reference.find("| `decode.gtpu_ports` | list of integers | each 1..65535, or none | `[2152]` |"),
+              std::string::npos)
+        << reference;
 }
 
 TEST_F(ConfigTest, DecodeMistakes) {

@@ -101,7 +101,7 @@ stats:
 
 TEST_F(LiveConfigTest, MistakesAreLocated) {
     EXPECT_EQ(issues_of("capture:\n  source: pcapfile\n"),
-              std::vector<std::string>{"6:11: capture.source: 'pcapfile': expected pcap_live, dpdk or pcap_file"});
+              std::vector<std::string>{"6:11: capture.source: 'pcapfile': expected pcap_live, dpdk, dnstap or pcap_file"});
     EXPECT_EQ(issues_of("capture:\n  speed: fast\n"),
               std::vector<std::string>{"6:10: capture.speed: 'fast': expected max, recorded or a factor such as 10x"});
     EXPECT_EQ(issues_of("capture:\n  interfaces: lo\n"),

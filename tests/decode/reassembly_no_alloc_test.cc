@@ -1,6 +1,6 @@
 // Reassembly allocates nothing per packet once warm (CONVENTIONS 6): TCP
 // flows and IP datagrams take table slots and pool blocks allocated at
-// construction. operator new is replaced here to count calls.
+// construction; tunnels (VXLAN, GTP-U, PPP in GRE) are walked in place. operator new is replaced here to count calls.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -50,6 +50,12 @@ TEST(ReassemblyNoAllocation, TcpStreamsAndFragmentsOnceWarm) {
                              "pcap/zeek/ipv6-fragmented-dns.pcap", "pcap/suricata-verify/vxlan-decoder-03/vxlan.pcap"}) {
         for (Frame& f : read_frames(file)) frames.push_back(std::move(f));
     }
+    // GTP-U (outer fragments, TCP inside) and PPP in GRE: 30 messages each, as tshark counts them.
+    for (const char* file : {"gtpu-dns.pcap", "gre-ppp-dns.pcap"}) {
+        for (Frame& f : read_capture(source_file(std::string("tests/decode/tunnel-captures/") + file))) {
+            frames.push_back(std::move(f));
+        }
+    }
     std::vector<PacketView> packets;
     for (const Frame& f : frames) {
         PacketView view;
@@ -64,7 +70,7 @@ TEST(ReassemblyNoAllocation, TcpStreamsAndFragmentsOnceWarm) {
     for (const PacketView& p : packets) decoder.decode(p, sink);  // warm-up
     decoder.flush();
     const std::size_t warm = sink.messages;
-    ASSERT_EQ(warm, 82u + 76u + 4u + 82u + 5u + 16u);
+    ASSERT_EQ(warm, 82u + 76u + 4u + 82u + 5u + 16u + 30u + 30u);
 
     allocations = 0;
     counting = true;

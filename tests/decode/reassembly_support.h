@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,9 +27,14 @@ struct Frame {
     std::uint64_t number = 0;
 };
 
-inline std::vector<Frame> read_frames(const std::string& relative) {
+// A capture committed to this repository, e.g. "tests/decode/tunnel-captures/gtpu-dns.pcap".
+inline std::string source_file(const std::string& relative) {
+    return std::string(DNSWATCH_SOURCE_DIR) + "/" + relative;
+}
+
+inline std::vector<Frame> read_capture(const std::string& path) {
     std::vector<Frame> frames;
-    PcapFileSource source(corpus(relative));
+    PcapFileSource source(path);
     PacketBatch batch;
     while (source.next_batch(batch)) {
         for (const PacketView& p : batch) {
@@ -38,10 +44,13 @@ inline std::vector<Frame> read_frames(const std::string& relative) {
     return frames;
 }
 
+inline std::vector<Frame> read_frames(const std::string& relative) { return read_capture(corpus(relative)); }
+
 struct Message {
     std::uint64_t frame = 0;
-    DnsDatagram datagram;  // `dns` cleared: the bytes are in `payload`
+    DnsDatagram datagram;  // `dns` and `tunnel` cleared: the bytes are in `payload`, the tunnel below
     Bytes payload;
+    std::optional<Tunnel> tunnel;
 
     std::uint16_t id() const {
         return payload.size() < 2 ? 0 : static_cast<std::uint16_t>(payload[0] << 8 | payload[1]);
@@ -57,7 +66,9 @@ public:
         m.frame = packet.frame_number;
         m.datagram = datagram;
         m.datagram.dns = {};
+        m.datagram.tunnel = nullptr;
         m.payload.assign(datagram.dns.begin(), datagram.dns.end());
+        if (datagram.tunnel != nullptr) m.tunnel = *datagram.tunnel;
         messages.push_back(std::move(m));
     }
 };

@@ -35,6 +35,7 @@ void expect_same_alert(const Alert& a, const Alert& b) {
     EXPECT_EQ(a.vantage.role, b.vantage.role);
     EXPECT_EQ(a.vantage.server, b.vantage.server);
     EXPECT_EQ(a.vantage.client, b.vantage.client);
+    EXPECT_EQ(a.vantage.tunnel, b.vantage.tunnel);
     EXPECT_EQ(a.evidence.source, b.evidence.source);
     EXPECT_EQ(a.evidence.frame, b.evidence.frame);
     EXPECT_EQ(a.evidence.dns_id, b.evidence.dns_id);
@@ -202,6 +203,39 @@ TEST(AlertJson, RoundTripsThroughJsonAndThroughText) {
     odd.state = AlertState::accepted;
     odd.name = "\xc3\xa9t\xc3\xa9.victim.test";  // UTF-8 passes through
     expect_same_alert(alert_from_json(json::parse(to_json_line(odd))), odd);
+}
+
+TEST(AlertJson, TheTunnelIsWrittenOnlyWhenTheResponseCameThroughOne) {
+    Alert alert = testing::sample_alert();
+    EXPECT_FALSE(to_json(alert)["vantage"].contains("tunnel"));
+    alert.vantage.tunnel = {"gtp_u", "teid", 0xffffffff, "172.16.2.20", "2001:db8:a::10"};
+    const json j = json::parse(to_json_line(alert));
+    EXPECT_EQ(j["vantage"]["tunnel"], json({{"protocol", "gtp_u"}, {"teid", 0xffffffffu},
+                                            {"outer_src", "172.16.2.20"}, {"outer_dst", "2001:db8:a::10"}}));
+    EXPECT_EQ(j["vantage"].size(), 4u);
+    expect_same_alert(alert_from_json(j), alert);
+    // Each identifier under its own name; none when the header carries none (IP in IP).
+    for (const char* id_name : {"key", "call_id", "vni"}) {
+        alert.vantage.tunnel = {"gre", id_name, 7, "192.0.2.1", "192.0.2.2"};
+        const json k = to_json(alert);
+        EXPECT_EQ(k["vantage"]["tunnel"][id_name], 7) << id_name;
+        expect_same_alert(alert_from_json(k), alert);
+    }
+    alert.vantage.tunnel = {"ip_in_ip", "", 0, "192.0.2.1", "192.0.2.2"};
+    EXPECT_EQ(to_json(alert)["vantage"]["tunnel"].size(), 3u);
+    expect_same_alert(alert_from_json(to_json(alert)), alert);
+    // A bad tunnel is named like any bad field.
+    json bad = j;
+    bad["vantage"]["tunnel"]["teid"] = -1;
+    EXPECT_THROW(alert_from_json(bad), std::invalid_argument);
+    bad = j;
+    bad["vantage"]["tunnel"].erase("outer_dst");
+    try {
+        alert_from_json(bad);
+        ADD_FAILURE() << "no error";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_STREQ(e.what(), "alert JSON: field 'vantage.tunnel.outer_dst': missing");
+    }
 }
 
 TEST(AlertJson, TheLogIndexIsWrittenOnlyWhenTheAlertIsLogged) {

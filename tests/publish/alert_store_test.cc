@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "publish/alert_json.h"
 #include "publish/alert_store.h"
+#include "publish/retention.h"
 #include "publish/transparency_log.h"
 #include "tests/publish/sample_alert.h"
 
@@ -41,6 +43,19 @@ protected:
             return true;
         });
         return seqs;
+    }
+
+    std::vector<std::uint64_t> stored_seqs_in(const fs::path& dir) {
+        std::vector<std::uint64_t> seqs;
+        scan_alert_store((dir / "alerts.jsonl").string(), 0, [&](std::uint64_t seq, std::string_view) {
+            seqs.push_back(seq);
+            return true;
+        });
+        return seqs;
+    }
+    static std::string test_slurp(const fs::path& path) {
+        std::ifstream in(path, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
     }
 
     fs::path dir_;
@@ -140,6 +155,99 @@ TEST_F(AlertStoreTest, RecordsStoredButNotLoggedBeforeACrashAreLoggedOnRestart) 
     const auto verified = verify_log((dir_ / "tlog").string(), signer.verifier());
     EXPECT_TRUE(verified.ok) << verified.message;
     EXPECT_EQ(verified.checkpoint_size, 3u);
+}
+
+// state.retention over the store, the log and the evidence folder, by each
+// record's own time: the old records leave the store, the log keeps their
+// hashes only, old evidence pcaps go; numbering goes on after a prune, even
+// one that left nothing, and across a restart.
+TEST_F(AlertStoreTest, RetentionPrunesOldRecordsEverywhereAndSeqGoesOn) {
+    const NoteSigner signer = NoteSigner::generate("dnswatch.test/store");
+    constexpr std::int64_t kDay = 86400LL * 1000000;
+    const std::int64_t now = wall_clock_us();
+    fs::create_directories(dir_ / "evidence");
+    Recording out;
+    {
+        AlertStore store((dir_ / "store").string());
+        TransparencyLog log((dir_ / "tlog").string(), signer);
+        DurableAlertSink sink(store, &log, out);
+        for (int age_days : {40, 35, 31, 10, 1}) {
+            Alert alert = testing::sample_alert("d" + std::to_string(age_days) + ".victim.test");
+            alert.last_seen_us = now - age_days * kDay;
+            sink.publish(alert);
+        }
+        {
+            std::ofstream(dir_ / "evidence" / "old.pcap") << "old evidence";
+            std::ofstream(dir_ / "evidence" / "new.pcap") << "new evidence";
+        }
+        fs::last_write_time(dir_ / "evidence" / "old.pcap", fs::file_time_type::clock::now() - std::chrono::hours(24 * 31));
+
+        Retention retention(30LL * 86400 * 1000, &store, &log, (dir_ / "evidence").string());
+        const PruneReport report = retention.prune(now);
+        EXPECT_EQ(report.store.records, 3u);
+        EXPECT_EQ(report.log.records, 3u);
+        EXPECT_EQ(report.evidence.records, 1u);
+        EXPECT_EQ(report.evidence.bytes, 12u);
+        EXPECT_EQ(report.first_kept_seq, 4u);
+        EXPECT_EQ(report.log_first_kept, 3u);
+        EXPECT_EQ(retention.prune(now).records(), 0u);  // nothing more to do
+        EXPECT_EQ(stored_seqs_in(dir_ / "store"), (std::vector<std::uint64_t>{4, 5}));
+        EXPECT_FALSE(fs::exists(dir_ / "evidence" / "old.pcap"));
+        EXPECT_TRUE(fs::exists(dir_ / "evidence" / "new.pcap"));
+        // Everything goes later; the next record still numbers on.
+        EXPECT_EQ(retention.prune(now + 60 * kDay).store.records, 2u);
+        EXPECT_TRUE(stored_seqs_in(dir_ / "store").empty());
+        sink.publish(testing::sample_alert("after.victim.test"));
+        EXPECT_EQ(out.alerts.back().seq, 6u);
+        EXPECT_EQ(out.alerts.back().tlog_index, 5);
+    }
+    const std::string stored = test_slurp(dir_ / "store" / "alerts.jsonl");
+    for (const char* gone : {"d40.", "d35.", "d31.", "d10.", "d1."}) EXPECT_EQ(stored.find(gone), std::string::npos);
+    AlertStore store((dir_ / "store").string());
+    EXPECT_EQ(store.last_seq(), 6u);
+    TransparencyLog log((dir_ / "tlog").string(), signer);
+    DurableAlertSink sink(store, &log, out);
+    sink.publish(testing::sample_alert("restarted.victim.test"));
+    EXPECT_EQ(out.alerts.back().seq, 7u);
+    const auto verified = verify_log((dir_ / "tlog").string(), signer.verifier());
+    EXPECT_TRUE(verified.ok) << verified.message;
+    EXPECT_EQ(verified.checkpoint_size, 7u);
+    EXPECT_EQ(verified.pruned, 5u);
+}
+
+// Change records (their `time`) are pruned by the same rule as alerts.
+TEST_F(AlertStoreTest, RetentionPrunesChangeRecordsByTheirTime) {
+    const NoteSigner signer = NoteSigner::generate("dnswatch.test/store");
+    const std::int64_t now = wall_clock_us();
+    Recording out;
+    AlertStore store((dir_ / "store").string());
+    TransparencyLog log((dir_ / "tlog").string(), signer);
+    DurableAlertSink sink(store, &log, out);
+    BaselineChange change;
+    change.zone = "victim.test";
+    change.name = "old-change.victim.test";
+    change.rrtype = "NS";
+    change.after = {"ns1.evil.test."};
+    change.time_us = now - 100LL * 86400 * 1000000;
+    sink.publish_change(change);
+    Alert alert = testing::sample_alert("recent.victim.test");
+    alert.last_seen_us = now;
+    sink.publish(alert);
+    Retention retention(30LL * 86400 * 1000, &store, &log, "");
+    const PruneReport report = retention.prune(now);
+    EXPECT_EQ(report.store.records, 1u);
+    EXPECT_EQ(report.log.records, 1u);
+    EXPECT_EQ(stored_seqs_in(dir_ / "store"), (std::vector<std::uint64_t>{2}));
+    EXPECT_EQ(test_slurp(dir_ / "store" / "alerts.jsonl").find("old-change"), std::string::npos);
+    EXPECT_TRUE(verify_log((dir_ / "tlog").string(), signer.verifier()).ok);
+}
+
+TEST(RecordTime, TimeThenLastSeenElseNone) {
+    EXPECT_EQ(record_time_us(R"({"time":"1970-01-01T00:00:01.000000Z","last_seen":"2000-01-01T00:00:00Z"})"), 1000000);
+    EXPECT_EQ(record_time_us(R"({"last_seen":"1970-01-01T00:00:02Z"})"), 2000000);
+    EXPECT_EQ(record_time_us(R"({"seq":1})"), std::nullopt);
+    EXPECT_EQ(record_time_us(R"({"time":"yesterday"})"), std::nullopt);
+    EXPECT_EQ(record_time_us("not json"), std::nullopt);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "publish/signed_note.h"
@@ -60,6 +61,22 @@ TEST(SignedNote, KeysRoundTripAndManglingIsRejected) {
     EXPECT_THROW(NoteSigner::generate("has space"), std::invalid_argument);
     EXPECT_THROW(signer.sign("no final newline"), std::invalid_argument);
     EXPECT_THROW(signer.sign("blank\n\nline\n"), std::invalid_argument);
+}
+
+// signed-note: no ASCII control character but newline; verifiers take at
+// least 16 signatures and may bound them (we take up to 100).
+TEST(SignedNote, ControlCharactersAndSignatureFloodsAreRefused) {
+    const auto signer = NoteSigner::generate("dnswatch.example/log");
+    EXPECT_FALSE(open_note(signer.sign("tab\there\n"), signer.verifier()));
+    EXPECT_FALSE(open_note(signer.sign("carriage\r\n"), signer.verifier()));
+    const std::string note = signer.sign("text\n");
+    const std::string line = note.substr(note.find("\n\n") + 2);
+    std::string others;
+    for (int i = 0; i < 15; ++i) others += NoteSigner::generate("other" + std::to_string(i)).sign("text\n").substr(6);
+    EXPECT_EQ(open_note(note + others, signer.verifier()), "text\n");  // 16 signatures
+    std::string flood = others;
+    while (std::count(flood.begin(), flood.end(), '\n') <= 100) flood += others;
+    EXPECT_FALSE(open_note(note + flood, signer.verifier()));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "publish/merkle.h"
 #include "publish/transparency_log.h"
 
 namespace dnswatch {
@@ -133,6 +134,105 @@ TEST_F(TransparencyLogTest, CheckpointsParseStrictly) {
     EXPECT_FALSE(parse_checkpoint("o\n012\n" + base64_encode(root.data(), 32) + "\n"));
     EXPECT_FALSE(parse_checkpoint("o\n12\nnot base64\n"));
     EXPECT_FALSE(parse_checkpoint("o\n12\n"));
+}
+
+// Every file of the log, read whole, joined.
+std::string all_bytes_in(const fs::path& dir) {
+    std::string all;
+    for (const auto& file : fs::directory_iterator(dir)) {
+        std::ifstream in(file.path(), std::ios::binary);
+        all += std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    return all;
+}
+
+TEST_F(TransparencyLogTest, PruningDropsContentsKeepsHashesAndStillVerifies) {
+    std::vector<merkle::Hash> leaves_before;
+    merkle::Hash root_at_6{};
+    {
+        TransparencyLog log(dir_.string(), signer_);
+        for (int i = 0; i < 10; ++i) log.append(R"({"seq":)" + std::to_string(i + 1) + R"(,"secret":"record-)" +
+                                               std::to_string(i) + R"("})");
+        const auto at_10 = read_log_entries(dir_.string());
+        root_at_6 = merkle::root(std::span(at_10.leaves).first(6));
+        log.write_checkpoint();
+        leaves_before = read_log_entries(dir_.string()).leaves;
+        // The oldest six have expired; the seventh ends the prune.
+        const auto pruned = log.prune([](std::string_view entry) {
+            const auto at = entry.find("record-");
+            return entry[at + 7] < '6';
+        });
+        EXPECT_EQ(pruned.entries, 6u);
+        EXPECT_GT(pruned.bytes, 6u * 30);
+        EXPECT_EQ(log.first_kept(), 6u);
+        EXPECT_EQ(log.prune([](std::string_view) { return false; }).entries, 0u);
+        EXPECT_EQ(log.append(R"({"secret":"record-after"})"), 10u);  // appends go on into the new file
+        log.write_checkpoint();
+    }
+    // The contents are gone from disk, every hash is not.
+    EXPECT_FALSE(fs::exists(dir_ / "entries"));
+    EXPECT_TRUE(fs::exists(dir_ / "entries-from-6"));
+    const std::string on_disk = all_bytes_in(dir_);
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(on_disk.find("record-" + std::to_string(i)), std::string::npos) << i;
+    for (int i = 6; i < 10; ++i) EXPECT_NE(on_disk.find("record-" + std::to_string(i)), std::string::npos) << i;
+    EXPECT_EQ(fs::file_size(dir_ / "hashes"), 11u * 32);
+
+    const auto contents = read_log_entries(dir_.string());
+    ASSERT_EQ(contents.leaves.size(), 11u);
+    EXPECT_TRUE(std::equal(leaves_before.begin(), leaves_before.end(), contents.leaves.begin()));
+    EXPECT_EQ(contents.first_kept, 6u);
+    auto verified = verify_log(dir_.string(), signer_.verifier());
+    EXPECT_TRUE(verified.ok) << verified.message;
+    EXPECT_NE(verified.message.find("entries 0..5 are pruned"), std::string::npos) << verified.message;
+    // Consistency across the pruned range: from the tree of 6 (all pruned) to 11.
+    const auto proof = merkle::consistency_proof(contents.leaves, 6);
+    EXPECT_TRUE(merkle::verify_consistency(6, 11, proof, root_at_6, merkle::root(contents.leaves)));
+
+    // The writer reopens a pruned log and goes on.
+    {
+        TransparencyLog log(dir_.string(), signer_);
+        EXPECT_EQ(log.size(), 11u);
+        EXPECT_EQ(log.first_kept(), 6u);
+        log.append("twelfth");
+        log.write_checkpoint();
+    }
+    EXPECT_TRUE(verify_log(dir_.string(), signer_.verifier()).ok);
+    // A pruned entry's kept hash is what the tree is checked by: a flipped bit fails it.
+    flip_byte("hashes", 2 * 32 + 5);
+    verified = verify_log(dir_.string(), signer_.verifier());
+    EXPECT_FALSE(verified.ok);
+    flip_byte("hashes", 2 * 32 + 5);
+    // So does a kept entry that no longer matches its hash.
+    flip_byte("entries-from-6", 12);
+    verified = verify_log(dir_.string(), signer_.verifier());
+    EXPECT_FALSE(verified.ok);
+    EXPECT_NE(verified.message.find("does not hash to its stored leaf hash"), std::string::npos) << verified.message;
+}
+
+TEST_F(TransparencyLogTest, ALogWithoutAHashesFileGetsOne) {
+    {
+        TransparencyLog log(dir_.string(), signer_);
+        for (int i = 0; i < 4; ++i) log.append("old " + std::to_string(i));
+        log.write_checkpoint();
+    }
+    fs::remove(dir_ / "hashes");  // as dnswatch wrote logs before retention
+    EXPECT_TRUE(verify_log(dir_.string(), signer_.verifier()).ok);
+    TransparencyLog log(dir_.string(), signer_);
+    EXPECT_EQ(fs::file_size(dir_ / "hashes"), 4u * 32);
+    EXPECT_EQ(log.size(), 4u);
+}
+
+TEST_F(TransparencyLogTest, HashesWithoutContentsFailVerification) {
+    {
+        TransparencyLog log(dir_.string(), signer_);
+        for (int i = 0; i < 4; ++i) log.append("entry " + std::to_string(i));
+        log.write_checkpoint();
+    }
+    fs::resize_file(dir_ / "entries", fs::file_size(dir_ / "entries") - 11);  // the last record cut off whole
+    const auto verified = verify_log(dir_.string(), signer_.verifier());
+    EXPECT_FALSE(verified.ok);
+    EXPECT_NE(verified.message.find("no contents"), std::string::npos) << verified.message;
+    EXPECT_THROW(TransparencyLog(dir_.string(), signer_), TransparencyLogError);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "decode/dns_datagram.h"
 #include "detect/signals.h"
 #include "tests/support/run_command.h"
 
@@ -86,6 +87,39 @@ TEST_F(AlertSchemaTest, EveryAlertOfEveryScenarioAndTheSampleValidates) {
     EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
     EXPECT_NE(result.out.find(std::to_string(alerts) + " alert(s) checked, 0 problem(s)"), std::string::npos)
         << result.out;
+}
+
+// A forged answer inside GTP-U: its alerts carry vantage.tunnel, which
+// validates; and the schema lists exactly the tunnels the decoder names.
+TEST_F(AlertSchemaTest, TunnelledAlertsValidate) {
+    std::ifstream in(kSchema);
+    const auto schema = nlohmann::json::parse(in);
+    const auto& tunnel = schema.at("properties").at("vantage").at("properties").at("tunnel");
+    std::vector<std::string> listed = tunnel.at("properties").at("protocol").at("enum");
+    std::vector<std::string> named;
+    for (const std::string_view kind : kTunnelKindNames) {
+        if (kind != name_of(TunnelKind::mpls)) named.emplace_back(kind);  // no addresses: never named
+    }
+    EXPECT_EQ(listed, named);
+    for (const TunnelId id : {TunnelId::teid, TunnelId::key, TunnelId::call_id, TunnelId::vni}) {
+        EXPECT_TRUE(tunnel.at("properties").contains(std::string(name_of(id)))) << name_of(id);
+    }
+
+    const fs::path alerts = replay("gtpu", kSource / "scenarios/single-response-change/dnswatch.yaml",
+                                   kSource / "tests/decode/tunnel-captures/gtpu-forged-answer.pcap");
+    ASSERT_GE(line_count(alerts), 2u);
+    std::ifstream lines(alerts);
+    std::string first;
+    std::getline(lines, first);
+    EXPECT_TRUE(nlohmann::json::parse(first).at("vantage").contains("tunnel")) << first;
+    const auto result = run({"/usr/bin/python3", kValidator.string(), kSchema.string(), alerts.string()});
+    EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+    // And a tunnel that breaks the schema fails it.
+    auto broken = nlohmann::json::parse(first);
+    broken["vantage"]["tunnel"]["teid"] = "0xb3c4";
+    std::ofstream(dir_ / "broken.jsonl") << broken.dump() << "\n";
+    const auto failed = run({"/usr/bin/python3", kValidator.string(), kSchema.string(), (dir_ / "broken.jsonl").string()});
+    EXPECT_EQ(failed.exit_code, 1) << failed.out;
 }
 
 // With a durable store and a transparency log, alerts carry tlog_index and

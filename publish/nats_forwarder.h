@@ -1,0 +1,112 @@
+// Alerts to NATS JetStream, for fleets of sensors: one replicated, durable
+// stream that many consumers read at their own pace (docs/deploy-soc.md).
+//
+// The durable alert store is the queue. A thread of its own reads the
+// store's records in seq order from the last one JetStream acknowledged,
+// publishes each on `<prefix>.alert.<reversed labels>` (the ZeroMQ topic
+// without its trailing dot) with the message id `<sensor>-<seq>`, waits for
+// the stream's acknowledgement, and only then writes the seq down as
+// delivered (DIR/nats.delivered). So a record is never lost (it is on disk
+// before anything is sent, and stays pending until acknowledged), the order
+// per sensor is the store's, and a re-send after a crash or a reconnect is
+// dropped by JetStream's duplicate window. While the cluster is away,
+// records wait in the store, counted (pending()), and go out in order when
+// it is back. The packet path never waits for any of this: notify() only
+// wakes the thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "detect/alert_sink.h"
+
+namespace dnswatch {
+
+// publish/ does not depend on config/; cli maps NatsPublishConfig onto this.
+struct NatsForwarderOptions {
+    std::vector<std::string> servers;  // nats://HOST:PORT, tls://HOST:PORT
+    std::string stream = "DNSWATCH";   // made when missing, over <prefix>.>
+    std::string subject_prefix = "dnswatch";
+    int replicas = 1;                  // of a stream this forwarder makes
+    std::string creds_file;            // a .creds file (JWT + nkey seed); empty: none
+    std::string nkey;                  // a user nkey (public, U...) ...
+    std::string nkey_seed_file;        // ... and the file of its seed; empty: none
+    bool tls = false;                  // require TLS
+    std::string ca_file;               // CA for the servers' certificates; empty: the system's
+    std::string cert_file, key_file;   // a client certificate; empty: none
+    std::int64_t ack_timeout_ms = 5000;
+    std::int64_t retry_ms = 500;       // between attempts while the cluster is away
+};
+
+// An AlertSink after the durable store (DurableAlertSink): each record it
+// is handed is already stored; publish() only wakes the forwarder.
+class NatsForwarder : public AlertSink {
+public:
+    // `store_path`: the alert store file; `delivered_path`: where the last
+    // acknowledged seq is kept. Starts the thread; never throws for an
+    // unreachable cluster (it keeps trying), only for bad options.
+    NatsForwarder(NatsForwarderOptions options, std::string sensor_id, std::string store_path,
+                  std::string delivered_path);
+    // Stops; what is not acknowledged yet goes at the next start.
+    ~NatsForwarder() override;
+    NatsForwarder(const NatsForwarder&) = delete;
+    NatsForwarder& operator=(const NatsForwarder&) = delete;
+
+    // Records up to `seq` are in the store.
+    void notify(std::uint64_t seq);
+    void publish(const Alert& alert) override { notify(alert.seq); }
+    // Waits (bounded) until every stored record is acknowledged; true if so.
+    bool drain(std::int64_t timeout_ms);
+
+    std::uint64_t delivered() const { return delivered_.load(); }
+    std::uint64_t pending() const {
+        const std::uint64_t stored = stored_.load(), done = delivered_.load();
+        return stored > done ? stored - done : 0;
+    }
+    std::uint64_t published() const { return published_.load(); }  // acknowledged by the stream
+    std::uint64_t duplicates() const { return duplicates_.load(); }  // acknowledged as already there
+    std::uint64_t failures() const { return failures_.load(); }      // attempts that got no ack
+    bool connected() const { return connected_.load(); }
+
+    // The subject of an alert about `owner`: "dnswatch.alert.test.victim.www".
+    static std::string subject(const std::string& prefix, const std::string& kind, const std::string& owner);
+
+private:
+    struct Connection;
+    void run();
+    bool forward_pending(Connection& connection);
+    void write_delivered(std::uint64_t seq);
+
+    NatsForwarderOptions options_;
+    std::string sensor_id_;
+    std::string store_path_;
+    std::string delivered_path_;
+    std::atomic<std::uint64_t> stored_{0};
+    std::atomic<std::uint64_t> delivered_{0};
+    std::atomic<std::uint64_t> published_{0};
+    std::atomic<std::uint64_t> duplicates_{0};
+    std::atomic<std::uint64_t> failures_{0};
+    std::atomic<bool> connected_{false};
+    std::atomic<bool> stop_{false};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::thread thread_;
+};
+
+// Reads a durable JetStream consumer (dnswatch tail --nats): calls `print`
+// with each message's data, in stream order, then acknowledges it. Ends
+// when `stop` is set, or after `idle_exit_ms` without a message (0: never).
+// Returns the number of messages; throws std::runtime_error when it cannot
+// connect or bind the consumer.
+std::uint64_t tail_nats(const NatsForwarderOptions& options, const std::string& durable, const std::string& subject,
+                        std::int64_t idle_exit_ms, const std::atomic<bool>& stop,
+                        const std::function<void(std::string_view)>& print);
+
+}  // namespace dnswatch
