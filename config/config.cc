@@ -188,10 +188,26 @@ constexpr KeySpec kSchema[] = {
     {.path = "baseline.transfer", .type = KeyType::mapping,
      .doc = "zone transfers from the zones' primaries (watch.zones[].primary)"},
     {.path = "baseline.transfer.notify_listen", .type = KeyType::string,
-     .doc = "UDP ADDR:PORT where primaries send NOTIFY (answered, then the zone is transferred); empty: none",
+     .doc = "ADDR:PORT where primaries send NOTIFY, over UDP and TCP (answered, then the zone is transferred); "
+            "empty: none",
      .set = [](Config& c, Index, const Value& v) { c.baseline.notify_listen = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.baseline.notify_listen); },
      .check = host_port_problem},
+    {.path = "baseline.transfer.allow_notify", .type = KeyType::string_list,
+     .doc = "addresses or prefixes (192.0.2.7, 192.0.2.0/24, 2001:db8::/32) whose NOTIFY is taken besides the "
+            "zone's primary's (a primary may send from another of its addresses); every other NOTIFY is refused, "
+            "logged and counted",
+     .set = [](Config& c, Index, const Value& v) { c.baseline.allow_notify = v.list; },
+     .get = [](const Config& c, Index) { return list_value(c.baseline.allow_notify); },
+     .check = [](const std::string& text) -> const char* {
+         return AddressPrefix::parse(text) ? nullptr : "expected an IP address or a prefix (ADDR/BITS)";
+     }},
+    {.path = "baseline.transfer.tsig_key_file", .type = KeyType::file,
+     .doc = "a TSIG key (BIND's key \"NAME\" { algorithm hmac-sha256; secret \"...\"; }; or Knot's id, "
+            "algorithm and secret) that signs every transfer request and must sign every answer and NOTIFY: "
+            "what is unsigned or wrongly signed is refused, logged and counted; empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.baseline.tsig_key_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.baseline.tsig_key_file); }},
     {.path = "baseline.transfer.refresh", .type = KeyType::duration, .default_value = "0", .min = 0,
      .max = 86400LL * 1000 * 28,
      .doc = "how often each zone's serial is checked; 0: the SOA refresh of the zone",
@@ -989,6 +1005,13 @@ private:
                                                 describe(element));
                         continue;
                     }
+                    if (spec.check != nullptr) {
+                        if (const char* problem = spec.check(element.Scalar())) {
+                            issue(element_mark,
+                                  where + "[" + std::to_string(i) + "]: '" + element.Scalar() + "': " + problem);
+                            continue;
+                        }
+                    }
                     value.list.push_back(element.Scalar());
                 }
                 spec.set(config_, index_, value);
@@ -1270,7 +1293,12 @@ std::string ConfigIssue::to_string() const {
 namespace {
 std::string join_issues(const std::vector<ConfigIssue>& issues) {
     std::string text;
-    for (const ConfigIssue& issue : issues) text += (text.empty() ? "" : "\n") + issue.to_string();
+    for (const ConfigIssue& issue : issues) {
+        // Appended, not "\n" + issue.to_string(): GCC 12 at -O3 warns on
+        // that (-Wrestrict, a false positive of GCC 12).
+        if (!text.empty()) text += '\n';
+        text += issue.to_string();
+    }
     return text.empty() ? "invalid config" : text;
 }
 }  // namespace

@@ -22,7 +22,9 @@ struct WatchedZoneConfig {
 struct BaselineSourceConfig {
     std::string feed_endpoint;                              // transparency feed over ZeroMQ SUB; empty = none
     std::int64_t learn_stable_for_ms = 48LL * 3600 * 1000;  // learning: unchanged this long joins the pool
-    std::string notify_listen;                              // UDP "ADDR:PORT" for NOTIFY; empty = none
+    std::string notify_listen;                              // UDP and TCP "ADDR:PORT" for NOTIFY; empty = none
+    std::vector<std::string> allow_notify;                  // more NOTIFY sources: addresses or prefixes
+    std::string tsig_key_file;                              // TSIG key for transfers and NOTIFY; empty = none
     std::int64_t transfer_refresh_ms = 0;                   // 0: the zone's SOA refresh
     std::int64_t transfer_timeout_ms = 10000;               // one transfer, connect to last message
 };
