@@ -1,6 +1,14 @@
 #include "baseline/baseline_change.h"
 
+#include "baseline/watch_set.h"
+#include "decode/dns_message.h"
+#include "decode/dns_name.h"
+
 namespace dnswatch {
+
+bool is_delegation(const DnsName& owner, std::uint16_t type, const WatchedZone& zone) {
+    return type == rrtype::NS && (!(owner == zone.name) || zone.delegation_only);
+}
 
 const char* to_string(ChangeSource source) {
     switch (source) {

@@ -47,4 +47,12 @@ struct BaselineChange {
 // for long (a queue, not a socket).
 using ChangeListener = std::function<void(std::vector<BaselineChange>)>;
 
+class DnsName;
+struct WatchedZone;
+
+// A change of this (owner, type) is a change of a delegation, whose
+// appearance or disappearance is a create or a delete: NS below a watched
+// apex, or the NS of a zone watched for its delegation alone.
+bool is_delegation(const DnsName& owner, std::uint16_t type, const WatchedZone& zone);
+
 }  // namespace dnswatch

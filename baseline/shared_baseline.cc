@@ -50,12 +50,6 @@ bool bytes_less(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b
     return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
 }
 
-// A change of this (owner, type) is a change of a delegation: NS below a
-// watched apex, or the NS of a zone watched for its delegation alone.
-bool is_delegation(const DnsName& owner, std::uint16_t type, const WatchedZone& zone) {
-    return type == rrtype::NS && (!(owner == zone.name) || zone.delegation_only);
-}
-
 // The rdata a pool holds from every source, sorted and unique (the
 // announcements aside): what a change compares.
 std::vector<std::span<const std::uint8_t>> rdata_set(const RRsetPool& pool) {

@@ -192,6 +192,25 @@ void Detector::set_baseline(const WatchSet& watch, const Baseline& baseline) {
     ++counters_.baseline_swaps;
 }
 
+// An RRset that just joined the baseline by learning is a change of the
+// baseline like a transfer's: a record (source learned), numbered and kept
+// by the publishing side. Its time is the packet's that completed it.
+void Detector::publish_learned(const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
+                               const RRsetPool& learned, std::int64_t time_us) {
+    BaselineChange change;
+    change.sensor = sensor_id_;
+    change.zone = zone.text;
+    change.name = owner.to_text();
+    change.type = type;
+    change.rrtype = rrtype_to_text(type);
+    change.op = is_delegation(owner, type, zone) ? ChangeOp::create : ChangeOp::update;
+    change.source = ChangeSource::learned;
+    change.after = learned.presentation();
+    change.ttl_after = learned.ttl();
+    change.time_us = time_us;
+    sink_.publish_change(change);
+}
+
 void Detector::observe(const DnsMessageView& message, const MessageContext& context) {
     const DnsHeader& h = message.header;
     // Only standard queries answered with data or a proven negative say
@@ -317,7 +336,10 @@ void Detector::judge_rrset(const MessageFacts& facts, const WatchedZone& zone, c
         if (!pool) {
             const bool from_zone = std::string_view(facts.role) != "resolver" &&
                                    (!facts.authoritative || servers_.is_expected(zone, server));
-            if (from_zone) learner_->observe(owner, type, min_ttl, rdata_bytes_, rdata_spans_, time_us);
+            if (from_zone) {
+                const RRsetPool learned = learner_->observe(owner, type, min_ttl, rdata_bytes_, rdata_spans_, time_us);
+                if (learned) publish_learned(zone, owner, type, learned, time_us);
+            }
             ++counters_.learning;
             return;
         }

@@ -148,6 +148,8 @@ private:
     void apply(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
                Section section, const Verdict& verdict, std::span<const RecordView> records, std::uint8_t lane = 0);
     void emit(OpenAlert& entry);
+    void publish_learned(const WatchedZone& zone, const DnsName& owner, std::uint16_t type, const RRsetPool& learned,
+                         std::int64_t time_us);
 
     const WatchSet* watch_;
     const Baseline* baseline_;

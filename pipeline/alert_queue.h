@@ -3,12 +3,13 @@
 // the ordering key of the message that raised it. The same ring carries the
 // detector's open alerts whenever they change, and what its learner has
 // learned, for the publisher to save (file I/O stays off the detection
-// thread).
+// thread), and the change records of what was learned.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "detect/alert.h"
@@ -26,6 +27,7 @@ struct KeyedAlert {
     std::vector<OpenAlertState> open_alerts;  // when open_alerts_snapshot
     bool learned_snapshot = false;            // true: not an alert, the detector's learned RRsets
     std::vector<LearnedRRsetState> learned;   // when learned_snapshot
+    std::optional<BaselineChange> change;     // set: not an alert, an RRset the learner added to the baseline
 };
 
 using AlertRing = SpscRing<KeyedAlert>;
@@ -43,7 +45,17 @@ public:
 
     void publish(const Alert& alert) override {
         // Allocates: alerts are rare, packets are not.
-        if (push(KeyedAlert{key_, alert, false, {}, false, {}})) {
+        if (push(KeyedAlert{key_, alert, false, {}, false, {}, std::nullopt})) {
+            ++pushed_;
+        } else {
+            ++dropped_;
+        }
+    }
+
+    // A change of the baseline the detector made itself (learning): carried
+    // in order with the alerts, lost (and counted) only where an alert would be.
+    void publish_change(const BaselineChange& change) override {
+        if (push(KeyedAlert{key_, Alert{}, false, {}, false, {}, change})) {
             ++pushed_;
         } else {
             ++dropped_;
@@ -53,7 +65,7 @@ public:
     // After a message that opened, changed or closed an alert. A snapshot
     // lost to a full ring is superseded by the next one.
     void publish_open_alerts(std::vector<OpenAlertState> open_alerts) {
-        push(KeyedAlert{key_, Alert{}, true, std::move(open_alerts), false, {}});
+        push(KeyedAlert{key_, Alert{}, true, std::move(open_alerts), false, {}, std::nullopt});
     }
 
     // The learner's RRsets when they changed, at most once a second of
@@ -63,7 +75,7 @@ public:
         if (learner == nullptr || !learner->changed()) return;
         if (!force && learned_at_us_ != 0 && time_us - learned_at_us_ < kEveryUs) return;
         learned_at_us_ = time_us;
-        push(KeyedAlert{key_, Alert{}, false, {}, true, learner->export_state()});
+        push(KeyedAlert{key_, Alert{}, false, {}, true, learner->export_state(), std::nullopt});
     }
 
     std::uint64_t pushed() const { return pushed_; }

@@ -24,6 +24,10 @@ void Publisher::take(std::size_t input, KeyedAlert& item) {
         save_learned_now();
         return;
     }
+    if (item.change) {
+        publish_change(*item.change);
+        return;
+    }
     ++counters_.alerts;
     try {
         // The detectors number their own records, and with several shards
@@ -39,19 +43,21 @@ void Publisher::take(std::size_t input, KeyedAlert& item) {
     }
 }
 
+void Publisher::publish_change(BaselineChange& change) {
+    ++counters_.changes;
+    try {
+        change.seq = next_seq_++;  // numbered with the alerts (the store numbers again)
+        sink_.publish_change(change);
+        ++counters_.published;
+    } catch (const std::exception& e) {
+        ++counters_.errors;
+        if (first_error_.empty()) first_error_ = e.what();
+    }
+}
+
 bool Publisher::take_changes() {
     std::vector<BaselineChange> changes = changes_.take();
-    for (BaselineChange& change : changes) {
-        ++counters_.changes;
-        try {
-            change.seq = next_seq_++;  // numbered with the alerts (the store numbers again)
-            sink_.publish_change(change);
-            ++counters_.published;
-        } catch (const std::exception& e) {
-            ++counters_.errors;
-            if (first_error_.empty()) first_error_ = e.what();
-        }
-    }
+    for (BaselineChange& change : changes) publish_change(change);
     return !changes.empty();
 }
 

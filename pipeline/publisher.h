@@ -74,6 +74,7 @@ private:
     void take(std::size_t input, KeyedAlert& item);
     // Publishes the queued changes; true when there were some.
     bool take_changes();
+    void publish_change(BaselineChange& change);
     void save_open_alerts_now();
     void save_learned_now();
     void send_stats(const std::function<std::string()>& stats_payload);

@@ -94,6 +94,26 @@ TEST_F(LearningTest, AnRRsetStableForTheConfiguredTimeJoinsTheBaselineAndSurvive
     EXPECT_EQ(www["rdata"], json({"192.0.2.10", "192.0.2.11"}));  // never the resolver's 203.0.113.9
     EXPECT_EQ(www["changed"], "2026-03-01T00:10:00.000200Z");
     EXPECT_FALSE(mail["learned"].get<bool>());
+    // Joining the baseline is a change of it, recorded like a transfer's
+    // (issue 14), at the packet time that completed it.
+    const auto changes = [&] {
+        std::vector<json> out;
+        for (const std::string& line : test::lines_of(test::slurp(dir_ / "state/alerts.jsonl"))) {
+            if (json::parse(line)["schema"] == "dnswatch.change/1") out.push_back(json::parse(line));
+        }
+        return out;
+    };
+    ASSERT_EQ(changes().size(), 1u) << test::slurp(dir_ / "state/alerts.jsonl");
+    const json change = changes()[0];
+    EXPECT_EQ(change["name"], "www.victim.test");
+    EXPECT_EQ(change["zone"], "victim.test");
+    EXPECT_EQ(change["rrtype"], "A");
+    EXPECT_EQ(change["source"], "learned");
+    EXPECT_EQ(change["op"], "update");
+    EXPECT_EQ(change["before"], json::array());
+    EXPECT_EQ(change["after"], json({"192.0.2.10", "192.0.2.11"}));
+    EXPECT_EQ(change["sensor"], "learn-test");
+    EXPECT_EQ(change["time"], "2026-03-01T01:15:00.000200Z");
 
     // After a restart: www is judged against what was learned; mail, still
     // learning, shows new rdata and starts again, without an alert.
@@ -113,6 +133,8 @@ TEST_F(LearningTest, AnRRsetStableForTheConfiguredTimeJoinsTheBaselineAndSurvive
     EXPECT_EQ(alerts[0]["first_seen"], "2026-03-01T02:00:00.000200Z");
     EXPECT_EQ(alerts[1]["id"], alerts[0]["id"]);
     EXPECT_EQ(alerts[1]["state"], "reverted");
+
+    EXPECT_EQ(changes().size(), 1u) << "what was learned before the restart is no new change";
 
     // The same second capture with nothing learned before: all still learning.
     EXPECT_TRUE(replay("fresh", second).empty());
