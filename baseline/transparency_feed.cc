@@ -73,6 +73,11 @@ std::size_t load_transparency_feed(const std::string& path, const WatchSet& watc
         for (const ZoneRecord& record : announcement.records) {
             if (baseline.announce(record, announcement.effective_us, watch)) ++announced;
         }
+        for (const ZoneRecord& record : announcement.removed) {
+            if (watch.find(record.owner) == nullptr) continue;
+            baseline = baseline.with_announcement(record.owner, record.type, AnnouncedRdata{{}, announcement.effective_us});
+            ++announced;
+        }
     }
     return announced;
 }
