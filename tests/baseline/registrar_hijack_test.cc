@@ -97,7 +97,7 @@ protected:
         auto run = std::make_unique<test::Spawned>(
             std::vector<std::string>{DNSWATCH_BINARY, "run", "--config", (dir_ / "dnswatch.yaml").string()},
             dir_ / "out", dir_ / "err");
-        const std::string serial = "reg.test serial " + std::to_string(knot_->serial());
+        const std::string serial = "zone=reg.test serial=" + std::to_string(knot_->serial());
         EXPECT_TRUE(test::eventually(
             [&] {
                 const std::string err = run->err();
@@ -120,7 +120,7 @@ protected:
         ASSERT_TRUE(test::eventually([&] { return (after = knot_->serial()) > before; }, std::chrono::seconds(10)));
         ASSERT_TRUE(public_serves(after)) << test::slurp(dir_ / "public" / "nsd.log");
         ASSERT_TRUE(test::eventually(
-            [&] { return run.err().find("reg.test serial " + std::to_string(after)) != std::string::npos; },
+            [&] { return run.err().find("zone=reg.test serial=" + std::to_string(after)) != std::string::npos; },
             std::chrono::seconds(20)))
             << run.err();
     }
