@@ -230,6 +230,23 @@ constexpr KeySpec kSchema[] = {
      .doc = "public key files of the consumers admitted under CURVE",
      .set = [](Config& c, Index, const Value& v) { c.zmq.client_keys = v.list; },
      .get = [](const Config& c, Index) { return Value{.list = c.zmq.client_keys}; }},
+    {.path = "publish.zmq.public_endpoint", .type = KeyType::endpoint,
+     .doc = "PUB endpoint of the public feed, for subscribers the registry has not vetted: the same alerts and "
+            "changes, except that creates and deletes of domains (and alerts about them) come only after "
+            "publish.delay_creates_deletes; needs state.dir; empty: off",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.public_endpoint = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.zmq.public_endpoint); }},
+    {.path = "publish.zmq.public_client_keys", .type = KeyType::file_list,
+     .doc = "public key files of the consumers admitted to the public endpoint under CURVE (its own list: "
+            "client_keys admit nobody there)",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.public_client_keys = v.list; },
+     .get = [](const Config& c, Index) { return Value{.list = c.zmq.public_client_keys}; }},
+    {.path = "publish.delay_creates_deletes", .type = KeyType::duration, .default_value = "24h", .min = 0,
+     .max = 86400LL * 1000 * 90,
+     .doc = "how long after its time a domain's create or delete reaches the public endpoint (kept across "
+            "restarts); the vetted endpoint, the store and NATS have it at once",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.delay_creates_deletes_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.zmq.delay_creates_deletes_ms); }},
     {.path = "publish.nats", .type = KeyType::mapping,
      .doc = "NATS JetStream, for fleets of sensors: every stored alert on <subject_prefix>.alert.<reversed labels>, "
             "message id <sensor>-<seq>, marked delivered once the stream acknowledges it; needs state.dir (the "
@@ -799,7 +816,10 @@ private:
                 for (const auto& entry : node) {
                     if (entry.first.Scalar() == key) mark = entry.second.IsNull() ? entry.first.Mark() : entry.second.Mark();
                 }
-                node = node[key];
+                // reset(), not `=`: a YAML::Node is a reference, and
+                // assigning to it would rewrite the document itself (the next
+                // lookup then found the wrong place).
+                node.reset(node[key]);
             }
             return mark;
         };
@@ -819,7 +839,8 @@ private:
         // Plaintext is for loopback only: anything reachable from elsewhere
         // is CURVE-encrypted and admits only listed consumers.
         const ZmqPublishConfig& zmq = config_.zmq;
-        for (const auto& [key, endpoint] : {std::pair{"endpoint", zmq.endpoint}, {"catchup_endpoint", zmq.catchup_endpoint}}) {
+        for (const auto& [key, endpoint] : {std::pair{"endpoint", zmq.endpoint}, {"catchup_endpoint", zmq.catchup_endpoint},
+                                            {"public_endpoint", zmq.public_endpoint}}) {
             if (zmq.curve_key_file.empty() && endpoint.starts_with("tcp://") && !is_loopback(endpoint)) {
                 issue(mark_of({"publish", "zmq", key}),
                       std::string("publish.zmq.") + key + ": '" + endpoint +
@@ -828,6 +849,14 @@ private:
         }
         if (!zmq.client_keys.empty() && zmq.curve_key_file.empty()) {
             issue(mark_of({"publish", "zmq", "client_keys"}), "publish.zmq.client_keys: needs publish.zmq.curve_key_file");
+        }
+        if (!zmq.public_client_keys.empty() && zmq.curve_key_file.empty()) {
+            issue(mark_of({"publish", "zmq", "public_client_keys"}),
+                  "publish.zmq.public_client_keys: needs publish.zmq.curve_key_file");
+        }
+        if (!zmq.public_endpoint.empty() && state.dir.empty()) {
+            issue(mark_of({"publish", "zmq", "public_endpoint"}),
+                  "publish.zmq.public_endpoint needs state.dir (held creates and deletes wait in the store)");
         }
     }
 

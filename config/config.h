@@ -36,6 +36,11 @@ struct ZmqPublishConfig {
     std::string catchup_endpoint;          // ROUTER serving stored alerts; empty = off
     std::string curve_key_file;            // this sensor's CURVE key pair; empty = plaintext
     std::vector<std::string> client_keys;  // public key files of the admitted consumers
+    // The public feed (publish/public_feed.h): unvetted subscribers, creates
+    // and deletes held back.
+    std::string public_endpoint;                   // empty = off
+    std::vector<std::string> public_client_keys;   // its own admitted consumers, under CURVE
+    std::int64_t delay_creates_deletes_ms = 24LL * 3600 * 1000;
 };
 
 // publish.nats: alerts to NATS JetStream (publish/nats_forwarder.h).

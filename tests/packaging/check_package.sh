@@ -22,7 +22,8 @@ echo "package: $(basename "$deb") ($(stat -c %s "$deb") bytes)"
 info="$(dpkg-deb -I "$deb")"
 grep -q '^ Package: dnswatch$' <<<"$info" || fail "Package field"
 depends="$(sed -n 's/^ Depends: //p' <<<"$info")"
-for dep in adduser libc6 libpcap0.8 libldns3 libzmq5 libyaml-cpp0.7 libsodium23 libstdc++6 libsystemd0; do
+for dep in adduser libc6 libpcap0.8 libldns3 libzmq5 libyaml-cpp0.7 libsodium23 libstdc++6 libsystemd0 \
+    libfstrm0 libprotobuf-c1 libnats3.4; do
   grep -q "\\b$dep\\b" <<<"$depends" || fail "Depends lacks $dep: $depends"
 done
 for script in postinst prerm postrm conffiles; do
