@@ -89,6 +89,10 @@ Baseline BaselineInput::build() {
             baseline = baseline.with_announcement(record.owner, record.type,
                                                   AnnouncedRdata{canonical, announcement.effective_us});
         }
+        for (const ZoneRecord& record : announcement.removed) {
+            if (watch_->find(record.owner) == nullptr) continue;
+            baseline = baseline.with_announcement(record.owner, record.type, AnnouncedRdata{{}, announcement.effective_us});
+        }
     }
     announcements_.clear();
     return baseline;

@@ -21,9 +21,12 @@
 namespace dnswatch {
 
 // A change the registry's transparency feed announced (baseline/transparency_feed.h):
-// the new RRset, legitimate from `effective_us` on.
+// the new RRset, legitimate from `effective_us` on; or, for `removed`
+// (owner and type; no rdata), the RRset's removal (`rdata: []`, e.g. a DS
+// withdrawn with a move to a provider that does not sign).
 struct Announcement {
     std::vector<ZoneRecord> records;
+    std::vector<ZoneRecord> removed;
     std::int64_t effective_us = 0;
 };
 

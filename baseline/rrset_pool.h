@@ -73,9 +73,10 @@ bool same_comparison_form(std::uint16_t type, std::span<const std::uint8_t> a, s
 void to_comparison_form(std::uint16_t type, std::span<std::uint8_t> canonical_rdata);
 
 // A change announced by the registry's transparency feed: legitimate from
-// `effective_us` on.
+// `effective_us` on. Empty `rdata` announces the RRset's removal (no real
+// rdata is empty for the types the feed names, so it allows no packet).
 struct AnnouncedRdata {
-    std::vector<std::uint8_t> rdata;  // canonical
+    std::vector<std::uint8_t> rdata;  // canonical; empty: the RRset goes
     std::int64_t effective_us = 0;
 };
 
@@ -115,8 +116,18 @@ public:
             rrset = p;
         }
         if (with_announced && announced_ != nullptr) {
-            for (const AnnouncedRdata& a : *announced_) f(std::span<const std::uint8_t>(a.rdata));
+            for (const AnnouncedRdata& a : *announced_) {
+                if (!a.rdata.empty()) f(std::span<const std::uint8_t>(a.rdata));  // a removal is no rdata
+            }
         }
+    }
+    // The feed announced that this RRset goes, in effect at `time_us`.
+    bool removal_announced(std::int64_t time_us) const {
+        if (announced_ == nullptr) return false;
+        for (const AnnouncedRdata& a : *announced_) {
+            if (a.rdata.empty() && time_us >= a.effective_us) return true;
+        }
+        return false;
     }
     std::size_t announced_count() const { return announced_ != nullptr ? announced_->size() : 0; }
 

@@ -197,7 +197,9 @@ void SharedBaseline::report(const BaselineSnapshot& before, const Baseline& afte
             }, /*with_announced=*/true);
             all_announced = all_announced && covered;
         }
-        change.announced = source == ChangeSource::feed || (added_any && all_announced);
+        // A removal: the feed had announced that the RRset goes.
+        const bool removal_announced = is_set.empty() && was.removal_announced(now);
+        change.announced = source == ChangeSource::feed || (added_any && all_announced) || removal_announced;
         auto [it, fresh] = serials.try_emplace(zone);
         if (fresh) it->second = {soa_serial(before.baseline, zone->name), soa_serial(after, zone->name)};
         change.serial_before = it->second.first;
@@ -395,6 +397,10 @@ void SharedBaseline::announce(const Announcement& announcement) {
         }
         next = next.with_announcement(record.owner, record.type, AnnouncedRdata{canonical, announcement.effective_us});
     }
+    for (const ZoneRecord& record : announcement.removed) {
+        if (current->watch->find(record.owner) == nullptr) continue;
+        next = next.with_announcement(record.owner, record.type, AnnouncedRdata{{}, announcement.effective_us});
+    }
     if (listener_) report_announcement(*current, announcement);
     publish(current->watch, current->shards, std::move(next));
 }
@@ -404,29 +410,15 @@ void SharedBaseline::report_announcement(const BaselineSnapshot& current, const 
     // unchanged until its own change arrives (reported then, `announced`).
     std::map<std::pair<std::string, std::uint16_t>, BaselineChange> by_key;
     const std::int64_t now = wall_clock_us();
+    // An announced removal (`rdata: []`) is a change whose `after` stays empty.
+    for (const ZoneRecord& removed : announcement.removed) {
+        announcement_change(current, removed, now, by_key);
+    }
     for (const ZoneRecord& record : announcement.records) {
-        const WatchedZone* zone = current.watch->find(record.owner);
-        if (zone == nullptr || derived_type(record.type)) continue;
-        auto [it, fresh] = by_key.try_emplace({std::string(record.owner.key()), record.type});
-        BaselineChange& change = it->second;
-        if (fresh) {
-            const RRsetPool pool = current.baseline.find(record.owner, record.type);
-            change.zone = zone->text;
-            change.name = record.owner.to_text();
-            change.type = record.type;
-            change.rrtype = rrtype_to_text(record.type);
-            change.source = ChangeSource::feed;
-            change.announced = true;
-            change.time_us = now;
-            if (pool.has_rdata()) {
-                change.before = pool.presentation();
-                change.ttl_before = pool.ttl();
-            }
-            if (is_delegation(record.owner, record.type, *zone) && change.before.empty()) change.op = ChangeOp::create;
-            change.serial_before = change.serial_after = soa_serial(current.baseline, zone->name);
+        if (BaselineChange* change = announcement_change(current, record, now, by_key)) {
+            change->after.push_back(rdata_to_text(record.type, record.rdata));
+            change->ttl_after = std::max(change->ttl_after, record.ttl);
         }
-        change.after.push_back(rdata_to_text(record.type, record.rdata));
-        change.ttl_after = std::max(change.ttl_after, record.ttl);
     }
     std::vector<BaselineChange> changes;
     for (auto& [key, change] : by_key) {
@@ -438,6 +430,35 @@ void SharedBaseline::report_announcement(const BaselineSnapshot& current, const 
     if (changes.empty()) return;
     counters_.changes_reported += changes.size();
     listener_(std::move(changes));
+}
+
+// The change record of the announcement's (owner, type), begun at its
+// first record with what the baseline holds now; null when outside the
+// watched zones or a type derived from others.
+BaselineChange* SharedBaseline::announcement_change(
+    const BaselineSnapshot& current, const ZoneRecord& record, std::int64_t now,
+    std::map<std::pair<std::string, std::uint16_t>, BaselineChange>& by_key) {
+    const WatchedZone* zone = current.watch->find(record.owner);
+    if (zone == nullptr || derived_type(record.type)) return nullptr;
+    auto [it, fresh] = by_key.try_emplace({std::string(record.owner.key()), record.type});
+    BaselineChange& change = it->second;
+    if (fresh) {
+        const RRsetPool pool = current.baseline.find(record.owner, record.type);
+        change.zone = zone->text;
+        change.name = record.owner.to_text();
+        change.type = record.type;
+        change.rrtype = rrtype_to_text(record.type);
+        change.source = ChangeSource::feed;
+        change.announced = true;
+        change.time_us = now;
+        if (pool.has_rdata()) {
+            change.before = pool.presentation();
+            change.ttl_before = pool.ttl();
+        }
+        if (is_delegation(record.owner, record.type, *zone) && change.before.empty()) change.op = ChangeOp::create;
+        change.serial_before = change.serial_after = soa_serial(current.baseline, zone->name);
+    }
+    return &change;
 }
 
 void SharedBaseline::replace(WatchSet watch, BaselineInput input) {

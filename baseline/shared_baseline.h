@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -123,6 +124,8 @@ private:
                 const std::vector<ChangedKey>& keys, ChangeSource source);
 
     void report_announcement(const BaselineSnapshot& current, const Announcement& announcement);
+    BaselineChange* announcement_change(const BaselineSnapshot& current, const ZoneRecord& record, std::int64_t now,
+                                        std::map<std::pair<std::string, std::uint16_t>, BaselineChange>& by_key);
 
     ChangeListener listener_;
     std::mutex writer_;

@@ -340,6 +340,13 @@ TransferOutcome apply_ixfr_answer(const std::vector<ZoneRecord>& answer, const Z
             if (!held.contains(key) || dropped.contains(key)) outcome.zone.records.push_back(r);
         }
     }
+    // The SOA changes too (its serial above all): the old one out, the new
+    // one in, so that the baseline says which version it holds (a change
+    // record's serial_after, the copy kept on disk, the next IXFR's start).
+    if (answer.size() > 2 && answer[1].type == rrtype::SOA) {
+        outcome.removed.push_back(answer[1]);
+        outcome.added.push_back(answer.front());
+    }
     return outcome;
 }
 

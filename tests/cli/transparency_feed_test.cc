@@ -41,6 +41,22 @@ TEST_F(FeedTest, AnnouncedRdataIsAllowedFromItsEffectiveTime) {
     EXPECT_TRUE(announced);
 }
 
+// rdata [] announces the RRset's removal (a DS withdrawn on purpose): no
+// rdata joins the pool, and the removal is in effect from its time on.
+TEST_F(FeedTest, AnEmptyRdataListAnnouncesARemoval) {
+    write(R"({"zone":"victim.test","name":"victim.test","rrtype":"DS","rdata":[],"effective":"2026-03-26T09:55:00.000000Z"})"
+          "\n");
+    EXPECT_EQ(load_transparency_feed(path_.string(), watch_, baseline_), 1u);
+    const RRsetPool pool = baseline_.find(*DnsName::from_text("victim.test"), rrtype::DS);
+    ASSERT_TRUE(pool);
+    EXPECT_FALSE(pool.removal_announced(1774518899999999));  // 09:54:59.999999
+    EXPECT_TRUE(pool.removal_announced(1774518900000000));   // 09:55:00
+    int rdata = 0;
+    pool.for_each_rdata([&](std::span<const std::uint8_t>) { ++rdata; }, /*with_announced=*/true);
+    EXPECT_EQ(rdata, 0);
+    EXPECT_FALSE(baseline_.find(*DnsName::from_text("victim.test"), rrtype::NS).removal_announced(1774518900000000));
+}
+
 TEST_F(FeedTest, BadLinesNameTheirLine) {
     write("\n{\"name\":\"victim.test\",\"rrtype\":\"A\",\"rdata\":[\"300.1.2.3\"],\"effective\":\"2026-03-26T09:55:00Z\"}\n");
     try {
@@ -52,6 +68,8 @@ TEST_F(FeedTest, BadLinesNameTheirLine) {
     write("{\"name\":\"other.example\",\"rrtype\":\"A\",\"rdata\":[\"192.0.2.1\"],\"effective\":\"2026-03-26T09:55:00Z\"}\n");
     EXPECT_THROW(load_transparency_feed(path_.string(), watch_, baseline_), FeedError);
     EXPECT_THROW(load_transparency_feed(path_.string() + ".missing", watch_, baseline_), FeedError);
+    write("{\"name\":\"victim.test\",\"rrtype\":\"NOSUCHTYPE\",\"rdata\":[],\"effective\":\"2026-03-26T09:55:00Z\"}\n");
+    EXPECT_THROW(load_transparency_feed(path_.string(), watch_, baseline_), FeedError);
 }
 
 }  // namespace
