@@ -14,7 +14,6 @@ namespace dnswatch {
 namespace {
 
 constexpr const char* kTopicPrefix = "feed.";
-constexpr std::uint64_t kLoggedRejections = 20;
 
 // Appends one line and syncs it: an announcement acted upon must still be
 // known after a crash.
@@ -30,8 +29,8 @@ bool append_line(const std::string& path, const std::string& line) {
 }  // namespace
 
 FeedSubscriber::FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path,
-                               std::FILE* log)
-    : baseline_(baseline), keep_path_(std::move(keep_path)), log_(log), context_(1),
+                               log::Logger* logger)
+    : baseline_(baseline), keep_path_(std::move(keep_path)), logger_(logger), context_(1),
       socket_(context_, zmq::socket_type::sub) {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::subscribe, kTopicPrefix);
@@ -59,9 +58,10 @@ void FeedSubscriber::receive_loop() {
             if (frames.size() < 3) frames.push_back(frame.to_string());
         } while (socket_.get(zmq::sockopt::rcvmore));
         if (frames.size() != 2) {
-            if (counters_.rejected++ < kLoggedRejections && log_ != nullptr) {
-                std::fprintf(log_, "dnswatch: transparency feed: a message of %zu frame(s) skipped (expected topic + JSON)\n",
-                             frames.size());
+            ++counters_.rejected;
+            if (logger_ != nullptr) {
+                logger_->warn("feed_message_refused",
+                              {{"msg", "expected two frames: topic and JSON"}, {"frames", frames.size()}});
             }
             continue;
         }
@@ -74,13 +74,12 @@ void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
     try {
         announcement = parse_announcement(line, *baseline_.watch());
     } catch (const std::exception& e) {
-        if (counters_.rejected++ < kLoggedRejections && log_ != nullptr) {
-            std::fprintf(log_, "dnswatch: transparency feed: message on %s skipped: %s\n", topic.c_str(), e.what());
-        }
+        ++counters_.rejected;
+        if (logger_ != nullptr) logger_->warn("feed_message_refused", {{"topic", topic}, {"error", e.what()}});
         return;
     }
-    if (!keep_path_.empty() && !append_line(keep_path_, line) && log_ != nullptr) {
-        std::fprintf(log_, "dnswatch: transparency feed: cannot keep the announcement in %s\n", keep_path_.c_str());
+    if (!keep_path_.empty() && !append_line(keep_path_, line) && logger_ != nullptr) {
+        logger_->error("feed_keep_failed", {{"msg", "cannot keep the announcement"}, {"path", keep_path_}});
     }
     const std::size_t records = announcement.records.size();
     const std::string name = announcement.records.front().owner.to_text();
@@ -88,10 +87,8 @@ void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
     const std::string effective = format_rfc3339_us(announcement.effective_us);
     baseline_.announce(std::move(announcement));
     ++counters_.received;
-    if (log_ != nullptr) {
-        std::fprintf(log_, "dnswatch: transparency feed: %s %s announced (%zu record(s)), effective %s\n",
-                     name.c_str(), type.c_str(), records, effective.c_str());
-        std::fflush(log_);
+    if (logger_ != nullptr) {
+        logger_->info("feed_announced", {{"name", name}, {"rrtype", type}, {"records", records}, {"effective", effective}});
     }
 }
 

@@ -4,22 +4,22 @@
 
 namespace dnswatch {
 
-LiveBaselineSources::LiveBaselineSources(const Config& config, SharedBaseline& baseline, std::FILE* log) {
+LiveBaselineSources::LiveBaselineSources(const Config& config, SharedBaseline& baseline, log::Logger* logger) {
     if (!config.baseline.feed_endpoint.empty()) {
         feed_ = std::make_unique<FeedSubscriber>(config.baseline.feed_endpoint, baseline,
-                                                 received_feed_path(config), log);
+                                                 received_feed_path(config), logger);
     }
     for (const WatchedZoneConfig& zone : config.zones) {
         if (zone.primary.empty()) continue;
-        transfers_ = std::make_unique<ZoneRefresher>(config, baseline, log);
+        transfers_ = std::make_unique<ZoneRefresher>(config, baseline, logger);
         break;
     }
 }
 
 LiveBaselineSources::~LiveBaselineSources() = default;
 
-std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, std::FILE* log) {
-    return std::make_unique<LiveBaselineSources>(config, baseline, log);
+std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, log::Logger* logger) {
+    return std::make_unique<LiveBaselineSources>(config, baseline, logger);
 }
 
 }  // namespace dnswatch

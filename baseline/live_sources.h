@@ -13,12 +13,13 @@
 #include "baseline/shared_baseline.h"
 #include "baseline/zone_refresher.h"
 #include "config/config.h"
+#include "log/log.h"
 
 namespace dnswatch {
 
 class LiveBaselineSources {
 public:
-    LiveBaselineSources(const Config& config, SharedBaseline& baseline, std::FILE* log);
+    LiveBaselineSources(const Config& config, SharedBaseline& baseline, log::Logger* logger);
     ~LiveBaselineSources();
 
     const FeedSubscriber* feed() const { return feed_.get(); }
@@ -31,6 +32,6 @@ private:
 
 // Throws std::runtime_error when a source cannot be set up (an endpoint
 // ZeroMQ refuses, a NOTIFY address that cannot be bound).
-std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, std::FILE* log);
+std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, log::Logger* logger);
 
 }  // namespace dnswatch

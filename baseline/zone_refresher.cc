@@ -75,8 +75,8 @@ std::vector<std::uint8_t> notify_answer(const ldns_pkt* request, bool refused) {
 
 }  // namespace
 
-ZoneRefresher::ZoneRefresher(const Config& config, SharedBaseline& baseline, std::FILE* log)
-    : baseline_(baseline), log_(log), refresh_ms_(config.baseline.transfer_refresh_ms),
+ZoneRefresher::ZoneRefresher(const Config& config, SharedBaseline& baseline, log::Logger* logger)
+    : baseline_(baseline), logger_(logger), refresh_ms_(config.baseline.transfer_refresh_ms),
       timeout_ms_(static_cast<int>(config.baseline.transfer_timeout_ms)) {
     for (std::size_t i = 0; i < config.zones.size(); ++i) {
         const WatchedZoneConfig& zc = config.zones[i];
@@ -124,7 +124,7 @@ void ZoneRefresher::keep_copy(Zone& zone, bool now) {
         zone.copy_stale = false;
         zone.kept_at = at;
     } catch (const std::exception& e) {
-        if (log_ != nullptr) std::fprintf(log_, "dnswatch: zone transfer: cannot keep %s\n", e.what());
+        if (logger_ != nullptr) logger_->error("zone_transfer_keep_failed", {{"zone", zone.name}, {"error", e.what()}});
     }
 }
 
@@ -134,12 +134,13 @@ void ZoneRefresher::refresh(Zone& zone) {
         outcome = transfer_zone(zone.name, zone.primary, zone.current ? &*zone.current : nullptr, timeout_ms_);
     } catch (const std::exception& e) {
         ++counters_.failures;
-        if (log_ != nullptr) {
-            std::fprintf(log_, "dnswatch: zone transfer: %s from %s failed (%s); %s\n", zone.name.c_str(),
-                         zone.primary.text().c_str(), e.what(),
-                         zone.current ? ("keeping serial " + std::to_string(zone.current->serial)).c_str()
-                                      : "no transferred copy yet");
-            std::fflush(log_);
+        if (logger_ != nullptr) {
+            logger_->warn("zone_transfer_failed",
+                          {{"zone", zone.name},
+                           {"primary", zone.primary.text()},
+                           {"error", e.what()},
+                           {"keeping", zone.current ? "serial " + std::to_string(zone.current->serial)
+                                                    : std::string("no transferred copy yet")}});
         }
         schedule(zone, true);
         return;
@@ -155,11 +156,11 @@ void ZoneRefresher::refresh(Zone& zone) {
         // Only the changes: O(changes), whatever the zone's size.
         if (!baseline_.apply_transfer_changes(zone.name, outcome.removed, outcome.added)) {
             ++counters_.failures;
-            if (log_ != nullptr) {
-                std::fprintf(log_, "dnswatch: zone transfer: %s: the IXFR to serial %u deletes records the copy held "
-                                   "does not have; transferring the whole zone\n",
-                             zone.name.c_str(), outcome.zone.serial);
-                std::fflush(log_);
+            if (logger_ != nullptr) {
+                logger_->warn("zone_transfer_ixfr_mismatch",
+                              {{"msg", "the IXFR deletes records the copy held does not have; transferring the whole zone"},
+                               {"zone", zone.name},
+                               {"serial", outcome.zone.serial}});
             }
             zone.current.reset();
             schedule(zone, true);
@@ -179,15 +180,19 @@ void ZoneRefresher::refresh(Zone& zone) {
                 zone.copy_stale = false;
                 zone.kept_at = std::chrono::steady_clock::now();
             } catch (const std::exception& e) {
-                if (log_ != nullptr) std::fprintf(log_, "dnswatch: zone transfer: cannot keep %s\n", e.what());
+                if (logger_ != nullptr) {
+                    logger_->error("zone_transfer_keep_failed", {{"zone", zone.name}, {"error", e.what()}});
+                }
             }
         }
     }
     ++counters_.transfers;
-    if (log_ != nullptr) {
-        std::fprintf(log_, "dnswatch: zone transfer: %s serial %u (%s, %zu records) from %s\n", zone.name.c_str(),
-                     outcome.zone.serial, to_string(outcome.kind), records, zone.primary.text().c_str());
-        std::fflush(log_);
+    if (logger_ != nullptr) {
+        logger_->info("zone_transfer", {{"zone", zone.name},
+                                        {"serial", outcome.zone.serial},
+                                        {"kind", to_string(outcome.kind)},
+                                        {"records", records},
+                                        {"primary", zone.primary.text()}});
     }
     // The SOA alone: the baseline holds the records.
     zone.current = ZoneVersion::from_soa(std::move(outcome.zone.soa));
@@ -281,11 +286,7 @@ void ZoneRefresher::notify_loop() {
         if (!answer.empty()) ::sendto(notify_fd_, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), from_length);
         if (accepted) {
             wake_.notify_all();
-            if (log_ != nullptr) {
-                std::fprintf(log_, "dnswatch: zone transfer: NOTIFY for %s from %s\n", zone_name.c_str(),
-                             address_text(from).c_str());
-                std::fflush(log_);
-            }
+            if (logger_ != nullptr) logger_->info("notify", {{"zone", zone_name}, {"from", address_text(from)}});
         }
     }
 }

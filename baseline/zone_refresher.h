@@ -29,6 +29,7 @@
 #include "baseline/sources.h"
 #include "baseline/zone_transfer.h"
 #include "config/config.h"
+#include "log/log.h"
 
 namespace dnswatch {
 
@@ -44,7 +45,10 @@ class ZoneRefresher {
 public:
     // Transfers every zone once, then starts the timer and NOTIFY threads.
     // Throws std::runtime_error when the NOTIFY address cannot be bound.
-    ZoneRefresher(const Config& config, SharedBaseline& baseline, std::FILE* log);
+    // `logger` (or null) takes one event per transfer, failure and NOTIFY,
+    // through its rate limit: anyone can send NOTIFYs, and each must not
+    // become a line.
+    ZoneRefresher(const Config& config, SharedBaseline& baseline, log::Logger* logger);
     ~ZoneRefresher();
     ZoneRefresher(const ZoneRefresher&) = delete;
     ZoneRefresher& operator=(const ZoneRefresher&) = delete;
@@ -77,7 +81,7 @@ private:
     Zone* zone_notified(const std::string& qname, const std::string& source);
 
     SharedBaseline& baseline_;
-    std::FILE* log_;
+    log::Logger* logger_;
     std::int64_t refresh_ms_;
     int timeout_ms_;
     std::vector<Zone> zones_;

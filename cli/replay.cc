@@ -109,8 +109,8 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     configure_detector(processor.detector(), *config);
     processor.detector().set_evidence_recorder(outputs.evidence());
     outputs.restore(processor.detector());
-    sensor->start_live_sources(*config, streams.err);
     log::Logger logger(streams.err, configured_level(config->log), configured_format(config->log));
+    sensor->start_live_sources(*config, logger);
     print_baseline_loaded(streams.err, follower.snapshot(), started);
     ProgressBar progress(streams.err, total_bytes);
     const auto start = std::chrono::steady_clock::now();
@@ -132,6 +132,11 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
                                               {"file", path},
                                               {"reason", source.read_error()},
                                               {"packets_read", source.packets_read()}});
+        }
+        if (source.bad_timestamps() > 0) {
+            logger.warn("capture_bad_timestamps", {{"msg", "records with a time outside 1970..9999 were given time 0"},
+                                                   {"file", path},
+                                                   {"records", source.bad_timestamps()}});
         }
         bytes_before += source.file_size();
     }

@@ -407,7 +407,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     if (learning) pipeline.restore_learned(load_learned(learned_path(config)));
     // Zone transfers and the ZeroMQ feed: threads of their own that publish
     // new baseline snapshots, which every detector takes between bursts.
-    sensor->start_live_sources(config, streams.err);
+    sensor->start_live_sources(config, logger);
     const std::string shape = pipeline.inline_mode() ? "1 worker running the whole path"
                                                      : std::to_string(pipeline.worker_count()) + " workers, " +
                                                            std::to_string(pipeline.shard_count()) + " shards";
@@ -426,7 +426,7 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     if (metrics) reloader.on_reloaded([&](bool ok) { metrics->reloaded(ok); });
     reloader.on_live_sources_changed([&](const Config& reloaded) {
         try {
-            sensor->start_live_sources(reloaded, streams.err);
+            sensor->start_live_sources(reloaded, logger);
         } catch (const std::exception& e) {
             logger.error("live_sources_restart_failed", {{"error", e.what()}});
         }

@@ -25,9 +25,9 @@ SensorOutputs& Sensor::open_outputs(AlertSink* lines) {
     return *outputs_;
 }
 
-void Sensor::start_live_sources(const Config& config, std::FILE* log) {
+void Sensor::start_live_sources(const Config& config, log::Logger& logger) {
     live_.reset();  // its threads stop and its NOTIFY port is free before the new ones start
-    live_ = std::make_unique<LiveBaselineSources>(config, model_->shared, log);
+    live_ = std::make_unique<LiveBaselineSources>(config, model_->shared, &logger);
 }
 
 }  // namespace dnswatch

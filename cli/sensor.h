@@ -38,7 +38,7 @@ public:
     // they follow (a zone's primary, the feed endpoint, the NOTIFY address):
     // the running ones stop first, so that their ports are free. Throws
     // std::runtime_error when one cannot be set up.
-    void start_live_sources(const Config& config, std::FILE* log);
+    void start_live_sources(const Config& config, log::Logger& logger);
     const LiveBaselineSources& live() const { return *live_; }
 
 private:

@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "common/regular_file.h"
 #include "publish/merkle.h"
 #include "publish/signed_note.h"
 #include "publish/tlog_http.h"
@@ -55,6 +56,7 @@ constexpr const char* kTlogUsage =
     "failure, 2 bad usage.\n";
 
 std::optional<std::string> read_text(const std::string& path) {
+    if (!regular_file_problem(path).empty()) return std::nullopt;  // a FIFO would block, a device never end
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
     std::ostringstream text;

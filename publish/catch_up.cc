@@ -122,7 +122,11 @@ std::uint64_t catch_up(zmq::context_t& context, const std::string& endpoint, std
             if (kind == "ALERT" && reply.size() == 3) {
                 const std::string json = reply[2].to_string();
                 const auto record = nlohmann::json::parse(json, nullptr, false);
-                const std::uint64_t seq = record.is_object() && record.contains("seq") ? record["seq"].get<std::uint64_t>() : 0;
+                // The server is trusted to be up, not to be right: a record
+                // without a number for seq is skipped like a repeated one.
+                const std::uint64_t seq = record.is_object() && record.contains("seq") && record["seq"].is_number_unsigned()
+                                              ? record["seq"].get<std::uint64_t>()
+                                              : 0;
                 if (seq > last) {
                     visit(seq, json);
                     last = seq;

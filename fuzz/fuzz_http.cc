@@ -1,0 +1,92 @@
+// libFuzzer target: HTTP requests, as any client on the network sends them,
+// to a real HttpServer (libmicrohttpd, common/http_server.h) serving a real
+// transparency log of 300 entries as C2SP tlog-tiles (publish/tlog_http.h):
+// request line, headers, and the tile paths our handler parses. The input
+// is the bytes sent on one connection (then the client's side is shut).
+// Checks: an answer, when there is one, is an HTTP/1.x status line; and
+// after each input a plain GET of the checkpoint on a new connection is
+// still answered 200 with the signed note: no request disables the server.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "fuzz/fuzz_check.h"
+#include "fuzz/fuzz_input.h"
+#include "publish/signed_note.h"
+#include "publish/tlog_http.h"
+#include "publish/transparency_log.h"
+
+namespace dnswatch {
+namespace {
+
+struct Served {
+    std::unique_ptr<TlogHttpServer> server;
+    std::uint16_t port = 0;
+
+    Served() {
+        const std::string dir = fuzz::scratch_dir("http") + "/log";
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+        {
+            TransparencyLog log(dir, NoteSigner::generate("fuzz.dnswatch.test/log"), false);
+            for (int i = 0; i < 300; ++i) log.append("{\"entry\":" + std::to_string(i) + "}");
+            log.write_checkpoint();
+        }
+        server = std::make_unique<TlogHttpServer>(dir, "127.0.0.1:0");
+        port = server->port();
+    }
+};
+
+Served& served() {
+    static Served instance;
+    return instance;
+}
+
+// Sends `request`, shuts the sending side, and returns what came back
+// before the server closed (or a second passed).
+std::string exchange(std::uint16_t port, std::string_view request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    FUZZ_CHECK(fd >= 0);
+    const timeval timeout{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string answer;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+        std::size_t sent = 0;
+        while (sent < request.size()) {
+            const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+            if (n <= 0) break;
+            sent += static_cast<std::size_t>(n);
+        }
+        ::shutdown(fd, SHUT_WR);
+        char buffer[65536];
+        for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) answer.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return answer;
+}
+
+}  // namespace
+}  // namespace dnswatch
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace dnswatch;
+    const std::uint16_t port = served().port;
+    const std::string answer = exchange(port, fuzz::text_of(std::span(data, size)));
+    FUZZ_CHECK(answer.empty() || answer.starts_with("HTTP/1."));
+    const std::string probe = exchange(port, "GET /checkpoint HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n");
+    FUZZ_CHECK(probe.starts_with("HTTP/1.1 200"));
+    FUZZ_CHECK(probe.find("fuzz.dnswatch.test/log\n300\n") != std::string::npos);
+    return 0;
+}
