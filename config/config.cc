@@ -696,6 +696,8 @@ std::vector<std::int64_t> parse_default_numbers(std::string_view text) {
 // Empty if the file can be read, else why not. Never opens it: open(2) of
 // a FIFO would wait for a writer, and check-config would hang.
 std::string unreadable_reason(const fs::path& path) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) return std::strerror(EISDIR);  // as before: "Is a directory"
     if (std::string problem = regular_file_problem(path.string()); !problem.empty()) return problem;
     if (::access(path.c_str(), R_OK) != 0) return std::strerror(errno);
     return {};

@@ -51,7 +51,7 @@ Served& served() {
 
 // Sends `request`, shuts the sending side, and returns what came back
 // before the server closed (or a second passed).
-std::string exchange(std::uint16_t port, std::string_view request) {
+std::string round_trip(std::uint16_t port, std::string_view request) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     FUZZ_CHECK(fd >= 0);
     const timeval timeout{1, 0};
@@ -83,9 +83,9 @@ std::string exchange(std::uint16_t port, std::string_view request) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace dnswatch;
     const std::uint16_t port = served().port;
-    const std::string answer = exchange(port, fuzz::text_of(std::span(data, size)));
+    const std::string answer = round_trip(port, fuzz::text_of(std::span(data, size)));
     FUZZ_CHECK(answer.empty() || answer.starts_with("HTTP/1."));
-    const std::string probe = exchange(port, "GET /checkpoint HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n");
+    const std::string probe = round_trip(port, "GET /checkpoint HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n");
     FUZZ_CHECK(probe.starts_with("HTTP/1.1 200"));
     FUZZ_CHECK(probe.find("fuzz.dnswatch.test/log\n300\n") != std::string::npos);
     return 0;

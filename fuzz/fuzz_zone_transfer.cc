@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "baseline/zone_transfer.h"
+#include "decode/dns_message.h"
 #include "decode/ldns_glue.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"

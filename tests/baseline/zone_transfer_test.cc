@@ -193,8 +193,10 @@ TEST_F(ZoneTransferTest, NotifyBringsTheNewSerialWhichSwapsTheBaselineAndARestar
          (dir_ / "after.jsonl").string(), pcap.string()},
         dir_);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.err.find("victim.test from 127.0.0.1:" + std::to_string(nsd_port_) + " failed"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("keeping serial 2026030102"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("event=zone_transfer_failed zone=victim.test primary=127.0.0.1:" + std::to_string(nsd_port_)),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("keeping=\"serial 2026030102\""), std::string::npos) << r.err;
     const std::vector<std::string> lines = test::lines_of(test::slurp(dir_ / "after.jsonl"));
     ASSERT_EQ(lines.size(), 1u) << test::slurp(dir_ / "after.jsonl");
     EXPECT_EQ(json::parse(lines[0])["observed"], json({"192.0.2.10"}));
