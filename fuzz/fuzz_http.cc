@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -49,6 +50,18 @@ Served& served() {
     return instance;
 }
 
+// True when `answer` holds a whole response: its headers, and the body its
+// Content-Length announces (none after HEAD).
+bool complete(std::string_view answer, bool head) {
+    const auto end = answer.find("\r\n\r\n");
+    if (end == std::string_view::npos) return false;
+    if (head) return true;
+    const auto field = answer.substr(0, end).find("\r\nContent-Length: ");
+    if (field == std::string_view::npos) return false;
+    const std::size_t length = std::strtoull(answer.data() + field + 18, nullptr, 10);
+    return answer.size() >= end + 4 + length;
+}
+
 // Sends `request`, shuts the sending side, and returns what came back
 // before the server closed (or a second passed).
 std::string round_trip(std::uint16_t port, std::string_view request) {
@@ -70,8 +83,13 @@ std::string round_trip(std::uint16_t port, std::string_view request) {
             sent += static_cast<std::size_t>(n);
         }
         ::shutdown(fd, SHUT_WR);
+        // Until the server closes, or the answer is complete: libmicrohttpd
+        // keeps an HTTP/1.1 connection open after answering.
+        const bool head = request.starts_with("HEAD");
         char buffer[65536];
-        for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) answer.append(buffer, static_cast<std::size_t>(n));
+        for (ssize_t n; !complete(answer, head) && (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+            answer.append(buffer, static_cast<std::size_t>(n));
+        }
     }
     ::close(fd);
     return answer;
