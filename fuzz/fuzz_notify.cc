@@ -57,11 +57,18 @@ struct Listener {
         ::bind(refusing_fd, reinterpret_cast<sockaddr*>(&any), sizeof any);
         socklen_t length = sizeof any;
         ::getsockname(refusing_fd, reinterpret_cast<sockaddr*>(&any), &length);
+        // A port the kernel just gave out (notify_listen wants 1..65535).
+        const int probe = udp_socket();
+        sockaddr_in bound{};
+        socklen_t bound_length = sizeof bound;
+        ::getsockname(probe, reinterpret_cast<sockaddr*>(&bound), &bound_length);
+        ::close(probe);
         const std::string dir = fuzz::scratch_dir("notify");
         const std::string path = dir + "/dnswatch.yaml";
         fuzz::write_file(path, "sensor: {id: fuzz}\nwatch:\n  zones:\n    - name: victim.test\n      primary: 127.0.0.1:" +
                                    std::to_string(ntohs(any.sin_port)) +
-                                   "\nbaseline:\n  transfer:\n    notify_listen: 127.0.0.1:0\n    timeout: 1s\n");
+                                   "\nbaseline:\n  transfer:\n    notify_listen: 127.0.0.1:" +
+                                   std::to_string(ntohs(bound.sin_port)) + "\n    timeout: 1s\n");
         config = std::make_unique<Config>(load_config(path));
         model = build_baseline_model(*config);
         refresher = std::make_unique<ZoneRefresher>(*config, model->shared, nullptr);
