@@ -120,11 +120,15 @@ void replies(const std::vector<Message>& messages) {
         // Each request gets the next messages up to one that ends a page
         // (or all that are left, then END), until the client is done.
         while (!client_done) {
-            if (zmq::poll(&item, 1, std::chrono::milliseconds(5)) <= 0) continue;
+            try {
+                if (zmq::poll(&item, 1, std::chrono::milliseconds(5)) <= 0) continue;
+            } catch (const zmq::error_t&) {
+                continue;  // EINTR: libFuzzer's own timer signal
+            }
             std::vector<zmq::message_t> request;
             do {
                 zmq::message_t frame;
-                if (!s.fake.recv(frame, zmq::recv_flags::none)) break;
+                if (!s.fake.recv(frame, zmq::recv_flags::dontwait)) break;
                 request.push_back(std::move(frame));
             } while (s.fake.get(zmq::sockopt::rcvmore));
             const std::string identity = request.empty() ? std::string() : request[0].to_string();

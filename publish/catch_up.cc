@@ -23,11 +23,19 @@ std::uint64_t to_number(const zmq::message_t& frame) {
 
 std::vector<zmq::message_t> receive_all(zmq::socket_t& socket) {
     std::vector<zmq::message_t> frames;
-    do {
+    for (;;) {
         zmq::message_t frame;
-        if (!socket.recv(frame, zmq::recv_flags::none)) break;
+        try {
+            if (!socket.recv(frame, zmq::recv_flags::none)) break;
+        } catch (const zmq::error_t& e) {
+            // A signal (the sensor's own, or tail's SIGWINCH) interrupts
+            // the wait: wait again, do not end the command (fuzz_catch_up).
+            if (e.num() == EINTR) continue;
+            throw;
+        }
         frames.push_back(std::move(frame));
-    } while (socket.get(zmq::sockopt::rcvmore));
+        if (!socket.get(zmq::sockopt::rcvmore)) break;
+    }
     return frames;
 }
 
@@ -59,7 +67,12 @@ CatchUpServer::~CatchUpServer() {
 void CatchUpServer::serve(zmq::socket_t socket) {
     while (!stopping_) {
         zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) == 0) continue;
+        try {
+            if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) == 0) continue;
+        } catch (const zmq::error_t& e) {
+            if (e.num() == EINTR) continue;  // a signal, not a failure: the server serves on
+            throw;
+        }
         std::vector<zmq::message_t> request = receive_all(socket);
         // [identity, "CATCHUP", after_seq, prefix]; anything else is ignored.
         if (request.size() != 4 || request[1].to_string_view() != "CATCHUP") continue;
