@@ -35,7 +35,7 @@ int udp_socket() {
     local.sin_family = AF_INET;
     local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local);
-    const timeval timeout{2, 0};
+    const timeval timeout{10, 0};  // generous: a loaded machine answers late, not never
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     return fd;
 }
