@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <vector>
 
 #include "baseline/transparency_feed.h"
@@ -29,8 +31,8 @@ bool append_line(const std::string& path, const std::string& line) {
 }  // namespace
 
 FeedSubscriber::FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path,
-                               log::Logger* logger)
-    : baseline_(baseline), keep_path_(std::move(keep_path)), logger_(logger), context_(1),
+                               log::Logger* log)
+    : baseline_(baseline), keep_path_(std::move(keep_path)), log_(log), context_(1),
       socket_(context_, zmq::socket_type::sub) {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::subscribe, kTopicPrefix);
@@ -59,9 +61,9 @@ void FeedSubscriber::receive_loop() {
         } while (socket_.get(zmq::sockopt::rcvmore));
         if (frames.size() != 2) {
             ++counters_.rejected;
-            if (logger_ != nullptr) {
-                logger_->warn("feed_message_refused",
-                              {{"msg", "expected two frames: topic and JSON"}, {"frames", frames.size()}});
+            if (log_ != nullptr) {
+                log_->warn("feed_message_rejected",
+                           {{"frames", frames.size()}, {"reason", "expected two frames, topic and JSON"}});
             }
             continue;
         }
@@ -75,11 +77,11 @@ void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
         announcement = parse_announcement(line, *baseline_.watch());
     } catch (const std::exception& e) {
         ++counters_.rejected;
-        if (logger_ != nullptr) logger_->warn("feed_message_refused", {{"topic", topic}, {"error", e.what()}});
+        if (log_ != nullptr) log_->warn("feed_message_rejected", {{"topic", topic}, {"reason", e.what()}});
         return;
     }
-    if (!keep_path_.empty() && !append_line(keep_path_, line) && logger_ != nullptr) {
-        logger_->error("feed_keep_failed", {{"msg", "cannot keep the announcement"}, {"path", keep_path_}});
+    if (!keep_path_.empty() && !append_line(keep_path_, line) && log_ != nullptr) {
+        log_->error("feed_keep_failed", {{"path", keep_path_}, {"error", std::strerror(errno)}});
     }
     const std::size_t records = announcement.records.size();
     const std::string name = announcement.records.front().owner.to_text();
@@ -87,8 +89,9 @@ void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
     const std::string effective = format_rfc3339_us(announcement.effective_us);
     baseline_.announce(std::move(announcement));
     ++counters_.received;
-    if (logger_ != nullptr) {
-        logger_->info("feed_announced", {{"name", name}, {"rrtype", type}, {"records", records}, {"effective", effective}});
+    if (log_ != nullptr) {
+        log_->info("feed_announcement",
+                   {{"name", name}, {"rrtype", type}, {"records", records}, {"effective", effective}});
     }
 }
 

@@ -37,11 +37,9 @@ class FeedSubscriber {
 public:
     // Connects at once (ZeroMQ connects in the background, so a registry not
     // up yet is not an error). `keep_path`: where received lines are
-    // appended; empty: nowhere. `logger`: one event per announcement and per
-    // refused message, through its rate limit (a flood of announcements must
-    // not become a flood of lines), or null.
-    FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path,
-                   log::Logger* logger);
+    // appended; empty: nowhere. `log`: one line per announcement and per
+    // rejected message (rate limited), or null.
+    FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path, log::Logger* log);
     ~FeedSubscriber();
     FeedSubscriber(const FeedSubscriber&) = delete;
     FeedSubscriber& operator=(const FeedSubscriber&) = delete;
@@ -54,7 +52,7 @@ private:
 
     SharedBaseline& baseline_;
     std::string keep_path_;
-    log::Logger* logger_;
+    log::Logger* log_;
     zmq::context_t context_;
     zmq::socket_t socket_;
     FeedSubscriberCounters counters_;

@@ -6,7 +6,6 @@
 // its batch boundaries through a BaselineFollower.
 #pragma once
 
-#include <cstdio>
 #include <memory>
 
 #include "baseline/feed_subscriber.h"
@@ -19,7 +18,7 @@ namespace dnswatch {
 
 class LiveBaselineSources {
 public:
-    LiveBaselineSources(const Config& config, SharedBaseline& baseline, log::Logger* logger);
+    LiveBaselineSources(const Config& config, SharedBaseline& baseline, log::Logger* log);
     ~LiveBaselineSources();
 
     const FeedSubscriber* feed() const { return feed_.get(); }
@@ -32,6 +31,6 @@ private:
 
 // Throws std::runtime_error when a source cannot be set up (an endpoint
 // ZeroMQ refuses, a NOTIFY address that cannot be bound).
-std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, log::Logger* logger);
+std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, log::Logger* log);
 
 }  // namespace dnswatch
