@@ -96,11 +96,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::uint8_t answer[4096];
     while (::recv(l.sender, answer, sizeof answer, MSG_DONTWAIT) > 0) {
     }
+    // At most 16 datagrams an input: more fill the listener's socket
+    // buffer, and UDP then drops, the probe too (a flood is not what this
+    // target looks for; the NOTIFY flood test is).
+    std::size_t sent = 0;
     for (const auto& datagram : fuzz::parts_of(std::span(data, size))) {
+        if (++sent > 16) break;
         ::sendto(l.sender, datagram.data(), datagram.size(), 0, reinterpret_cast<const sockaddr*>(&l.to), sizeof l.to);
     }
-    ::sendto(l.prober, kProbe.data(), kProbe.size(), 0, reinterpret_cast<const sockaddr*>(&l.to), sizeof l.to);
-    const ssize_t n = ::recv(l.prober, answer, sizeof answer, 0);
+    ssize_t n = -1;
+    for (int attempt = 0; attempt < 3 && n < 0; ++attempt) {
+        ::sendto(l.prober, kProbe.data(), kProbe.size(), 0, reinterpret_cast<const sockaddr*>(&l.to), sizeof l.to);
+        n = ::recv(l.prober, answer, sizeof answer, 0);
+    }
     FUZZ_CHECK(n >= 12);
     FUZZ_CHECK(answer[0] == 0xBE && answer[1] == 0xEF);
     FUZZ_CHECK((answer[2] & 0x80) != 0 && ((answer[2] >> 3) & 0x0F) == 4);
