@@ -8,6 +8,7 @@
 
 #include "decode/dns_name.h"
 #include "decode/ldns_glue.h"
+#include "common/regular_file.h"
 #include "common/rfc3339.h"
 
 namespace dnswatch {
@@ -49,6 +50,11 @@ Announcement parse_announcement(std::string_view line, const WatchSet& watch) {
 
 std::vector<Announcement> read_transparency_feed(const std::string& path, const WatchSet& watch, bool missing_ok) {
     std::vector<Announcement> announcements;
+    if (std::filesystem::exists(path)) {
+        if (const std::string problem = regular_file_problem(path); !problem.empty()) {
+            throw FeedError(path + ": " + problem);
+        }
+    }
     std::ifstream in(path);
     if (!in) {
         if (missing_ok && !std::filesystem::exists(path)) return announcements;

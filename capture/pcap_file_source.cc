@@ -16,7 +16,17 @@ namespace {
 constexpr std::size_t kMinSlotSize = 65535;
 constexpr std::size_t kMaxSlotSize = 262144;
 
+// The last second RFC 3339 can write (9999-12-31T23:59:59Z). pcapng stores
+// 64-bit timestamps in units the file chooses (if_tsresol), so a crafted
+// file gives libpcap seconds near 2^63, whose microseconds overflow int64.
+constexpr std::int64_t kLastSecond = 253'402'300'799;
+
 }  // namespace
+
+std::optional<std::int64_t> packet_time_us(std::int64_t seconds, std::int64_t microseconds) {
+    if (seconds < 0 || seconds > kLastSecond || microseconds < 0 || microseconds >= 1'000'000) return std::nullopt;
+    return seconds * 1'000'000 + microseconds;
+}
 
 PcapFileSource::PcapFileSource(const std::string& path) : path_(path) {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
@@ -53,8 +63,12 @@ bool PcapFileSource::next_batch(PacketBatch& batch) {
             PacketView view;
             view.bytes = std::span<const std::uint8_t>(slot, caplen);
             view.wire_length = header->len;
-            view.time_us = static_cast<std::int64_t>(header->ts.tv_sec) * 1'000'000 +
-                           static_cast<std::int64_t>(header->ts.tv_usec);
+            // A time no calendar holds becomes the epoch, counted: the
+            // packet itself is still worth decoding.
+            const auto time = packet_time_us(static_cast<std::int64_t>(header->ts.tv_sec),
+                                             static_cast<std::int64_t>(header->ts.tv_usec));
+            if (!time) ++bad_timestamps_;
+            view.time_us = time.value_or(0);
             view.link_type = link_type_;
             view.frame_number = ++packets_read_;
             batch.push(view);

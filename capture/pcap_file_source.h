@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,11 @@
 #include "capture/packet.h"
 
 namespace dnswatch {
+
+// Microseconds since the epoch of a record's time, or nullopt when it lies
+// outside 1970..9999 or its fraction is not below a second (a crafted
+// pcapng: the product would overflow).
+std::optional<std::int64_t> packet_time_us(std::int64_t seconds, std::int64_t microseconds);
 
 class PcapFileSource {
 public:
@@ -34,6 +40,9 @@ public:
     // True when the file ended in the middle of a record (counted, not fatal).
     bool truncated() const { return truncated_; }
     const std::string& read_error() const { return read_error_; }
+    // Records whose time could not be represented (see packet_time_us);
+    // they are handed out with time 0.
+    std::uint64_t bad_timestamps() const { return bad_timestamps_; }
 
 private:
     struct PcapCloser {
@@ -43,6 +52,7 @@ private:
     std::unique_ptr<pcap_t, PcapCloser> handle_;
     int link_type_ = 0;
     std::uint64_t packets_read_ = 0;
+    std::uint64_t bad_timestamps_ = 0;
     std::uint64_t file_size_ = 0;
     bool truncated_ = false;
     bool finished_ = false;

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <span>
 #include <string>
 #include <utility>
@@ -24,6 +25,7 @@
 #include "capture/dnstap_file_source.h"
 #include "capture/packet.h"
 #include "capture/pcap_file_source.h"
+#include "common/regular_file.h"
 
 namespace dnswatch {
 
@@ -99,8 +101,19 @@ class CaptureFile {
     }
 
 public:
-    // Throws std::runtime_error "PATH: reason".
+    // Throws std::runtime_error "PATH: reason". "-" is standard input (a
+    // stream, read once by libpcap); any other path must be a regular file:
+    // a FIFO would be opened twice (once to sniff its format) and wait for
+    // ever, a device such as /dev/zero would never end.
     explicit CaptureFile(const std::string& path) {
+        if (path != "-") {
+            if (const std::string problem = regular_file_problem(path); !problem.empty()) {
+                throw std::runtime_error(path + ": " + problem +
+                                         (problem.find("FIFO") != std::string::npos
+                                              ? "; to read a stream, give '-' and pipe it to standard input"
+                                              : ""));
+            }
+        }
         if (PcapWindowSource::handles(path)) {
             windowed_ = std::make_unique<PcapWindowSource>(path);
         } else if (DnstapFileSource::handles(path)) {
@@ -118,6 +131,9 @@ public:
     // For progress bars: libpcap's answer costs an lseek, ask once per update.
     std::uint64_t bytes_read() const { return visit([](const auto& s) { return s.bytes_read(); }); }
     std::uint64_t file_size() const { return visit([](const auto& s) { return s.file_size(); }); }
+    // Records with a time outside 1970..9999 (only pcapng can write one),
+    // handed out with time 0.
+    std::uint64_t bad_timestamps() const { return libpcap_ ? libpcap_->bad_timestamps() : 0; }
 
 private:
     std::unique_ptr<PcapWindowSource> windowed_;

@@ -103,6 +103,11 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
                                               {"reason", source.read_error()},
                                               {"packets_read", source.packets_read()}});
         }
+        if (source.bad_timestamps() > 0) {
+            logger.warn("capture_bad_timestamps", {{"msg", "records with a time outside 1970..9999 were given time 0"},
+                                                   {"file", path},
+                                                   {"records", source.bad_timestamps()}});
+        }
         bytes_before += source.file_size();
     }
     processor.finish();  // what is still in reassembly is counted, not silently lost

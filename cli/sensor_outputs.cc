@@ -6,12 +6,14 @@
 
 #include "baseline/learned_file.h"
 #include "baseline/sources.h"
+#include "common/regular_file.h"
 #include "publish/open_alert_file.h"
 
 namespace dnswatch {
 namespace {
 
 NoteSigner load_signer(const std::string& path) {
+    require_regular_file(path);
     std::ifstream in(path);
     std::string line;
     std::getline(in, line);

@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "common/regular_file.h"
 #include "publish/merkle.h"
 #include "publish/signed_note.h"
 #include "publish/tlog_http.h"
@@ -26,6 +27,7 @@ namespace dnswatch {
 namespace {
 
 std::optional<std::string> read_text(const std::string& path) {
+    if (!regular_file_problem(path).empty()) return std::nullopt;  // a FIFO would block, a device never end
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
     std::ostringstream text;

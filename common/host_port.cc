@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -83,6 +84,42 @@ std::optional<HostPort> parse_server_address(std::string_view text) {
     auto result = parse_host_port(text, 53);
     if (!result || result->port < 1) return std::nullopt;
     return result;
+}
+
+bool is_loopback_host(std::string_view host) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.size() == 9) {
+        std::string lower(host);
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower == "localhost") return true;
+    }
+    const std::string text(host);
+    in_addr v4{};
+    // inet_pton takes only the dotted-quad form: "127.1" or "0x7f.1" (which
+    // getaddrinfo would take) are not loopback here, which is the safe side.
+    if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return false;
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
+bool is_loopback_endpoint(std::string_view endpoint) {
+    if (endpoint.starts_with("tcp://")) endpoint.remove_prefix(6);
+    if (endpoint.find("://") != std::string_view::npos) return false;
+    // ZeroMQ's "SOURCE;DESTINATION" form: the destination is where it goes.
+    if (const auto semicolon = endpoint.rfind(';'); semicolon != std::string_view::npos) {
+        endpoint.remove_prefix(semicolon + 1);
+    }
+    if (endpoint.starts_with('[')) {
+        const auto close = endpoint.find(']');
+        if (close == std::string_view::npos) return false;
+        return is_loopback_host(endpoint.substr(0, close + 1));
+    }
+    // "HOST:PORT": the port follows the last ':', as ZeroMQ reads it (so
+    // "tcp://::1:5556" is ::1), or a bare host.
+    if (const auto colon = endpoint.rfind(':'); colon != std::string_view::npos) endpoint = endpoint.substr(0, colon);
+    return is_loopback_host(endpoint);
 }
 
 namespace {

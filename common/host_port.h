@@ -34,6 +34,20 @@ std::optional<HostPort> parse_host_port(std::string_view text, int default_port 
 // tests use it). nullopt otherwise.
 std::optional<HostPort> parse_listen_address(std::string_view text);
 
+// True when `host` is a loopback address in any spelling: 127.0.0.0/8,
+// ::1 however it is written ("0:0:0:0:0:0:0:1", "::0001"), IPv4-mapped
+// 127/8 ("::ffff:127.0.0.1", "::ffff:7f00:1"), with or without brackets,
+// or the name "localhost" (any case). Anything else is not, names and
+// interface names included: deciding "plaintext is fine here" must never
+// depend on what a resolver says.
+bool is_loopback_host(std::string_view host);
+
+// The same for an endpoint: "tcp://HOST:PORT" (ZeroMQ's syntax, "*" and
+// interface names are not loopback), "HOST:PORT", "[IPV6]:PORT", or a bare
+// host. "ipc://" and "inproc://" endpoints never leave the machine, but are
+// not loopback addresses: callers decide about them.
+bool is_loopback_endpoint(std::string_view endpoint);
+
 // A server to reach (a zone's primary): port 1..65535, 53 when none is
 // written. nullopt otherwise.
 std::optional<HostPort> parse_server_address(std::string_view text);

@@ -25,6 +25,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/host_port.h"
+#include "common/regular_file.h"
 #include "config/units.h"
 
 namespace dnswatch {
@@ -727,35 +728,39 @@ std::vector<std::int64_t> parse_default_numbers(std::string_view text) {
     return numbers;
 }
 
-// Empty if the file can be read, else strerror's text.
+// Empty if the file can be read, else why not. Never opens it: open(2) of
+// a FIFO would wait for a writer, and check-config would hang.
 std::string unreadable_reason(const fs::path& path) {
     std::error_code ec;
-    if (fs::is_directory(path, ec)) return std::strerror(EISDIR);
-    std::FILE* file = std::fopen(path.c_str(), "r");
-    if (file == nullptr) return std::strerror(errno);
-    std::fclose(file);
+    if (fs::is_directory(path, ec)) return std::strerror(EISDIR);  // as before: "Is a directory"
+    if (std::string problem = regular_file_problem(path.string()); !problem.empty()) return problem;
+    if (::access(path.c_str(), R_OK) != 0) return std::strerror(errno);
     return {};
 }
 
-std::string read_file(const std::string& path, std::string& error) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) {
-        error = std::strerror(EISDIR);
-        return {};
+// Empty if `dir` is a directory or can be created as one (its nearest
+// existing ancestor is a directory), else why not: a state folder that is
+// a regular file would otherwise pass check-config and fail the sensor.
+std::string directory_problem(const fs::path& dir) {
+    for (fs::path at = dir; !at.empty(); at = at.parent_path()) {
+        std::error_code ec;
+        const fs::file_status status = fs::status(at, ec);
+        if (status.type() == fs::file_type::not_found) {
+            if (at == at.parent_path()) break;
+            continue;
+        }
+        if (ec) return ec.message();
+        if (status.type() == fs::file_type::directory) return {};
+        const std::string what = status.type() == fs::file_type::regular ? "a regular file, not a directory"
+                                                                          : "not a directory";
+        return at == dir ? "is " + what : "is under '" + at.string() + "', which is " + what;
     }
-    std::FILE* file = std::fopen(path.c_str(), "rb");
-    if (file == nullptr) {
-        error = std::strerror(errno);
-        return {};
-    }
-    std::string text;
-    char buffer[8192];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
-    if (std::ferror(file)) error = std::strerror(errno);
-    std::fclose(file);
-    return text;
+    return {};
 }
+
+// The config is small; this bounds what a wrong path (a log file, a disk
+// image) makes us read and parse.
+constexpr std::size_t kMaxConfigBytes = 16u << 20;
 
 class Loader {
 public:
@@ -766,10 +771,13 @@ public:
     }
 
     Config load() {
-        std::string read_error;
-        const std::string text = read_file(file_, read_error);
-        if (!read_error.empty()) {
-            issues_.push_back({file_, 0, 0, "cannot read config file (" + read_error + ")"});
+        std::string text;
+        try {
+            text = read_regular_file(file_, kMaxConfigBytes);
+        } catch (const FileRefused& e) {
+            // e.what() is "PATH: reason"; the issue names the file already.
+            const std::string reason = std::string(e.what()).substr(file_.size() + 2);
+            issues_.push_back({file_, 0, 0, "cannot read config file (" + reason + ")"});
             fail();
         }
         YAML::Node root;
@@ -843,7 +851,7 @@ private:
         const ZmqPublishConfig& zmq = config_.zmq;
         for (const auto& [key, endpoint] : {std::pair{"endpoint", zmq.endpoint}, {"catchup_endpoint", zmq.catchup_endpoint},
                                             {"public_endpoint", zmq.public_endpoint}}) {
-            if (zmq.curve_key_file.empty() && endpoint.starts_with("tcp://") && !is_loopback(endpoint)) {
+            if (zmq.curve_key_file.empty() && endpoint.starts_with("tcp://") && !is_loopback_endpoint(endpoint)) {
                 issue(mark_of({"publish", "zmq", key}),
                       std::string("publish.zmq.") + key + ": '" + endpoint +
                           "' is not a loopback address, so it needs publish.zmq.curve_key_file (dnswatch keygen)");
@@ -860,11 +868,6 @@ private:
             issue(mark_of({"publish", "zmq", "public_endpoint"}),
                   "publish.zmq.public_endpoint needs state.dir (held creates and deletes wait in the store)");
         }
-    }
-
-    static bool is_loopback(const std::string& endpoint) {
-        const std::string host = endpoint.substr(6, endpoint.rfind(':') - 6);  // after "tcp://"
-        return host.starts_with("127.") || host == "localhost" || host == "[::1]" || host == "::1";
     }
 
     [[noreturn]] void fail() {
@@ -1135,6 +1138,10 @@ private:
                     return std::nullopt;
                 }
                 value.text = (base_dir_ / fs::path(text)).lexically_normal().string();
+                if (std::string why = directory_problem(value.text); !why.empty()) {
+                    issue(mark, where + ": '" + text + "' " + why);
+                    return std::nullopt;
+                }
                 return value;
             }
             case KeyType::endpoint: {

@@ -694,4 +694,15 @@ void Detector::emit(OpenAlert& entry) {
     sink_.publish(entry.alert);
 }
 
+void Detector::reset() {
+    open_.clear();
+    std::fill(open_filter_.begin(), open_filter_.end(), 0);
+    counters_ = {};
+    next_seq_ = 1;
+    changed_ = false;
+    answers_ = AnswerHistory();
+    servers_.forget_rogues();
+    queries_ = QueryTracker(queries_.capacity(), queries_.burst_options());
+}
+
 }  // namespace dnswatch

@@ -116,6 +116,14 @@ public:
     // says whether any opened, changed or closed since the last export.
     std::vector<OpenAlertState> export_open_alerts();
     bool changed() const { return changed_; }
+
+    // Back to what a new detector on the same snapshot would be (no open
+    // alerts, seq 1, no queries or answers remembered, counters zero),
+    // keeping the tables it allocated: the packet-path fuzz target reuses
+    // one detector for every input, since building one costs more than
+    // judging a short input. DNSSEC verdicts stay cached: a cached verdict
+    // is the verdict the same keys and signature give again.
+    void reset();
     // Takes back alerts saved before a restart: a later revert is reported
     // under the same id.
     void import_open_alerts(std::vector<OpenAlertState> alerts);

@@ -50,6 +50,13 @@ public:
     void process(const PacketView& packet, std::string_view source);
     // End of input: ends the flows and datagrams still in reassembly.
     void finish() { transport_.flush(); }
+    // Ends what is in reassembly and forgets everything judged so far
+    // (Detector::reset), keeping the tables: for reuse on unrelated input.
+    void reset() {
+        transport_.flush();
+        detector_.reset();
+        counters_ = {};
+    }
 
     const PacketCounters& counters() const { return counters_; }
     // Transport kinds and events, and the DNS kinds found by the decoder.

@@ -24,11 +24,19 @@ std::uint64_t to_number(const zmq::message_t& frame) {
 
 std::vector<zmq::message_t> receive_all(zmq::socket_t& socket) {
     std::vector<zmq::message_t> frames;
-    do {
+    for (;;) {
         zmq::message_t frame;
-        if (!socket.recv(frame, zmq::recv_flags::none)) break;
+        try {
+            if (!socket.recv(frame, zmq::recv_flags::none)) break;
+        } catch (const zmq::error_t& e) {
+            // A signal (the sensor's own, or tail's SIGWINCH) interrupts
+            // the wait: wait again, do not end the command (fuzz_catch_up).
+            if (e.num() == EINTR) continue;
+            throw;
+        }
         frames.push_back(std::move(frame));
-    } while (socket.get(zmq::sockopt::rcvmore));
+        if (!socket.get(zmq::sockopt::rcvmore)) break;
+    }
     return frames;
 }
 
@@ -60,7 +68,12 @@ CatchUpServer::~CatchUpServer() {
 void CatchUpServer::serve(zmq::socket_t socket) {
     while (!stopping_) {
         zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) == 0) continue;
+        try {
+            if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) == 0) continue;
+        } catch (const zmq::error_t& e) {
+            if (e.num() == EINTR) continue;  // a signal, not a failure: the server serves on
+            throw;
+        }
         std::vector<zmq::message_t> request = receive_all(socket);
         // [identity, "CATCHUP", after_seq, prefix]; anything else is ignored.
         if (request.size() != 4 || request[1].to_string_view() != "CATCHUP") continue;
@@ -123,7 +136,11 @@ std::uint64_t catch_up(zmq::context_t& context, const std::string& endpoint, std
             if (kind == "ALERT" && reply.size() == 3) {
                 const std::string json = reply[2].to_string();
                 const auto record = nlohmann::json::parse(json, nullptr, false);
-                const std::uint64_t seq = record.is_object() && record.contains("seq") ? record["seq"].get<std::uint64_t>() : 0;
+                // The server is trusted to be up, not to be right: a record
+                // without a number for seq is skipped like a repeated one.
+                const std::uint64_t seq = record.is_object() && record.contains("seq") && record["seq"].is_number_unsigned()
+                                              ? record["seq"].get<std::uint64_t>()
+                                              : 0;
                 if (seq > last) {
                     visit(seq, json);
                     last = seq;

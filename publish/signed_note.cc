@@ -96,6 +96,10 @@ std::optional<std::string> base64_decode(std::string_view text) {
         return std::nullopt;
     }
     out.resize(length);
+    // Only the canonical text of those bytes: libsodium also takes bytes
+    // above 0x7f (as if they were letters) and non-zero padding bits, and a
+    // key or signature must have one spelling (fuzz_key_files found it).
+    if (base64_encode(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()) != text) return std::nullopt;
     return out;
 }
 

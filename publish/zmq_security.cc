@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/regular_file.h"
+
 namespace dnswatch {
 namespace {
 
@@ -39,6 +41,7 @@ CurveKeyPair CurveKeyPair::generate() {
 }
 
 CurveKeyPair CurveKeyPair::load(const std::string& path) {
+    require_regular_file(path);  // a FIFO would block; "PATH: not a regular file (...)"
     std::ifstream in(path);
     if (!in) throw std::runtime_error(path + ": cannot read key file");
     CurveKeyPair keys;

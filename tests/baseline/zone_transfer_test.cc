@@ -32,6 +32,7 @@
 #include "config/config.h"
 #include "decode/dns_message.h"
 #include "detect/packet_processor.h"
+#include "log/log.h"
 #include "baseline/shared_baseline.h"
 #include "publish/alert_json.h"
 #include "tests/cli/run_support.h"
@@ -249,6 +250,35 @@ TEST_F(ZoneTransferTest, NotifyIsAnsweredAndRefusedForAZoneWithoutThisPrimary) {
     EXPECT_EQ(other[1] & 0x0F, 5);
     EXPECT_EQ(refresher.counters().notifies_refused, 1u);
     EXPECT_EQ(refresher.counters().transfers, 1u);
+}
+
+// Anyone who can reach the NOTIFY port can send NOTIFYs: 2,000 of them
+// used to write 2,000 lines. Each is still answered and counted; the log
+// writes the first few and counts the rest as suppressed.
+TEST_F(ZoneTransferTest, ANotifyFloodIsAnsweredButItsLogLinesAreRateLimited) {
+    auto nsd = start_nsd();
+    ASSERT_TRUE(nsd->ok()) << nsd->why();
+    const Config config = load_config((dir_ / "dnswatch.yaml").string());
+    auto model = build_baseline_model(config);
+    std::FILE* log = std::tmpfile();
+    log::Logger logger(log);
+    ZoneRefresher refresher(config, model->shared, &logger);
+    const std::uint64_t before = refresher.counters().notifies;
+    constexpr int kNotifies = 2000;
+    int answered = 0;
+    for (int i = 0; i < kNotifies; ++i) answered += send_notify(notify_port_, "victim.test", static_cast<std::uint16_t>(i)).size() == 2;
+    EXPECT_EQ(answered, kNotifies);
+    EXPECT_EQ(refresher.counters().notifies, before + kNotifies);
+    std::rewind(log);
+    std::string logged;
+    char chunk[65536];
+    for (std::size_t n; (n = std::fread(chunk, 1, sizeof chunk, log)) > 0;) logged.append(chunk, n);
+    std::fclose(log);
+    std::size_t notify_lines = 0;
+    for (std::size_t at = 0; (at = logged.find("event=notify ", at)) != std::string::npos; ++at) ++notify_lines;
+    EXPECT_GE(notify_lines, 1u);
+    EXPECT_LE(notify_lines, 12u) << logged.substr(0, 2000);  // the burst (10), one refill if the run is slow
+    EXPECT_GE(logger.suppressed_total(), static_cast<std::uint64_t>(kNotifies - 12));
 }
 
 ZoneRecord rr(const std::string& text) { return record_from_text(text); }

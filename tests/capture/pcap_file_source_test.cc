@@ -2,6 +2,8 @@
 // timestamps, batching, and files that are empty, missing or cut short.
 #include "capture/pcap_file_source.h"
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,6 +16,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "capture/pcap_window_source.h"
 
 namespace dnswatch {
 namespace {
@@ -329,6 +333,72 @@ TEST(PcapFileSource, LastRecordCutByAFewBytes) {
     EXPECT_EQ(source.packets_read(), 132u);
     EXPECT_TRUE(source.truncated());
     EXPECT_NE(source.read_error().find("truncated"), std::string::npos) << source.read_error();
+}
+
+// A pcapng file: section header, one Ethernet interface whose timestamps
+// count whole seconds (if_tsresol 10^0), and one enhanced packet block per
+// timestamp, each holding a 14-byte Ethernet header.
+std::string pcapng_with_times(const std::vector<std::uint64_t>& seconds) {
+    std::string bytes;
+    const auto u32 = [&](std::uint32_t v) { bytes.append(reinterpret_cast<const char*>(&v), 4); };
+    const auto u16 = [&](std::uint16_t v) { bytes.append(reinterpret_cast<const char*>(&v), 2); };
+    u32(0x0A0D0D0A), u32(28), u32(0x1A2B3C4D), u16(1), u16(0), u32(0xFFFFFFFF), u32(0xFFFFFFFF), u32(28);
+    // IDB: linktype 1, snaplen 65535, if_tsresol (code 9, length 1, value 0, padded), opt_endofopt.
+    u32(1), u32(32), u16(1), u16(0), u32(65535), u16(9), u16(1), u32(0), u32(0), u32(32);
+    for (const std::uint64_t t : seconds) {
+        u32(6), u32(48), u32(0), u32(static_cast<std::uint32_t>(t >> 32)), u32(static_cast<std::uint32_t>(t));
+        u32(14), u32(14);
+        bytes.append(16, '\0');  // the frame, padded to 4 bytes
+        u32(48);
+    }
+    return bytes;
+}
+
+TEST(PcapFileSource, PcapngTimesBeyondTheCalendarAreCountedNotOverflowed) {
+    // 2^63 - 1 seconds: libpcap hands it over as tv_sec, and tv_sec * 10^6
+    // overflowed int64 (UBSan: signed integer overflow) before.
+    TempFile file("pcapng-times");
+    const std::string bytes = pcapng_with_times({0x7FFFFFFFFFFFFFFFull, 1'773'478'800, 253'402'300'800});
+    file.write(bytes.data(), bytes.size());
+    PcapFileSource source(file.path());
+    const std::vector<Frame> frames = read_all(source);
+    ASSERT_EQ(frames.size(), 3u);
+    EXPECT_EQ(frames[0].time_us, 0);
+    EXPECT_EQ(frames[1].time_us, 1'773'478'800'000'000);
+    EXPECT_EQ(frames[2].time_us, 0);  // 10000-01-01: past what RFC 3339 writes
+    EXPECT_EQ(source.bad_timestamps(), 2u);
+    EXPECT_FALSE(source.truncated());
+}
+
+TEST(PcapFileSource, PacketTimeRefusesWhatWouldOverflow) {
+    EXPECT_EQ(packet_time_us(0, 0), 0);
+    EXPECT_EQ(packet_time_us(253'402'300'799, 999'999), 253'402'300'799'999'999);
+    EXPECT_EQ(packet_time_us(253'402'300'800, 0), std::nullopt);
+    EXPECT_EQ(packet_time_us(INT64_MAX, 0), std::nullopt);
+    EXPECT_EQ(packet_time_us(-1, 0), std::nullopt);
+    EXPECT_EQ(packet_time_us(1, 1'000'000), std::nullopt);
+    EXPECT_EQ(packet_time_us(1, -1), std::nullopt);
+}
+
+TEST(CaptureFile, RefusesFifosAndDevicesBeforeOpeningThem) {
+    const fs::path fifo = fs::temp_directory_path() / ("dnswatch_fifo_" + std::to_string(::getpid()));
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    // No writer ever comes: before, this waited for one for ever.
+    try {
+        CaptureFile capture(fifo.string());
+        ADD_FAILURE() << "a FIFO was accepted";
+    } catch (const std::runtime_error& e) {
+        EXPECT_EQ(std::string(e.what()), fifo.string() + ": not a regular file (a FIFO); to read a stream, give '-' "
+                                                          "and pipe it to standard input");
+    }
+    fs::remove(fifo);
+    try {
+        CaptureFile capture("/dev/zero");
+        ADD_FAILURE() << "/dev/zero was accepted";
+    } catch (const std::runtime_error& e) {
+        EXPECT_EQ(std::string(e.what()), "/dev/zero: not a regular file (a character device)");
+    }
+    EXPECT_THROW(CaptureFile(fs::temp_directory_path().string()), std::runtime_error);
 }
 
 }  // namespace

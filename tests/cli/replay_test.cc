@@ -1,6 +1,7 @@
 // `dnswatch replay` end to end: the real binary on real captures, read the
 // way a user reads it (exit status, alert lines, summary line).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <pcap/pcap.h>
 #include <unistd.h>
@@ -187,6 +188,29 @@ TEST_F(ReplayTest, MissingEmptyAndNonCaptureFilesAreIoErrors) {
     EXPECT_EQ(replay({"--config", sample_config(), text.string()}).exit_code, 1);
     // Nothing was replayed: the bad file is found before any alert is written.
     EXPECT_TRUE(replay({"--config", sample_config(), sample_pcap(), empty.string()}).out.empty());
+}
+
+// A FIFO used to be opened twice (once to sniff its format) and waited on
+// for ever; /dev/zero as the config was read until bad_alloc. Both are
+// refused before a byte is read; a stream still goes in as "-".
+TEST_F(ReplayTest, FifosAndDevicesAreRefusedNotWaitedOn) {
+    const fs::path fifo = dir_ / "capture.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const auto from_fifo = replay({"--config", sample_config(), fifo.string()});
+    EXPECT_EQ(from_fifo.exit_code, 1);
+    EXPECT_NE(from_fifo.err.find(fifo.string() + ": not a regular file (a FIFO); to read a stream, give '-'"),
+              std::string::npos)
+        << from_fifo.err;
+    const auto from_zero = replay({"--config", sample_config(), "/dev/zero"});
+    EXPECT_EQ(from_zero.exit_code, 1);
+    EXPECT_NE(from_zero.err.find("/dev/zero: not a regular file (a character device)"), std::string::npos)
+        << from_zero.err;
+    const auto zero_config = replay({"--config", "/dev/zero", sample_pcap()});
+    EXPECT_EQ(zero_config.exit_code, 2);
+    EXPECT_NE(zero_config.err.find("/dev/zero: cannot read config file (not a regular file (a character device))"),
+              std::string::npos)
+        << zero_config.err;
+    EXPECT_TRUE(from_fifo.out.empty() && from_zero.out.empty() && zero_config.out.empty());
 }
 
 TEST_F(ReplayTest, ACaptureCutShortKeepsItsCompletePackets) {

@@ -2,6 +2,7 @@
 #include "config/config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -355,6 +356,73 @@ TEST_F(ConfigTest, MissingConfigFile) {
         EXPECT_EQ(e.issues()[0].column, 0);
         EXPECT_EQ(e.issues()[0].to_string(), path + ": cannot read config file (No such file or directory)");
         EXPECT_EQ(std::string(e.what()), e.issues()[0].to_string());
+    }
+}
+
+// A FIFO, a device or a folder given as the config: refused before a byte
+// is read (a FIFO used to wait for a writer for ever, /dev/zero to read
+// until bad_alloc).
+TEST_F(ConfigTest, ConfigThatIsNotARegularFileIsRefusedAtOnce) {
+    const fs::path fifo = dir_ / "fifo.yaml";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const std::pair<std::string, std::string> cases[] = {
+        {fifo.string(), "not a regular file (a FIFO)"},
+        {"/dev/zero", "not a regular file (a character device)"},
+        {dir_.string(), "is a directory"},
+    };
+    for (const auto& [path, reason] : cases) {
+        try {
+            load_config(path);
+            ADD_FAILURE() << path << " was read";
+        } catch (const ConfigError& e) {
+            ASSERT_EQ(e.issues().size(), 1u);
+            EXPECT_EQ(e.issues()[0].to_string(), path + ": cannot read config file (" + reason + ")");
+        }
+    }
+}
+
+TEST_F(ConfigTest, FilesTheConfigNamesMustBeRegularFiles) {
+    ASSERT_EQ(::mkfifo((dir_ / "baseline/fifo.zone").c_str(), 0600), 0);
+    EXPECT_EQ(issues_of("watch:\n  zones:\n    - name: victim.test\n      zone_file: baseline/fifo.zone\n"),
+              (Issues{"4:18: watch.zones[0].zone_file: cannot read 'baseline/fifo.zone' (not a regular file (a FIFO))"}));
+    EXPECT_EQ(issues_of("watch:\n  zones:\n    - name: victim.test\n      zone_file: /dev/zero\n"),
+              (Issues{"4:18: watch.zones[0].zone_file: cannot read '/dev/zero' (not a regular file (a character "
+                      "device))"}));
+}
+
+TEST_F(ConfigTest, StateDirThatIsAFileIsRefused) {
+    write("state-file", "not a folder\n");
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "state:\n  dir: state-file\n"),
+              (Issues{"6:8: state.dir: 'state-file' is a regular file, not a directory"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "state:\n  dir: state-file/sub\n"),
+              (Issues{"6:8: state.dir: 'state-file/sub' is under '" + resolved("state-file") +
+                      "', which is a regular file, not a directory"}));
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "transparency_log:\n  dir: /dev/null\n  key_file: baseline/test.zone\n"),
+              (Issues{"6:8: transparency_log.dir: '/dev/null' is not a directory"}));
+    // Folders that do not exist yet are created when needed, as before.
+    EXPECT_EQ(load_config(write("later.yaml", std::string(kMinimal) + "state:\n  dir: later/state\n")).state.dir,
+              resolved("later/state"));
+}
+
+// Every spelling of a loopback address is loopback; names that only look
+// like one are not (127.evil.example was, by its prefix).
+TEST_F(ConfigTest, LoopbackInEverySpellingAndNothingElse) {
+    for (const char* endpoint : {"tcp://127.0.0.1:5556", "tcp://127.1.2.3:5556", "tcp://[::1]:5556",
+                                 "tcp://[::ffff:127.0.0.1]:5556", "tcp://[0:0:0:0:0:0:0:1]:5556",
+                                 "tcp://[::0001]:5556", "tcp://[::ffff:7f00:1]:5556", "tcp://localhost:5556",
+                                 "tcp://LocalHost:5556", "tcp://::1:5556"}) {
+        const std::string yaml = std::string(kMinimal) + "publish:\n  zmq:\n    endpoint: " + endpoint + "\n";
+        EXPECT_NO_THROW(load_config(write("loopback.yaml", yaml))) << endpoint;
+    }
+    for (const char* endpoint : {"tcp://0.0.0.0:5556", "tcp://*:5556", "tcp://127.evil.example:5556",
+                                 "tcp://127.1:5556", "tcp://[::]:5556", "tcp://[::ffff:10.0.0.1]:5556",
+                                 "tcp://[::127.0.0.1]:5556", "tcp://lo:5556", "tcp://[::2]:5556",
+                                 "tcp://127.0.0.1;192.0.2.1:5556"}) {
+        const std::string yaml = std::string(kMinimal) + "publish:\n  zmq:\n    endpoint: " + endpoint + "\n";
+        EXPECT_EQ(issues_of(yaml), (Issues{std::string("7:15: publish.zmq.endpoint: '") + endpoint +
+                                           "' is not a loopback address, so it needs publish.zmq.curve_key_file "
+                                           "(dnswatch keygen)"}))
+            << endpoint;
     }
 }
 

@@ -79,5 +79,16 @@ TEST(SignedNote, ControlCharactersAndSignatureFloodsAreRefused) {
     EXPECT_FALSE(open_note(note + flood, signer.verifier()));
 }
 
+// One spelling per key and signature: libsodium alone took bytes above
+// 0x7f as base64 letters and non-zero padding bits (fuzz_key_files).
+TEST(SignedNote, OnlyCanonicalBase64Decodes) {
+    EXPECT_EQ(base64_decode("AQIDBA=="), std::string("\x01\x02\x03\x04"));
+    EXPECT_EQ(base64_decode(""), std::string());
+    EXPECT_FALSE(base64_decode("AB=="));  // padding bits set: decodes to "\0" like "AA=="
+    EXPECT_FALSE(base64_decode(std::string(71, '\xd6')));
+    EXPECT_FALSE(base64_decode("AQIDBA"));  // padding missing
+    EXPECT_FALSE(base64_decode("AQID BA=="));
+}
+
 }  // namespace
 }  // namespace dnswatch
