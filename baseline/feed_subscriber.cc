@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "baseline/transparency_feed.h"
@@ -30,12 +32,29 @@ bool append_line(const std::string& path, const std::string& line) {
 }  // namespace
 
 FeedSubscriber::FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path,
-                               std::FILE* log)
+                               std::FILE* log, const FeedCurve& curve)
     : baseline_(baseline), keep_path_(std::move(keep_path)), log_(log), context_(1),
-      socket_(context_, zmq::socket_type::sub) {
+      socket_(context_, zmq::socket_type::sub), monitor_(context_, zmq::socket_type::pair) {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::subscribe, kTopicPrefix);
+    socket_.set(zmq::sockopt::maxmsgsize, kMaxFeedMessageBytes);
+    // A publisher refused at the handshake is tried again, ever more slowly
+    // (up to a minute), rather than ten times a second.
+    socket_.set(zmq::sockopt::reconnect_ivl_max, 60000);
     try {
+        if (curve.enabled()) {
+            make_curve_client(socket_, curve.own.public_key.empty() ? CurveKeyPair::generate() : curve.own,
+                              curve.server_public_key);
+        }
+        // Handshake events, read beside the messages (one thread, two sockets).
+        const std::string monitor = "inproc://dnswatch-feed-monitor-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+        if (zmq_socket_monitor(socket_.handle(), monitor.c_str(),
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                   ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
+            throw zmq::error_t();
+        }
+        monitor_.set(zmq::sockopt::linger, 0);
+        monitor_.connect(monitor);
         socket_.connect(endpoint);
     } catch (const zmq::error_t& e) {
         throw std::runtime_error(endpoint + ": cannot connect the transparency feed (" + e.what() + ")");
@@ -46,12 +65,37 @@ FeedSubscriber::FeedSubscriber(const std::string& endpoint, SharedBaseline& base
 FeedSubscriber::~FeedSubscriber() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
+    zmq_socket_monitor(socket_.handle(), nullptr, 0);
+}
+
+void FeedSubscriber::read_monitor() {
+    // Two frames an event: 16-bit event, 32-bit value; then the endpoint.
+    zmq::message_t event, address;
+    if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
+    if (monitor_.get(zmq::sockopt::rcvmore)) (void)monitor_.recv(address, zmq::recv_flags::dontwait);
+    if (event.size() < 6) return;
+    std::uint16_t kind = 0;
+    std::uint32_t value = 0;
+    std::memcpy(&kind, event.data(), sizeof kind);
+    std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof value);
+    const char* why = kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                          ? "the publisher refused this sensor's key"
+                      : value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
+                          ? "the publisher does not speak CURVE (a keyless publisher), or this sensor has no server key"
+                          : "the publisher does not hold the pinned server key";
+    if (counters_.refused++ < kLoggedRejections && log_ != nullptr) {
+        std::fprintf(log_, "dnswatch: transparency feed: publisher at %s refused: CURVE handshake failed: %s\n",
+                     address.to_string().c_str(), why);
+        std::fflush(log_);
+    }
 }
 
 void FeedSubscriber::receive_loop() {
     while (!stop_) {
-        zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) == 0) continue;
+        zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+        if (zmq::poll(items, 2, std::chrono::milliseconds(100)) == 0) continue;
+        if ((items[1].revents & ZMQ_POLLIN) != 0) read_monitor();
+        if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
         std::vector<std::string> frames;
         do {
             zmq::message_t frame;

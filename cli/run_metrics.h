@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "baseline/feed_subscriber.h"
 #include "baseline/shared_baseline.h"
 #include "detect/alert_sink.h"
 #include "metrics/http_endpoint.h"
@@ -34,12 +35,18 @@ public:
     // the feed, a reload), recounted with at most 1% of this thread's time.
     void update(const PipelineTotals& totals, std::uint64_t log_lines_suppressed);
 
+    // From run's main thread: the live inputs' refusals (a feed publisher
+    // without the pinned key), when the feed is on.
+    void update_feed(const FeedSubscriberCounters& feed) { metrics_.refused("feed").set_total(feed.refused); }
+
     // After a reload (baseline/reloader.h): its outcome.
     void reloaded(bool ok) { metrics_.config_reloads(ok ? "ok" : "rejected").inc(); }
     // After a prune (state.retention): what went, by store.
     void pruned(const PruneReport& report);
 
     std::uint16_t port() const { return endpoint_->port(); }
+    // Connections the /metrics server refused at its limits, so far.
+    std::uint64_t http_refused() const { return endpoint_->refused(); }
 
     void publish(const Alert& alert) override;
     void publish_change(const BaselineChange& change) override;

@@ -64,6 +64,11 @@ public:
     Counter& dnstap_frames(std::string_view outcome) { return dnstap_frames_.counter({outcome}); }
     // event: "accepted", "dropped" (for a bad frame), "refused" (max_writers reached).
     Counter& dnstap_writers(std::string_view event) { return dnstap_writers_.counter({event}); }
+    // bound: "open_alerts" (evicted), "observed_rdata" (not listed in an alert),
+    // "feed_announcements" (dropped past the bound), "http_connections" (refused).
+    Counter& bound_reached(std::string_view bound) { return bound_reached_.counter({bound}); }
+    // input: "feed" (a publisher that failed the CURVE handshake), "http"; the log says each.
+    Counter& refused(std::string_view input) { return refused_.counter({input}); }
 
 private:
     Family& build_info_;
@@ -90,6 +95,8 @@ private:
     Family& pruned_bytes_;
     Family& dnstap_frames_;
     Family& dnstap_writers_;
+    Family& bound_reached_;
+    Family& refused_;
 };
 
 }  // namespace dnswatch::metrics
