@@ -130,7 +130,16 @@ void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
     const std::string name = announcement.records.front().owner.to_text();
     const std::string type = rrtype_to_text(announcement.records.front().type);
     const std::string effective = format_rfc3339_us(announcement.effective_us);
-    baseline_.announce(std::move(announcement));
+    if (!baseline_.announce(std::move(announcement))) {
+        if (counters_.rejected++ < kLoggedRejections && log_ != nullptr) {
+            std::fprintf(log_, "dnswatch: transparency feed: %s %s refused: the feed's state is at its bound "
+                               "(%zu announced rdata not yet in the zone's data, %zu for one RRset)\n",
+                         name.c_str(), type.c_str(), SharedBaseline::kDefaultMaxAnnouncedRdata,
+                         SharedBaseline::kMaxAnnouncedPerRRset);
+            std::fflush(log_);
+        }
+        return;
+    }
     ++counters_.received;
     if (log_ != nullptr) {
         std::fprintf(log_, "dnswatch: transparency feed: %s %s announced (%zu record(s)), effective %s\n",

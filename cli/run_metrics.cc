@@ -86,6 +86,7 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     metrics_.bound_reached("open_alerts").set_total(d.alerts_evicted);
     metrics_.bound_reached("observed_rdata").set_total(d.observed_rdata_omitted);
     metrics_.bound_reached("http_connections").set_total(endpoint_->refused());
+    metrics_.bound_reached("feed_announcements").set_total(shared_.counters().announcements_refused);
     if (c.dnstap_writers + c.dnstap_writers_refused > 0) {
         metrics_.dnstap_frames("received").set_total(c.dnstap_frames);
         metrics_.dnstap_frames("bad").set_total(c.dnstap_bad_frames);

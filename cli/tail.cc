@@ -235,11 +235,17 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
                 // came: lost at this consumer's high-water mark, or on
                 // another topic. The store says which.
                 if (since) {
+                    const std::uint64_t before = printer.last();
                     fill(checked);
                     checked = std::max(checked, last_seq);
+                    if (printer.last() > before) {
+                        logger.info("tail_gap_filled", {{"after_seq", before},
+                                                        {"sensor_last_seq", last_seq},
+                                                        {"through_seq", printer.last()}});
+                    }
                 } else if (last_seq > reported_gap_to && last_seq > printer.last() && printer.last() > 0) {
-                    logger.warn("tail_behind", {{"last_printed", std::to_string(printer.last())},
-                                                {"sensor_last_seq", std::to_string(last_seq)},
+                    logger.warn("tail_behind", {{"last_printed", printer.last()},
+                                                {"sensor_last_seq", last_seq},
                                                 {"hint", "records may have been lost; --since fills gaps"}});
                     reported_gap_to = last_seq;
                 }

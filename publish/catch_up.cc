@@ -54,7 +54,23 @@ void StoreIndex::refresh() {
         indexed_bytes_ = records_ = inode_ = 0;
         return;
     }
-    if (static_cast<std::uint64_t>(st.st_ino) != inode_ || static_cast<std::uint64_t>(st.st_size) < indexed_bytes_) {
+    // Two prunes between two requests may hand the newest file the inode
+    // number of an older one: the last mark must still be where it was.
+    const auto mark_moved = [&] {
+        if (marks_.empty()) return false;
+        std::uint64_t seq = 0;
+        try {
+            scan_alert_store_from(path_, marks_.back().second, 0, [&](const StoredRecord& record) {
+                seq = record.seq;
+                return false;
+            });
+        } catch (const std::exception&) {
+            return true;  // not the start of a record any more
+        }
+        return seq != marks_.back().first;
+    };
+    if (static_cast<std::uint64_t>(st.st_ino) != inode_ || static_cast<std::uint64_t>(st.st_size) < indexed_bytes_ ||
+        mark_moved()) {
         marks_.clear();  // pruned (a new file) or cut back: start again
         indexed_bytes_ = records_ = 0;
         inode_ = static_cast<std::uint64_t>(st.st_ino);
