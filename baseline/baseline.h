@@ -88,7 +88,7 @@ void Announcements::for_each_entry(F&& f) const {
 template <typename Applied>
 Announcements Announcements::without(Applied&& applied, std::size_t* dropped) const {
     Table table;
-    std::size_t keys = 0, rdata = 0;
+    std::size_t keys = 0, rdata_total = 0;
     for_each_entry([&](std::uint64_t key, const Entry& entry) {
         Entry kept{entry.owner, entry.type, {}};
         for (const AnnouncedRdata& rdata : entry.rdata) {
@@ -99,14 +99,14 @@ Announcements Announcements::without(Applied&& applied, std::size_t* dropped) co
             }
         }
         if (kept.rdata.empty()) return;
-        rdata += kept.rdata.size();
+        rdata_total += kept.rdata.size();
         table[key].push_back(std::move(kept));
         ++keys;
     });
     Announcements next;
     next.base_ = std::make_shared<const Table>(std::move(table));
     next.keys_ = keys;
-    next.rdata_ = rdata;
+    next.rdata_ = rdata_total;
     return next;
 }
 

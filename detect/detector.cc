@@ -178,6 +178,7 @@ bool Detector::follow(BaselineFollower& follower) {
 }
 
 void Detector::set_baseline(const WatchSet& watch, const Baseline& baseline) {
+    presentation_cache_ = {};  // its pool lay in the old snapshot
     if (&watch != watch_) {
         // A reloaded watch list. Open alerts, outstanding queries and learned
         // RRsets are keyed by name and stay; what is kept by zone index
@@ -623,7 +624,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     alert.zone = zone.text;
     alert.name = owner.to_text();
     alert.rrtype = rrtype_to_text(type);
-    if (verdict.pool) alert.baseline = verdict.pool.presentation();
+    if (verdict.pool) alert.baseline = baseline_presentation(verdict.pool);
     alert.first_seen_us = alert.last_seen_us = packet.time_us;
     entry.signals = verdict.signals;
     alert.vantage = {facts.role, datagram.src.to_string(), datagram.dst.to_string(), alert_tunnel(datagram.tunnel)};
@@ -647,9 +648,23 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
 }
 
 void Detector::insert_open(std::string key, OpenAlert entry) {
-    const auto [it, fresh] = open_.insert_or_assign(std::move(key), std::move(entry));
-    if (!fresh) recency_.erase(it->second.recency);  // replaced: the old entry's place goes
+    if (const auto old = open_.find(key); old != open_.end()) {
+        recency_.erase(old->second.recency);  // replaced: the old entry's place goes
+        open_.erase(old);
+    }
+    const auto it = open_.emplace(std::move(key), std::move(entry)).first;
     it->second.recency = recency_.insert(recency_.end(), &it->first);
+}
+
+const std::vector<std::string>& Detector::baseline_presentation(const RRsetPool& pool) {
+    // Many alerts about one RRset (forged answers from many servers) list
+    // the same baseline: ldns formats it once per snapshot, not per alert.
+    PresentationCache& cache = presentation_cache_;
+    if (cache.identity != pool.identity() || cache.rdata != pool.rdata_count() ||
+        cache.announced != pool.announced_count() || cache.type != pool.type()) {
+        cache = {pool.identity(), pool.rdata_count(), pool.announced_count(), pool.type(), pool.presentation()};
+    }
+    return cache.text;
 }
 
 const Alert* Detector::least_recently_seen() const {

@@ -160,6 +160,16 @@ private:
     void apply(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
                Section section, const Verdict& verdict, std::span<const RecordView> records, std::uint8_t lane = 0);
     void emit(OpenAlert& entry);
+    // The presentation of a baseline pool, for an alert's `baseline`.
+    const std::vector<std::string>& baseline_presentation(const RRsetPool& pool);
+    struct PresentationCache {
+        const void* identity = nullptr;  // the pool's (RRsetPool::identity), in the current snapshot
+        std::size_t rdata = 0;
+        std::size_t announced = 0;
+        std::uint16_t type = 0;
+        std::vector<std::string> text;
+    };
+    PresentationCache presentation_cache_;
     // Adds an alert to open_ and to the back of recency_.
     void insert_open(std::string key, OpenAlert entry);
 

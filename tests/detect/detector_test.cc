@@ -447,8 +447,8 @@ TEST_F(DetectorTest, ForgedRdataFloodGivesBoundedOutput) {
     EXPECT_EQ(last.observed_omitted, 1u);  // the one that truncated it; the rest are counted silently
     EXPECT_EQ(bounded.counters().observed_rdata_omitted, 16000u - kCap);
     const nlohmann::json json = nlohmann::json::parse(to_json_line(last));
-    EXPECT_EQ(json["truncated"], true);
-    EXPECT_EQ(json["observed_omitted"], 1);
+    EXPECT_TRUE(json["truncated"].get<bool>());
+    EXPECT_EQ(json["observed_omitted"].get<int>(), 1);
 
     // The count goes out with the next record of the alert: the revert.
     test::deliver_response(bounded, decoder_, wire_,
