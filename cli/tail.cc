@@ -241,7 +241,8 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
                     if (printer.last() > before) {
                         logger.info("tail_gap_filled", {{"after_seq", before},
                                                         {"sensor_last_seq", last_seq},
-                                                        {"through_seq", printer.last()}});
+                                                        {"through_seq", printer.last()},
+                                                        {"via", "heartbeat"}});
                     }
                 } else if (last_seq > reported_gap_to && last_seq > printer.last() && printer.last() > 0) {
                     logger.warn("tail_behind", {{"last_printed", printer.last()},
@@ -255,7 +256,14 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
             const auto seq = record["seq"].get<std::uint64_t>();
             // A gap in the live stream (a slow subscription, a drop at the
             // high-water mark): fill it from the store before going on.
-            if (since && seq > printer.last() + 1 && seq > checked + 1) fill(std::max(printer.last(), checked));
+            if (since && seq > printer.last() + 1 && seq > checked + 1) {
+                const std::uint64_t before = printer.last();
+                fill(std::max(printer.last(), checked));
+                if (printer.last() > before) {
+                    logger.info("tail_gap_filled", {{"after_seq", before}, {"next_live_seq", seq},
+                                                    {"through_seq", printer.last()}, {"via", "live"}});
+                }
+            }
             printer.print(seq, payload.to_string());
             checked = std::max(checked, printer.last());
         }
