@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -16,7 +17,6 @@ namespace dnswatch {
 namespace {
 
 constexpr const char* kTopicPrefix = "feed.";
-constexpr std::uint64_t kLoggedRejections = 20;
 
 // Appends one line and syncs it: an announcement acted upon must still be
 // known after a crash.
@@ -32,7 +32,7 @@ bool append_line(const std::string& path, const std::string& line) {
 }  // namespace
 
 FeedSubscriber::FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path,
-                               std::FILE* log, const FeedCurve& curve)
+                               log::Logger* log, const FeedCurve& curve)
     : baseline_(baseline), keep_path_(std::move(keep_path)), log_(log), context_(1),
       socket_(context_, zmq::socket_type::sub), monitor_(context_, zmq::socket_type::pair) {
     socket_.set(zmq::sockopt::linger, 0);
@@ -83,10 +83,11 @@ void FeedSubscriber::read_monitor() {
                       : value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
                           ? "the publisher does not speak CURVE (a keyless publisher), or this sensor has no server key"
                           : "the publisher does not hold the pinned server key";
-    if (counters_.refused++ < kLoggedRejections && log_ != nullptr) {
-        std::fprintf(log_, "dnswatch: transparency feed: publisher at %s refused: CURVE handshake failed: %s\n",
-                     address.to_string().c_str(), why);
-        std::fflush(log_);
+    ++counters_.refused;
+    if (log_ != nullptr) {
+        log_->warn("feed_publisher_refused", {{"endpoint", address.to_string()},
+                                              {"reason", std::string("CURVE handshake failed: ") + why},
+                                              {"refused", counters_.refused.load()}});
     }
 }
 
@@ -103,9 +104,10 @@ void FeedSubscriber::receive_loop() {
             if (frames.size() < 3) frames.push_back(frame.to_string());
         } while (socket_.get(zmq::sockopt::rcvmore));
         if (frames.size() != 2) {
-            if (counters_.rejected++ < kLoggedRejections && log_ != nullptr) {
-                std::fprintf(log_, "dnswatch: transparency feed: a message of %zu frame(s) skipped (expected topic + JSON)\n",
-                             frames.size());
+            ++counters_.rejected;
+            if (log_ != nullptr) {
+                log_->warn("feed_message_rejected",
+                           {{"frames", frames.size()}, {"reason", "expected two frames, topic and JSON"}});
             }
             continue;
         }
@@ -118,33 +120,33 @@ void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
     try {
         announcement = parse_announcement(line, *baseline_.watch());
     } catch (const std::exception& e) {
-        if (counters_.rejected++ < kLoggedRejections && log_ != nullptr) {
-            std::fprintf(log_, "dnswatch: transparency feed: message on %s skipped: %s\n", topic.c_str(), e.what());
-        }
+        ++counters_.rejected;
+        if (log_ != nullptr) log_->warn("feed_message_rejected", {{"topic", topic}, {"reason", e.what()}});
         return;
     }
     if (!keep_path_.empty() && !append_line(keep_path_, line) && log_ != nullptr) {
-        std::fprintf(log_, "dnswatch: transparency feed: cannot keep the announcement in %s\n", keep_path_.c_str());
+        log_->error("feed_keep_failed", {{"path", keep_path_}, {"error", std::strerror(errno)}});
     }
     const std::size_t records = announcement.records.size();
     const std::string name = announcement.records.front().owner.to_text();
     const std::string type = rrtype_to_text(announcement.records.front().type);
     const std::string effective = format_rfc3339_us(announcement.effective_us);
     if (!baseline_.announce(std::move(announcement))) {
-        if (counters_.rejected++ < kLoggedRejections && log_ != nullptr) {
-            std::fprintf(log_, "dnswatch: transparency feed: %s %s refused: the feed's state is at its bound "
-                               "(%zu announced rdata not yet in the zone's data, %zu for one RRset)\n",
-                         name.c_str(), type.c_str(), SharedBaseline::kDefaultMaxAnnouncedRdata,
-                         SharedBaseline::kMaxAnnouncedPerRRset);
-            std::fflush(log_);
+        ++counters_.rejected;
+        if (log_ != nullptr) {
+            log_->warn("feed_message_rejected",
+                       {{"name", name}, {"rrtype", type},
+                        {"reason", "the feed's state is at its bound (" +
+                                       std::to_string(SharedBaseline::kDefaultMaxAnnouncedRdata) +
+                                       " announced rdata not yet in the zone's data, " +
+                                       std::to_string(SharedBaseline::kMaxAnnouncedPerRRset) + " for one RRset)"}});
         }
         return;
     }
     ++counters_.received;
     if (log_ != nullptr) {
-        std::fprintf(log_, "dnswatch: transparency feed: %s %s announced (%zu record(s)), effective %s\n",
-                     name.c_str(), type.c_str(), records, effective.c_str());
-        std::fflush(log_);
+        log_->info("feed_announcement",
+                   {{"name", name}, {"rrtype", type}, {"records", records}, {"effective", effective}});
     }
 }
 

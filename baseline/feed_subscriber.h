@@ -33,6 +33,7 @@
 
 #include "baseline/shared_baseline.h"
 #include "common/curve_keys.h"
+#include "log/log.h"
 
 namespace dnswatch {
 
@@ -59,8 +60,8 @@ public:
     // Connects at once (ZeroMQ connects in the background, so a registry not
     // up yet is not an error). `keep_path`: where received lines are
     // appended; empty: nowhere. `log`: one line per announcement and per
-    // rejected message (the first 20), or null.
-    FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path, std::FILE* log,
+    // rejected message (rate limited), or null.
+    FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path, log::Logger* log,
                    const FeedCurve& curve = {});
     ~FeedSubscriber();
     FeedSubscriber(const FeedSubscriber&) = delete;
@@ -76,7 +77,7 @@ private:
 
     SharedBaseline& baseline_;
     std::string keep_path_;
-    std::FILE* log_;
+    log::Logger* log_;
     zmq::context_t context_;
     zmq::socket_t socket_;
     zmq::socket_t monitor_;  // PAIR: the SUB socket's handshake events

@@ -4,7 +4,7 @@
 
 namespace dnswatch {
 
-LiveBaselineSources::LiveBaselineSources(const Config& config, SharedBaseline& baseline, std::FILE* log) {
+LiveBaselineSources::LiveBaselineSources(const Config& config, SharedBaseline& baseline, log::Logger* log) {
     if (!config.baseline.feed_endpoint.empty()) {
         FeedCurve curve;
         if (!config.baseline.feed_server_key_file.empty()) {
@@ -23,7 +23,7 @@ LiveBaselineSources::LiveBaselineSources(const Config& config, SharedBaseline& b
 
 LiveBaselineSources::~LiveBaselineSources() = default;
 
-std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, std::FILE* log) {
+std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, log::Logger* log) {
     return std::make_unique<LiveBaselineSources>(config, baseline, log);
 }
 

@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "common/curve_keys.h"
+#include "log/log.h"
 
 namespace dnswatch {
 
@@ -25,10 +26,13 @@ void make_curve_server(zmq::socket_t& socket, const CurveKeyPair& keys);
 // are admitted when their public key is in `allowed`; NULL (plaintext)
 // connections are admitted only when `allow_plaintext` — for the explicit
 // loopback-only configuration. Must be created before the sockets it guards
-// start accepting connections.
+// start accepting connections. Each denial is counted and, with `log`,
+// logged (event zap_denied, rate limited) with the peer's address and key,
+// so that an operator sees which consumer is turned away and why.
 class ZapAuthenticator {
 public:
-    ZapAuthenticator(zmq::context_t& context, std::set<std::string> allowed_client_keys, bool allow_plaintext);
+    ZapAuthenticator(zmq::context_t& context, std::set<std::string> allowed_client_keys, bool allow_plaintext,
+                     log::Logger* log = nullptr);
     ~ZapAuthenticator();
     ZapAuthenticator(const ZapAuthenticator&) = delete;
     ZapAuthenticator& operator=(const ZapAuthenticator&) = delete;
@@ -41,6 +45,7 @@ private:
 
     std::set<std::string> allowed_;
     bool allow_plaintext_;
+    log::Logger* log_;
     std::atomic<bool> stopping_{false};
     std::atomic<std::uint64_t> admitted_{0};
     std::atomic<std::uint64_t> denied_{0};
