@@ -48,9 +48,7 @@ FeedSubscriber::FeedSubscriber(const std::string& endpoint, SharedBaseline& base
         }
         // Handshake events, read beside the messages (one thread, two sockets).
         const std::string monitor = "inproc://dnswatch-feed-monitor-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
-        if (zmq_socket_monitor(socket_.handle(), monitor.c_str(),
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                   ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
+        if (zmq_socket_monitor(socket_.handle(), monitor.c_str(), kHandshakeFailures) != 0) {
             throw zmq::error_t();
         }
         monitor_.set(zmq::sockopt::linger, 0);
@@ -69,24 +67,12 @@ FeedSubscriber::~FeedSubscriber() {
 }
 
 void FeedSubscriber::read_monitor() {
-    // Two frames an event: 16-bit event, 32-bit value; then the endpoint.
-    zmq::message_t event, address;
-    if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
-    if (monitor_.get(zmq::sockopt::rcvmore)) (void)monitor_.recv(address, zmq::recv_flags::dontwait);
-    if (event.size() < 6) return;
-    std::uint16_t kind = 0;
-    std::uint32_t value = 0;
-    std::memcpy(&kind, event.data(), sizeof kind);
-    std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof value);
-    const char* why = kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                          ? "the publisher refused this sensor's key"
-                      : value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
-                          ? "the publisher does not speak CURVE (a keyless publisher), or this sensor has no server key"
-                          : "the publisher does not hold the pinned server key";
+    const std::optional<SocketEvent> event = read_socket_event(monitor_);
+    if (!event) return;
     ++counters_.refused;
     if (log_ != nullptr) {
-        log_->warn("feed_publisher_refused", {{"endpoint", address.to_string()},
-                                              {"reason", std::string("CURVE handshake failed: ") + why},
+        log_->warn("feed_publisher_refused", {{"endpoint", event->endpoint},
+                                              {"reason", handshake_failure(*event)},
                                               {"refused", counters_.refused.load()}});
     }
 }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <fstream>
 #include <optional>
@@ -72,6 +73,26 @@ void make_curve_client(zmq::socket_t& socket, const CurveKeyPair& own, const std
     socket.set(zmq::sockopt::curve_serverkey, server_public_key);
     socket.set(zmq::sockopt::curve_publickey, own.public_key);
     socket.set(zmq::sockopt::curve_secretkey, own.secret_key);
+}
+
+std::optional<SocketEvent> read_socket_event(zmq::socket_t& monitor) {
+    zmq::message_t head, address;
+    if (!monitor.recv(head, zmq::recv_flags::dontwait)) return std::nullopt;
+    if (monitor.get(zmq::sockopt::rcvmore)) (void)monitor.recv(address, zmq::recv_flags::dontwait);
+    if (head.size() < 6) return std::nullopt;
+    SocketEvent event;
+    std::memcpy(&event.event, head.data(), sizeof event.event);
+    std::memcpy(&event.value, static_cast<const char*>(head.data()) + 2, sizeof event.value);
+    event.endpoint = address.to_string();
+    return event;
+}
+
+std::string handshake_failure(const SocketEvent& event) {
+    if (event.event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) return "CURVE handshake failed: the peer refused this key";
+    if (event.value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+        return "CURVE handshake failed: the peer does not speak CURVE (no key), or this side has no key";
+    }
+    return "CURVE handshake failed: the peer does not hold the expected key";
 }
 
 }  // namespace dnswatch

@@ -5,6 +5,8 @@
 // server side and its ZAP handler are publish/zmq_security.h.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include <zmq.hpp>
@@ -26,5 +28,21 @@ struct CurveKeyPair {
 
 // Makes `socket` a CURVE client of the server whose public key is given.
 void make_curve_client(zmq::socket_t& socket, const CurveKeyPair& own, const std::string& server_public_key);
+
+// One event of a socket monitor (zmq_socket_monitor): two frames, a 16-bit
+// event and a 32-bit value, then the peer's endpoint. Read without waiting;
+// nullopt when none is there. How a CURVE handshake that failed is seen:
+// ZMQ_EVENT_HANDSHAKE_FAILED_* (a keyless peer fails with
+// ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH, before any ZAP request).
+struct SocketEvent {
+    std::uint16_t event = 0;
+    std::uint32_t value = 0;
+    std::string endpoint;
+};
+std::optional<SocketEvent> read_socket_event(zmq::socket_t& monitor);
+// Why a failed handshake failed, in words, for the log.
+std::string handshake_failure(const SocketEvent& event);
+inline constexpr int kHandshakeFailures =
+    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
 }  // namespace dnswatch

@@ -201,7 +201,7 @@ protected:
             publisher.socket.send(zmq::str_buffer("feed.test.victim."), zmq::send_flags::sndmore);
             publisher.socket.send(zmq::buffer(std::string(kAnnouncement)), zmq::send_flags::none);
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            heard = err().find("victim.test NS announced") != std::string::npos;
+            heard = err().find("event=feed_announcement") != std::string::npos;
         }
         EXPECT_TRUE(sensor.write(parts_.join(0, 0)));
         EXPECT_EQ(sensor.finish(), 0) << err();
@@ -215,23 +215,24 @@ TEST_F(FeedCurveTest, OnlyThePublisherHoldingThePinnedKeyIsHeard) {
 
     Publisher keyless(context_, std::nullopt);
     const std::string refused = run_against(keyless, "keyless", false);
-    EXPECT_NE(refused.find("transparency feed: publisher at " + keyless.endpoint + " refused: CURVE handshake failed"),
+    EXPECT_NE(refused.find("event=feed_publisher_refused endpoint=" + keyless.endpoint +
+                           " reason=\"CURVE handshake failed"),
               std::string::npos)
         << refused;
-    EXPECT_EQ(refused.find("announced"), std::string::npos) << refused;
+    EXPECT_EQ(refused.find("event=feed_announcement"), std::string::npos) << refused;
     EXPECT_EQ(refused.find("feed_refused=0"), std::string::npos) << refused;
     EXPECT_NE(refused.find("feed_received=0"), std::string::npos) << refused;
 
     Publisher impostor(context_, CurveKeyPair::generate());
     const std::string wrong_key = run_against(impostor, "impostor", false);
-    EXPECT_NE(wrong_key.find("refused: CURVE handshake failed"), std::string::npos) << wrong_key;
-    EXPECT_EQ(wrong_key.find("announced"), std::string::npos) << wrong_key;
+    EXPECT_NE(wrong_key.find("event=feed_publisher_refused"), std::string::npos) << wrong_key;
+    EXPECT_EQ(wrong_key.find("event=feed_announcement"), std::string::npos) << wrong_key;
     EXPECT_NE(wrong_key.find("feed_received=0"), std::string::npos) << wrong_key;
 
     Publisher genuine(context_, registry);
     const std::string heard = run_against(genuine, "genuine", true);
-    EXPECT_NE(heard.find("victim.test NS announced (2 record(s))"), std::string::npos) << heard;
-    EXPECT_EQ(heard.find("refused: CURVE"), std::string::npos) << heard;
+    EXPECT_NE(heard.find("event=feed_announcement name=victim.test rrtype=NS records=2"), std::string::npos) << heard;
+    EXPECT_EQ(heard.find("event=feed_publisher_refused"), std::string::npos) << heard;
     EXPECT_NE(heard.find("feed_received=1, feed_rejected=0, feed_refused=0"), std::string::npos) << heard;
 }
 
