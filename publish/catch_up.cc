@@ -94,6 +94,10 @@ CatchUpServer::CatchUpServer(zmq::context_t& context, std::string store_path, co
     socket.set(zmq::sockopt::router_mandatory, false);
     // A request is three short frames: anything large is not one.
     socket.set(zmq::sockopt::maxmsgsize, kMaxRequestBytes);
+    // A whole page fits in a consumer's queue: served from the index, a page
+    // goes out faster than a consumer reads it, and at the default mark of
+    // 1,000 its end (MORE or END) was dropped and the consumer timed out.
+    socket.set(zmq::sockopt::sndhwm, static_cast<int>(2 * page_size + 16));
     if (curve) make_curve_server(socket, *curve);
     try {
         socket.bind(endpoint);
