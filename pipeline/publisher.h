@@ -32,6 +32,9 @@ struct PublisherOptions {
     std::chrono::milliseconds heartbeat_interval{1000};  // 0 = no heartbeat messages (ZmqPublisher::send_heartbeat)
     std::string sensor_id;          // named in the heartbeat
     std::string learned_path;       // where learned RRsets are saved; "" = not saved
+    // Where else each stats message goes (NATS); the ZeroMQ socket has it
+    // on topic `stats.` in any case.
+    std::function<void(const std::string&)> stats_elsewhere;
 };
 
 // One source of alerts: a ring and its producer's watermark (kKeyInfinity
