@@ -88,7 +88,6 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
                             "dnstap writers (resolvers, name servers), by event: accepted, dropped (sent a bad "
                             "frame), refused (capture.dnstap.max_writers were connected).",
                             MetricType::counter, {"event"})),
-<<<<<<< HEAD
       bound_reached_(r.add("dnswatch_bound_reached_total",
                            "What a bound turned away, by bound: open_alerts (the least recently seen open alert "
                            "evicted), observed_rdata (divergent rdata not listed in an alert), feed_announcements "
@@ -98,8 +97,7 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
       refused_(r.add("dnswatch_refused_total",
                      "Network peers refused, by input: feed (a transparency feed publisher that failed the CURVE "
                      "handshake: no key, or not the pinned one). Each refusal is logged.",
-                     MetricType::counter, {"input"})) {
-=======
+                     MetricType::counter, {"input"})),
       nats_records_(r.add("dnswatch_nats_records_total",
                           "Stored records sent to NATS JetStream, by outcome: published (acknowledged), duplicate "
                           "(acknowledged as already in the stream), expired (pruned by state.retention before the "
@@ -120,7 +118,6 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
       public_feed_held_(r.add("dnswatch_public_feed_held",
                               "Creates and deletes (and alerts citing them) held back from the public endpoint.",
                               MetricType::gauge)) {
->>>>>>> main
     build_info_.gauge({version}).set(1);
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     start_time_.gauge().set(std::chrono::duration_cast<std::chrono::seconds>(now).count());
