@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <map>
 
 #include "decode/dns_message.h"
@@ -34,26 +35,69 @@ DnsName node_owner(const std::uint8_t* node) {
 
 // ---------------------------------------------------------------- announcements
 
-const std::vector<AnnouncedRdata>* Announcements::find(const DnsName& owner, std::uint32_t hash,
-                                                       std::uint16_t type) const {
-    const auto it = entries_.find(std::uint64_t{hash} << 16 | type);
-    if (it == entries_.end()) return nullptr;
+const Announcements::Entry* Announcements::find_in(const Table& table, std::uint64_t key, std::string_view owner,
+                                                   std::uint16_t type) {
+    const auto it = table.find(key);
+    if (it == table.end()) return nullptr;
     for (const Entry& entry : it->second) {
-        if (entry.type == type && entry.owner == owner.key()) return &entry.rdata;
+        if (entry.type == type && entry.owner == owner) return &entry;
     }
     return nullptr;
 }
 
-void Announcements::add(const DnsName& owner, std::uint32_t hash, std::uint16_t type, AnnouncedRdata rdata) {
-    std::vector<Entry>& bucket = entries_[std::uint64_t{hash} << 16 | type];
-    for (Entry& entry : bucket) {
-        if (entry.type == type && entry.owner == owner.key()) {
-            entry.rdata.push_back(std::move(rdata));
-            return;
+const std::vector<AnnouncedRdata>* Announcements::find(const DnsName& owner, std::uint32_t hash,
+                                                       std::uint16_t type) const {
+    const std::uint64_t key = std::uint64_t{hash} << 16 | type;
+    if (const Entry* entry = find_in(recent_, key, owner.key(), type)) return &entry->rdata;
+    if (!base_) return nullptr;
+    const Entry* entry = find_in(*base_, key, owner.key(), type);
+    return entry != nullptr ? &entry->rdata : nullptr;
+}
+
+bool Announcements::add(const DnsName& owner, std::uint32_t hash, std::uint16_t type, AnnouncedRdata rdata) {
+    const std::uint64_t key = std::uint64_t{hash} << 16 | type;
+    std::vector<Entry>& bucket = recent_[key];
+    Entry* entry = nullptr;
+    for (Entry& e : bucket) {
+        if (e.type == type && e.owner == owner.key()) entry = &e;
+    }
+    if (entry == nullptr) {
+        // First change of this key since the fold: start from base_'s entry.
+        const Entry* older = base_ ? find_in(*base_, key, owner.key(), type) : nullptr;
+        bucket.push_back(older != nullptr ? *older : Entry{std::string(owner.key()), type, {}});
+        entry = &bucket.back();
+        ++recent_keys_;
+        if (older == nullptr) ++keys_;
+    }
+    for (AnnouncedRdata& known : entry->rdata) {
+        if (known.rdata == rdata.rdata) {
+            known.effective_us = std::min(known.effective_us, rdata.effective_us);
+            return false;
         }
     }
-    bucket.push_back({std::string(owner.key()), type, {std::move(rdata)}});
-    ++keys_;
+    entry->rdata.push_back(std::move(rdata));
+    ++rdata_;
+    if (recent_keys_ >= kFoldKeys) {
+        // Fold: one table again, shared by the versions that follow.
+        Table table = base_ ? *base_ : Table{};
+        for (auto& [k, changed] : recent_) {
+            for (Entry& e : changed) {
+                std::vector<Entry>& into = table[k];
+                const auto same = std::find_if(into.begin(), into.end(), [&](const Entry& x) {
+                    return x.type == e.type && x.owner == e.owner;
+                });
+                if (same != into.end()) {
+                    *same = std::move(e);
+                } else {
+                    into.push_back(std::move(e));
+                }
+            }
+        }
+        base_ = std::make_shared<const Table>(std::move(table));
+        recent_.clear();
+        recent_keys_ = 0;
+    }
+    return true;
 }
 
 // ---------------------------------------------------------------- lookups
@@ -288,9 +332,35 @@ bool Baseline::announce(const ZoneRecord& record, std::int64_t effective_us, con
     return true;
 }
 
-Baseline Baseline::with_announcements_of(const Baseline& other) const {
+Baseline Baseline::with_announcements_of(const Baseline& other, std::size_t* pruned) const {
     Baseline next = *this;
     next.announced_ = other.announced_;
+    if (!next.announced_ || next.announced_->empty()) return next;
+    // Announced rdata the zone's own data now holds (the pool without
+    // announcements) were applied: they go.
+    std::size_t dropped = 0;
+    std::vector<std::uint8_t> form;
+    Announcements kept = next.announced_->without(
+        [&](std::string_view owner_wire, std::uint16_t type, const AnnouncedRdata& announced) {
+            // The key is the owner's canonical wire form, as DnsName holds it.
+            DnsName owner;
+            if (owner_wire.empty() || owner_wire.size() > owner.wire.size()) return false;
+            std::memcpy(owner.wire.data(), owner_wire.data(), owner_wire.size());
+            owner.length = static_cast<std::uint8_t>(owner_wire.size());
+            for (std::size_t at = 0; at < owner_wire.size() && owner_wire[at] != 0;
+                 at += 1 + static_cast<std::uint8_t>(owner_wire[at])) {
+                ++owner.label_count;
+            }
+            const RRsetPool pool = find(owner, type);  // this content's: the zone data
+            if (!pool.has_rdata()) return false;
+            form.assign(announced.rdata.begin(), announced.rdata.end());
+            to_comparison_form(type, form);
+            return pool.contains(form);
+        },
+        &dropped);
+    if (dropped == 0) return next;
+    next.announced_ = std::make_shared<const Announcements>(std::move(kept));
+    if (pruned != nullptr) *pruned += dropped;
     return next;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -31,12 +32,27 @@ bool append_line(const std::string& path, const std::string& line) {
 }  // namespace
 
 FeedSubscriber::FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path,
-                               log::Logger* log)
+                               log::Logger* log, const FeedCurve& curve)
     : baseline_(baseline), keep_path_(std::move(keep_path)), log_(log), context_(1),
-      socket_(context_, zmq::socket_type::sub) {
+      socket_(context_, zmq::socket_type::sub), monitor_(context_, zmq::socket_type::pair) {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::subscribe, kTopicPrefix);
+    socket_.set(zmq::sockopt::maxmsgsize, kMaxFeedMessageBytes);
+    // A publisher refused at the handshake is tried again, ever more slowly
+    // (up to a minute), rather than ten times a second.
+    socket_.set(zmq::sockopt::reconnect_ivl_max, 60000);
     try {
+        if (curve.enabled()) {
+            make_curve_client(socket_, curve.own.public_key.empty() ? CurveKeyPair::generate() : curve.own,
+                              curve.server_public_key);
+        }
+        // Handshake events, read beside the messages (one thread, two sockets).
+        const std::string monitor = "inproc://dnswatch-feed-monitor-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+        if (zmq_socket_monitor(socket_.handle(), monitor.c_str(), kHandshakeFailures) != 0) {
+            throw zmq::error_t();
+        }
+        monitor_.set(zmq::sockopt::linger, 0);
+        monitor_.connect(monitor);
         socket_.connect(endpoint);
     } catch (const zmq::error_t& e) {
         throw std::runtime_error(endpoint + ": cannot connect the transparency feed (" + e.what() + ")");
@@ -47,12 +63,26 @@ FeedSubscriber::FeedSubscriber(const std::string& endpoint, SharedBaseline& base
 FeedSubscriber::~FeedSubscriber() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
+    zmq_socket_monitor(socket_.handle(), nullptr, 0);
+}
+
+void FeedSubscriber::read_monitor() {
+    const std::optional<SocketEvent> event = read_socket_event(monitor_);
+    if (!event) return;
+    ++counters_.refused;
+    if (log_ != nullptr) {
+        log_->warn("feed_publisher_refused", {{"endpoint", event->endpoint},
+                                              {"reason", handshake_failure(*event)},
+                                              {"refused", counters_.refused.load()}});
+    }
 }
 
 void FeedSubscriber::receive_loop() {
     while (!stop_) {
-        zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) == 0) continue;
+        zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+        if (zmq::poll(items, 2, std::chrono::milliseconds(100)) == 0) continue;
+        if ((items[1].revents & ZMQ_POLLIN) != 0) read_monitor();
+        if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
         std::vector<std::string> frames;
         do {
             zmq::message_t frame;
@@ -87,7 +117,18 @@ void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
     const std::string name = announcement.records.front().owner.to_text();
     const std::string type = rrtype_to_text(announcement.records.front().type);
     const std::string effective = format_rfc3339_us(announcement.effective_us);
-    baseline_.announce(std::move(announcement));
+    if (!baseline_.announce(std::move(announcement))) {
+        ++counters_.rejected;
+        if (log_ != nullptr) {
+            log_->warn("feed_message_rejected",
+                       {{"name", name}, {"rrtype", type},
+                        {"reason", "the feed's state is at its bound (" +
+                                       std::to_string(SharedBaseline::kDefaultMaxAnnouncedRdata) +
+                                       " announced rdata not yet in the zone's data, " +
+                                       std::to_string(SharedBaseline::kMaxAnnouncedPerRRset) + " for one RRset)"}});
+        }
+        return;
+    }
     ++counters_.received;
     if (log_ != nullptr) {
         log_->info("feed_announcement",

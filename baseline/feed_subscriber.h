@@ -13,6 +13,14 @@
 // publishes a new baseline snapshot with it; detectors take that snapshot
 // at their next batch boundary, so the packet path never waits for the feed.
 // A malformed message is counted and skipped.
+//
+// The feed changes verdicts (an announced change is legitimate), so off
+// loopback it is authenticated: CURVE with the registry's public key pinned
+// (baseline.transparency_feed_server_key). A publisher that does not hold
+// that key — a keyless one, or another key — fails the handshake; each
+// failure is counted (refused) and logged, and nothing it sends is read.
+// A message over kMaxFeedMessageBytes disconnects its sender
+// (ZMQ_MAXMSGSIZE) before it is buffered.
 #pragma once
 
 #include <atomic>
@@ -24,6 +32,7 @@
 #include <zmq.hpp>
 
 #include "baseline/shared_baseline.h"
+#include "common/curve_keys.h"
 #include "log/log.h"
 
 namespace dnswatch {
@@ -31,7 +40,20 @@ namespace dnswatch {
 struct FeedSubscriberCounters {
     std::atomic<std::uint64_t> received{0};  // announcements taken into the baseline
     std::atomic<std::uint64_t> rejected{0};  // malformed messages, or names in no watched zone
+    std::atomic<std::uint64_t> refused{0};   // publishers that failed the CURVE handshake
 };
+
+// CURVE for the feed: the registry's public key (pinned) and this sensor's
+// key pair (Z85); without a server key the connection is plaintext, which
+// the config allows on loopback only.
+struct FeedCurve {
+    std::string server_public_key;  // empty: plaintext
+    CurveKeyPair own{};             // empty: a key pair made for this run
+
+    bool enabled() const { return !server_public_key.empty(); }
+};
+
+inline constexpr std::int64_t kMaxFeedMessageBytes = 1 << 20;
 
 class FeedSubscriber {
 public:
@@ -39,7 +61,8 @@ public:
     // up yet is not an error). `keep_path`: where received lines are
     // appended; empty: nowhere. `log`: one line per announcement and per
     // rejected message (rate limited), or null.
-    FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path, log::Logger* log);
+    FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path, log::Logger* log,
+                   const FeedCurve& curve = {});
     ~FeedSubscriber();
     FeedSubscriber(const FeedSubscriber&) = delete;
     FeedSubscriber& operator=(const FeedSubscriber&) = delete;
@@ -49,12 +72,15 @@ public:
 private:
     void receive_loop();
     void handle(const std::string& topic, const std::string& line);
+    // Reads the socket monitor's events: handshakes that failed are refusals.
+    void read_monitor();
 
     SharedBaseline& baseline_;
     std::string keep_path_;
     log::Logger* log_;
     zmq::context_t context_;
     zmq::socket_t socket_;
+    zmq::socket_t monitor_;  // PAIR: the SUB socket's handshake events
     FeedSubscriberCounters counters_;
     std::atomic<bool> stop_{false};
     std::thread thread_;

@@ -215,7 +215,7 @@ void SharedBaseline::apply(std::span<const RRsetChange> changes, ChangeSource so
     std::lock_guard lock(writer_);
     const std::shared_ptr<const BaselineSnapshot> current = snapshot();
     const std::size_t before = current->baseline.overlay_nodes();
-    Baseline next = current->baseline.with_changes(changes);
+    Baseline next = without_applied(current->baseline.with_changes(changes), current->baseline);
     if (next.overlay_nodes() < before || (before + changes.size() > Baseline::kMaxOverlayNodes)) ++counters_.compactions;
     counters_.rrsets_changed += changes.size();
     if (listener_) {
@@ -268,7 +268,7 @@ void SharedBaseline::set_transfer(const std::string& zone, const std::vector<Zon
         });
         transferred.for_each_rrset([&](const DnsName& owner, const std::uint8_t* rrset) { whole.add_rrset(owner, rrset); });
         next = whole.build();
-        next = next.with_announcements_of(current->baseline);
+        next = without_applied(std::move(next), current->baseline);
         ++counters_.compactions;
     } else {
         std::vector<RRsetChange> changes;
@@ -276,7 +276,7 @@ void SharedBaseline::set_transfer(const std::string& zone, const std::vector<Zon
         for_each_change([&](const DnsName& owner, std::uint16_t type, const std::uint8_t* rrset) {
             changes.push_back(change_to(owner, type, rrset, source));
         });
-        next = current->baseline.with_changes(changes);
+        next = without_applied(current->baseline.with_changes(changes), current->baseline);
     }
     if (!first) {
         dedupe(keys);
@@ -333,7 +333,7 @@ bool SharedBaseline::apply_transfer_changes(const std::string& zone, const std::
     for (auto& [key, change] : touched) changes.push_back(std::move(change));
     counters_.rrsets_changed += changes.size();
     const std::size_t before = current->baseline.overlay_nodes();
-    Baseline next = current->baseline.with_changes(changes);
+    Baseline next = without_applied(current->baseline.with_changes(changes), current->baseline);
     if (before + changes.size() > Baseline::kMaxOverlayNodes) ++counters_.compactions;
     if (listener_) {
         std::vector<ChangedKey> keys;
@@ -383,11 +383,31 @@ std::vector<ZoneRecord> SharedBaseline::transferred_records(const std::string& z
     return records;
 }
 
-void SharedBaseline::announce(const Announcement& announcement) {
+Baseline SharedBaseline::without_applied(Baseline next, const Baseline& current) {
+    std::size_t applied = 0;
+    next = next.with_announcements_of(current, &applied);
+    counters_.announcements_applied += applied;
+    return next;
+}
+
+bool SharedBaseline::announce(const Announcement& announcement) {
     std::lock_guard lock(writer_);
     const std::shared_ptr<const BaselineSnapshot> current = snapshot();
+    // The feed's state is bounded: past the bound an announcement is
+    // refused (counted; the feed subscriber logs it), never half taken.
+    // Each version copies the announced rdata of the RRsets it changes:
+    // bounded per RRset too.
+    bool too_many = current->baseline.announced_rdata() + announcement.records.size() > max_announced_rdata_;
+    for (const ZoneRecord& record : announcement.records) {
+        too_many = too_many ||
+                   current->baseline.find(record.owner, record.type).announced_count() >= kMaxAnnouncedPerRRset;
+    }
+    if (too_many) {
+        ++counters_.announcements_refused;
+        return false;
+    }
     Baseline next = current->baseline;
-    std::vector<std::uint8_t> canonical;
+    std::vector<std::uint8_t> canonical, form;
     for (const ZoneRecord& record : announcement.records) {
         if (current->watch->find(record.owner) == nullptr) continue;
         canonical.clear();
@@ -395,6 +415,10 @@ void SharedBaseline::announce(const Announcement& announcement) {
             MalformedKind::none) {
             continue;
         }
+        // Already in the zone's own data: applied, nothing to keep.
+        form = canonical;
+        to_comparison_form(record.type, form);
+        if (current->baseline.find(record.owner, record.type).contains(form)) continue;
         next = next.with_announcement(record.owner, record.type, AnnouncedRdata{canonical, announcement.effective_us});
     }
     for (const ZoneRecord& record : announcement.removed) {
@@ -403,6 +427,7 @@ void SharedBaseline::announce(const Announcement& announcement) {
     }
     if (listener_) report_announcement(*current, announcement);
     publish(current->watch, current->shards, std::move(next));
+    return true;
 }
 
 void SharedBaseline::report_announcement(const BaselineSnapshot& current, const Announcement& announcement) {

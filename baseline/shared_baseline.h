@@ -51,6 +51,8 @@ struct SharedBaselineCounters {
     std::atomic<std::uint64_t> compactions{0};    // overlays folded into a new base
     std::atomic<std::uint64_t> reclaimed{0};      // retired snapshots freed by the reclaimer
     std::atomic<std::uint64_t> changes_reported{0};  // change records handed to the listener
+    std::atomic<std::uint64_t> announcements_applied{0};  // announced rdata dropped: the zone's data holds them now
+    std::atomic<std::uint64_t> announcements_refused{0};  // announcements refused past max_announced_rdata
 };
 
 class SharedBaseline {
@@ -77,8 +79,12 @@ public:
     std::optional<ZoneRecord> transferred_soa(const std::string& zone) const;
     // Every record the last transfers of `zone` gave, for keeping a copy.
     std::vector<ZoneRecord> transferred_records(const std::string& zone) const;
-    // A change announced by the transparency feed.
-    void announce(const Announcement& announcement);
+    // A change announced by the transparency feed; false when refused past
+    // the bound on announced rdata held (counted).
+    bool announce(const Announcement& announcement);
+    static constexpr std::size_t kDefaultMaxAnnouncedRdata = 100000;  // in all
+    static constexpr std::size_t kMaxAnnouncedPerRRset = 1024;        // for one (owner, type)
+    void set_max_announced_rdata(std::size_t max) { max_announced_rdata_ = max; }
     // Changes from any source, applied as they are; reported as `source`.
     void apply(std::span<const RRsetChange> changes, ChangeSource source = ChangeSource::zone_file);
     // A new watch list and the baseline read for it (a reload). The
@@ -114,6 +120,9 @@ private:
     // Publishes a snapshot; the writer mutex is held.
     void publish(std::shared_ptr<const WatchSet> watch, std::shared_ptr<const ZoneShards> shards, Baseline baseline);
     void reclaim_loop();
+    // `next` (new zone data) with current's announcements, less those the
+    // new zone data holds (counted as applied).
+    Baseline without_applied(Baseline next, const Baseline& current);
     // The changes from `before` to `after` of the (owner, type) keys given
     // (each once), to the listener; the writer mutex is held.
     struct ChangedKey {
@@ -132,6 +141,7 @@ private:
     std::atomic<std::shared_ptr<const BaselineSnapshot>> current_;
     std::atomic<std::uint64_t> version_{0};
     SharedBaselineCounters counters_;
+    std::size_t max_announced_rdata_ = kDefaultMaxAnnouncedRdata;
 
     mutable std::mutex retired_mutex_;
     std::vector<std::shared_ptr<const BaselineSnapshot>> retired_;

@@ -273,6 +273,10 @@ struct CommandLine {
                  "the relay's CURVE key pair (dnswatch keygen): consumers must then use CURVE, and it is the "
                  "relay's client key towards sensors");
         c->add_option("--allow", relay.allow, "a consumer public key file to admit (repeat)")->type_name("FILE");
+        c->add_option("--publisher-key", relay.publishers,
+                      "a sensor public key file admitted on --listen (repeat); with --key, --listen takes CURVE "
+                      "only and refuses every other publisher (logged, counted); off loopback --listen needs them")
+            ->type_name("FILE");
         optional(c, "--catchup", relay.catchup, "URL", "where catch-up is served (default: --to's port + 1)");
         optional(c, "--store", relay.store, "DIR",
                  "keep the relayed records in DIR/alerts.jsonl, so that a restarted relay still serves them "

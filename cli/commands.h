@@ -62,6 +62,7 @@ struct RelayOptions {
     std::optional<std::string> listen;
     std::optional<std::string> key;
     std::vector<std::string> allow;
+    std::vector<std::string> publishers;  // --publisher-key: sensors admitted on --listen (CURVE, ZAP)
     std::optional<std::string> catchup;  // default: --to's port + 1
     std::optional<std::string> store;    // a folder for the relay's own store; unset: memory
     std::uint64_t keep = 100000;         // records the store keeps

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include "cli/cli.h"
@@ -24,12 +25,21 @@
 #include "log/log.h"
 #include "publish/catch_up.h"
 #include "publish/relay_store.h"
+#include "publish/zmq_publisher.h"
 #include "publish/zmq_security.h"
 
 namespace dnswatch {
 namespace {
 
 std::atomic<bool> relay_stopping{false};
+
+// tcp://127.x.x.x:PORT, tcp://[::1]:PORT, tcp://localhost:PORT, or not TCP
+// at all (ipc://, inproc://: this machine only).
+bool is_loopback_endpoint(const std::string& endpoint) {
+    if (endpoint.rfind("tcp://", 0) != 0) return true;
+    const std::string host = endpoint.substr(6, endpoint.rfind(':') - 6);
+    return host.starts_with("127.") || host == "localhost" || host == "[::1]";
+}
 extern "C" void stop_relay(int) { relay_stopping = true; }
 
 }  // namespace
@@ -54,23 +64,65 @@ int relay_command(const RelayOptions& options, const CliStreams& streams) {
         logger.error("usage", {{"msg", "--allow needs --key"}});
         return kExitUsage;
     }
+    // What a sensor publishes changes what consumers are told: on --listen,
+    // with --key, only the listed sensors' keys are admitted; off loopback
+    // --listen is never plaintext.
+    if (!options.publishers.empty() && !options.key) {
+        logger.error("usage", {{"msg", "--publisher-key needs --key"}});
+        return kExitUsage;
+    }
+    if (listen && options.key && options.publishers.empty()) {
+        logger.error("usage", {{"msg", "--listen with --key needs --publisher-key FILE for each sensor admitted"}});
+        return kExitUsage;
+    }
+    if (listen && !options.key && !is_loopback_endpoint(*listen)) {
+        logger.error("usage", {{"msg", "--listen " + *listen +
+                                           " is not a loopback address, so it needs --key and --publisher-key "
+                                           "(plaintext publishers only on loopback)"}});
+        return kExitUsage;
+    }
     zmq::context_t context;
     std::optional<CurveKeyPair> keys;
-    std::set<std::string> allowed;
-    if (options.key) {
-        keys = CurveKeyPair::load(*options.key);
-        for (const std::string& file : allows) allowed.insert(CurveKeyPair::load(file).public_key);
+    std::set<std::string> allowed, publishers;
+    try {
+        if (options.key) {
+            keys = CurveKeyPair::load(*options.key);
+            for (const std::string& file : allows) allowed.insert(CurveKeyPair::load(file).public_key);
+            for (const std::string& file : options.publishers) publishers.insert(CurveKeyPair::load(file).public_key);
+        }
+    } catch (const std::exception& e) {
+        logger.error("relay_setup_failed", {{"error", e.what()}});
+        return kExitUsage;
     }
     // Consumers are authenticated only when the relay has keys.
     std::optional<ZapAuthenticator> zap;
     if (keys) zap.emplace(context, allowed, /*allow_plaintext=*/false, &logger);
+    // Sensors that connect (--listen) have a context of their own, so that
+    // its ZAP handler admits the publishers' keys, not the consumers'.
+    zmq::context_t publisher_context;
+    std::optional<ZapAuthenticator> publisher_zap;
+    if (keys && listen) publisher_zap.emplace(publisher_context, publishers, /*allow_plaintext=*/false, &logger);
 
-    zmq::socket_t frontend(context, zmq::socket_type::xsub);
+    zmq::socket_t frontend(publisher_context, zmq::socket_type::xsub);
     zmq::socket_t backend(context, zmq::socket_type::xpub);
+    // A record is a few KB: a sensor (or anyone on --listen) sending more is
+    // cut off before it is buffered.
+    frontend.set(zmq::sockopt::maxmsgsize, kMaxRecordBytes);
+    // Publishers refused at the handshake (a keyless one never reaches the
+    // ZAP handler: its mechanism does not match), counted and logged.
+    zmq::socket_t frontend_events(publisher_context, zmq::socket_type::pair);
+    std::uint64_t publishers_refused = 0;
+    if (zmq_socket_monitor(frontend.handle(), "inproc://relay-frontend-monitor", kHandshakeFailures) != 0) {
+        logger.error("relay_setup_failed", {{"error", "cannot watch the sensors' handshakes"}});
+        return kExitIoError;
+    }
+    frontend_events.connect("inproc://relay-frontend-monitor");
     try {
         // Bound before any CURVE client option is set: those would apply to
         // the listening side too.
+        if (listen && keys) make_curve_server(frontend, *keys);
         if (listen) frontend.bind(*listen);
+        if (listen && keys) frontend.set(zmq::sockopt::curve_server, false);
         for (const std::string& from : froms) {
             const auto hash = from.find('#');
             if (hash != std::string::npos) {
@@ -129,18 +181,39 @@ int relay_command(const RelayOptions& options, const CliStreams& streams) {
     // not: the store must hold it for those who catch up later.
     frontend.send(zmq::str_buffer("\x01"), zmq::send_flags::none);
     // Records down, numbered and stored first.
-    zmq::pollitem_t items[] = {{frontend.handle(), 0, ZMQ_POLLIN, 0}, {backend.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::pollitem_t items[] = {{frontend.handle(), 0, ZMQ_POLLIN, 0},
+                               {backend.handle(), 0, ZMQ_POLLIN, 0},
+                               {frontend_events.handle(), 0, ZMQ_POLLIN, 0}};
     // SIGINT and SIGTERM end the loop, so that a scratch store is removed.
     struct sigaction stop {};
     stop.sa_handler = stop_relay;
     ::sigaction(SIGINT, &stop, nullptr);
     ::sigaction(SIGTERM, &stop, nullptr);
+    // The relay's own heartbeat: its last seq, so that a consumer that lost
+    // records at its high-water mark learns it (publish/zmq_publisher.h).
+    auto next_heartbeat = std::chrono::steady_clock::now();
     while (!relay_stopping) {
+        if (std::chrono::steady_clock::now() >= next_heartbeat) {
+            const std::string beat = nlohmann::json{{"schema", kHeartbeatSchema},
+                                                    {"sensor", "relay"},
+                                                    {"last_seq", store->last_seq()}}
+                                         .dump();
+            backend.send(zmq::str_buffer("heartbeat."), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+            backend.send(zmq::buffer(beat), zmq::send_flags::dontwait);
+            next_heartbeat = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        }
         try {
-            if (zmq::poll(items, 2, std::chrono::milliseconds(200)) == 0) continue;
+            if (zmq::poll(items, 3, std::chrono::milliseconds(200)) == 0) continue;
         } catch (const zmq::error_t& e) {
             if (e.num() == EINTR) continue;
             throw;
+        }
+        if (items[2].revents & ZMQ_POLLIN) {
+            if (const std::optional<SocketEvent> event = read_socket_event(frontend_events)) {
+                logger.warn("relay_publisher_refused", {{"endpoint", event->endpoint},
+                                                        {"reason", handshake_failure(*event)},
+                                                        {"refused", ++publishers_refused}});
+            }
         }
         if (items[0].revents & ZMQ_POLLIN) {
             std::vector<zmq::message_t> frames;
@@ -149,6 +222,9 @@ int relay_command(const RelayOptions& options, const CliStreams& streams) {
                 if (!frontend.recv(frame)) break;
                 frames.push_back(std::move(frame));
             } while (frontend.get(zmq::sockopt::rcvmore));
+            // A sensor's heartbeat says its own last seq, not the relay's:
+            // the relay sends its own below.
+            if (frames.size() == 2 && frames[0].to_string_view() == kHeartbeatTopic) continue;
             if (frames.size() == 2) {
                 try {
                     const std::string line = store->add(frames[1].to_string());
@@ -168,7 +244,9 @@ int relay_command(const RelayOptions& options, const CliStreams& streams) {
             (void)backend.recv(subscription);
         }
     }
-    logger.info("relay_stopped", {{"last_seq", store->last_seq()}});
+    logger.info("relay_stopped", {{"last_seq", store->last_seq()},
+                                  {"publishers_refused", publishers_refused},
+                                  {"publisher_keys_denied", publisher_zap ? publisher_zap->denied() : 0}});
     return kExitOk;
 }
 

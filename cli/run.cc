@@ -336,6 +336,8 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
     // saves every shard's there.
     if (!config.state.dir.empty()) publisher_options.open_alerts_path = config.state.dir + "/open-alerts.jsonl";
     publisher_options.stats_interval = std::chrono::seconds(config.run.stats_interval_s);
+    publisher_options.heartbeat_interval = std::chrono::milliseconds(config.zmq.heartbeat_interval_ms);
+    publisher_options.sensor_id = config.sensor_id;
     // Learned RRsets go there as they are learned (replay saves them so too),
     // so that a crash keeps them; the end of the run saves them once more.
     const bool learning = !config.state.dir.empty() && !learning_options(config).zones.empty();
@@ -452,6 +454,7 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
         }
     });
     WaitHooks hooks;
+    std::uint64_t http_refused_logged = 0;
     hooks.every_second = [&] {
         const PipelineTotals totals = pipeline.totals();
         if (metrics) {
@@ -466,6 +469,14 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
                            std::to_string(totals.publisher.published) + " alerts");
             packets_before = packets;
             service.watchdog();
+        }
+        // Refusals at the /metrics server's limits: one line a second at most.
+        if (metrics && metrics->http_refused() > http_refused_logged) {
+            const std::uint64_t refused = metrics->http_refused();
+            logger.warn("http_connections_refused", {{"listen", config.metrics.listen},
+                                                     {"refused", refused - http_refused_logged},
+                                                     {"total", refused}});
+            http_refused_logged = refused;
         }
         if (retention != nullptr && std::chrono::steady_clock::now() - last_prune >= prune_interval) prune();
     };

@@ -83,6 +83,10 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     metrics_.queries("unknown").set_total(t.queries.unknown);
     metrics_.queries("evicted").set_total(t.queries.evicted);
     metrics_.txid_bursts().set_total(t.queries.bursts);
+    metrics_.bound_reached("open_alerts").set_total(d.alerts_evicted);
+    metrics_.bound_reached("observed_rdata").set_total(d.observed_rdata_omitted);
+    metrics_.bound_reached("http_connections").set_total(endpoint_->refused());
+    metrics_.bound_reached("feed_announcements").set_total(shared_.counters().announcements_refused);
     if (c.dnstap_writers + c.dnstap_writers_refused > 0) {
         metrics_.dnstap_frames("received").set_total(c.dnstap_frames);
         metrics_.dnstap_frames("bad").set_total(c.dnstap_bad_frames);
@@ -113,6 +117,7 @@ void RunMetrics::update_sources(const LiveBaselineSources* live, const ZapAuthen
     if (live != nullptr && live->feed() != nullptr) {
         metrics_.feed_messages("received").set_total(live->feed()->counters().received);
         metrics_.feed_messages("rejected").set_total(live->feed()->counters().rejected);
+        metrics_.refused("feed").set_total(live->feed()->counters().refused);
     }
     if (zap != nullptr) {
         zap_admitted_ = zap->admitted();

@@ -50,6 +50,8 @@ public:
     void pruned(const PruneReport& report);
 
     std::uint16_t port() const { return endpoint_->port(); }
+    // Connections the /metrics server refused at its limits, so far.
+    std::uint64_t http_refused() const { return endpoint_->refused(); }
 
     void publish(const Alert& alert) override;
     void publish_change(const BaselineChange& change) override;

@@ -33,6 +33,7 @@ TransportOptions transport_options(const DecodeConfig& decode) {
 
 void configure_detector(Detector& detector, const Config& config) {
     detector.set_max_open_alerts(static_cast<std::size_t>(config.state.max_open_alerts));
+    detector.set_max_observed_rdata(static_cast<std::size_t>(config.detect.max_observed_rdata));
     detector.configure_query_tracking(
         static_cast<std::size_t>(config.detect.outstanding_queries),
         TxidBurstOptions{static_cast<std::uint32_t>(config.detect.txid_burst_count),
@@ -93,7 +94,8 @@ void print_baseline_counters(std::FILE* err, Detector& detector, const LiveBasel
     }
     if (const FeedSubscriber* feed = live.feed()) {
         line += ", feed_received=" + std::to_string(feed->counters().received) +
-                ", feed_rejected=" + std::to_string(feed->counters().rejected);
+                ", feed_rejected=" + std::to_string(feed->counters().rejected) +
+                ", feed_refused=" + std::to_string(feed->counters().refused);
     }
     if (const ZoneRefresher* transfers = live.transfers()) {
         const ZoneRefresherCounters& c = transfers->counters();

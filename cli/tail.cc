@@ -1,9 +1,11 @@
 // `dnswatch tail`: prints alerts (or, with --changes, the baseline's change
 // records) from a running sensor, catching up from the
 // durable store first, then following the live PUB stream; duplicates are
-// dropped by seq, and a gap in the live stream is filled from the store.
-// With --nats, from a JetStream stream (publish.nats) through a durable
-// consumer instead.
+// dropped by seq, and a gap is filled from the store: one seen in the live
+// stream, or one the sensor's heartbeat reveals (its last seq is past what
+// this consumer has: the messages after it were lost at the high-water
+// mark, and no later one may come to show it). With --nats, from a
+// JetStream stream (publish.nats) through a durable consumer instead.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -22,6 +24,7 @@
 #include "log/log.h"
 #include "publish/catch_up.h"
 #include "publish/nats_forwarder.h"
+#include "publish/zmq_publisher.h"
 
 namespace dnswatch {
 namespace {
@@ -167,6 +170,10 @@ int tail_command(const TailOptions& options, const CliStreams& streams) {
     zmq::socket_t live(context, zmq::socket_type::sub);
     live.set(zmq::sockopt::linger, 0);
     live.set(zmq::sockopt::subscribe, topic);
+    live.set(zmq::sockopt::subscribe, kHeartbeatTopic);
+    // A record is a few KB at most (detect.max_observed_rdata bounds its
+    // lists): a peer sending more is cut off, not buffered.
+    live.set(zmq::sockopt::maxmsgsize, kMaxRecordBytes);
     std::optional<CurveClient> curve;
     std::optional<HandshakeWatch> watch;
     try {
@@ -187,6 +194,10 @@ int tail_command(const TailOptions& options, const CliStreams& streams) {
     }
 
     Printer printer(streams.out, count);
+    // Every record up to here was printed or is not on this topic: what a
+    // catch-up last scanned, or the last printed.
+    std::uint64_t checked = 0;
+    std::uint64_t reported_gap_to = 0;
     // Subscribed before catching up: whatever is published meanwhile is
     // either in the store's answer or arrives live (and duplicates drop).
     auto fill = [&](std::uint64_t after) {
@@ -197,6 +208,7 @@ int tail_command(const TailOptions& options, const CliStreams& streams) {
             },
             5000, curve);
         printer.skip_to(printer.done() ? printer.last() : last);
+        checked = std::max(checked, printer.last());
     };
     try {
         if (since) {
@@ -207,12 +219,48 @@ int tail_command(const TailOptions& options, const CliStreams& streams) {
             zmq::message_t topic_frame, payload;
             if (!live.recv(topic_frame) || !live.get(zmq::sockopt::rcvmore) || !live.recv(payload)) continue;
             const auto record = nlohmann::json::parse(payload.to_string_view(), nullptr, false);
+            if (topic_frame.to_string_view() == kHeartbeatTopic) {
+                if (!record.is_object() || !record.contains("last_seq") || !record["last_seq"].is_number_unsigned()) {
+                    continue;
+                }
+                const auto last_seq = record["last_seq"].get<std::uint64_t>();
+                checked = std::max(checked, printer.last());
+                if (last_seq <= checked) continue;
+                // Records up to last_seq were published and not all of them
+                // came: lost at this consumer's high-water mark, or on
+                // another topic. The store says which.
+                if (since) {
+                    const std::uint64_t before = printer.last();
+                    fill(checked);
+                    checked = std::max(checked, last_seq);
+                    if (printer.last() > before) {
+                        logger.info("tail_gap_filled", {{"after_seq", before},
+                                                        {"sensor_last_seq", last_seq},
+                                                        {"through_seq", printer.last()},
+                                                        {"via", "heartbeat"}});
+                    }
+                } else if (last_seq > reported_gap_to && last_seq > printer.last() && printer.last() > 0) {
+                    logger.warn("tail_behind", {{"last_printed", printer.last()},
+                                                {"sensor_last_seq", last_seq},
+                                                {"hint", "records may have been lost; --since fills gaps"}});
+                    reported_gap_to = last_seq;
+                }
+                continue;
+            }
             if (!record.is_object() || !record.contains("seq") || !record["seq"].is_number_unsigned()) continue;
             const auto seq = record["seq"].get<std::uint64_t>();
             // A gap in the live stream (a slow subscription, a drop at the
             // high-water mark): fill it from the store before going on.
-            if (since && seq > printer.last() + 1) fill(printer.last());
+            if (since && seq > printer.last() + 1 && seq > checked + 1) {
+                const std::uint64_t before = printer.last();
+                fill(std::max(printer.last(), checked));
+                if (printer.last() > before) {
+                    logger.info("tail_gap_filled", {{"after_seq", before}, {"next_live_seq", seq},
+                                                    {"through_seq", printer.last()}, {"via", "live"}});
+                }
+            }
             printer.print(seq, payload.to_string());
+            checked = std::max(checked, printer.last());
         }
     } catch (const std::exception& e) {
         logger.error("tail_failed", {{"endpoint", *endpoint}, {"error", e.what()}});

@@ -2,7 +2,11 @@
 
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+
+#include <algorithm>
+#include <cstdio>
 
 #include <cerrno>
 #include <cstring>
@@ -46,21 +50,45 @@ MHD_Result handle(void* cls, MHD_Connection* connection, const char* url, const 
 
 }  // namespace
 
-HttpServer::HttpServer(const std::string& listen, std::string_view key, HttpHandler handler)
+void HttpServer::on_library_message(void* self, const char* format, va_list args) {
+    // libmicrohttpd says why it closes a connection at once only through
+    // its log: "Server reached connection limit. Closing inbound
+    // connection." (the per-address and the total limit alike). Other
+    // messages are its own errors, which the served answers show.
+    char text[256];
+    std::vsnprintf(text, sizeof text, format, args);
+    if (std::strstr(text, "connection limit") != nullptr) {
+        static_cast<HttpServer*>(self)->refused_.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+HttpServer::HttpServer(const std::string& listen, std::string_view key, HttpHandler handler, HttpServerLimits limits)
     : handler_(std::move(handler)) {
     const std::string where = std::string(key) + " '" + listen + "'";
     const auto address = parse_listen_address(listen);
     if (!address) throw std::runtime_error(where + ": expected IPV4:PORT or [IPV6]:PORT");
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (address->family == AF_INET6) flags |= MHD_USE_IPv6;
+    // Each connection is a descriptor: past the open-file limit accept()
+    // would fail for everyone, scrapers included, so the total stays below
+    // it (with room for the sensor's own files and sockets).
+    connection_limit_ = limits.connections;
+    if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+        constexpr rlim_t kReserved = 256;
+        const rlim_t room = files.rlim_cur > 2 * kReserved ? files.rlim_cur - kReserved : files.rlim_cur / 2;
+        connection_limit_ = static_cast<unsigned>(std::min<rlim_t>(connection_limit_, room));
+    }
     socklen_t length = 0;
     const sockaddr_storage socket_address = address->sockaddr(&length);
     daemon_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &handle, &handler_,
                                MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&socket_address),
-                               // A client gets 10 s and there are at most 16 at once: enough for
-                               // Prometheus, an auditor's tiles client and a person with curl, not
-                               // for a flood to pile up.
-                               MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_LIMIT, 16u,
+                               // A few connections per client address are enough for Prometheus, an
+                               // auditor's tiles client and a person with curl; a flood from one address
+                               // fills its own share only, and idle ones time out.
+                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.per_address,
+                               MHD_OPTION_CONNECTION_LIMIT, connection_limit_,
+                               MHD_OPTION_CONNECTION_TIMEOUT, limits.idle_timeout_s,
+                               MHD_OPTION_EXTERNAL_LOGGER, &HttpServer::on_library_message, this,
                                MHD_OPTION_END);
     if (daemon_ == nullptr) throw std::runtime_error(where + ": cannot listen (" + std::strerror(errno) + ")");
     const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);

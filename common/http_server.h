@@ -7,6 +7,8 @@
 // request in turn, so a handler needs no lock against itself.
 #pragma once
 
+#include <atomic>
+#include <cstdarg>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -25,6 +27,12 @@ struct HttpResponse {
     std::vector<std::pair<std::string, std::string>> headers{};  // more headers, e.g. Cache-Control
 };
 
+struct HttpServerLimits {
+    unsigned per_address = 32;      // connections at once from one client address
+    unsigned connections = 2048;    // at once in all (at most the open-file limit leaves room for)
+    unsigned idle_timeout_s = 10;   // a connection that sends nothing for this long is closed
+};
+
 // Runs on the server's thread.
 using HttpHandler = std::function<HttpResponse(std::string_view path)>;
 
@@ -33,16 +41,25 @@ public:
     // `listen`: "IPV4:PORT" or "[IPV6]:PORT"; port 0 lets the kernel choose
     // (see port()). `key` names the config key in errors. Throws
     // std::runtime_error when the address is malformed or cannot be bound.
-    HttpServer(const std::string& listen, std::string_view key, HttpHandler handler);
+    HttpServer(const std::string& listen, std::string_view key, HttpHandler handler, HttpServerLimits limits = {});
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
 
     // The port actually bound.
     std::uint16_t port() const { return port_; }
+    // Connections closed at once for a limit (per address or in all).
+    std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+    // The total limit in force: the configured one, lowered to fit the
+    // process's open-file limit.
+    unsigned connection_limit() const { return connection_limit_; }
 
 private:
+    static void on_library_message(void* self, const char* format, va_list args);
+
     HttpHandler handler_;
+    std::atomic<std::uint64_t> refused_{0};
+    unsigned connection_limit_ = 0;
     MHD_Daemon* daemon_ = nullptr;
     std::uint16_t port_ = 0;
 };

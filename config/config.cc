@@ -166,8 +166,16 @@ constexpr KeySpec kSchema[] = {
      .doc = "how long closing waits for queued alerts (a bare number: ms)",
      .set = [](Config& c, Index, const Value& v) { c.zmq.linger_ms = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.zmq.linger_ms); }},
+    {.path = "publish.zmq.heartbeat_interval", .type = KeyType::duration, .default_value = "1s", .min = 0,
+     .max = 3600000,
+     .doc = "time between heartbeat. messages (dnswatch.heartbeat/1: the last seq published) on the PUB socket, "
+            "so that a subscriber that lost messages at its high-water mark learns it even when nothing more is "
+            "published (dnswatch tail then catches up); 0: none",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.heartbeat_interval_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.zmq.heartbeat_interval_ms); }},
     {.path = "publish.zmq.send_hwm", .type = KeyType::integer, .default_value = "100000", .min = 1, .max = 10000000,
-     .doc = "alerts queued per subscriber before new ones are dropped",
+     .doc = "alerts queued per subscriber before that subscriber loses new ones (the others do not; it sees the "
+            "gap in seq and catches up)",
      .set = [](Config& c, Index, const Value& v) { c.zmq.send_hwm = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.zmq.send_hwm); }},
     {.path = "baseline.transparency_feed", .type = KeyType::file,
@@ -179,6 +187,13 @@ constexpr KeySpec kSchema[] = {
             "one feed line (JSON); received changes are kept in state.dir; empty: none",
      .set = [](Config& c, Index, const Value& v) { c.baseline.feed_endpoint = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.baseline.feed_endpoint); }},
+    {.path = "baseline.transparency_feed_server_key", .type = KeyType::file,
+     .doc = "the registry's CURVE public key file (zcert layout, e.g. from dnswatch keygen): the feed is then "
+            "CURVE-encrypted and only a publisher holding that key is heard, the others are refused, counted and "
+            "logged; required unless the feed endpoint is on loopback. This sensor's key pair is "
+            "publish.zmq.curve_key_file when set, else one made at start",
+     .set = [](Config& c, Index, const Value& v) { c.baseline.feed_server_key_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.baseline.feed_server_key_file); }},
     {.path = "baseline.learning", .type = KeyType::mapping,
      .doc = "learning mode of the zones with learn: true"},
     {.path = "baseline.learning.stable_for", .type = KeyType::duration, .default_value = "48h", .min = 1000,
@@ -333,6 +348,12 @@ constexpr KeySpec kSchema[] = {
             "with them; when full the oldest is dropped and counted",
      .set = [](Config& c, Index, const Value& v) { c.detect.outstanding_queries = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.detect.outstanding_queries); }},
+    {.path = "detect.max_observed_rdata", .type = KeyType::integer, .default_value = "64", .min = 1,
+     .max = 65536,
+     .doc = "divergent rdata listed in one alert's `observed`; past it the alert says `truncated: true` and counts "
+            "the rest in `observed_omitted` (and is not re-sent for them), so forged answers cannot grow it",
+     .set = [](Config& c, Index, const Value& v) { c.detect.max_observed_rdata = static_cast<int>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.detect.max_observed_rdata); }},
     {.path = "detect.txid_burst", .type = KeyType::mapping,
      .doc = "blind spoofing: responses for one watched name from one server that match no query of a client "
             "seen asking (transaction id, ports, question)"},
@@ -856,6 +877,15 @@ private:
                       std::string("publish.zmq.") + key + ": '" + endpoint +
                           "' is not a loopback address, so it needs publish.zmq.curve_key_file (dnswatch keygen)");
             }
+        }
+        // The feed changes verdicts: off loopback only a publisher holding
+        // the registry's pinned key may speak.
+        const std::string& feed = config_.baseline.feed_endpoint;
+        if (config_.baseline.feed_server_key_file.empty() && feed.starts_with("tcp://") && !is_loopback(feed)) {
+            issue(mark_of({"baseline", "transparency_feed_endpoint"}),
+                  "baseline.transparency_feed_endpoint: '" + feed +
+                      "' is not a loopback address, so it needs baseline.transparency_feed_server_key (the "
+                      "registry's CURVE public key)");
         }
         if (!zmq.client_keys.empty() && zmq.curve_key_file.empty()) {
             issue(mark_of({"publish", "zmq", "client_keys"}), "publish.zmq.client_keys: needs publish.zmq.curve_key_file");

@@ -21,6 +21,7 @@ struct WatchedZoneConfig {
 // Baseline sources beyond zone files (baseline/shared_baseline.h).
 struct BaselineSourceConfig {
     std::string feed_endpoint;                              // transparency feed over ZeroMQ SUB; empty = none
+    std::string feed_server_key_file;                       // the registry's CURVE public key; empty = plaintext
     std::int64_t learn_stable_for_ms = 48LL * 3600 * 1000;  // learning: unchanged this long joins the pool
     std::string notify_listen;                              // UDP and TCP "ADDR:PORT" for NOTIFY; empty = none
     std::vector<std::string> allow_notify;                  // more NOTIFY sources: addresses or prefixes
@@ -32,7 +33,8 @@ struct BaselineSourceConfig {
 struct ZmqPublishConfig {
     std::string endpoint;   // empty = ZeroMQ publishing off
     int linger_ms = 2000;   // how long close() waits for queued alerts
-    int send_hwm = 100000;  // high-water mark of the PUB socket (messages)
+    int send_hwm = 100000;  // high-water mark of the PUB socket (messages), per subscriber
+    std::int64_t heartbeat_interval_ms = 1000;  // heartbeat. messages with the last seq; 0 = none
     std::string catchup_endpoint;          // ROUTER serving stored alerts; empty = off
     std::string curve_key_file;            // this sensor's CURVE key pair; empty = plaintext
     std::vector<std::string> client_keys;  // public key files of the admitted consumers
@@ -100,6 +102,7 @@ struct LogConfig {
 // Detection beyond the baseline comparison (detect/query_tracker.h).
 struct DetectConfig {
     int outstanding_queries = 65536;          // queries remembered until answered, per detection thread
+    int max_observed_rdata = 64;              // rdata listed per alert; the rest counted (observed_omitted)
     int txid_burst_count = 10;                // unmatched responses for one (name, server) ...
     std::int64_t txid_burst_window_ms = 1000; // ... within this window: blind spoofing
     std::int64_t short_lived_change_window_ms = 7LL * 24 * 3600 * 1000;  // detect.short_lived_change.window

@@ -66,6 +66,10 @@ struct Alert {
     std::string rrtype;           // mnemonic, e.g. "NS"
     std::vector<std::string> baseline;  // presentation-format rdata, sorted
     std::vector<std::string> observed;  // presentation-format rdata, sorted
+    // Past the cap on listed rdata (detect.max_observed_rdata) the rest are
+    // counted, not listed: each divergent record not listed counts once.
+    bool observed_truncated = false;
+    std::uint64_t observed_omitted = 0;
     std::int64_t first_seen_us = 0;     // packet time, microseconds since epoch
     std::int64_t last_seen_us = 0;
     std::vector<std::string> signals;

@@ -161,9 +161,10 @@ bool baseline_now_holds(const RRsetPool& pool, const std::vector<std::string>& o
 }  // namespace
 
 Detector::Detector(const WatchSet& watch, const Baseline& baseline, std::string sensor_id, AlertSink& sink,
-                   std::size_t max_open_alerts)
+                   std::size_t max_open_alerts, std::size_t max_observed_rdata)
     : watch_(&watch), baseline_(&baseline), sensor_id_(std::move(sensor_id)), sink_(sink),
-      max_open_alerts_(std::max<std::size_t>(max_open_alerts, 1)), servers_(watch, baseline), dnssec_(watch),
+      max_open_alerts_(std::max<std::size_t>(max_open_alerts, 1)),
+      max_observed_rdata_(std::max<std::size_t>(max_observed_rdata, 1)), servers_(watch, baseline), dnssec_(watch),
       queries_(kDefaultOutstandingQueries) {
     consumed_.reserve(512);
     rdata_bytes_.reserve(65536);
@@ -177,6 +178,7 @@ bool Detector::follow(BaselineFollower& follower) {
 }
 
 void Detector::set_baseline(const WatchSet& watch, const Baseline& baseline) {
+    presentation_cache_ = {};  // its pool lay in the old snapshot
     if (&watch != watch_) {
         // A reloaded watch list. Open alerts, outstanding queries and learned
         // RRsets are keyed by name and stay; what is kept by zone index
@@ -553,7 +555,8 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
         const bool outside_pool =
             (entry.signals & (bit(Signal::rdata_outside_baseline) | bit(Signal::rrset_not_in_baseline))) != 0;
         if (verdict.accepted ||
-            (outside_pool && baseline_now_holds(verdict.pool, entry.observed_forms, packet.time_us))) {
+            (outside_pool && !entry.alert.observed_truncated &&
+             baseline_now_holds(verdict.pool, entry.observed_forms, packet.time_us))) {
             entry.alert.state = AlertState::accepted;
             ++counters_.alerts_accepted;
         } else {
@@ -567,6 +570,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
             ++counters_.alerts_reverted;
         }
         emit(entry);
+        recency_.erase(entry.recency);
         open_.erase(open);
         if (open_.empty()) std::fill(open_filter_.begin(), open_filter_.end(), 0);
         return;
@@ -576,23 +580,41 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     // The comparison forms of this observation not reported yet, and the
     // presentation form of the whole RRset — only now, at alert time, is
     // anything allocated.
+    // Past max_observed_rdata_ forms an alert lists no more: the rest are
+    // counted (observed_omitted) and the alert says it is truncated, so that
+    // a flood of forged rdata neither grows it nor re-sends it without end.
+    // True when the alert has something new to say.
     auto merge_observed = [&](OpenAlert& entry) {
-        bool added = false;
+        if (verdict.absence) return false;
+        std::vector<std::string> added;
+        bool newly_truncated = false;
         for (const auto& [offset, length] : rdata_spans_) {
-            if (verdict.absence) break;
             std::string form(reinterpret_cast<const char*>(rdata_bytes_.data()) + offset, length);
             if (std::binary_search(entry.observed_forms.begin(), entry.observed_forms.end(), form)) continue;
-            add_sorted_unique(entry.observed_forms, std::move(form));
-            added = true;
+            if (entry.observed_forms.size() >= max_observed_rdata_) {
+                newly_truncated = newly_truncated || !entry.alert.observed_truncated;
+                entry.alert.observed_truncated = true;
+                ++entry.alert.observed_omitted;
+                ++counters_.observed_rdata_omitted;
+                continue;
+            }
+            add_sorted_unique(entry.observed_forms, form);
+            added.push_back(std::move(form));
         }
-        if (!added) return false;
+        if (added.empty()) return newly_truncated;
         std::vector<std::uint8_t> canonical;
         for (const RecordView& r : records) {
             if (r.type != type || !(message.owner(r) == owner)) continue;
             canonical.clear();
-            if (append_canonical_rdata(message.wire, r.type, r.rdata_offset, r.rdata_length, canonical) ==
+            if (append_canonical_rdata(message.wire, r.type, r.rdata_offset, r.rdata_length, canonical) !=
                 MalformedKind::none) {
-                add_sorted_unique(entry.alert.observed, rdata_to_text(r.type, canonical));
+                continue;
+            }
+            std::string text = rdata_to_text(r.type, canonical);
+            to_comparison_form(r.type, canonical);
+            const std::string_view form(reinterpret_cast<const char*>(canonical.data()), canonical.size());
+            if (std::find(added.begin(), added.end(), form) != added.end()) {
+                add_sorted_unique(entry.alert.observed, std::move(text));
             }
         }
         return true;
@@ -601,6 +623,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     if (open != open_.end()) {
         OpenAlert& entry = open->second;
         entry.alert.last_seen_us = packet.time_us;
+        recency_.splice(recency_.end(), recency_, entry.recency);
         const bool more_rdata = merge_observed(entry);
         const bool more_signals = (verdict.signals & ~entry.signals) != 0;
         entry.signals |= verdict.signals;
@@ -623,7 +646,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     alert.zone = zone.text;
     alert.name = owner.to_text();
     alert.rrtype = rrtype_to_text(type);
-    if (verdict.pool) alert.baseline = verdict.pool.presentation();
+    if (verdict.pool) alert.baseline = baseline_presentation(verdict.pool);
     alert.first_seen_us = alert.last_seen_us = packet.time_us;
     entry.signals = verdict.signals;
     alert.vantage = {facts.role, datagram.src.to_string(), datagram.dst.to_string(), alert_tunnel(datagram.tunnel)};
@@ -636,15 +659,39 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     ++counters_.alerts_opened;
     emit(entry);
     if (open_.size() >= max_open_alerts_) {
-        // Drop the alert seen least recently; rare, so a scan is fine.
-        const auto oldest = std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
-            return a.second.alert.last_seen_us < b.second.alert.last_seen_us;
-        });
+        // Drop the alert seen least recently: the front of recency_.
+        const auto oldest = open_.find(*recency_.front());
+        recency_.pop_front();
         open_.erase(oldest);
         ++counters_.alerts_evicted;
     }
     note_open(key);
-    open_.emplace(std::string(key), std::move(entry));
+    insert_open(std::string(key), std::move(entry));
+}
+
+void Detector::insert_open(std::string key, OpenAlert entry) {
+    if (const auto old = open_.find(key); old != open_.end()) {
+        recency_.erase(old->second.recency);  // replaced: the old entry's place goes
+        open_.erase(old);
+    }
+    const auto it = open_.emplace(std::move(key), std::move(entry)).first;
+    it->second.recency = recency_.insert(recency_.end(), &it->first);
+}
+
+const std::vector<std::string>& Detector::baseline_presentation(const RRsetPool& pool) {
+    // Many alerts about one RRset (forged answers from many servers) list
+    // the same baseline: ldns formats it once per snapshot, not per alert.
+    PresentationCache& cache = presentation_cache_;
+    if (cache.identity != pool.identity() || cache.rdata != pool.rdata_count() ||
+        cache.announced != pool.announced_count() || cache.type != pool.type()) {
+        cache = {pool.identity(), pool.rdata_count(), pool.announced_count(), pool.type(), pool.presentation()};
+    }
+    return cache.text;
+}
+
+const Alert* Detector::least_recently_seen() const {
+    if (recency_.empty()) return nullptr;
+    return &open_.find(*recency_.front())->second.alert;
 }
 
 std::vector<OpenAlertState> Detector::export_open_alerts() {
@@ -658,13 +705,18 @@ std::vector<OpenAlertState> Detector::export_open_alerts() {
 }
 
 void Detector::import_open_alerts(std::vector<OpenAlertState> alerts) {
+    // Least recently seen first, so that the bound evicts in the same order
+    // as before the restart.
+    std::stable_sort(alerts.begin(), alerts.end(), [](const OpenAlertState& a, const OpenAlertState& b) {
+        return a.alert.last_seen_us < b.alert.last_seen_us;
+    });
     for (OpenAlertState& state : alerts) {
         OpenAlert entry;
         entry.alert = std::move(state.alert);
         entry.signals = state.signals;
         entry.observed_forms = std::move(state.observed_forms);
         note_open(state.key);
-        open_.insert_or_assign(std::move(state.key), std::move(entry));
+        insert_open(std::move(state.key), std::move(entry));
     }
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <list>
 #include <memory>
 #include <cstdint>
 #include <string>
@@ -48,6 +49,7 @@ struct DetectorCounters {
     std::uint64_t alerts_accepted = 0;
     std::uint64_t alerts_emitted = 0;         // records handed to the sink
     std::uint64_t alerts_evicted = 0;         // open alerts dropped to stay within the bound
+    std::uint64_t observed_rdata_omitted = 0; // rdata not listed in an alert past max_observed_rdata
     std::uint64_t learning = 0;               // observations of RRsets still being learned: no alert yet
     std::uint64_t baseline_swaps = 0;         // new baseline snapshots taken (zone transfer, feed)
 };
@@ -70,10 +72,12 @@ struct MessageContext {
 class Detector {
 public:
     // At most `max_open_alerts` alerts are kept open; past that the one
-    // seen least recently is dropped (and counted), so memory stays bounded
-    // whatever an attacker sends.
+    // seen least recently is dropped (and counted) in O(1), so memory and
+    // work stay bounded whatever an attacker sends. At most
+    // `max_observed_rdata` rdata are listed per alert (the rest counted).
     Detector(const WatchSet& watch, const Baseline& baseline, std::string sensor_id, AlertSink& sink,
-             std::size_t max_open_alerts = 100000);
+             std::size_t max_open_alerts = 100000, std::size_t max_observed_rdata = kDefaultMaxObservedRdata);
+    static constexpr std::size_t kDefaultMaxObservedRdata = 64;
 
     // Judges a fully decoded response whose question is in a watched zone.
     void observe(const DnsMessageView& message, const MessageContext& context);
@@ -88,6 +92,9 @@ public:
     void configure_query_tracking(std::size_t capacity, TxidBurstOptions burst);
 
     void set_max_open_alerts(std::size_t max) { max_open_alerts_ = std::max<std::size_t>(max, 1); }
+    void set_max_observed_rdata(std::size_t max) { max_observed_rdata_ = std::max<std::size_t>(max, 1); }
+    // The open alert that the bound would drop next (tests: eviction order).
+    const Alert* least_recently_seen() const;
 
     // A new snapshot (baseline/shared_baseline.h), taken between batches: the
     // baseline and the watch list it was built for (this detector's part of
@@ -129,10 +136,15 @@ public:
     void import_open_alerts(std::vector<OpenAlertState> alerts);
 
 private:
+    // Keys of open_ (owned by its nodes, which never move), least recently
+    // seen first: the bound evicts the front, a divergent packet moves its
+    // alert to the back. Both O(1), no allocation once the node exists.
+    using Recency = std::list<const std::string*>;
     struct OpenAlert {
         Alert alert;
         SignalSet signals = 0;
         std::vector<std::string> observed_forms;  // comparison forms reported so far, sorted
+        Recency::iterator recency{};
     };
     struct MessageFacts;
     struct Verdict;
@@ -158,6 +170,18 @@ private:
     void emit(OpenAlert& entry);
     void publish_learned(const WatchedZone& zone, const DnsName& owner, std::uint16_t type, const RRsetPool& learned,
                          std::int64_t time_us);
+    // The presentation of a baseline pool, for an alert's `baseline`.
+    const std::vector<std::string>& baseline_presentation(const RRsetPool& pool);
+    struct PresentationCache {
+        const void* identity = nullptr;  // the pool's (RRsetPool::identity), in the current snapshot
+        std::size_t rdata = 0;
+        std::size_t announced = 0;
+        std::uint16_t type = 0;
+        std::vector<std::string> text;
+    };
+    PresentationCache presentation_cache_;
+    // Adds an alert to open_ and to the back of recency_.
+    void insert_open(std::string key, OpenAlert entry);
 
     const WatchSet* watch_;
     const Baseline* baseline_;
@@ -168,6 +192,7 @@ private:
     DetectorCounters counters_;
     std::uint64_t next_seq_ = 1;
     std::size_t max_open_alerts_;
+    std::size_t max_observed_rdata_;
     bool changed_ = false;
     ZoneServers servers_;
     AnswerHistory answers_;
@@ -175,6 +200,7 @@ private:
     QueryTracker queries_;
     // Open alerts by (owner, type, server); a handful at a time.
     std::unordered_map<std::string, OpenAlert, StringHash, std::equal_to<>> open_;
+    Recency recency_;
     // A bit per hash of (owner, type) of every open alert: most observations
     // match the baseline and have no alert to revert, and the filter says so
     // without hashing a string key (cleared when no alert is open).

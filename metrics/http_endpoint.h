@@ -1,7 +1,8 @@
 // Serves GET /metrics (the registry in the text format 0.0.4) on the
 // project's small HTTP server (common/http_server.h), on its own thread: a
 // slow or stuck scraper never reaches the packet path. Anything but
-// /metrics is 404.
+// /metrics is 404. The server's limits per client address and in all keep
+// a flood of idle connections from denying the scrape.
 #pragma once
 
 #include <atomic>
@@ -26,6 +27,9 @@ public:
 
     // Scrapes served so far (answers to GET /metrics).
     std::uint64_t scrapes() const { return scrapes_.load(std::memory_order_relaxed); }
+    // Connections refused at the server's limits (common/http_server.h).
+    std::uint64_t refused() const { return server_->refused(); }
+    unsigned connection_limit() const { return server_->connection_limit(); }
 
 private:
     const Registry& registry_;

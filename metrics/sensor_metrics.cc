@@ -88,6 +88,16 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
                             "dnstap writers (resolvers, name servers), by event: accepted, dropped (sent a bad "
                             "frame), refused (capture.dnstap.max_writers were connected).",
                             MetricType::counter, {"event"})),
+      bound_reached_(r.add("dnswatch_bound_reached_total",
+                           "What a bound turned away, by bound: open_alerts (the least recently seen open alert "
+                           "evicted), observed_rdata (divergent rdata not listed in an alert), feed_announcements "
+                           "(announcements dropped past the bound), http_connections (refused by the HTTP "
+                           "server's connection limits).",
+                           MetricType::counter, {"bound"})),
+      refused_(r.add("dnswatch_refused_total",
+                     "Network peers refused, by input: feed (a transparency feed publisher that failed the CURVE "
+                     "handshake: no key, or not the pinned one). Each refusal is logged.",
+                     MetricType::counter, {"input"})),
       nats_records_(r.add("dnswatch_nats_records_total",
                           "Stored records sent to NATS JetStream, by outcome: published (acknowledged), duplicate "
                           "(acknowledged as already in the stream), expired (pruned by state.retention before the "
@@ -122,6 +132,7 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
     for (const char* source : {"ldns", "cache"}) dnssec_verdicts_.counter({source});
     for (const char* result : {"tracked", "matched", "unsolicited", "unknown", "evicted"}) queries_.counter({result});
     txid_bursts_.counter();
+    for (const char* bound : {"open_alerts", "observed_rdata"}) bound_reached_.counter({bound});
     for (const char* result : {"accepted", "refused"}) notifies_.counter({result});
     for (const char* result : {"ok", "up_to_date", "failed"}) zone_transfers_.counter({result});
     for (const char* result : {"admitted", "denied"}) zap_requests_.counter({result});

@@ -73,6 +73,11 @@ public:
     Counter& dnstap_frames(std::string_view outcome) { return dnstap_frames_.counter({outcome}); }
     // event: "accepted", "dropped" (for a bad frame), "refused" (max_writers reached).
     Counter& dnstap_writers(std::string_view event) { return dnstap_writers_.counter({event}); }
+    // bound: "open_alerts" (evicted), "observed_rdata" (not listed in an alert),
+    // "feed_announcements" (dropped past the bound), "http_connections" (refused).
+    Counter& bound_reached(std::string_view bound) { return bound_reached_.counter({bound}); }
+    // input: "feed" (a publisher that failed the CURVE handshake), "http"; the log says each.
+    Counter& refused(std::string_view input) { return refused_.counter({input}); }
     // publish.nats. outcome: "published", "duplicate" (the stream had it), "expired" (pruned by the
     // retention before the stream had it), "stats".
     Counter& nats_records(std::string_view outcome) { return nats_records_.counter({outcome}); }
@@ -112,6 +117,8 @@ private:
     Family& pruned_bytes_;
     Family& dnstap_frames_;
     Family& dnstap_writers_;
+    Family& bound_reached_;
+    Family& refused_;
     Family& nats_records_;
     Family& nats_failures_;
     Family& nats_pending_;

@@ -119,6 +119,7 @@ std::string Pipeline::stats_json() const {
           {"alerts_reverted", t.detector.alerts_reverted},
           {"alerts_accepted", t.detector.alerts_accepted},
           {"alerts_evicted", t.detector.alerts_evicted},
+          {"observed_rdata_omitted", t.detector.observed_rdata_omitted},
           {"alerts", t.alerts},
           {"dnssec",
            {{"rrsets_checked", t.dnssec.rrsets_checked},

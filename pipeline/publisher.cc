@@ -112,6 +112,8 @@ void Publisher::run(std::vector<AlertInput> inputs, std::function<std::string()>
     learned_.assign(inputs.size(), {});
     const bool stats_on = options_.stats_interval.count() > 0;
     auto next_stats = Clock::now() + options_.stats_interval;
+    const bool heartbeat_on = stats_ != nullptr && options_.heartbeat_interval.count() > 0;
+    auto next_heartbeat = Clock::now() + options_.heartbeat_interval;
     auto head = [&](std::size_t i) -> std::optional<std::uint64_t> {
         const KeyedAlert* item = inputs[i].ring->front();
         if (item == nullptr) return std::nullopt;
@@ -167,11 +169,16 @@ void Publisher::run(std::vector<AlertInput> inputs, std::function<std::string()>
             if (next_stats < Clock::now()) next_stats = Clock::now() + options_.stats_interval;
             publish_counters();
         }
+        if (heartbeat_on && Clock::now() >= next_heartbeat) {
+            stats_->send_heartbeat(options_.sensor_id);
+            next_heartbeat = Clock::now() + options_.heartbeat_interval;
+        }
         if (!took) backoff.pause();
     }
     take_changes();  // those that came while the last alerts were written
     sink_.flush();
     send_stats(stats_payload);  // the final figures, for whoever watches
+    if (heartbeat_on) stats_->send_heartbeat(options_.sensor_id);  // the last seq, for whoever missed it
     publish_counters();
 }
 

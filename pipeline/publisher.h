@@ -29,6 +29,8 @@ namespace dnswatch {
 struct PublisherOptions {
     std::string open_alerts_path;   // where open alerts are saved; "" = not saved
     std::chrono::milliseconds stats_interval{10000};  // 0 = no stats messages
+    std::chrono::milliseconds heartbeat_interval{1000};  // 0 = no heartbeat messages (ZmqPublisher::send_heartbeat)
+    std::string sensor_id;          // named in the heartbeat
     std::string learned_path;       // where learned RRsets are saved; "" = not saved
     // Where else each stats message goes (NATS); the ZeroMQ socket has it
     // on topic `stats.` in any case.

@@ -48,6 +48,10 @@ Json build(const Alert& alert) {
     j["rrtype"] = alert.rrtype;
     j["baseline"] = alert.baseline;
     j["observed"] = alert.observed;
+    if (alert.observed_truncated) {  // only past detect.max_observed_rdata
+        j["truncated"] = true;
+        j["observed_omitted"] = alert.observed_omitted;
+    }
     j["first_seen"] = format_rfc3339_us(alert.first_seen_us);
     j["last_seen"] = format_rfc3339_us(alert.last_seen_us);
     j["duration_s"] = alert.duration_s();
@@ -156,6 +160,11 @@ Alert alert_from_json(const json& j) {
     alert.rrtype = get_string(j, "rrtype");
     alert.baseline = get_strings(j, "baseline");
     alert.observed = get_strings(j, "observed");
+    if (j.contains("truncated")) {
+        if (!j["truncated"].is_boolean()) bad_field("truncated", "expected true or false");
+        alert.observed_truncated = j["truncated"].get<bool>();
+        alert.observed_omitted = get_unsigned(j, "observed_omitted", std::numeric_limits<std::uint64_t>::max());
+    }
     alert.first_seen_us = get_time(j, "first_seen");
     alert.last_seen_us = get_time(j, "last_seen");
     alert.signals = get_strings(j, "signals");

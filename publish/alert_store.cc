@@ -36,16 +36,25 @@ std::uint64_t read_pruned_seq(const std::string& path) {
 
 std::uint64_t scan_alert_store(const std::string& path, std::uint64_t after_seq,
                                const std::function<bool(std::uint64_t, std::string_view)>& visit) {
+    return scan_alert_store_from(path, 0, after_seq,
+                                 [&](const StoredRecord& record) { return visit(record.seq, record.line); });
+}
+
+std::uint64_t scan_alert_store_from(const std::string& path, std::uint64_t offset, std::uint64_t after_seq,
+                                    const std::function<bool(const StoredRecord&)>& visit) {
     std::ifstream in(path, std::ios::binary);
+    if (offset != 0) in.seekg(static_cast<std::streamoff>(offset));
     std::uint64_t last = after_seq;
     std::string line;
     while (std::getline(in, line)) {
         if (in.eof()) break;  // no newline: a record still being written, or torn
+        const std::uint64_t at = offset;
+        offset += line.size() + 1;
         const auto seq = seq_of(line);
         if (!seq) throw AlertStoreError(path + ": a stored record has no seq: " + line.substr(0, 80));
         if (*seq <= after_seq) continue;
         last = *seq;
-        if (!visit(*seq, line)) break;
+        if (!visit(StoredRecord{*seq, line, at, offset})) break;
     }
     return last;
 }

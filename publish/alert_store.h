@@ -76,6 +76,19 @@ private:
 std::uint64_t scan_alert_store(const std::string& path, std::uint64_t after_seq,
                                const std::function<bool(std::uint64_t seq, std::string_view line)>& visit);
 
+// One complete record of a store file, as scan_alert_store_from() finds it.
+struct StoredRecord {
+    std::uint64_t seq = 0;
+    std::string_view line;     // the record, without its newline
+    std::uint64_t offset = 0;  // where it starts in the file
+    std::uint64_t end = 0;     // where the next one starts
+};
+// The same from byte `offset` of the file (the start of a record, as an
+// earlier scan reported it), so that a reader that keeps offsets
+// (publish/catch_up.h) seeks instead of reading from the start.
+std::uint64_t scan_alert_store_from(const std::string& path, std::uint64_t offset, std::uint64_t after_seq,
+                                    const std::function<bool(const StoredRecord& record)>& visit);
+
 // Numbers each alert record (seq continues across restarts), logs it in the
 // transparency log when there is one, stores it durably, and only then
 // passes it on to the publishers.

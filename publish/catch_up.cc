@@ -3,7 +3,11 @@
 
 #include "publish/change_json.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <stdexcept>
 #include <vector>
 
@@ -11,9 +15,12 @@
 
 #include "publish/alert_store.h"
 #include "publish/topic.h"
+#include "publish/zmq_publisher.h"
 
 namespace dnswatch {
 namespace {
+
+constexpr std::int64_t kMaxRequestBytes = 4096;
 
 std::uint64_t to_number(const zmq::message_t& frame) {
     std::uint64_t value = 0;
@@ -42,14 +49,63 @@ std::vector<zmq::message_t> receive_all(zmq::socket_t& socket) {
 
 }  // namespace
 
+std::uint64_t StoreIndex::seek(std::uint64_t after_seq) {
+    refresh();
+    // The last mark at or before after_seq: the records after it follow.
+    const auto next = std::upper_bound(marks_.begin(), marks_.end(), std::pair{after_seq, ~std::uint64_t{0}});
+    return next == marks_.begin() ? 0 : std::prev(next)->second;
+}
+
+void StoreIndex::refresh() {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0) {
+        marks_.clear();
+        indexed_bytes_ = records_ = inode_ = 0;
+        return;
+    }
+    // Two prunes between two requests may hand the newest file the inode
+    // number of an older one: the last mark must still be where it was.
+    const auto mark_moved = [&] {
+        if (marks_.empty()) return false;
+        std::uint64_t seq = 0;
+        try {
+            scan_alert_store_from(path_, marks_.back().second, 0, [&](const StoredRecord& record) {
+                seq = record.seq;
+                return false;
+            });
+        } catch (const std::exception&) {
+            return true;  // not the start of a record any more
+        }
+        return seq != marks_.back().first;
+    };
+    if (static_cast<std::uint64_t>(st.st_ino) != inode_ || static_cast<std::uint64_t>(st.st_size) < indexed_bytes_ ||
+        mark_moved()) {
+        marks_.clear();  // pruned (a new file) or cut back: start again
+        indexed_bytes_ = records_ = 0;
+        inode_ = static_cast<std::uint64_t>(st.st_ino);
+    }
+    if (static_cast<std::uint64_t>(st.st_size) == indexed_bytes_) return;
+    scan_alert_store_from(path_, indexed_bytes_, 0, [&](const StoredRecord& record) {
+        if (records_++ % kStride == 0) marks_.emplace_back(record.seq, record.offset);
+        indexed_bytes_ = record.end;
+        return true;
+    });
+}
+
 CatchUpServer::CatchUpServer(zmq::context_t& context, std::string store_path, const std::string& endpoint,
                              const std::optional<CurveKeyPair>& curve, std::size_t page_size)
-    : store_path_(std::move(store_path)), page_size_(page_size) {
+    : store_path_(std::move(store_path)), index_(store_path_), page_size_(page_size) {
     zmq::socket_t socket(context, zmq::socket_type::router);
     socket.set(zmq::sockopt::linger, 0);
     // A consumer that stops reading mid-page must not block the server: the
     // rest of its page is dropped and it asks again from what it has.
     socket.set(zmq::sockopt::router_mandatory, false);
+    // A request is three short frames: anything large is not one.
+    socket.set(zmq::sockopt::maxmsgsize, kMaxRequestBytes);
+    // A whole page fits in a consumer's queue: served from the index, a page
+    // goes out faster than a consumer reads it, and at the default mark of
+    // 1,000 its end (MORE or END) was dropped and the consumer timed out.
+    socket.set(zmq::sockopt::sndhwm, static_cast<int>(2 * page_size + 16));
     if (curve) make_curve_server(socket, *curve);
     try {
         socket.bind(endpoint);
@@ -85,11 +141,12 @@ void CatchUpServer::serve(zmq::socket_t socket) {
         bool more = false;
         std::uint64_t last = after;
         try {
-            last = scan_alert_store(store_path_, after, [&](std::uint64_t, std::string_view line) {
+            last = scan_alert_store_from(store_path_, index_.seek(after), after, [&](const StoredRecord& stored) {
                 if (sent == page_size_) {
                     more = true;
                     return false;
                 }
+                const std::string_view line = stored.line;
                 const auto record = nlohmann::json::parse(line, nullptr, false);
                 const std::string topic = record_topic(record);
                 if (topic.rfind(prefix, 0) == 0) {
@@ -121,6 +178,7 @@ std::uint64_t catch_up(zmq::context_t& context, const std::string& endpoint, std
     zmq::socket_t socket(context, zmq::socket_type::dealer);
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::rcvtimeo, timeout_ms);
+    socket.set(zmq::sockopt::maxmsgsize, kMaxRecordBytes);
     if (client) make_curve_client(socket, client->own, client->server_public_key);
     socket.connect(endpoint);
     std::uint64_t last = after_seq;

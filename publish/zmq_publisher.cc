@@ -1,7 +1,10 @@
 #include "publish/zmq_publisher.h"
 #include "common/errors.h"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include <nlohmann/json.hpp>
 
 #include "publish/alert_json.h"
 #include "publish/change_json.h"
@@ -14,12 +17,11 @@ zmq::socket_t make_pub_socket(zmq::context_t& context, const ZmqPublisherOptions
     try {
         zmq::socket_t socket(context, zmq::socket_type::pub);
         socket.set(zmq::sockopt::linger, options.linger_ms);
+        // A plain PUB: a subscriber at its high-water mark loses the message,
+        // the others get it. (XPUB_NODROP would make the send fail for all of
+        // them as soon as one stops reading: one stuck consumer would silence
+        // every other one.)
         socket.set(zmq::sockopt::sndhwm, options.send_hwm);
-        // A plain PUB drops silently at the high-water mark, so nothing could be
-        // counted. With NODROP a full queue makes a non-blocking send fail with
-        // EAGAIN instead, and publish() counts it. The price: one subscriber at
-        // its mark means that message reaches no subscriber.
-        socket.set(zmq::sockopt::xpub_nodrop, true);
         if (options.curve) make_curve_server(socket, *options.curve);
         socket.bind(options.endpoint);
         return socket;
@@ -41,10 +43,19 @@ ZmqPublisher::ZmqPublisher(zmq::context_t& context, const ZmqPublisherOptions& o
 
 std::string ZmqPublisher::endpoint() const { return endpoint_; }
 
-void ZmqPublisher::publish(const Alert& alert) { send(alert_topic(alert.name), to_json_line(alert)); }
+void ZmqPublisher::publish(const Alert& alert) {
+    last_seq_ = std::max(last_seq_, alert.seq);
+    send(alert_topic(alert.name), to_json_line(alert));
+}
 
 void ZmqPublisher::publish_change(const BaselineChange& change) {
+    last_seq_ = std::max(last_seq_, change.seq);
     send(topic_for("change", change.name), to_json_line(change));
+}
+
+bool ZmqPublisher::send_heartbeat(std::string_view sensor) {
+    const nlohmann::json heartbeat = {{"schema", kHeartbeatSchema}, {"sensor", sensor}, {"last_seq", last_seq_}};
+    return send(kHeartbeatTopic, heartbeat.dump());
 }
 
 bool ZmqPublisher::send(std::string_view topic, std::string_view payload) {

@@ -1,6 +1,12 @@
 // Alerts over a ZeroMQ PUB socket: two frames, topic (alert_topic(name)) and
 // the JSON line (DESIGN.md, "Contracts"). publish() never blocks; an alert
 // that cannot be queued is counted in dropped().
+//
+// Each subscriber has a queue of its own (send_hwm messages): one that
+// stops reading loses what overflows its own queue and nobody else's. It
+// learns of the loss from the seq numbers — a gap in the live stream, or a
+// heartbeat (topic "heartbeat.", schema dnswatch.heartbeat/1) whose
+// last_seq is past what it has — and fills it from the catch-up endpoint.
 #pragma once
 
 #include <atomic>
@@ -17,11 +23,19 @@
 
 namespace dnswatch {
 
+inline constexpr const char* kHeartbeatTopic = "heartbeat.";
+// The largest message (frame) a socket that receives records takes
+// (ZMQ_MAXMSGSIZE): an alert is a few KB (detect.max_observed_rdata bounds
+// its lists), a change record or a feed line likewise. A peer that sends
+// more is disconnected before the frame is buffered.
+inline constexpr std::int64_t kMaxRecordBytes = 1 << 20;
+inline constexpr const char* kHeartbeatSchema = "dnswatch.heartbeat/1";
+
 // publish/ does not depend on config/; cli maps ZmqPublishConfig onto this.
 struct ZmqPublisherOptions {
     std::string endpoint;   // tcp://HOST:PORT (PORT may be * for an OS-chosen one), ipc://, inproc://
     int linger_ms = 2000;   // how long closing the socket waits for queued messages
-    int send_hwm = 100000;  // messages queued per subscriber before alerts are dropped
+    int send_hwm = 100000;  // messages queued per subscriber before that subscriber's are dropped
     // CURVE server keys; without them the socket is plaintext (which the
     // config allows only on loopback). Subscribers are then admitted by the
     // context's ZapAuthenticator.
@@ -52,15 +66,24 @@ public:
     // other topics ("change.", "stats."). Returns false if it was dropped.
     bool send(std::string_view topic, std::string_view payload);
 
+    // On topic "heartbeat.": {"schema":"dnswatch.heartbeat/1","sensor":...,
+    // "last_seq":N}, N the last seq published here (0: none yet), so that a
+    // subscriber whose queue overflowed learns it even when nothing more is
+    // published. From the publishing thread, like every send.
+    bool send_heartbeat(std::string_view sensor);
+    std::uint64_t last_seq() const { return last_seq_; }
+
     std::uint64_t sent() const { return sent_.load(std::memory_order_relaxed); }
-    // Messages not queued: a subscriber's queue was at the high-water mark
-    // (or, rarely, the send failed otherwise, e.g. EINTR).
+    // Messages the socket refused (EINTR, ETERM: rare). A subscriber whose
+    // own queue is full loses messages without the socket saying so: that
+    // subscriber sees the gap in the seq numbers.
     std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
 private:
     std::unique_ptr<zmq::context_t> own_context_;  // declared before socket_: outlives it
     zmq::socket_t socket_;
     std::string endpoint_;
+    std::uint64_t last_seq_ = 0;  // of the records published, for the heartbeat
     // Written by the publishing thread only; atomics so a stats thread may read them.
     std::atomic<std::uint64_t> sent_{0};
     std::atomic<std::uint64_t> dropped_{0};

@@ -1,6 +1,7 @@
 // CurveZMQ on every endpoint the sensor binds, with a ZAP handler that
 // admits only the client public keys listed in the config (RFC 27 of the
-// ZeroMQ project: ZAP). Keys are Z85 text, 40 characters.
+// ZeroMQ project: ZAP). Keys are Z85 text, 40 characters; key files and the
+// client side are common/curve_keys.h.
 #pragma once
 
 #include <atomic>
@@ -12,28 +13,14 @@
 
 #include <zmq.hpp>
 
+#include "common/curve_keys.h"
 #include "log/log.h"
 
 namespace dnswatch {
 
-struct CurveKeyPair {
-    std::string public_key;  // Z85
-    std::string secret_key;  // Z85; empty in a public-only certificate
-
-    static CurveKeyPair generate();
-    // Reads a key file written by save() (the zcert layout CZMQ uses, so
-    // that its tools read ours): public-key = "...", secret-key = "...".
-    // Throws std::runtime_error naming the file and what is wrong.
-    static CurveKeyPair load(const std::string& path);
-    // Writes PATH (both keys, mode 0600) and PATH.pub (public key only).
-    void save(const std::string& path) const;
-};
-
 // Makes `socket` a CURVE server with `keys`; connections are then
 // authenticated by the ZAP handler of the socket's context.
 void make_curve_server(zmq::socket_t& socket, const CurveKeyPair& keys);
-// Makes `socket` a CURVE client of the server whose public key is given.
-void make_curve_client(zmq::socket_t& socket, const CurveKeyPair& own, const std::string& server_public_key);
 
 // Answers the context's ZAP requests from a thread of its own. CURVE clients
 // are admitted when their public key is in `allowed`; NULL (plaintext)

@@ -7,12 +7,15 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "common/curve_keys.h"
 #include "tests/cli/run_support.h"
 #include "tests/support/piped_process.h"
 
@@ -141,6 +144,108 @@ TEST_F(FeedOverZmqTest, AnAnnouncementReceivedMidwayAcceptsTheOpenAlertsAndSurvi
         dir_);
     ASSERT_EQ(again.exit_code, 0) << again.err;
     EXPECT_EQ(test::slurp(dir_ / "a3.jsonl"), "");
+}
+
+}  // namespace
+}  // namespace dnswatch
+
+namespace dnswatch {
+namespace {
+
+// The feed is authenticated: with the registry's key pinned, a publisher
+// without it — keyless, or holding another key — is refused at the
+// handshake (logged, counted in the summary), and what it sends never
+// reaches the baseline; the registry's own publisher is heard.
+class FeedCurveTest : public FeedOverZmqTest {
+protected:
+    // A PUB on a loopback port chosen at run time; a CURVE server with
+    // `keys` when given (no ZAP handler: any client key is accepted, as a
+    // registry serving every sensor would).
+    struct Publisher {
+        Publisher(zmq::context_t& context, const std::optional<CurveKeyPair>& keys)
+            : socket(context, zmq::socket_type::xpub) {
+            socket.set(zmq::sockopt::linger, 0);
+            if (keys) {
+                socket.set(zmq::sockopt::curve_server, true);
+                socket.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+            }
+            socket.bind("tcp://127.0.0.1:*");
+            endpoint = socket.get(zmq::sockopt::last_endpoint);
+        }
+        zmq::socket_t socket;
+        std::string endpoint;
+    };
+
+    fs::path curve_config(const std::string& endpoint) {
+        const fs::path path = dir_ / "curve.yaml";
+        test::write_file(path, "sensor: {id: feed-test}\n"
+                               "watch:\n  zones:\n    - name: victim.test\n      zone_file: victim.test.zone\n"
+                               "baseline:\n  zone_files: [test.zone]\n"
+                               "  transparency_feed_endpoint: " + endpoint + "\n"
+                               "  transparency_feed_server_key: registry.key.pub\n"
+                               "state: {dir: curve-state, fsync: false}\n");
+        return path;
+    }
+
+    // Runs a replay that waits on its standard input while `publisher`
+    // sends the announcement for a few seconds; returns its stderr.
+    std::string run_against(Publisher& publisher, const std::string& label, bool expect_heard) {
+        test::PipedProcess sensor({DNSWATCH_BINARY, "replay", "--config", curve_config(publisher.endpoint).string(),
+                                   "--alerts", (dir_ / (label + ".jsonl")).string(), "-"},
+                                  dir_ / (label + ".out"), dir_ / (label + ".err"));
+        EXPECT_TRUE(sensor.started());
+        const auto err = [&] { return test::slurp(dir_ / (label + ".err")); };
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(expect_heard ? 10 : 4);
+        bool heard = false;
+        while (std::chrono::steady_clock::now() < deadline && !heard) {
+            publisher.socket.send(zmq::str_buffer("feed.test.victim."), zmq::send_flags::sndmore);
+            publisher.socket.send(zmq::buffer(std::string(kAnnouncement)), zmq::send_flags::none);
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            heard = err().find("event=feed_announcement") != std::string::npos;
+        }
+        EXPECT_TRUE(sensor.write(parts_.join(0, 0)));
+        EXPECT_EQ(sensor.finish(), 0) << err();
+        return err();
+    }
+};
+
+TEST_F(FeedCurveTest, OnlyThePublisherHoldingThePinnedKeyIsHeard) {
+    const CurveKeyPair registry = CurveKeyPair::generate();
+    registry.save((dir_ / "registry.key").string());
+
+    Publisher keyless(context_, std::nullopt);
+    const std::string refused = run_against(keyless, "keyless", false);
+    EXPECT_NE(refused.find("event=feed_publisher_refused endpoint=" + keyless.endpoint +
+                           " reason=\"CURVE handshake failed"),
+              std::string::npos)
+        << refused;
+    EXPECT_EQ(refused.find("event=feed_announcement"), std::string::npos) << refused;
+    EXPECT_EQ(refused.find("feed_refused=0"), std::string::npos) << refused;
+    EXPECT_NE(refused.find("feed_received=0"), std::string::npos) << refused;
+
+    Publisher impostor(context_, CurveKeyPair::generate());
+    const std::string wrong_key = run_against(impostor, "impostor", false);
+    EXPECT_NE(wrong_key.find("event=feed_publisher_refused"), std::string::npos) << wrong_key;
+    EXPECT_EQ(wrong_key.find("event=feed_announcement"), std::string::npos) << wrong_key;
+    EXPECT_NE(wrong_key.find("feed_received=0"), std::string::npos) << wrong_key;
+
+    Publisher genuine(context_, registry);
+    const std::string heard = run_against(genuine, "genuine", true);
+    EXPECT_NE(heard.find("event=feed_announcement name=victim.test rrtype=NS records=2"), std::string::npos) << heard;
+    EXPECT_EQ(heard.find("event=feed_publisher_refused"), std::string::npos) << heard;
+    EXPECT_NE(heard.find("feed_received=1, feed_rejected=0, feed_refused=0"), std::string::npos) << heard;
+}
+
+TEST_F(FeedCurveTest, ANonLoopbackFeedWithoutAServerKeyIsAConfigError) {
+    const fs::path path = dir_ / "open.yaml";
+    test::write_file(path, "watch:\n  zones:\n    - name: victim.test\n      zone_file: victim.test.zone\n"
+                           "baseline:\n  transparency_feed_endpoint: tcp://192.0.2.53:7000\n");
+    const test::CommandResult result = test::run_command({DNSWATCH_BINARY, "check-config", "--config", path.string()}, dir_);
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_NE(result.err.find("open.yaml:6:31: baseline.transparency_feed_endpoint: 'tcp://192.0.2.53:7000' is not a "
+                              "loopback address, so it needs baseline.transparency_feed_server_key"),
+              std::string::npos)
+        << result.err;
 }
 
 }  // namespace

@@ -8,11 +8,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "publish/alert_json.h"
 #include "publish/zmq_publisher.h"
 #include "publish/zmq_security.h"
 #include "tests/publish/sample_alert.h"
@@ -233,6 +235,87 @@ TEST_F(RelayTest, AConsumerKeyTheRelayDoesNotAdmitIsLoggedOnBothSides) {
                                                 dir_);
     EXPECT_EQ(wrong_server.exit_code, 1);
     EXPECT_NE(wrong_server.err.find("event=tail_no_connection"), std::string::npos) << wrong_server.err;
+}
+
+TEST_F(RelayTest, OnListenOnlyListedPublisherKeysAreHeard) {
+    // A keyless process used to inject alert.test.victim. into a CURVE
+    // consumer's stream through --listen. Now: the listed sensor is heard;
+    // a keyless publisher and one with an unlisted key are refused (logged,
+    // counted) and nothing they send reaches the consumer.
+    const auto relay_keys = CurveKeyPair::generate();
+    const auto sensor_keys = CurveKeyPair::generate();
+    const auto consumer = CurveKeyPair::generate();
+    relay_keys.save((dir_ / "relay.key").string());
+    sensor_keys.save((dir_ / "sensor.key").string());
+    consumer.save((dir_ / "consumer.key").string());
+    const std::string to = free_endpoint(context_);
+    const std::string listen = free_endpoint(context_);
+    relay_ = test::spawn_command({DNSWATCH_BINARY, "relay", "--key", (dir_ / "relay.key").string(), "--allow",
+                                  (dir_ / "consumer.key.pub").string(), "--listen", listen, "--publisher-key",
+                                  (dir_ / "sensor.key.pub").string(), "--to", to},
+                                 dir_ / "relay.out", dir_ / "relay.err");
+    ASSERT_TRUE(relay_ready()) << test::slurp(dir_ / "relay.err");
+
+    zmq::context_t others;  // the sensors and the consumer are other parties
+    const auto publisher = [&](const std::optional<CurveKeyPair>& keys) {
+        zmq::socket_t pub(others, zmq::socket_type::pub);
+        pub.set(zmq::sockopt::linger, 0);
+        if (keys) make_curve_client(pub, *keys, relay_keys.public_key);
+        pub.connect(listen);
+        return pub;
+    };
+    zmq::socket_t genuine = publisher(sensor_keys);
+    zmq::socket_t keyless = publisher(std::nullopt);
+    zmq::socket_t impostor = publisher(CurveKeyPair::generate());
+    zmq::socket_t sub(others, zmq::socket_type::sub);
+    make_curve_client(sub, consumer, relay_keys.public_key);
+    sub.set(zmq::sockopt::linger, 0);
+    sub.set(zmq::sockopt::subscribe, "alert.");
+    sub.connect(to);
+
+    std::set<std::string> heard;
+    const auto send = [](zmq::socket_t& pub, const char* sensor) {
+        Alert alert = testing::sample_alert("victim.test");
+        alert.sensor = sensor;
+        pub.send(zmq::str_buffer("alert.test.victim."), zmq::send_flags::sndmore);
+        pub.send(zmq::buffer(to_json_line(alert)), zmq::send_flags::none);
+    };
+    for (int i = 0; i < 300 && (heard.count("genuine") == 0 || i < 100); ++i) {
+        send(genuine, "genuine");
+        send(keyless, "keyless");
+        send(impostor, "impostor");
+        zmq::pollitem_t item{sub.handle(), 0, ZMQ_POLLIN, 0};
+        while (zmq::poll(&item, 1, 10ms) > 0) {
+            zmq::message_t topic, payload;
+            if (sub.recv(topic) && sub.recv(payload) && topic.to_string_view() != "heartbeat.") {
+                heard.insert(nlohmann::json::parse(payload.to_string_view())["sensor"].get<std::string>());
+            }
+        }
+    }
+    EXPECT_EQ(heard, std::set<std::string>{"genuine"}) << test::slurp(dir_ / "relay.err");
+    const std::string err = test::slurp(dir_ / "relay.err");
+    EXPECT_NE(err.find("event=relay_publisher_refused"), std::string::npos) << err;  // the keyless one
+    EXPECT_NE(err.find("event=zap_denied"), std::string::npos) << err;                // the unlisted key
+    ::kill(relay_, SIGTERM);
+    EXPECT_EQ(test::wait_command(relay_), 0);
+    relay_ = -1;
+    const std::string stopped = test::slurp(dir_ / "relay.err");
+    EXPECT_EQ(stopped.find("publishers_refused=0"), std::string::npos) << stopped;
+    EXPECT_EQ(stopped.find("publisher_keys_denied=0"), std::string::npos) << stopped;
+}
+
+TEST_F(RelayTest, ListenOffLoopbackNeedsKeysAndPublisherKeys) {
+    const auto plain = test::run_command(
+        {DNSWATCH_BINARY, "relay", "--listen", "tcp://192.0.2.9:7000", "--to", "tcp://127.0.0.1:1"}, dir_);
+    EXPECT_EQ(plain.exit_code, 2);
+    EXPECT_NE(plain.err.find("is not a loopback address, so it needs --key and --publisher-key"), std::string::npos)
+        << plain.err;
+    CurveKeyPair::generate().save((dir_ / "relay.key").string());
+    const auto unlisted = test::run_command({DNSWATCH_BINARY, "relay", "--key", (dir_ / "relay.key").string(),
+                                             "--listen", "tcp://127.0.0.1:1", "--to", "tcp://127.0.0.1:2"},
+                                            dir_);
+    EXPECT_EQ(unlisted.exit_code, 2);
+    EXPECT_NE(unlisted.err.find("--listen with --key needs --publisher-key"), std::string::npos) << unlisted.err;
 }
 
 TEST_F(RelayTest, UsageMistakesExitTwo) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -32,6 +33,13 @@ std::vector<std::uint64_t> seqs_in(const std::string& text) {
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) seqs.push_back(nlohmann::json::parse(line)["seq"]);
     return seqs;
+}
+
+// The exit code of `pid` if it has ended, else -1 (without waiting).
+int try_wait_command(pid_t pid) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) != pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 class TailTest : public ::testing::Test {
@@ -109,6 +117,69 @@ TEST_F(TailTest, ATopicPrefixFollowsOneZone) {
     publish(2, "victim.test");
     EXPECT_EQ(test::wait_command(tail), 0) << test::slurp(dir_ / "zone.err");
     EXPECT_EQ(seqs_in(output("zone")), (std::vector<std::uint64_t>{3, 4, 6, 7}));
+}
+
+TEST_F(TailTest, AHeartbeatRevealsWhatWasLostAtTheHighWaterMark) {
+    // A consumer stops reading (SIGSTOP) while the sensor publishes far more
+    // than its queue and the kernel's buffers hold: the PUB drops the rest
+    // for it alone. Nothing more is published after that, and tail stalls
+    // (checked below) until the sensor's heartbeats flow; then it fills the
+    // gap from the store. (Before, tail stalled at 3,891 of 10,000 while the
+    // sensor ran on.)
+    AlertStore store((dir_ / "burst").string(), /*fsync=*/false);
+    ZmqPublisher pub(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 10});
+    CatchUpServer server(context_, store.path(), "tcp://127.0.0.1:*");
+    DurableAlertSink sink(store, nullptr, pub);
+    // About 2.5 KB each, 75 MB in all: more than the loopback socket buffers
+    // (up to 32 MB here) and the queues hold, so the PUB must drop.
+    constexpr int kAlerts = 30000;
+    Alert big = testing::sample_alert("victim.test");
+    for (int i = 0; i < 48; ++i) big.observed.push_back("2001:db8:ffff:ffff:ffff:ffff:ffff:" + std::to_string(1000 + i));
+    const pid_t tail = test::spawn_command({DNSWATCH_BINARY, "tail", "--endpoint", pub.endpoint(), "--catchup",
+                                            server.endpoint(), "--since", "0", "--count", std::to_string(kAlerts)},
+                                           dir_ / "burst.out", dir_ / "burst.err");
+    // Live: one alert at a time until tail has printed one.
+    int published = 0;
+    for (int i = 0; i < 500 && seqs_in(output("burst")).empty(); ++i) {
+        sink.publish(testing::sample_alert("victim.test"));
+        ++published;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_FALSE(seqs_in(output("burst")).empty()) << test::slurp(dir_ / "burst.err");
+    ::kill(tail, SIGSTOP);
+    for (; published < kAlerts; ++published) sink.publish(big);
+    ::kill(tail, SIGCONT);
+    // What its queue held comes; then nothing: no later message shows the gap.
+    std::size_t drained = 0;
+    for (int i = 0; i < 50; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const std::size_t now = seqs_in(output("burst")).size();
+        if (now == drained && i > 10) break;
+        drained = now;
+    }
+    EXPECT_LT(drained, static_cast<std::size_t>(kAlerts)) << "the PUB dropped nothing: the test proves nothing";
+    // The sensor's publisher thread sends a heartbeat every second; here, on
+    // the thread that owns the socket, every 100 ms until tail is done.
+    int exit_code = -1;
+    for (int i = 0; i < 600 && exit_code < 0; ++i) {
+        pub.send_heartbeat("tail-test");
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        exit_code = try_wait_command(tail);
+    }
+    if (exit_code < 0) {
+        ::kill(tail, SIGKILL);
+        test::wait_command(tail);
+    }
+    ASSERT_EQ(exit_code, 0) << test::slurp(dir_ / "burst.err");
+    const auto seqs = seqs_in(output("burst"));
+    ASSERT_EQ(seqs.size(), static_cast<std::size_t>(kAlerts));
+    for (std::size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1) << "position " << i;
+    // The gap was there, and it was filled once heartbeats flowed: by the
+    // heartbeat's last_seq, or by a record the heartbeat traffic flushed
+    // from the subscriber's queue (both seen here; before, tail waited for
+    // ever).
+    EXPECT_NE(test::slurp(dir_ / "burst.err").find("event=tail_gap_filled"), std::string::npos)
+        << test::slurp(dir_ / "burst.err") << "\nprinted before the heartbeats: " << drained;
 }
 
 TEST_F(TailTest, UsageMistakesExitTwo) {

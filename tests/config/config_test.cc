@@ -148,7 +148,7 @@ TEST_F(ConfigTest, UnknownKeyListsTheExpectedOnes) {
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publsh: {}\n"),
               (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish, state, detect, transparency_log, decode, capture, pipeline, run, stats, metrics, log)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    hwm: 5\n"),
-              (Issues{"7:5: unknown key 'hwm' in publish.zmq (expected one of: endpoint, linger_ms, send_hwm, catchup_endpoint, curve_key_file, client_keys, public_endpoint, public_client_keys)"}));
+              (Issues{"7:5: unknown key 'hwm' in publish.zmq (expected one of: endpoint, linger_ms, heartbeat_interval, send_hwm, catchup_endpoint, curve_key_file, client_keys, public_endpoint, public_client_keys)"}));
 }
 
 TEST_F(ConfigTest, WrongTypesSayWhatWasExpected) {

@@ -8,6 +8,7 @@
 
 #include "decode/ldns_glue.h"
 #include "detect/detector.h"
+#include "publish/alert_json.h"
 #include "publish/evidence_pcap.h"
 #include "publish/open_alert_file.h"
 #include "tests/detect/detector_harness.h"
@@ -379,6 +380,85 @@ TEST_F(DetectorTest, OpenAlertsAreBoundedAndEvictionsCounted) {
     EXPECT_EQ(bounded.open_alerts(), 3u);
     EXPECT_EQ(bounded.counters().alerts_evicted, 2u);
     EXPECT_EQ(bounded.counters().alerts_opened, 5u);
+}
+
+TEST_F(DetectorTest, TheBoundEvictsTheAlertSeenLeastRecentlyNotTheOldest) {
+    // Three alerts open from three servers; the first one opened is seen
+    // again, so the second is now the least recently seen. Packet times run
+    // backwards here: eviction follows what the sensor saw last, in O(1),
+    // not a scan for the smallest last_seen.
+    Detector bounded(watch_, baseline_, "test-sensor", sink_, /*max_open_alerts=*/3);
+    detector_.reset();
+    const auto deliver = [&](const char* server, const char* address, std::int64_t time_us) {
+        test::deliver_response(bounded, decoder_, wire_,
+                               answer("www.victim.test. IN A", {std::string("www.victim.test. 300 IN A ") + address}),
+                               server, time_us, ++frame_);
+    };
+    deliver("203.0.113.1", "203.0.113.7", 9'000'000);
+    deliver("203.0.113.2", "203.0.113.7", 8'000'000);
+    deliver("203.0.113.3", "203.0.113.7", 7'000'000);
+    ASSERT_NE(bounded.least_recently_seen(), nullptr);
+    EXPECT_EQ(bounded.least_recently_seen()->vantage.server, "203.0.113.1");
+    deliver("203.0.113.1", "203.0.113.8", 6'000'000);  // seen again, with more rdata
+    EXPECT_EQ(bounded.least_recently_seen()->vantage.server, "203.0.113.2");
+    deliver("203.0.113.4", "203.0.113.7", 5'000'000);  // past the bound: .2 goes
+    EXPECT_EQ(bounded.open_alerts(), 3u);
+    EXPECT_EQ(bounded.counters().alerts_evicted, 1u);
+    EXPECT_EQ(bounded.least_recently_seen()->vantage.server, "203.0.113.3");
+    // .2's lifecycle is gone: its baseline answer reverts nothing, .1's does.
+    const std::size_t before = sink_.alerts.size();
+    test::deliver_response(bounded, decoder_, wire_,
+                           answer("www.victim.test. IN A", {"www.victim.test. 300 IN A 192.0.2.10"}), "203.0.113.2",
+                           10'000'000, ++frame_);
+    EXPECT_EQ(sink_.alerts.size(), before);
+    test::deliver_response(bounded, decoder_, wire_,
+                           answer("www.victim.test. IN A", {"www.victim.test. 300 IN A 192.0.2.10"}), "203.0.113.1",
+                           10'000'000, ++frame_);
+    ASSERT_EQ(sink_.alerts.size(), before + 1);
+    EXPECT_EQ(sink_.alerts.back().state, AlertState::reverted);
+    EXPECT_EQ(bounded.open_alerts(), 2u);
+}
+
+TEST_F(DetectorTest, ForgedRdataFloodGivesBoundedOutput) {
+    // 16,000 forged answers from one server, each with an address never seen
+    // before: the alert lists the first max_observed_rdata, says it is
+    // truncated, counts the rest, and is not re-sent for each of them.
+    constexpr std::size_t kCap = 16;
+    Detector bounded(watch_, baseline_, "test-sensor", sink_, 100000, kCap);
+    detector_.reset();
+    for (int i = 0; i < 16000; ++i) {
+        const std::string address =
+            "10." + std::to_string(i / 65536) + "." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256);
+        test::deliver_response(bounded, decoder_, wire_,
+                               answer("www.victim.test. IN A", {"www.victim.test. 300 IN A " + address}),
+                               "192.0.2.1", 1'000'000 + i, ++frame_);
+    }
+    // Opened, updated once per new rdata up to the cap, once more on truncation.
+    ASSERT_EQ(sink_.alerts.size(), kCap + 1);
+    std::size_t bytes = 0;
+    for (const Alert& alert : sink_.alerts) {
+        EXPECT_LE(alert.observed.size(), kCap);
+        bytes += to_json_line(alert).size();
+    }
+    EXPECT_LT(bytes, 64u * 1024);  // was 1.84 GB before the cap
+    const Alert& last = sink_.alerts.back();
+    EXPECT_TRUE(last.observed_truncated);
+    EXPECT_EQ(last.observed.size(), kCap);
+    EXPECT_EQ(last.observed_omitted, 1u);  // the one that truncated it; the rest are counted silently
+    EXPECT_EQ(bounded.counters().observed_rdata_omitted, 16000u - kCap);
+    const nlohmann::json json = nlohmann::json::parse(to_json_line(last));
+    EXPECT_TRUE(json["truncated"].get<bool>());
+    EXPECT_EQ(json["observed_omitted"].get<int>(), 1);
+
+    // The count goes out with the next record of the alert: the revert.
+    test::deliver_response(bounded, decoder_, wire_,
+                           answer("www.victim.test. IN A", {"www.victim.test. 300 IN A 192.0.2.10"}), "192.0.2.1",
+                           2'000'000'000, ++frame_);
+    ASSERT_EQ(sink_.alerts.size(), kCap + 2);
+    EXPECT_EQ(sink_.alerts.back().state, AlertState::reverted);
+    EXPECT_EQ(sink_.alerts.back().observed_omitted, 16000u - kCap);
+    EXPECT_EQ(alert_from_json(nlohmann::json::parse(to_json_line(sink_.alerts.back()))).observed_omitted,
+              16000u - kCap);
 }
 
 TEST_F(DetectorTest, SignaturesAndOptAreNotJudged) {

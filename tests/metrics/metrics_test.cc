@@ -3,8 +3,14 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 
 #include <fstream>
 #include <set>
@@ -155,6 +161,116 @@ TEST(MetricsEndpointTest, OtherPathsAre404AndOtherMethods405) {
     EXPECT_EQ(http_request(endpoint.port(), "POST", "/metrics").status, 405);
     EXPECT_EQ(http_request(endpoint.port(), "HEAD", "/metrics").status, 200);
     EXPECT_EQ(endpoint.scrapes(), 1u);
+}
+
+// A TCP connection to 127.0.0.1:`port` from `source` (any 127/8 address is
+// this machine's loopback), kept open; -1 when it cannot be made.
+int connect_from(const char* source, std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, source, &local.sin_addr);
+    sockaddr_in server{};
+    server.sin_family = AF_INET;
+    server.sin_port = htons(port);
+    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+        ::connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// GET /metrics as a scraper would, giving up after `timeout_s`: the status,
+// or 0 when no answer came.
+int scrape(std::uint16_t port, int timeout_s) {
+    const int fd = connect_from("127.0.0.1", port);
+    if (fd < 0) return 0;
+    const timeval timeout{timeout_s, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    std::string raw;
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+        char buffer[4096];
+        ssize_t n = 0;
+        while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) raw.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    if (raw.size() < 12 || raw.find("dnswatch_build_info") == std::string::npos) return 0;
+    return std::stoi(raw.substr(9, 3));
+}
+
+TEST(MetricsEndpointTest, ScrapesAnswerUnderAThousandIdleAndSlowlorisConnections) {
+    // 1,000 idle connections and 32 slowloris ones (a header line every
+    // half second, never the end of the request) used to take all 16 places
+    // of the server. Now one address gets its share only and the rest are
+    // refused and counted; 1,000 spread over many addresses fit in the
+    // total; a scrape from elsewhere answers throughout.
+    rlimit files{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 16384);
+    ::setrlimit(RLIMIT_NOFILE, &files);
+    if (files.rlim_cur < 4096) GTEST_SKIP() << "needs 4096 open files, the hard limit is " << files.rlim_max;
+
+    Registry registry;
+    SensorMetrics sensor(registry, "test");
+    HttpEndpoint endpoint(registry, "127.0.0.1:0");
+    const HttpServerLimits limits;
+    ASSERT_GE(endpoint.connection_limit(), 2048u);
+    std::vector<int> held;
+    const auto close_all = [&] {
+        for (const int fd : held) ::close(fd);
+        held.clear();
+    };
+
+    // 32 slowloris connections from one address, fed for the whole test.
+    std::vector<int> slow;
+    for (int i = 0; i < 32; ++i) {
+        const int fd = connect_from("127.0.0.3", endpoint.port());
+        ASSERT_GE(fd, 0);
+        const std::string start = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+        ::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+        slow.push_back(fd);
+    }
+    std::atomic<bool> stop{false};
+    std::thread trickle([&] {
+        while (!stop) {
+            for (const int fd : slow) ::send(fd, "X-a: b\r\n", 8, MSG_NOSIGNAL | MSG_DONTWAIT);
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+    });
+
+    // 1,000 idle connections from one address: its share is taken, the
+    // rest are closed at once and counted.
+    for (int i = 0; i < 1000; ++i) {
+        const int fd = connect_from("127.0.0.2", endpoint.port());
+        if (fd >= 0) held.push_back(fd);
+    }
+    EXPECT_GE(held.size(), 1000u - limits.per_address);
+    for (int i = 0; i < 500 && endpoint.refused() < 1000 - limits.per_address; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(endpoint.refused(), 1000 - limits.per_address);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(scrape(endpoint.port(), 3), 200) << "scrape " << i;
+    close_all();
+
+    // 1,000 idle connections from 40 addresses, 25 each: all admitted.
+    const std::uint64_t refused_before = endpoint.refused();
+    for (int i = 0; i < 1000; ++i) {
+        const std::string source = "127.0.1." + std::to_string(1 + i / 25);
+        const int fd = connect_from(source.c_str(), endpoint.port());
+        if (fd >= 0) held.push_back(fd);
+    }
+    EXPECT_EQ(held.size(), 1000u);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(scrape(endpoint.port(), 3), 200) << "scrape " << i;
+    EXPECT_EQ(endpoint.refused(), refused_before);
+    close_all();
+
+    stop = true;
+    trickle.join();
+    for (const int fd : slow) ::close(fd);
 }
 
 TEST(MetricsEndpointTest, BadOrBusyAddressesThrow) {

@@ -82,3 +82,60 @@ TEST_F(CatchUpTest, ASilentEndpointIsAnErrorNotAHang) {
 
 }  // namespace
 }  // namespace dnswatch
+
+namespace dnswatch {
+namespace {
+
+// The first seq a scan from `offset` finds.
+std::uint64_t first_seq_from(const std::string& path, std::uint64_t offset) {
+    std::uint64_t first = 0;
+    scan_alert_store_from(path, offset, 0, [&](const StoredRecord& record) {
+        first = record.seq;
+        return false;
+    });
+    return first;
+}
+
+TEST_F(CatchUpTest, TheIndexSeeksNearTheSeqAskedForAndFollowsTheStore) {
+    const std::string path = (dir_ / "alerts.jsonl").string();
+    StoreIndex index(path);
+    EXPECT_EQ(index.seek(0), 0u);
+    EXPECT_EQ(index.records_indexed(), 2500u);
+    EXPECT_EQ(index.marks(), (2500 + StoreIndex::kStride - 1) / StoreIndex::kStride);
+    // A page after seq 2000 starts reading at most one stride before it, not
+    // at the start of the file.
+    for (const std::uint64_t after : {1u, 63u, 64u, 65u, 1000u, 2000u, 2499u, 2500u}) {
+        const std::uint64_t first = first_seq_from(path, index.seek(after));
+        EXPECT_LE(first, after + 1) << "after " << after;
+        EXPECT_GT(first + StoreIndex::kStride, after) << "after " << after;
+    }
+
+    // The store grows: only what was appended is read to extend the index.
+    {
+        AlertStore store(dir_.string(), /*fsync=*/false);
+        Discard discard;
+        DurableAlertSink sink(store, nullptr, discard);
+        for (int i = 0; i < 100; ++i) sink.publish(testing::sample_alert("victim.test"));
+        // A prune replaces the file (another inode): the index starts again.
+        const std::uint64_t marks_before = index.marks();
+        EXPECT_GE(first_seq_from(path, index.seek(2550)), 2550u - StoreIndex::kStride);
+        EXPECT_EQ(index.records_indexed(), 2600u);
+        EXPECT_GT(index.marks(), marks_before);
+        std::uint64_t pruned = 0;
+        store.prune([&](std::string_view) { return ++pruned <= 1000; });
+    }
+    const std::uint64_t first = first_seq_from(path, index.seek(1500));
+    EXPECT_LE(first, 1501u);
+    EXPECT_GT(first + StoreIndex::kStride, 1500u);
+    EXPECT_EQ(index.records_indexed(), 1600u);
+    EXPECT_EQ(first_seq_from(path, index.seek(0)), 1001u);
+
+    // And the server, through it, serves the same records as before.
+    CatchUpServer server(context_, path, "tcp://127.0.0.1:*");
+    const auto all = fetch(server.endpoint(), 0, "");
+    ASSERT_EQ(all.size(), 1600u);
+    for (std::size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], i + 1001);
+}
+
+}  // namespace
+}  // namespace dnswatch
