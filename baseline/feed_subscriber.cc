@@ -83,8 +83,8 @@ void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
         std::fprintf(log_, "dnswatch: transparency feed: cannot keep the announcement in %s\n", keep_path_.c_str());
     }
     const std::size_t records = announcement.records.size();
-    const std::string name = announcement.records.front().owner.to_text();
-    const std::string type = rrtype_to_text(announcement.records.front().type);
+    const std::string name = announcement.owner.to_text();
+    const std::string type = rrtype_to_text(announcement.type);
     const std::string effective = format_rfc3339_us(announcement.effective_us);
     baseline_.announce(std::move(announcement));
     ++counters_.received;

@@ -391,16 +391,9 @@ void SharedBaseline::announce(const Announcement& announcement) {
     std::lock_guard lock(writer_);
     const std::shared_ptr<const BaselineSnapshot> current = snapshot();
     Baseline next = current->baseline;
-    std::vector<std::uint8_t> canonical;
-    for (const ZoneRecord& record : announcement.records) {
-        if (current->watch->find(record.owner) == nullptr) continue;
-        canonical.clear();
-        if (append_canonical_rdata(record.rdata, record.type, 0, record.rdata.size(), canonical) !=
-            MalformedKind::none) {
-            continue;
-        }
-        next = next.with_announcement(record.owner, record.type, AnnouncedRdata{canonical, announcement.effective_us});
-    }
+    for_each_announced(announcement, *current->watch, [&](const DnsName& owner, std::uint16_t type, AnnouncedRdata rdata) {
+        next = next.with_announcement(owner, type, std::move(rdata));
+    });
     if (listener_) report_announcement(*current, announcement);
     publish(current->watch, current->shards, std::move(next));
 }
@@ -433,6 +426,25 @@ void SharedBaseline::report_announcement(const BaselineSnapshot& current, const 
         }
         change.after.push_back(rdata_to_text(record.type, record.rdata));
         change.ttl_after = std::max(change.ttl_after, record.ttl);
+    }
+    // A removal (`"rdata": []`): the RRset is announced to go.
+    if (const WatchedZone* zone = current.watch->find(announcement.owner);
+        announcement.removal() && zone != nullptr && !derived_type(announcement.type)) {
+        const RRsetPool pool = current.baseline.find(announcement.owner, announcement.type);
+        if (pool.has_rdata()) {
+            BaselineChange& change = by_key[{std::string(announcement.owner.key()), announcement.type}];
+            change.zone = zone->text;
+            change.name = announcement.owner.to_text();
+            change.type = announcement.type;
+            change.rrtype = rrtype_to_text(announcement.type);
+            change.source = ChangeSource::feed;
+            change.announced = true;
+            change.time_us = now;
+            change.before = pool.presentation();
+            change.ttl_before = pool.ttl();
+            change.op = ChangeOp::remove;
+            change.serial_before = change.serial_after = soa_serial(current.baseline, zone->name);
+        }
     }
     std::vector<BaselineChange> changes;
     for (auto& [key, change] : by_key) {
