@@ -112,8 +112,9 @@ void ChangeWatcher::publish_change(const BaselineChange& change) {
         alert.first_seen_us = reverted->time_us;
         alert.last_seen_us = change.time_us;
         alert.signals = {"short_lived"};
-        if (is_locked(options_.locked, change.name)) alert.signals.push_back("locked");
-        alert.severity = change_severity(alert.kind, alert.signals);
+        alert.severity = change_severity(alert.kind, is_locked(options_.locked, change.name)
+                                                         ? std::vector<std::string>{"short_lived", "locked"}
+                                                         : alert.signals);
         alert.vantage.role = "baseline";
         alert.evidence.source = to_string(change.source);
         alert.changes = {reverted->seq, change.seq};

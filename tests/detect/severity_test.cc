@@ -178,6 +178,10 @@ ns1.victim   A    192.0.2.1
 ns2.victim   A    192.0.2.2
 )";
 
+// A revert comes later than AnswerHistory::kWindowUs: not a second,
+// conflicting answer to the same query.
+constexpr std::int64_t kLater = 60'000'000;
+
 class SeverityDetector : public test::DetectorFixture {
 protected:
     void SetUp() override {
@@ -257,7 +261,7 @@ TEST_F(SeverityDetector, R8_ASecondServerRaises) {
     EXPECT_EQ(last().severity, Severity::high);
     // The first server reverts while the second still diverges: two
     // vantages beside short_lived.
-    feed(answer("www.victim.test. IN A", {"www.victim.test. 3600 IN A 192.0.2.10"}), "192.0.2.1", 2'000'000);
+    feed(answer("www.victim.test. IN A", {"www.victim.test. 3600 IN A 192.0.2.10"}), "192.0.2.1", kLater);
     ASSERT_EQ(sink_.alerts.size(), 3u);
     EXPECT_EQ(last().state, AlertState::reverted);
     EXPECT_EQ(last().severity, Severity::critical);
@@ -265,7 +269,7 @@ TEST_F(SeverityDetector, R8_ASecondServerRaises) {
 
 TEST_F(SeverityDetector, R9_ARevertAloneDoesNotRaise) {
     feed(answer("www.victim.test. IN A", {"www.victim.test. 3600 IN A 203.0.113.66"}), "192.0.2.1");
-    feed(answer("www.victim.test. IN A", {"www.victim.test. 3600 IN A 192.0.2.10"}), "192.0.2.1", 2'000'000);
+    feed(answer("www.victim.test. IN A", {"www.victim.test. 3600 IN A 192.0.2.10"}), "192.0.2.1", kLater);
     ASSERT_EQ(sink_.alerts.size(), 2u);
     EXPECT_EQ(sink_.alerts[0].severity, Severity::medium);
     EXPECT_EQ(last().state, AlertState::reverted);
@@ -275,7 +279,7 @@ TEST_F(SeverityDetector, R9_ARevertAloneDoesNotRaise) {
 
 TEST_F(SeverityDetector, R9_ARevertBesideUnexpectedServerRaises) {
     feed(answer("www.victim.test. IN A", {"www.victim.test. 3600 IN A 203.0.113.66"}), "203.0.113.66");
-    feed(answer("www.victim.test. IN A", {"www.victim.test. 3600 IN A 192.0.2.10"}), "203.0.113.66", 2'000'000);
+    feed(answer("www.victim.test. IN A", {"www.victim.test. 3600 IN A 192.0.2.10"}), "203.0.113.66", kLater);
     ASSERT_EQ(sink_.alerts.size(), 2u);
     EXPECT_EQ(sink_.alerts[0].severity, Severity::high);
     EXPECT_EQ(last().state, AlertState::reverted);
