@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "decode/dns_message.h"
+#include "baseline/transparency_feed.h"
 #include "detect/severity.h"
 #include "tests/detect/detector_harness.h"
 
@@ -284,6 +285,33 @@ TEST_F(SeverityDetector, R9_ARevertBesideUnexpectedServerRaises) {
     EXPECT_EQ(sink_.alerts[0].severity, Severity::high);
     EXPECT_EQ(last().state, AlertState::reverted);
     EXPECT_EQ(last().severity, Severity::critical);
+}
+
+// A feed entry with "rdata": [] announces a removal (scenarios/README.md):
+// from its effective time the absence is legitimate, and ends the alert it
+// had opened as accepted; before it, the absence is ds_removed.
+TEST_F(SeverityDetector, AnAnnouncedRemovalMakesTheAbsenceLegitimateFromItsTime) {
+    feed(ds_nodata(), "192.0.2.200", 1'000'000);
+    ASSERT_EQ(sink_.alerts.size(), 1u);
+    EXPECT_EQ(last().kind, "ds_removed");
+    const Announcement removal = parse_announcement(
+        R"({"zone":"victim.test","name":"victim.test","rrtype":"DS","rdata":[],"effective":"1970-01-01T00:00:10.000000Z"})",
+        watch_);
+    EXPECT_TRUE(removal.removal());
+    for_each_announced(removal, watch_, [&](const DnsName& owner, std::uint16_t type, AnnouncedRdata rdata) {
+        baseline_ = baseline_.with_announcement(owner, type, std::move(rdata));
+    });
+    detector_->set_baseline(watch_, baseline_);
+    // Before its effective time it is not in force: another server's NODATA still alerts.
+    feed(ds_nodata(), "192.0.2.201", 5'000'000);
+    ASSERT_EQ(sink_.alerts.size(), 2u);
+    EXPECT_EQ(last().state, AlertState::open);
+    feed(ds_nodata(), "192.0.2.200", 20'000'000);
+    ASSERT_EQ(sink_.alerts.size(), 3u);
+    EXPECT_EQ(last().id, sink_.alerts[0].id);
+    EXPECT_EQ(last().state, AlertState::accepted);
+    feed(ds_nodata(), "192.0.2.202", 30'000'000);
+    EXPECT_EQ(sink_.alerts.size(), 3u) << "a legitimate absence opens nothing";
 }
 
 }  // namespace
