@@ -816,7 +816,10 @@ private:
                 for (const auto& entry : node) {
                     if (entry.first.Scalar() == key) mark = entry.second.IsNull() ? entry.first.Mark() : entry.second.Mark();
                 }
-                node = node[key];
+                // reset(), not `=`: a YAML::Node is a reference, and
+                // assigning to it would rewrite the document itself (the next
+                // lookup then found the wrong place).
+                node.reset(node[key]);
             }
             return mark;
         };
