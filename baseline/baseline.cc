@@ -163,12 +163,23 @@ DnsName suffix_of(const DnsName& owner, unsigned skip) {
 
 }  // namespace
 
+bool Baseline::exists(const DnsName& name) const {
+    const std::uint32_t hash = hash_name(name);
+    return node(name.bytes(), hash) != nullptr || (base_ && base_->has_below(hash)) ||
+           (overlay_ && overlay_->has_below(hash));
+}
+
 RRsetPool Baseline::find_wildcard(const DnsName& owner, std::uint16_t type, const WatchedZone& zone) const {
-    // From the closest ancestor up to the apex: "*." + ancestor.
-    DnsName wildcard;
+    // RFC 4592: a name that exists (with other data, or as an empty
+    // non-terminal) is never synthesised; otherwise only the wildcard child
+    // of its closest encloser, the nearest ancestor that exists, covers it.
+    if (exists(owner)) return {};
     for (unsigned skip = 1; skip + zone.name.label_count <= owner.label_count; ++skip) {
-        if (!wildcard_of(owner, skip, wildcard)) continue;
-        if (const RRsetPool pool = find(wildcard, type)) return pool;
+        const bool apex = skip + zone.name.label_count == owner.label_count;
+        if (!apex && !exists(suffix_of(owner, skip))) continue;
+        DnsName wildcard;
+        if (!wildcard_of(owner, skip, wildcard)) return {};
+        return find(wildcard, type);
     }
     return {};
 }

@@ -133,8 +133,12 @@ public:
     RRsetPool find(const DnsName& owner, std::uint32_t owner_hash, std::uint16_t type) const;
     RRsetPool find(const DnsName& owner, std::uint16_t type) const { return find(owner, hash_name(owner), type); }
     // The pool of the closest wildcard ("*.<ancestor>") that would synthesise
-    // (owner, type) inside `zone`, or an empty one.
+    // (owner, type) inside `zone`, or an empty one: only the closest
+    // encloser's wildcard, and none for a name that exists (RFC 4592).
     RRsetPool find_wildcard(const DnsName& owner, std::uint16_t type, const WatchedZone& zone) const;
+    // True when `name` holds data or has names below it (an empty
+    // non-terminal), in the current content.
+    bool exists(const DnsName& name) const;
     // True when `owner` is at or below a delegation point inside `zone` (an NS
     // RRset below the apex): the baseline has no authority there beyond the
     // delegation NS, DS and glue it holds explicitly.

@@ -73,26 +73,33 @@ void BaselineInput::add_rrset(const DnsName& owner, const std::uint8_t* rrset) {
     }
 }
 
+void for_each_announced(const Announcement& announcement, const WatchSet& watch,
+                        const std::function<void(const DnsName&, std::uint16_t, AnnouncedRdata)>& f) {
+    if (announcement.removal()) {
+        if (watch.find(announcement.owner) != nullptr) {
+            f(announcement.owner, announcement.type, AnnouncedRdata{{}, announcement.effective_us, /*removal=*/true});
+        }
+        return;
+    }
+    std::vector<std::uint8_t> canonical;
+    for (const ZoneRecord& record : announcement.records) {
+        if (watch.find(record.owner) == nullptr) continue;
+        canonical.clear();
+        if (append_canonical_rdata(record.rdata, record.type, 0, record.rdata.size(), canonical) != MalformedKind::none) {
+            continue;  // ldns wrote it, so this only happens for layouts ldns accepts and we do not
+        }
+        f(record.owner, record.type, AnnouncedRdata{canonical, announcement.effective_us});
+    }
+}
+
 void BaselineInput::announce(const Announcement& announcement) { announcements_.push_back(announcement); }
 
 Baseline BaselineInput::build() {
     Baseline baseline(table_.build());
-    std::vector<std::uint8_t> canonical;
     for (const Announcement& announcement : announcements_) {
-        for (const ZoneRecord& record : announcement.records) {
-            if (watch_->find(record.owner) == nullptr) continue;
-            canonical.clear();
-            if (append_canonical_rdata(record.rdata, record.type, 0, record.rdata.size(), canonical) !=
-                MalformedKind::none) {
-                continue;
-            }
-            baseline = baseline.with_announcement(record.owner, record.type,
-                                                  AnnouncedRdata{canonical, announcement.effective_us});
-        }
-        for (const ZoneRecord& record : announcement.removed) {
-            if (watch_->find(record.owner) == nullptr) continue;
-            baseline = baseline.with_announcement(record.owner, record.type, AnnouncedRdata{{}, announcement.effective_us});
-        }
+        for_each_announced(announcement, *watch_, [&](const DnsName& owner, std::uint16_t type, AnnouncedRdata rdata) {
+            baseline = baseline.with_announcement(owner, type, std::move(rdata));
+        });
     }
     announcements_.clear();
     return baseline;

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -21,14 +22,22 @@
 namespace dnswatch {
 
 // A change the registry's transparency feed announced (baseline/transparency_feed.h):
-// the new RRset, legitimate from `effective_us` on; or, for `removed`
-// (owner and type; no rdata), the RRset's removal (`rdata: []`, e.g. a DS
-// withdrawn with a move to a provider that does not sign).
+// the new RRset, legitimate from `effective_us` on; or, with no records,
+// the RRset's removal (`rdata: []`, e.g. a DS withdrawn with a move to a
+// provider that does not sign).
 struct Announcement {
-    std::vector<ZoneRecord> records;
-    std::vector<ZoneRecord> removed;
+    std::vector<ZoneRecord> records;  // the new RRset; empty for a removal
     std::int64_t effective_us = 0;
+    DnsName owner;                    // what the entry is about, also for a removal
+    std::uint16_t type = 0;
+    bool removal() const { return records.empty(); }
 };
+
+// The announcement as what the baseline keeps of it, each rdata canonical:
+// calls f(owner, type, AnnouncedRdata) once per rdata, or once for a
+// removal; skips what lies in no watched zone.
+void for_each_announced(const Announcement& announcement, const WatchSet& watch,
+                        const std::function<void(const DnsName&, std::uint16_t, AnnouncedRdata)>& f);
 
 // The sources of RRsets, by name, so that one source's later change
 // (a transfer, a reloaded file) replaces only what that source said.

@@ -89,12 +89,25 @@ bool RRsetPool::allows(std::span<const std::uint8_t> form, std::int64_t time_us,
     if (contains(form)) return true;
     if (announced_ == nullptr) return false;
     for (const AnnouncedRdata& a : *announced_) {
-        if (time_us >= a.effective_us && same_comparison_form(type_, a.rdata, form)) {
+        if (!a.removal && time_us >= a.effective_us && same_comparison_form(type_, a.rdata, form)) {
             *by_announcement = true;
             return true;
         }
     }
     return false;
+}
+
+bool RRsetPool::removal_announced(std::int64_t time_us) const {
+    if (announced_ == nullptr) return false;
+    return std::any_of(announced_->begin(), announced_->end(),
+                       [time_us](const AnnouncedRdata& a) { return a.removal && time_us >= a.effective_us; });
+}
+
+std::size_t RRsetPool::announced_in_effect(std::int64_t time_us) const {
+    if (announced_ == nullptr) return 0;
+    return static_cast<std::size_t>(std::count_if(announced_->begin(), announced_->end(), [time_us](const AnnouncedRdata& a) {
+        return !a.removal && time_us >= a.effective_us;
+    }));
 }
 
 std::vector<std::string> RRsetPool::presentation() const {
@@ -155,14 +168,34 @@ std::size_t node_layout::append(TableBytes& out, std::span<const std::uint8_t> o
 BaselineTable::BaselineTable(TableBytes arena) : arena_(std::move(arena)) {
     if (arena_.size() / 4 >= 0xFFFFFFFFull) throw std::length_error("baseline table over 16 GiB");
     std::vector<std::pair<std::uint32_t, std::uint32_t>> entries;  // hash, offset / 4 + 1
+    std::uint32_t last_interior = 0;
     for_each_node([&](const std::uint8_t* node) {
         DnsName owner;
         owner.length = node_layout::owner_length(node);
         std::memcpy(owner.wire.data(), node + node_layout::kHeader, owner.length);
         entries.emplace_back(hash_name(owner), static_cast<std::uint32_t>((node - arena_.data()) / 4 + 1));
+        if (node_layout::rrset_count(node) != 0) {
+            // The names above the owner (the root aside) exist: empty
+            // non-terminals where they hold nothing themselves. Siblings
+            // share them, so the last one is not added again.
+            std::size_t at = 0;
+            while (at < owner.length && owner.wire[at] != 0) {
+                at += 1 + owner.wire[at];
+                if (at >= owner.length || owner.wire[at] == 0) break;
+                DnsName ancestor;
+                ancestor.length = static_cast<std::uint8_t>(owner.length - at);
+                std::memcpy(ancestor.wire.data(), owner.wire.data() + at, ancestor.length);
+                const std::uint32_t hash = hash_name(ancestor);
+                if (hash != last_interior || interior_.empty()) interior_.push_back(hash);
+                last_interior = hash;
+            }
+        }
         const std::uint8_t* p = node_layout::rrsets(node);
         for (std::uint8_t i = node_layout::rrset_count(node); i > 0; --i, p = rrset_layout::end(p)) ++rrsets_;
     });
+    std::sort(interior_.begin(), interior_.end());
+    interior_.erase(std::unique(interior_.begin(), interior_.end()), interior_.end());
+    interior_.shrink_to_fit();
     nodes_ = entries.size();
     std::size_t size = 16;
     while (size * 5 < nodes_ * 8) size *= 2;  // at most 5/8 full

@@ -18,6 +18,7 @@
 // recent changes, baseline/baseline.h) it hides the base table's node.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -85,6 +86,13 @@ public:
         if (nodes_ != 0) __builtin_prefetch(&index_[hash & mask_]);
     }
 
+    // True when some node's owner lies below the name of `hash`
+    // (hash_name()): the name exists, as an empty non-terminal at least
+    // (RFC 4592). A hash collision says "exists" wrongly, which only keeps
+    // a wildcard from covering a name: a divergence is then reported, never
+    // hidden.
+    bool has_below(std::uint32_t hash) const { return std::binary_search(interior_.begin(), interior_.end(), hash); }
+
     std::size_t node_count() const { return nodes_; }
     // (owner, type, source) RRsets.
     std::size_t rrset_count() const { return rrsets_; }
@@ -107,6 +115,7 @@ private:
     TableBytes arena_;
     std::vector<std::uint64_t, LargePageAllocator<std::uint64_t>> index_;
     std::size_t mask_ = 0;
+    std::vector<std::uint32_t> interior_;  // hash_name() of every proper ancestor of an owner, sorted
     std::size_t nodes_ = 0;
     std::size_t rrsets_ = 0;
 };

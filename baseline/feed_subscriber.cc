@@ -114,8 +114,8 @@ void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
         log_->error("feed_keep_failed", {{"path", keep_path_}, {"error", std::strerror(errno)}});
     }
     const std::size_t records = announcement.records.size();
-    const std::string name = announcement.records.front().owner.to_text();
-    const std::string type = rrtype_to_text(announcement.records.front().type);
+    const std::string name = announcement.owner.to_text();
+    const std::string type = rrtype_to_text(announcement.type);
     const std::string effective = format_rfc3339_us(announcement.effective_us);
     if (!baseline_.announce(std::move(announcement))) {
         ++counters_.rejected;

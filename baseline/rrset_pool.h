@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <cstring>
 #include <span>
 #include <string>
@@ -73,11 +74,11 @@ bool same_comparison_form(std::uint16_t type, std::span<const std::uint8_t> a, s
 void to_comparison_form(std::uint16_t type, std::span<std::uint8_t> canonical_rdata);
 
 // A change announced by the registry's transparency feed: legitimate from
-// `effective_us` on. Empty `rdata` announces the RRset's removal (no real
-// rdata is empty for the types the feed names, so it allows no packet).
+// `effective_us` on; or its removal (`removal`, no rdata), which allows no packet.
 struct AnnouncedRdata {
-    std::vector<std::uint8_t> rdata;  // canonical; empty: the RRset goes
+    std::vector<std::uint8_t> rdata;  // canonical
     std::int64_t effective_us = 0;
+    bool removal = false;             // `"rdata": []`: the RRset goes; `rdata` is empty
 };
 
 class RRsetPool {
@@ -102,10 +103,15 @@ public:
     // is set when only the announcement allows it.
     bool allows(std::span<const std::uint8_t> form, std::int64_t time_us, bool* by_announcement) const;
 
+    // True when the feed announced the RRset's removal, in effect at `time_us`.
+    bool removal_announced(std::int64_t time_us) const;
+
     // Calls f(span<const uint8_t>) for each rdata of the zone, then, with
-    // `with_announced`, for each announced one.
+    // `with_announced`, for each announced one in effect at `at_us`
+    // (announced data counts from its effective time, not before).
     template <typename F>
-    void for_each_rdata(F&& f, bool with_announced = false) const {
+    void for_each_rdata(F&& f, bool with_announced = false,
+                        std::int64_t at_us = std::numeric_limits<std::int64_t>::max()) const {
         for (const std::uint8_t* rrset = first_; rrset != last_;) {
             const std::uint8_t* p = rrset + rrset_layout::kHeader;
             for (std::uint16_t i = rrset_layout::item_count(rrset); i > 0; --i) {
@@ -117,19 +123,13 @@ public:
         }
         if (with_announced && announced_ != nullptr) {
             for (const AnnouncedRdata& a : *announced_) {
-                if (!a.rdata.empty()) f(std::span<const std::uint8_t>(a.rdata));  // a removal is no rdata
+                if (!a.removal && a.effective_us <= at_us) f(std::span<const std::uint8_t>(a.rdata));
             }
         }
     }
-    // The feed announced that this RRset goes, in effect at `time_us`.
-    bool removal_announced(std::int64_t time_us) const {
-        if (announced_ == nullptr) return false;
-        for (const AnnouncedRdata& a : *announced_) {
-            if (a.rdata.empty() && time_us >= a.effective_us) return true;
-        }
-        return false;
-    }
     std::size_t announced_count() const { return announced_ != nullptr ? announced_->size() : 0; }
+    // The announced rdata (removals aside) in effect at `time_us`.
+    std::size_t announced_in_effect(std::int64_t time_us) const;
 
     // The zone's rdata in presentation format, sorted and unique: what an
     // alert's `baseline` lists. Made only when an alert is written.

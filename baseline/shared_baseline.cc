@@ -407,24 +407,16 @@ bool SharedBaseline::announce(const Announcement& announcement) {
         return false;
     }
     Baseline next = current->baseline;
-    std::vector<std::uint8_t> canonical, form;
-    for (const ZoneRecord& record : announcement.records) {
-        if (current->watch->find(record.owner) == nullptr) continue;
-        canonical.clear();
-        if (append_canonical_rdata(record.rdata, record.type, 0, record.rdata.size(), canonical) !=
-            MalformedKind::none) {
-            continue;
+    std::vector<std::uint8_t> form;
+    for_each_announced(announcement, *current->watch, [&](const DnsName& owner, std::uint16_t type, AnnouncedRdata rdata) {
+        if (!rdata.removal) {
+            // Already in the zone's own data: applied, nothing to keep.
+            form = rdata.rdata;
+            to_comparison_form(type, form);
+            if (current->baseline.find(owner, type).contains(form)) return;
         }
-        // Already in the zone's own data: applied, nothing to keep.
-        form = canonical;
-        to_comparison_form(record.type, form);
-        if (current->baseline.find(record.owner, record.type).contains(form)) continue;
-        next = next.with_announcement(record.owner, record.type, AnnouncedRdata{canonical, announcement.effective_us});
-    }
-    for (const ZoneRecord& record : announcement.removed) {
-        if (current->watch->find(record.owner) == nullptr) continue;
-        next = next.with_announcement(record.owner, record.type, AnnouncedRdata{{}, announcement.effective_us});
-    }
+        next = next.with_announcement(owner, type, std::move(rdata));
+    });
     if (listener_) report_announcement(*current, announcement);
     publish(current->watch, current->shards, std::move(next));
     return true;
@@ -435,14 +427,22 @@ void SharedBaseline::report_announcement(const BaselineSnapshot& current, const 
     // unchanged until its own change arrives (reported then, `announced`).
     std::map<std::pair<std::string, std::uint16_t>, BaselineChange> by_key;
     const std::int64_t now = wall_clock_us();
-    // An announced removal (`rdata: []`) is a change whose `after` stays empty.
-    for (const ZoneRecord& removed : announcement.removed) {
-        announcement_change(current, removed, now, by_key);
-    }
     for (const ZoneRecord& record : announcement.records) {
         if (BaselineChange* change = announcement_change(current, record, now, by_key)) {
             change->after.push_back(rdata_to_text(record.type, record.rdata));
             change->ttl_after = std::max(change->ttl_after, record.ttl);
+        }
+    }
+    // A removal (`"rdata": []`): the RRset is announced to go; its `after`
+    // stays empty, and a delegation that goes is a delete.
+    if (announcement.removal()) {
+        ZoneRecord removed;
+        removed.owner = announcement.owner;
+        removed.type = announcement.type;
+        if (BaselineChange* change = announcement_change(current, removed, now, by_key)) {
+            if (is_delegation(removed.owner, removed.type, *current.watch->find(removed.owner))) {
+                change->op = ChangeOp::remove;
+            }
         }
     }
     std::vector<BaselineChange> changes;

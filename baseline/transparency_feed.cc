@@ -22,28 +22,21 @@ Announcement parse_announcement(std::string_view line, const WatchSet& watch) {
         const std::string rrtype = change.at("rrtype").get<std::string>();
         announcement.effective_us = parse_rfc3339_us(change.at("effective").get<std::string>());
         const auto& rdata = change.at("rdata");
-        if (!rdata.is_array()) throw std::invalid_argument("rdata: expected a list");
-        // [] announces the RRset's removal: owner and type, no rdata.
-        if (rdata.empty()) {
-            ZoneRecord removed;
-            const std::optional<DnsName> owner = DnsName::from_text(name);
-            const std::optional<std::uint16_t> type = rrtype_from_text(rrtype);
-            if (!owner) throw std::invalid_argument("name: not a domain name");
-            if (!type) throw std::invalid_argument("rrtype: unknown type " + rrtype);
-            removed.owner = *owner;
-            removed.type = *type;
-            announcement.removed.push_back(std::move(removed));
-        }
+        if (!rdata.is_array()) throw std::invalid_argument("rdata: expected a list ([] announces a removal)");
         for (const auto& item : rdata) {
             announcement.records.push_back(record_from_text(name + ". 0 IN " + rrtype + " " + item.get<std::string>()));
         }
+        // The owner and type, also for a removal (no record to name them).
+        const std::optional<std::uint16_t> type = rrtype_from_text(rrtype);
+        if (!type) throw std::invalid_argument("rrtype: unknown type " + rrtype);
+        announcement.type = *type;
+        announcement.owner = record_from_text(name + ". 0 IN TXT \"\"").owner;
     } catch (const std::exception& e) {
         throw std::invalid_argument(std::string("not an announced change (") + e.what() + ")");
     }
-    for (const auto* records : {&announcement.records, &announcement.removed}) {
-        for (const ZoneRecord& record : *records) {
-            if (watch.find(record.owner) == nullptr) throw std::invalid_argument(name + " is in no watched zone");
-        }
+    if (watch.find(announcement.owner) == nullptr) throw std::invalid_argument(name + " is in no watched zone");
+    for (const ZoneRecord& record : announcement.records) {
+        if (watch.find(record.owner) == nullptr) throw std::invalid_argument(name + " is in no watched zone");
     }
     return announcement;
 }
@@ -76,14 +69,10 @@ std::vector<Announcement> read_transparency_feed(const std::string& path, const 
 std::size_t load_transparency_feed(const std::string& path, const WatchSet& watch, Baseline& baseline) {
     std::size_t announced = 0;
     for (const Announcement& announcement : read_transparency_feed(path, watch)) {
-        for (const ZoneRecord& record : announcement.records) {
-            if (baseline.announce(record, announcement.effective_us, watch)) ++announced;
-        }
-        for (const ZoneRecord& record : announcement.removed) {
-            if (watch.find(record.owner) == nullptr) continue;
-            baseline = baseline.with_announcement(record.owner, record.type, AnnouncedRdata{{}, announcement.effective_us});
+        for_each_announced(announcement, watch, [&](const DnsName& owner, std::uint16_t type, AnnouncedRdata rdata) {
+            baseline = baseline.with_announcement(owner, type, std::move(rdata));
             ++announced;
-        }
+        });
     }
     return announced;
 }

@@ -7,6 +7,17 @@ RunMetrics::RunMetrics(const std::string& listen, const SharedBaseline& baseline
     for (std::size_t kind = 1; kind < kMalformedKindNames.size(); ++kind) {
         malformed_.push_back(&metrics_.malformed(kMalformedKindNames[kind]));
     }
+    // Every alert series exists at 0 from start-up: a rule on increase()
+    // sees the first alert, which would otherwise create its series at 1.
+    for (const std::string_view kind : kAlertKinds) {
+        for (const Severity severity : kSeverities) metrics_.alerts(kind, to_string(severity));
+    }
+    for (const ChangeSource source :
+         {ChangeSource::axfr, ChangeSource::ixfr, ChangeSource::zone_file, ChangeSource::feed, ChangeSource::learned}) {
+        for (const ChangeOp op : {ChangeOp::create, ChangeOp::remove, ChangeOp::update}) {
+            metrics_.baseline_changes(to_string(source), to_string(op));
+        }
+    }
     baseline_version_ = shared_.version();
     set_baseline_sizes(*shared_.snapshot());
     endpoint_ = std::make_unique<metrics::HttpEndpoint>(registry_, listen);

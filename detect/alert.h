@@ -2,6 +2,7 @@
 // dnswatch.alert/1 (DESIGN.md). Updates to an alert re-use its id with a new seq.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,6 +15,17 @@ enum class Severity : std::uint8_t { low, medium, high, critical };
 
 const char* to_string(AlertState state);
 const char* to_string(Severity severity);
+
+inline constexpr std::array<Severity, 4> kSeverities = {Severity::low, Severity::medium, Severity::high,
+                                                        Severity::critical};
+
+// Every alert kind the sensor emits (the schema's enum, tested): what the
+// alert counters are declared with at start-up, so that a rule's
+// increase() sees the first alert.
+inline constexpr std::array<std::string_view, 11> kAlertKinds = {
+    "rrset_divergence", "unexpected_rrset",        "resolver_divergence", "ds_removed",
+    "dnssec_stripped",  "rrset_removed",           "dnssec_bogus",        "resolver_not_validating",
+    "spoofing_attempt", "short_lived_change",      "suspicious_change"};
 
 struct Tunnel;  // decode/dns_datagram.h
 

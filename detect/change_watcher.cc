@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "detect/severity.h"
+
 namespace dnswatch {
 namespace {
 
@@ -101,7 +103,6 @@ void ChangeWatcher::publish_change(const BaselineChange& change) {
         alert.id = alert_id(sensor_, "short_lived_change/" + key, reverted->time_us);
         alert.sensor = sensor_;
         alert.kind = "short_lived_change";
-        alert.severity = is_locked(options_.locked, change.name) ? Severity::critical : Severity::high;
         alert.state = AlertState::reverted;
         alert.zone = change.zone;
         alert.name = change.name;
@@ -111,6 +112,9 @@ void ChangeWatcher::publish_change(const BaselineChange& change) {
         alert.first_seen_us = reverted->time_us;
         alert.last_seen_us = change.time_us;
         alert.signals = {"short_lived"};
+        alert.severity = change_severity(alert.kind, is_locked(options_.locked, change.name)
+                                                         ? std::vector<std::string>{"short_lived", "locked"}
+                                                         : alert.signals);
         alert.vantage.role = "baseline";
         alert.evidence.source = to_string(change.source);
         alert.changes = {reverted->seq, change.seq};
@@ -163,20 +167,6 @@ void ChangeWatcher::publish_change(const BaselineChange& change) {
     history.push_back({change.seq, change.time_us, change.before, change.after, change.ttl_before, change.ttl_after});
 }
 
-namespace {
-
-// The severity the signals say (never the record type alone): a lock broken
-// is critical; the delegation moved away with its DS gone is how the
-// 2017-2019 hijacks looked, high; one strong signal, medium.
-Severity severity_of(const std::vector<std::string>& signals) {
-    auto has = [&](const char* signal) { return std::find(signals.begin(), signals.end(), signal) != signals.end(); };
-    if (has("locked")) return Severity::critical;
-    const int strong = has("ns_provider_changed") + has("ds_removed") + has("ttl_lowered_before_change");
-    return strong >= 2 ? Severity::high : strong == 1 ? Severity::medium : Severity::low;
-}
-
-}  // namespace
-
 void ChangeWatcher::suspicious(const BaselineChange& change, std::vector<std::string> signals) {
     auto open = open_.find(change.name);
     if (open != open_.end() && change.time_us - open->second.alert.first_seen_us > options_.window_us) {
@@ -208,7 +198,7 @@ void ChangeWatcher::suspicious(const BaselineChange& change, std::vector<std::st
             alert.signals.push_back(std::move(signal));
         }
     }
-    alert.severity = severity_of(alert.signals);
+    alert.severity = change_severity(alert.kind, alert.signals);
     alert.changes.push_back(change.seq);
     emit_.publish(alert);
 }

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 
 #include "decode/ldns_glue.h"
 #include "decode/rdata.h"
 #include "detect/fast_hash.h"
+#include "detect/severity.h"
 
 namespace dnswatch {
 
@@ -32,8 +34,6 @@ struct Detector::Verdict {
     const char* kind = "";   // when divergent
     RRsetPool pool;  // empty: the baseline says nothing of it
     SignalSet signals = 0;
-    bool fixed_severity = false;  // `severity` instead of the one the type gives
-    Severity severity = Severity::medium;
 };
 
 namespace {
@@ -52,17 +52,20 @@ bool is_judged_type(std::uint16_t type) {
     }
 }
 
-// The records a registrar-level hijack changes first weigh most.
-Severity severity_of(std::uint16_t type) {
-    switch (type) {
-        case rrtype::NS: case rrtype::DS: case rrtype::DNSKEY: case rrtype::CDS: case rrtype::CDNSKEY:
-            return Severity::critical;
-        case rrtype::A: case rrtype::AAAA: case rrtype::MX: case rrtype::CNAME: case rrtype::DNAME:
-        case rrtype::TLSA: case rrtype::CAA: case rrtype::SOA:
-            return Severity::high;
-        default:
-            return Severity::medium;
+// RFC 8482 section 4.2: a server may answer QTYPE=ANY with one synthesised
+// HINFO at the question name, CPU "RFC8482" and an empty OS (dnsdist,
+// Cloudflare). It is no RRset of the zone: judged, it would open an
+// unexpected_rrset for every name ever asked ANY.
+bool is_rfc8482_synthesis(const DnsMessageView& message, const RecordView& record) {
+    constexpr std::uint16_t kHinfo = 13;
+    if (message.qtype != rrtype::ANY || record.type != kHinfo || !message.has_question) return false;
+    const std::span<const std::uint8_t> rdata = message.rdata(record);
+    static constexpr std::string_view kCpu = "RFC8482";
+    if (rdata.size() != 1 + kCpu.size() + 1 || rdata[0] != kCpu.size() || rdata.back() != 0) return false;
+    for (std::size_t i = 0; i < kCpu.size(); ++i) {
+        if (std::toupper(rdata[1 + i]) != kCpu[i]) return false;
     }
+    return message.owner(record) == message.qname;
 }
 
 bool is_referral(const DnsMessageView& message) {
@@ -275,6 +278,10 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
             }
             const WatchedZone* zone = last_zone;
             if (zone == nullptr) continue;
+            if (section == Section::answer && is_rfc8482_synthesis(message, first)) {
+                ++counters_.not_judged;
+                continue;
+            }
 
             // Gather the RRset: same owner and type within this section.
             rdata_bytes_.clear();
@@ -376,7 +383,9 @@ void Detector::judge_rrset(const MessageFacts& facts, const WatchedZone& zone, c
         // A divergent answer the client accepted (it matched its query):
         // during a burst of forged ones, the poisoning may have worked.
         if (facts.matched) queries_.mark_poisoned(facts.message->qname, server, time_us);
-        if (facts.authoritative && !servers_.is_expected(zone, server)) verdict.signals |= bit(Signal::unexpected_server);
+        if (facts.authoritative && !servers_.is_expected(zone, server, owner, type, is_glue(facts, zone, owner, type, section))) {
+            verdict.signals |= bit(Signal::unexpected_server);
+        }
         // TTLs count down at resolvers, so only an authoritative TTL says
         // the zone itself was changed to expire fast.
         if (facts.authoritative && pool && pool.ttl() > 0 && std::uint64_t{min_ttl} * 10 < pool.ttl() &&
@@ -406,7 +415,9 @@ void Detector::judge_signatures(const MessageFacts& facts, const WatchedZone& zo
     verdict.kind = "dnssec_bogus";
     verdict.pool = baseline_->find(owner, type);
     verdict.signals = judgement.reasons;
-    if (verdict.divergent && facts.authoritative && !servers_.is_expected(zone, facts.context->datagram->src)) {
+    if (verdict.divergent && facts.authoritative &&
+        !servers_.is_expected(zone, facts.context->datagram->src, owner, type,
+                              is_glue(facts, zone, owner, type, section))) {
         verdict.signals |= bit(Signal::unexpected_server);
     }
     apply(facts, zone, owner, type, section, verdict, records, kSignatureLane);
@@ -435,8 +446,6 @@ bool Detector::judge_validation(const MessageFacts& facts, const WatchedZone& zo
     verdict.kind = "resolver_not_validating";
     verdict.pool = evidence;
     verdict.signals = verdict.divergent ? bit(Signal::ad_missing) : 0;
-    verdict.fixed_severity = true;
-    verdict.severity = Severity::low;
     apply(facts, zone, zone.name, by_keys ? rrtype::DNSKEY : rrtype::DS, Section::answer, verdict, {},
           kValidationLane);
     return verdict.divergent;
@@ -459,8 +468,6 @@ void Detector::judge_unsolicited(const MessageFacts& facts, const WatchedZone& z
     verdict.kind = "spoofing_attempt";
     verdict.pool = baseline_->find(message.qname, message.qtype);
     verdict.signals = bit(Signal::txid_mismatch_burst) | bit(Signal::unsolicited_response);
-    verdict.fixed_severity = true;
-    verdict.severity = Severity::high;
     apply(facts, zone, message.qname, message.qtype, Section::answer, verdict, {}, kSpoofingLane);
 }
 
@@ -498,14 +505,25 @@ void Detector::judge_absence(const MessageFacts& facts, const WatchedZone& zone)
     ++counters_.observations;
 
     Verdict verdict;
-    verdict.divergent = true;
     verdict.absence = true;
     verdict.pool = pool;
+    if (pool.removal_announced(facts.context->packet->time_us)) {
+        // The feed announced the removal (`"rdata": []`): the absence is
+        // legitimate, and ends an alert it had opened as accepted.
+        verdict.accepted = true;
+        apply(facts, zone, message.qname, message.qtype, Section::answer, verdict, {});
+        return;
+    }
+    verdict.divergent = true;
     verdict.kind = message.qtype == rrtype::DS       ? "ds_removed"
                    : message.qtype == rrtype::DNSKEY ? "dnssec_stripped"
                                                      : "rrset_removed";
     verdict.signals = bit(Signal::proven_absent);
-    if (!servers_.is_expected(zone, facts.context->datagram->src)) verdict.signals |= bit(Signal::unexpected_server);
+    // The parent's servers are where a DS comes from (ZoneServers::is_expected).
+    if (!servers_.is_expected(zone, facts.context->datagram->src, message.qname, message.qtype,
+                              is_glue(facts, zone, message.qname, message.qtype, Section::answer))) {
+        verdict.signals |= bit(Signal::unexpected_server);
+    }
     apply(facts, zone, message.qname, message.qtype, Section::answer, verdict, {});
 }
 
@@ -518,7 +536,7 @@ void Detector::judge_unsigned(const MessageFacts& facts, const WatchedZone& zone
     bool data = false;
     for (const RecordView& r : facts.message->section(Section::answer)) {
         if (r.type == rrtype::RRSIG) return;
-        data = data || is_judged_type(r.type);
+        data = data || (is_judged_type(r.type) && !is_rfc8482_synthesis(*facts.message, r));
     }
     if (!data) return;
     Verdict verdict;
@@ -561,16 +579,19 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
             ++counters_.alerts_accepted;
         } else {
             entry.alert.state = AlertState::reverted;
-            // A low-severity advisory (a resolver not validating) is no
-            // hijack: its end is no sign of a short-lived one.
-            if (entry.alert.severity != Severity::low) {
-                entry.alert.severity = Severity::critical;
-                entry.signals |= bit(Signal::short_lived);
-            }
+            // An advisory (a resolver not validating) is no hijack: its end
+            // is no sign of a short-lived one. Whether short_lived raises
+            // the severity is the table's to say (detect/severity.h): a
+            // revert alone never does.
+            if (entry.alert.kind != "resolver_not_validating") entry.signals |= bit(Signal::short_lived);
             ++counters_.alerts_reverted;
         }
+        entry.alert.severity = max_severity(
+            entry.alert.severity, severity_of(facts, zone, owner, type, section, entry.alert.kind, entry.signals,
+                                              vantages(key)));
         emit(entry);
         recency_.erase(entry.recency);
+        forget_vantage(open->first);
         open_.erase(open);
         if (open_.empty()) std::fill(open_filter_.begin(), open_filter_.end(), 0);
         return;
@@ -628,6 +649,9 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
         const bool more_signals = (verdict.signals & ~entry.signals) != 0;
         entry.signals |= verdict.signals;
         if (more_rdata || more_signals) {
+            entry.alert.severity = max_severity(
+                entry.alert.severity, severity_of(facts, zone, owner, type, section, entry.alert.kind, entry.signals,
+                                                  vantages(key)));
             ++counters_.alerts_updated;
             emit(entry);
         }
@@ -639,9 +663,8 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     alert.id = alert_id(sensor_id_, key, packet.time_us);
     alert.sensor = sensor_id_;
     alert.kind = verdict.kind;
-    alert.severity = verdict.fixed_severity ? verdict.severity
-                     : verdict.absence && type != rrtype::A && type != rrtype::AAAA ? Severity::critical
-                                                                                    : severity_of(type);
+    // This server joins those answering the RRset divergently.
+    alert.severity = severity_of(facts, zone, owner, type, section, verdict.kind, verdict.signals, vantages(key) + 1);
     alert.state = AlertState::open;
     alert.zone = zone.text;
     alert.name = owner.to_text();
@@ -662,6 +685,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
         // Drop the alert seen least recently: the front of recency_.
         const auto oldest = open_.find(*recency_.front());
         recency_.pop_front();
+        forget_vantage(oldest->first);
         open_.erase(oldest);
         ++counters_.alerts_evicted;
     }
@@ -674,6 +698,7 @@ void Detector::insert_open(std::string key, OpenAlert entry) {
         recency_.erase(old->second.recency);  // replaced: the old entry's place goes
         open_.erase(old);
     }
+    ++vantages_[vantage_key(key)];
     const auto it = open_.emplace(std::move(key), std::move(entry)).first;
     it->second.recency = recency_.insert(recency_.end(), &it->first);
 }
@@ -738,6 +763,60 @@ void Detector::note_open(std::string_view key) {
     open_filter_[bit / 64] |= std::uint64_t{1} << (bit % 64);
 }
 
+std::string Detector::vantage_key(std::string_view key) {
+    // A lifecycle key: owner (wire form), type (2), server (family + 16
+    // bytes), lane (1, absent for the data's): all but the server.
+    std::size_t at = 0;
+    while (at < key.size() && key[at] != 0) at += 1 + static_cast<std::uint8_t>(key[at]);
+    const std::size_t owner_and_type = std::min(key.size(), at + 3);
+    std::string vantage(key.substr(0, owner_and_type));
+    const std::size_t server_end = owner_and_type + 17;
+    vantage.push_back(key.size() > server_end ? key[server_end] : '\0');
+    return vantage;
+}
+
+std::size_t Detector::vantages(std::string_view key) const {
+    const auto it = vantages_.find(vantage_key(key));
+    return it == vantages_.end() ? 0 : it->second;
+}
+
+void Detector::forget_vantage(std::string_view key) {
+    const auto it = vantages_.find(vantage_key(key));
+    if (it == vantages_.end()) return;
+    if (--it->second == 0) vantages_.erase(it);
+}
+
+bool Detector::is_glue(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
+                       Section section) const {
+    if (type != rrtype::A && type != rrtype::AAAA) return false;
+    if (section == Section::additional && std::string_view(facts.role) == "referral") return true;
+    // The address of a name server the baseline names: of the zone's apex
+    // or of a delegation between it and the owner.
+    for (unsigned skip = 1; skip + zone.name.label_count <= owner.label_count; ++skip) {
+        const std::string_view ancestor_key = owner.suffix_key(skip);
+        DnsName ancestor;
+        std::copy(ancestor_key.begin(), ancestor_key.end(), ancestor.wire.begin());
+        ancestor.length = static_cast<std::uint8_t>(ancestor_key.size());
+        ancestor.label_count = static_cast<std::uint8_t>(owner.label_count - skip);
+        bool named = false;
+        baseline_->find(ancestor, rrtype::NS).for_each_rdata([&](std::span<const std::uint8_t> target_wire) {
+            DnsName target;
+            std::size_t next = 0;
+            if (!named && read_name(target_wire, 0, &target, &next) == MalformedKind::none) named = target == owner;
+        });
+        if (named) return true;
+    }
+    return false;
+}
+
+Severity Detector::severity_of(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner,
+                               std::uint16_t type, Section section, std::string_view kind, SignalSet signals,
+                               std::size_t vantages) const {
+    return severity_from_evidence(
+        {.kind = kind, .rrtype = type, .glue = is_glue(facts, zone, owner, type, section), .signals = signals,
+         .vantages = std::max<std::size_t>(vantages, 1)});
+}
+
 void Detector::emit(OpenAlert& entry) {
     changed_ = true;
     entry.alert.signals = signal_names(entry.signals);
@@ -748,6 +827,8 @@ void Detector::emit(OpenAlert& entry) {
 
 void Detector::reset() {
     open_.clear();
+    recency_.clear();
+    vantages_.clear();
     std::fill(open_filter_.begin(), open_filter_.end(), 0);
     counters_ = {};
     next_seq_ = 1;

@@ -182,6 +182,18 @@ private:
     PresentationCache presentation_cache_;
     // Adds an alert to open_ and to the back of recency_.
     void insert_open(std::string key, OpenAlert entry);
+    // An A/AAAA RRset naming a name server's address: glue in a referral,
+    // or the address of an NS target the baseline holds.
+    bool is_glue(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
+                 Section section) const;
+    // The table of detect/severity.h applied to one alert's evidence.
+    Severity severity_of(const MessageFacts& facts, const WatchedZone& zone, const DnsName& owner, std::uint16_t type,
+                         Section section, std::string_view kind, SignalSet signals, std::size_t vantages) const;
+    // Open alerts of one (owner, type, lane) by server: how many vantages
+    // see the same divergence (a severity raise).
+    static std::string vantage_key(std::string_view lifecycle_key);
+    std::size_t vantages(std::string_view lifecycle_key) const;
+    void forget_vantage(std::string_view lifecycle_key);
 
     const WatchSet* watch_;
     const Baseline* baseline_;
@@ -201,6 +213,8 @@ private:
     // Open alerts by (owner, type, server); a handful at a time.
     std::unordered_map<std::string, OpenAlert, StringHash, std::equal_to<>> open_;
     Recency recency_;
+    // Open alerts by vantage_key(): the servers answering one RRset divergently.
+    std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> vantages_;
     // A bit per hash of (owner, type) of every open alert: most observations
     // match the baseline and have no alert to revert, and the filter says so
     // without hashing a string key (cleared when no alert is open).

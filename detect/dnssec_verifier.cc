@@ -70,12 +70,13 @@ DnssecVerifier::DnssecVerifier(const WatchSet& watch)
 
 DnssecVerifier::~DnssecVerifier() = default;
 
-const TrustedKeys* DnssecVerifier::keys_for(const Baseline& baseline, const WatchedZone& zone) {
+const TrustedKeys* DnssecVerifier::keys_for(const Baseline& baseline, const WatchedZone& zone, std::int64_t time_us) {
     const RRsetPool pool = baseline.find(zone.name, rrtype::DNSKEY);
     if (!pool || zone.index >= zone_keys_.size()) return nullptr;
     // A new baseline snapshot, or a key roll the transparency feed announced
-    // while packets flow: rebuild, and forget verdicts made with the old keys.
-    const std::size_t count = pool.rdata_count() + pool.announced_count();
+    // coming into effect: rebuild, and forget verdicts made with the old
+    // keys. An announced key counts from its effective time, not before.
+    const std::size_t count = pool.rdata_count() + pool.announced_in_effect(time_us);
     if (count == 0) return nullptr;
     ZoneKeys& zone_keys = zone_keys_[zone.index];
     if (!zone_keys.keys || zone_keys.generation != generation_ || zone_keys.pool != pool.identity() ||
@@ -85,7 +86,7 @@ const TrustedKeys* DnssecVerifier::keys_for(const Baseline& baseline, const Watc
             [&rdata](std::span<const std::uint8_t> r) {
                 rdata.emplace_back(reinterpret_cast<const char*>(r.data()), r.size());
             },
-            /*with_announced=*/true);
+            /*with_announced=*/true, time_us);
         zone_keys.keys = std::make_unique<TrustedKeys>(zone.name, rdata);
         zone_keys.generation = generation_;
         zone_keys.pool = pool.identity();
@@ -140,7 +141,7 @@ DnssecVerifier::Judgement DnssecVerifier::judge(const Baseline& baseline, const 
         }
     }
     if (first_signature == nullptr) return judgement;
-    const TrustedKeys* keys = keys_for(baseline, zone);
+    const TrustedKeys* keys = keys_for(baseline, zone, time_us);
     if (keys == nullptr) return judgement;
 
     // The RRset in canonical form, and an order-independent keyed hash of it.

@@ -77,7 +77,7 @@ private:
         std::size_t built_from = 0;       // keys in that pool when built
     };
 
-    const TrustedKeys* keys_for(const Baseline& baseline, const WatchedZone& zone);
+    const TrustedKeys* keys_for(const Baseline& baseline, const WatchedZone& zone, std::int64_t time_us);
     std::uint64_t generation_ = 1;  // bumped by baseline_changed()
     std::uint64_t clock_ = 0;       // one tick per cache lookup: the recency of entries
     SignatureCheck check(const TrustedKeys& keys, const DnsName& owner, std::uint16_t type,

@@ -22,6 +22,16 @@ IpAddress address_of(std::string_view rdata) {
     return address;
 }
 
+// `owner` without its first `skip` labels.
+DnsName suffix_of(const DnsName& owner, unsigned skip) {
+    const std::string_view suffix = owner.suffix_key(skip);
+    DnsName out;
+    std::copy(suffix.begin(), suffix.end(), out.wire.begin());
+    out.length = static_cast<std::uint8_t>(suffix.size());
+    out.label_count = static_cast<std::uint8_t>(owner.label_count - skip);
+    return out;
+}
+
 bool same_address(const IpAddress& address, std::string_view rdata) {
     const std::size_t length = address.family == 4 ? 4 : 16;
     return rdata.size() == length && std::memcmp(address.bytes.data(), rdata.data(), length) == 0;
@@ -58,6 +68,8 @@ void ZoneServers::set_expected(const WatchSet& watch, const Baseline& baseline) 
     if (expected_.size() != watch.zones().size()) {
         expected_.assign(watch.zones().size(), {});
         worked_out_.assign(watch.zones().size(), 0);
+        parent_expected_.assign(watch.zones().size(), {});
+        parent_worked_out_.assign(watch.zones().size(), 0);
     }
     ++generation_;
 }
@@ -67,7 +79,28 @@ const std::vector<IpAddress>& ZoneServers::expected(const WatchedZone& zone) con
     if (worked_out_[zone.index] == generation_) return servers;
     worked_out_[zone.index] = generation_;
     servers.clear();
-    const RRsetPool ns = baseline_->find(zone.name, rrtype::NS);
+    addresses_of_servers(zone.name, servers);
+    return servers;
+}
+
+const std::vector<IpAddress>& ZoneServers::parent_expected(const WatchedZone& zone) const {
+    std::vector<IpAddress>& servers = parent_expected_[zone.index];
+    if (parent_worked_out_[zone.index] == generation_) return servers;
+    parent_worked_out_[zone.index] = generation_;
+    servers.clear();
+    // The closest enclosing zone whose NS the baseline holds (a watched
+    // parent, or a zone file's apex NS kept for it).
+    for (unsigned skip = 1; skip < zone.name.label_count; ++skip) {
+        const DnsName ancestor = suffix_of(zone.name, skip);
+        if (!baseline_->find(ancestor, rrtype::NS).has_rdata()) continue;
+        addresses_of_servers(ancestor, servers);
+        break;
+    }
+    return servers;
+}
+
+void ZoneServers::addresses_of_servers(const DnsName& apex, std::vector<IpAddress>& servers) const {
+    const RRsetPool ns = baseline_->find(apex, rrtype::NS);
     ns.for_each_rdata([&](std::span<const std::uint8_t> target_wire) {
         DnsName target;
         std::size_t next = 0;
@@ -78,12 +111,26 @@ const std::vector<IpAddress>& ZoneServers::expected(const WatchedZone& zone) con
             });
         }
     });
-    return servers;
 }
 
 bool ZoneServers::is_expected(const WatchedZone& zone, const IpAddress& server) const {
     const auto& servers = expected(zone);
     return servers.empty() || std::find(servers.begin(), servers.end(), server) != servers.end();
+}
+
+bool ZoneServers::is_expected(const WatchedZone& zone, const IpAddress& server, const DnsName& owner,
+                              std::uint16_t type, bool glue) const {
+    const bool at_apex = owner == zone.name;
+    const bool parents_only = at_apex && type == rrtype::DS;
+    const bool parents_too = parents_only || (at_apex && type == rrtype::NS) || glue;
+    if (!parents_too) return is_expected(zone, server);
+    const auto& parent = parent_expected(zone);
+    const bool parent_known = !parent.empty();
+    if (parent_known && std::find(parent.begin(), parent.end(), server) != parent.end()) return true;
+    if (parents_only) return !parent_known;
+    const auto& own = expected(zone);
+    if (own.empty()) return !parent_known;
+    return std::find(own.begin(), own.end(), server) != own.end();
 }
 
 void ZoneServers::add_rogue(const WatchedZone& zone, const IpAddress& server) {

@@ -87,6 +87,13 @@ public:
 
     // False only when the zone's servers are known and `server` is not one.
     bool is_expected(const WatchedZone& zone, const IpAddress& server) const;
+    // The same for one RRset: the parent's servers (the addresses of the NS
+    // of the closest enclosing zone the baseline holds) serve what the
+    // parent is authoritative for: the zone's DS, and beside the zone's own
+    // servers its delegation NS and glue. False only when the servers that
+    // may serve it are known and `server` is not one.
+    bool is_expected(const WatchedZone& zone, const IpAddress& server, const DnsName& owner, std::uint16_t type,
+                     bool glue) const;
 
     void add_rogue(const WatchedZone& zone, const IpAddress& server);
     // True when `address` (4 or 16 rdata bytes) is a rogue name server of the zone.
@@ -99,11 +106,17 @@ private:
     };
     // The zone's servers in the current snapshot, worked out on first use.
     const std::vector<IpAddress>& expected(const WatchedZone& zone) const;
+    // Its parent's, likewise.
+    const std::vector<IpAddress>& parent_expected(const WatchedZone& zone) const;
+    // The addresses the baseline gives the NS targets of `apex`.
+    void addresses_of_servers(const DnsName& apex, std::vector<IpAddress>& servers) const;
 
     const Baseline* baseline_ = nullptr;
     std::uint64_t generation_ = 0;                        // snapshots taken
     mutable std::vector<std::vector<IpAddress>> expected_;  // by zone index
     mutable std::vector<std::uint64_t> worked_out_;         // by zone index: the generation expected_ is for
+    mutable std::vector<std::vector<IpAddress>> parent_expected_;  // by zone index
+    mutable std::vector<std::uint64_t> parent_worked_out_;
     std::array<Rogue, 64> rogues_{};                 // the most recent, oldest overwritten
     std::size_t rogue_count_ = 0;
 };

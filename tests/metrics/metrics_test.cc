@@ -25,6 +25,8 @@
 #include "metrics/http_endpoint.h"
 #include "metrics/registry.h"
 #include "metrics/sensor_metrics.h"
+#include "cli/run_metrics.h"
+#include "tests/cli/run_support.h"
 #include "tests/support/http_client.h"
 
 namespace dnswatch::metrics {
@@ -335,6 +337,35 @@ TEST(MetricsEndpointTest, DashboardUsesOnlyDeclaredMetrics) {
         if (line.starts_with("| `dnswatch_")) documented.insert(line.substr(3, line.find('`', 3) - 3));
     }
     EXPECT_EQ(documented, declared);
+}
+
+// Alert counters exist at 0 from start-up, for every kind and severity the
+// sensor can emit: the first alert is then an increase Prometheus sees
+// (a series born at 1 is no increase). Scraped from a real RunMetrics.
+TEST(MetricsEndpointTest, AlertSeriesExistAtZeroFromStartUp) {
+    WatchSet watch;
+    watch.add("victim.test");
+    SharedBaseline baseline(std::move(watch), Baseline{});
+    struct Discard : AlertSink {
+        void publish(const Alert&) override {}
+    } next;
+    RunMetrics run_metrics("127.0.0.1:0", baseline, next);
+    const test::HttpReply before = test::http_request(run_metrics.port(), "GET", "/metrics");
+    ASSERT_EQ(before.status, 200);
+    for (const std::string_view kind : kAlertKinds) {
+        for (const Severity severity : kSeverities) {
+            const std::string series = "dnswatch_alerts_total{kind=\"" + std::string(kind) + "\",severity=\"" +
+                                       to_string(severity) + "\"}";
+            EXPECT_EQ(test::metric_value(before.body, series), 0) << series;
+        }
+    }
+    EXPECT_EQ(test::metric_value(before.body, "dnswatch_baseline_changes_total{source=\"ixfr\",op=\"update\"}"), 0);
+    Alert alert;
+    alert.kind = "rrset_divergence";
+    alert.severity = Severity::high;
+    run_metrics.publish(alert);
+    const test::HttpReply after = test::http_request(run_metrics.port(), "GET", "/metrics");
+    EXPECT_EQ(test::metric_value(after.body, "dnswatch_alerts_total{kind=\"rrset_divergence\",severity=\"high\"}"), 1);
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ struct AlertHistory {
     std::string describe() const {
         std::ostringstream out;
         out << first().value("kind", "") << " " << key() << " role=" << member(first(), "vantage").value("role", "")
-            << " states=" << json(states()).dump() << " signals=" << last().value("signals", json::array()).dump()
+            << " states=" << json(states()).dump() << " severity=" << last().value("severity", "") << " signals=" << last().value("signals", json::array()).dump()
             << " observed=" << json(observed()).dump() << " first_seen=" << first().value("first_seen", "")
             << " frame=" << member(first(), "evidence").value("frame", 0);
         return out.str();
@@ -191,6 +191,9 @@ TEST_P(ScenarioTest, RaisesExactlyTheExpectedAlerts) {
             EXPECT_EQ(got_evidence.value("section", ""), evidence["section"].get<std::string>());
         }
         EXPECT_EQ(json(got.states()), want.at("states")) << "states";
+        if (want.contains("severity")) {  // its last record's (docs/alerts.md, "Severity")
+            EXPECT_EQ(got.last().value("severity", ""), want["severity"].get<std::string>()) << "severity";
+        }
         const json signals = got.last().value("signals", json::array());
         for (const json& signal : want.value("signals", json::array())) {
             const bool present = std::find(signals.begin(), signals.end(), signal) != signals.end();

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "decode/dns_datagram.h"
+#include "detect/alert.h"
 #include "detect/signals.h"
 #include "tests/support/run_command.h"
 
@@ -61,6 +62,14 @@ TEST_F(AlertSchemaTest, SignalsAreExactlyTheOnesTheSensorKnows) {
     std::vector<std::string> listed = schema.at("properties").at("signals").at("items").at("enum");
     // Every bit: the names of all signals, in declaration order.
     EXPECT_EQ(listed, signal_names(~SignalSet{0}));
+}
+
+TEST_F(AlertSchemaTest, KindsAreExactlyTheOnesTheMetricsDeclare) {
+    std::ifstream in(kSchema);
+    const auto schema = nlohmann::json::parse(in);
+    const std::vector<std::string> listed = schema.at("properties").at("kind").at("enum");
+    // kAlertKinds is what the alert counters are declared with at start-up.
+    EXPECT_EQ(listed, std::vector<std::string>(kAlertKinds.begin(), kAlertKinds.end()));
 }
 
 TEST_F(AlertSchemaTest, EveryAlertOfEveryScenarioAndTheSampleValidates) {
