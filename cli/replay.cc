@@ -1,4 +1,5 @@
 // `dnswatch replay`: captures in, alerts out, a summary line at the end.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -22,7 +23,7 @@ namespace dnswatch {
 namespace {
 
 constexpr const char* kReplayUsage =
-    "usage: dnswatch replay --config FILE [--alerts FILE|-] PCAP...\n"
+    "usage: dnswatch replay --config FILE [--alerts FILE|-] [--incidents] PCAP...\n"
     "\n"
     "Reads pcap or pcapng captures, compares every DNS answer about a watched\n"
     "zone with its baseline, and writes alerts as JSON lines (schema\n"
@@ -33,13 +34,16 @@ constexpr const char* kReplayUsage =
     "                  standard input (e.g. tcpdump -w -)\n"
     "  --alerts FILE   where alert lines go: '-' for standard output (the\n"
     "                  default), or a file, which is replaced\n"
+    "  --incidents     write the incident records (schema dnswatch.incident/1:\n"
+    "                  the alerts of one hijack grouped) on the same lines\n"
     "  --help          this text\n"
     "\n"
     "A progress bar is drawn on standard error when it is a terminal; a\n"
-    "summary line ends the run. Exit status: 0 done, 2 bad usage or config,\n"
+    "summary line and each incident's title end the run. Exit status: 0 done, 2 bad usage or config,\n"
     "1 I/O failure.\n";
 
-// Counts the alerts that pass, for the progress bar and the summary.
+// Counts the alerts that pass, for the progress bar and the summary, and
+// keeps each incident's latest record for the titles printed at the end.
 class CountingSink : public AlertSink {
 public:
     explicit CountingSink(AlertSink& next) : next_(next) {}
@@ -47,12 +51,24 @@ public:
         ++count_;
         next_.publish(alert);
     }
+    void publish_incident(const Incident& incident) override {
+        const auto it = std::find_if(incidents_.begin(), incidents_.end(),
+                                     [&](const Incident& known) { return known.id == incident.id; });
+        if (it == incidents_.end()) {
+            incidents_.push_back(incident);
+        } else {
+            *it = incident;
+        }
+        next_.publish_incident(incident);
+    }
     void flush() override { next_.flush(); }
     std::uint64_t count() const { return count_; }
+    const std::vector<Incident>& incidents() const { return incidents_; }
 
 private:
     AlertSink& next_;
     std::uint64_t count_ = 0;
+    std::vector<Incident> incidents_;  // in the order they opened
 };
 
 }  // namespace
@@ -60,7 +76,7 @@ private:
 int replay_command(const std::vector<std::string>& args, const CliStreams& streams) {
     ParsedOptions options;
     try {
-        options = parse_options(args, {"--config", "--alerts"});
+        options = parse_options(args, {"--config", "--alerts"}, {"--incidents"});
     } catch (const std::invalid_argument& e) {
         std::fprintf(streams.err, "dnswatch replay: %s\n\n%s", e.what(), kReplayUsage);
         return kExitUsage;
@@ -94,6 +110,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     const std::string alerts_path = options.get("--alerts").value_or("-");
     lines = alerts_path == "-" ? std::make_unique<JsonLinesSink>(streams.out)
                                : std::make_unique<JsonLinesSink>(alerts_path, JsonLinesSink::FileMode::truncate);
+    lines->set_incidents(options.has("--incidents"));
     CountingSink counting(*lines);
     SensorOutputs& outputs = sensor->open_outputs(&counting);  // throws "path: reason" -> exit 1
 
@@ -154,6 +171,11 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
                  static_cast<unsigned long long>(c.packets), static_cast<unsigned long long>(c.dns_messages),
                  static_cast<unsigned long long>(d.malformed_total()),
                  static_cast<unsigned long long>(counting.count()), rate, seconds);
+    for (const Incident& incident : counting.incidents()) {
+        std::fprintf(streams.err, "dnswatch replay: incident %s (%s, %s, %zu alerts): %s\n", incident.id.c_str(),
+                     to_string(incident.severity), to_string(incident.state), incident.members.size(),
+                     incident.title.c_str());
+    }
     print_baseline_counters(streams.err, processor.detector(), sensor->live());
     if (lines->failed()) {
         logger.error("alerts_write_failed", {{"msg", "writing alerts failed"}, {"error", lines->error()}});

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,13 +17,16 @@
 #include "cli/options.h"
 #include "log/log.h"
 #include "publish/catch_up.h"
+#include "publish/evidence_pcap.h"
 #include "publish/nats_forwarder.h"
 
 namespace dnswatch {
 namespace {
 
 constexpr const char* kTailUsage =
-    "usage: dnswatch tail --endpoint URL [--changes] [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
+    "usage: dnswatch tail --endpoint URL [--changes|--incidents] [--topic PREFIX] [--since SEQ] [--catchup URL]\n"
+    "                     [--count N]\n"
+    "       dnswatch tail --endpoint URL --evidence ALERT-ID [--output FILE] [--catchup URL]\n"
     "       dnswatch tail --nats URL[,URL...] --durable NAME [--stream S] [--subject SUBJ] [--count N]\n"
     "\n"
     "Prints the alerts (or, with --changes, the changes of the baseline) of a\n"
@@ -35,11 +39,18 @@ constexpr const char* kTailUsage =
     "  --changes       the changes of the watched zones' own data (schema\n"
     "                  dnswatch.change/1: transfers, reloads, the feed)\n"
     "                  instead of alerts\n"
+    "  --incidents     one line per incident record (schema dnswatch.incident/1:\n"
+    "                  the alerts of one hijack grouped): id, severity, state\n"
+    "                  and title; topic incident.<the zone's labels reversed>\n"
     "  --since SEQ     first print every stored alert after SEQ (0: all), then\n"
     "                  follow; each alert is printed once, in order\n"
     "  --catchup URL   the sensor's catch-up endpoint (publish.zmq.catchup_endpoint;\n"
     "                  default: the endpoint's port + 1)\n"
     "  --count N       exit after printing N alerts\n"
+    "  --evidence ID   fetch the evidence of alert ID (the query and the response\n"
+    "                  that opened it, a pcap) over the catch-up endpoint into\n"
+    "                  ID.pcap here, or --output FILE; prints its size and\n"
+    "                  SHA-256, to compare with the alert's evidence.pcap_sha256\n"
     "  --key FILE      this consumer's CURVE key pair (dnswatch keygen), when the\n"
     "                  sensor or relay uses CURVE; --server-key FILE is then its\n"
     "                  public key file\n"
@@ -64,14 +75,25 @@ std::optional<std::string> next_port(const std::string& endpoint) {
     }
 }
 
+// An incident record as a person reads it: "ID SEVERITY STATE N alerts: TITLE".
+std::string incident_line(const std::string& json) {
+    const auto record = nlohmann::json::parse(json, nullptr, false);
+    if (!record.is_object() || record.value("schema", "") != "dnswatch.incident/1") return json;
+    const auto members = record.value("members", nlohmann::json::array());
+    return record.value("id", "") + " " + record.value("severity", "") + " " + record.value("state", "") + " " +
+           std::to_string(members.size()) + (members.size() == 1 ? " alert: " : " alerts: ") +
+           record.value("title", "");
+}
+
 class Printer {
 public:
-    Printer(std::FILE* out, std::optional<std::uint64_t> count) : out_(out), remaining_(count) {}
+    Printer(std::FILE* out, std::optional<std::uint64_t> count, bool titles = false)
+        : out_(out), remaining_(count), titles_(titles) {}
 
     // Prints a record unless it was printed already; false once done.
     bool print(std::uint64_t seq, const std::string& json) {
         if (seq <= last_) return true;
-        std::fprintf(out_, "%s\n", json.c_str());
+        std::fprintf(out_, "%s\n", titles_ ? incident_line(json).c_str() : json.c_str());
         std::fflush(out_);
         last_ = seq;
         if (remaining_ && --*remaining_ == 0) return false;
@@ -85,6 +107,7 @@ private:
     std::FILE* out_;
     std::optional<std::uint64_t> remaining_;
     std::uint64_t last_ = 0;
+    bool titles_;
 };
 
 }  // namespace
@@ -130,12 +153,44 @@ static int tail_nats_command(const ParsedOptions& options, const CliStreams& str
     return kExitOk;
 }
 
+// `tail --evidence ID`: the alert's evidence file, fetched over the
+// catch-up endpoint (with CURVE when --key is given), written locally.
+static int fetch_evidence_command(const std::string& alert_id, const std::string& catchup, const ParsedOptions& options,
+                                  zmq::context_t& context, const CliStreams& streams) {
+    std::optional<CurveClient> curve;
+    FetchedEvidence fetched;
+    try {
+        if (options.get("--key")) {
+            curve = CurveClient{CurveKeyPair::load(*options.get("--key")),
+                                CurveKeyPair::load(*options.get("--server-key")).public_key};
+        }
+        fetched = fetch_evidence(context, catchup, alert_id, 5000, curve);
+    } catch (const std::exception& e) {
+        log::Logger(streams.err).error("evidence_not_fetched", {{"endpoint", catchup}, {"alert", alert_id}, {"error", e.what()}});
+        return kExitIoError;
+    }
+    const std::string path = options.get("--output").value_or(fetched.file_name);
+    {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out.write(fetched.bytes.data(), static_cast<std::streamsize>(fetched.bytes.size()));
+        if (!out) {
+            log::Logger(streams.err).error("evidence_not_written", {{"path", path}, {"alert", alert_id}});
+            return kExitIoError;
+        }
+    }
+    const EvidenceFile written = describe_evidence(path);
+    std::fprintf(streams.out, "%s: %llu bytes, sha256 %s\n", path.c_str(), static_cast<unsigned long long>(written.bytes),
+                 written.sha256.c_str());
+    return kExitOk;
+}
+
 int tail_command(const std::vector<std::string>& args, const CliStreams& streams) {
     ParsedOptions options;
     try {
         options = parse_options(args, {"--endpoint", "--topic", "--since", "--catchup", "--count", "--key", "--server-key",
-                                       "--nats", "--durable", "--stream", "--subject", "--creds", "--ca", "--idle-exit"},
-                                {"--changes"});
+                                       "--nats", "--durable", "--stream", "--subject", "--creds", "--ca", "--idle-exit",
+                                       "--evidence", "--output"},
+                                {"--changes", "--incidents"});
     } catch (const std::invalid_argument& e) {
         std::fprintf(streams.err, "dnswatch tail: %s\n\n%s", e.what(), kTailUsage);
         return kExitUsage;
@@ -155,14 +210,24 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
         return kExitUsage;
     }
     const auto catchup = options.get("--catchup") ? options.get("--catchup") : next_port(endpoint.value_or(""));
-    if (!endpoint || !options.positional.empty() || (since && !catchup)) {
+    const bool evidence = options.get("--evidence").has_value();
+    if ((!endpoint && !evidence) || !options.positional.empty() || ((since || evidence) && !catchup)) {
         std::fputs(kTailUsage, streams.err);
         return kExitUsage;
     }
     const bool changes = options.has("--changes");
-    const std::string topic = options.get("--topic").value_or(changes ? "change." : "alert.");
+    const bool incidents = options.has("--incidents");
+    if (changes && incidents) {
+        std::fprintf(streams.err, "dnswatch tail: --changes or --incidents, not both\n");
+        return kExitUsage;
+    }
+    const std::string topic = options.get("--topic").value_or(changes ? "change." : incidents ? "incident." : "alert.");
     if (changes && topic.rfind("change.", 0) != 0) {
         std::fprintf(streams.err, "dnswatch tail: with --changes, --topic starts with change.\n");
+        return kExitUsage;
+    }
+    if (incidents && topic.rfind("incident.", 0) != 0) {
+        std::fprintf(streams.err, "dnswatch tail: with --incidents, --topic starts with incident.\n");
         return kExitUsage;
     }
     if (options.get("--key").has_value() != options.get("--server-key").has_value()) {
@@ -171,6 +236,7 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
     }
 
     zmq::context_t context;
+    if (const auto evidence_id = options.get("--evidence")) return fetch_evidence_command(*evidence_id, *catchup, options, context, streams);
     zmq::socket_t live(context, zmq::socket_type::sub);
     live.set(zmq::sockopt::linger, 0);
     live.set(zmq::sockopt::subscribe, topic);
@@ -187,7 +253,7 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
         return kExitUsage;
     }
 
-    Printer printer(streams.out, count);
+    Printer printer(streams.out, count, incidents);
     // Subscribed before catching up: whatever is published meanwhile is
     // either in the store's answer or arrives live (and duplicates drop).
     auto fill = [&](std::uint64_t after) {

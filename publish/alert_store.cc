@@ -13,6 +13,7 @@
 #include "common/atomic_file.h"
 #include "publish/alert_json.h"
 #include "publish/change_json.h"
+#include "publish/incident_json.h"
 #include "publish/transparency_log.h"
 
 namespace dnswatch {
@@ -98,6 +99,8 @@ std::uint64_t AlertStore::last_seq() const {
 void AlertStore::append(const Alert& alert) { append_line(alert.seq, to_json_line(alert)); }
 
 void AlertStore::append(const BaselineChange& change) { append_line(change.seq, to_json_line(change)); }
+
+void AlertStore::append(const Incident& incident) { append_line(incident.seq, to_json_line(incident)); }
 
 void AlertStore::append_line(std::uint64_t seq, std::string line) {
     std::lock_guard lock(mutex_);
@@ -188,5 +191,7 @@ Record DurableAlertSink::number_and_keep(const Record& given) {
 void DurableAlertSink::publish(const Alert& alert) { next_.publish(number_and_keep(alert)); }
 
 void DurableAlertSink::publish_change(const BaselineChange& change) { next_.publish_change(number_and_keep(change)); }
+
+void DurableAlertSink::publish_incident(const Incident& incident) { next_.publish_incident(number_and_keep(incident)); }
 
 }  // namespace dnswatch

@@ -4,6 +4,7 @@
 
 #include "publish/alert_json.h"
 #include "publish/change_json.h"
+#include "publish/incident_json.h"
 #include "publish/topic.h"
 
 namespace dnswatch {
@@ -44,6 +45,10 @@ void ZmqPublisher::publish(const Alert& alert) { send(alert_topic(alert.name), t
 
 void ZmqPublisher::publish_change(const BaselineChange& change) {
     send(topic_for("change", change.name), to_json_line(change));
+}
+
+void ZmqPublisher::publish_incident(const Incident& incident) {
+    send(topic_for("incident", incident.zone), to_json_line(incident));
 }
 
 bool ZmqPublisher::send(std::string_view topic, std::string_view payload) {
