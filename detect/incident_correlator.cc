@@ -62,6 +62,15 @@ std::vector<std::string> IncidentCorrelator::ties_of(const Alert& alert) const {
     // A change record's alerts have no server: the registry's data is theirs.
     if (!alert.vantage.server.empty() && alert.vantage.role != "baseline") ties.push_back("server " + alert.vantage.server);
     for (const std::uint64_t seq : alert.changes) ties.push_back("change " + std::to_string(seq));
+    // The same delegation change: the parent's referral that moved the zone
+    // and the answers of servers that are not the zone's (the ones it moved
+    // to), whichever of them the sensor saw first.
+    for (const std::string& signal : alert.signals) {
+        if (signal == "delegation_changed" || signal == "unexpected_server") {
+            ties.push_back("delegation " + alert.zone);
+            break;
+        }
+    }
     for (const NotedChange& change : changes_) {
         if (change.zone != alert.zone || change.name != alert.name || change.rrtype != alert.rrtype) continue;
         for (const std::string& rdata : alert.observed) {

@@ -8,6 +8,9 @@
 //   - the same observed rdata (an address, an NS host name: the NS set the
 //     referral and the attacker's server both show),
 //   - the same diverging server (the attacker's server answers every name),
+//   - the same delegation change (the parent's referral that moved the
+//     zone, signal delegation_changed, and the answers of servers that are
+//     not the zone's, signal unexpected_server),
 //   - the same change record of the baseline (change_watcher alerts carry
 //     their seqs; a wire alert whose rdata is what a change brought is tied
 //     to that change).

@@ -49,6 +49,7 @@ std::string listing(const std::vector<std::string>& items) {
 
 std::string duration_text(std::int64_t us) {
     const std::int64_t seconds = std::max<std::int64_t>(us, 0) / 1000000;
+    if (seconds == 0) return "under a second";
     if (seconds < 90) return std::to_string(seconds) + " s";
     const std::int64_t minutes = (seconds + 30) / 60;
     if (minutes < 120) return std::to_string(minutes) + " min";
@@ -120,8 +121,12 @@ std::string incident_title(const std::string& zone, const std::vector<Alert>& me
         } else if (!a.observed.empty()) {
             std::vector<std::string> rdata;
             for (const std::string& r : a.observed) rdata.push_back(is_address_type(a.rrtype) ? without_dot(r) : r);
-            const std::string what = is_address_type(a.rrtype) ? "pointed at " + listing(rdata)
-                                                               : a.rrtype + " changed to " + listing(rdata);
+            // Keys and digests say nothing to a reader: that they changed does.
+            constexpr std::size_t kReadable = 60;
+            const std::string shown = listing(rdata);
+            const std::string what = is_address_type(a.rrtype) ? "pointed at " + shown
+                                     : shown.size() > kReadable ? a.rrtype + " replaced"
+                                                                : a.rrtype + " changed to " + shown;
             auto it = std::find_if(repoints.begin(), repoints.end(), [&](const auto& p) { return p.first == what; });
             if (it == repoints.end()) {
                 repoints.push_back({what, {}});

@@ -329,7 +329,7 @@ scenario_begin() {
     rm -rf "$W" "$OUT"
     mkdir -p "$W" "$OUT"
     : >"$W/spec.jsonl"
-    NQ=0 EXTRA_RESPONSES=0 BOUNDARIES='' OFFSETS='' QID=
+    NQ=0 EXTRA_RESPONSES=0 BOUNDARIES='' OFFSETS='' QID= INCIDENTS=
     echo "== $1"
 }
 
