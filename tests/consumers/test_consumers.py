@@ -221,6 +221,35 @@ class MailerTest(SensorFixture):
         self.assertEqual(read_log().count("event=alert_below_min_severity"), len(self.expected) - len(above))
 
 
+class IncidentChangesTest(SensorFixture):
+    """An incident is told again when its state or severity changes: the
+    single response that changed, then its revert."""
+
+    def test_told_when_opened_and_when_reverted(self):
+        received = []
+
+        class Hook(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        told = {(r["state"], r["severity"]) for r in self.incidents}
+        consumer, read_log = self.start_consumer("webhook.py", "--url",
+                                                 f"http://127.0.0.1:{server.server_address[1]}/hook", count=len(told))
+        self.run_sensor()
+        self.assertEqual(consumer.wait(timeout=60), 0, read_log())
+        self.assertEqual([r["state"] for r in received], ["open", "reverted"], read_log())
+        self.assertEqual(len({r["id"] for r in received}), 1)
+
+
 class PerIncidentTest(SensorFixture):
     """One change at the authoritative server, seen there and through two
     resolvers: three alerts, one incident, one notice each way."""
