@@ -183,11 +183,6 @@ bool NatsForwarder::forward_pending(Connection& c) {
             const nlohmann::json record = nlohmann::json::parse(line);
             topic = record_topic(record);
             sensor = record.value("sensor", sensor_id_);
-            // An incident has no owner name: it goes under its zone.
-            if (record.value("schema", std::string()) == "dnswatch.incident/1") {
-                kind = "incident";
-                owner = record.value("zone", std::string());
-            }
         } catch (const nlohmann::json::exception&) {
         }
         const std::string subject = subject_of(options_.subject_prefix, topic);
