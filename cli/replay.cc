@@ -163,6 +163,15 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     print_nonzero_counts(streams.err, "malformed", kMalformedKindNames, d.malformed, 1);
     print_nonzero_counts(streams.err, "reassembly", kReassemblyEventNames, d.events, 0);
     print_detection_counts(streams.err, processor.detector().dnssec_counters(), processor.detector().query_counters());
+    const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+    if (const IncidentCounters& i = outputs.incidents().counters(); i.opened != 0) {
+        std::fprintf(streams.err, "incidents: opened=%llu joined=%llu records=%llu expired=%llu evicted=%llu\n",
+                     u(i.opened), u(i.joined), u(i.emitted), u(i.expired), u(i.evicted));
+    }
+    if (const QueryFrameCounters& q = processor.detector().query_frame_counters(); q.remembered != 0) {
+        std::fprintf(streams.err, "evidence queries: kept=%llu truncated=%llu found=%llu missing=%llu\n",
+                     u(q.remembered), u(q.truncated), u(q.found), u(q.missing));
+    }
     outputs.finish_nats(streams.err);
     const double rate = seconds > 0 ? static_cast<double>(c.packets) / seconds : 0.0;
     std::fprintf(streams.err,

@@ -31,15 +31,23 @@ from dnswatch_feed import log
 SEVERITIES = ["low", "medium", "high", "critical"]
 
 
-def compose_incident(args, record):
+def new_message(args, subject, record):
+    """Headers shared by every mail: the thread is the record's id (an
+    incident's or an alert's), each mail its own Message-ID."""
     message = email.message.EmailMessage()
-    message["Subject"] = f"[dnswatch] {record.get('severity')} {record.get('state')} {record.get('title')}"
+    message["Subject"] = f"[dnswatch] {subject}"
     message["From"] = args.sender
     message["To"] = ", ".join(args.to)
     message["Date"] = email.utils.formatdate(usegmt=True)
+    record_id = record.get("id", "unknown")
+    message["Message-ID"] = f"<{record_id}.{record.get('seq', 0)}@dnswatch>"
+    message["References"] = f"<{record_id}@dnswatch>"
+    return message
+
+
+def compose_incident(args, record):
+    message = new_message(args, f"{record.get('severity')} {record.get('state')} {record.get('title')}", record)
     incident_id = record.get("id", "unknown")
-    message["Message-ID"] = f"<{incident_id}.{record.get('seq', 0)}@dnswatch>"
-    message["References"] = f"<{incident_id}@dnswatch>"
     vantages = ", ".join(f"{v.get('server')} ({v.get('role')})" for v in record.get("vantages", []))
     lines = [
         record.get("title", ""),
@@ -63,15 +71,9 @@ def compose_incident(args, record):
 def compose(args, record):
     if dnswatch_feed.is_incident(record):
         return compose_incident(args, record)
-    message = email.message.EmailMessage()
     summary = " ".join(str(record.get(k, "?")) for k in ("severity", "kind", "name", "rrtype", "state"))
-    message["Subject"] = f"[dnswatch] {summary}"
-    message["From"] = args.sender
-    message["To"] = ", ".join(args.to)
-    message["Date"] = email.utils.formatdate(usegmt=True)
+    message = new_message(args, summary, record)
     alert_id = record.get("id", "unknown")
-    message["Message-ID"] = f"<{alert_id}.{record.get('seq', 0)}@dnswatch>"
-    message["References"] = f"<{alert_id}@dnswatch>"
     vantage = record.get("vantage", {})
     lines = [
         f"{record.get('kind')} for {record.get('name')} {record.get('rrtype')} (zone {record.get('zone')}): "

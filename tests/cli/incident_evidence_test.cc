@@ -180,16 +180,15 @@ TEST_F(IncidentEvidenceTest, EvidenceHoldsQueryAndResponseAndTailFetchesItOverCu
     EXPECT_EQ(server.evidence_served(), 1u);
 
     // Refusals are answered, counted, and the command says why.
-    const test::CommandResult unknown = test::run_command(
-        {DNSWATCH_BINARY, "tail", "--catchup", server.endpoint(), "--evidence", "0000000000000000", "--key",
-         (dir_ / "analyst.key").string(), "--server-key", (dir_ / "sensor.key").string()},
-        dir_);
+    auto fetch = [&](const std::string& asked) {
+        return test::run_command({DNSWATCH_BINARY, "tail", "--catchup", server.endpoint(), "--evidence", asked, "--key",
+                                  (dir_ / "analyst.key").string(), "--server-key", (dir_ / "sensor.key").string()},
+                                 dir_);
+    };
+    const test::CommandResult unknown = fetch("0000000000000000");
     EXPECT_EQ(unknown.exit_code, 1);
     EXPECT_NE(unknown.err.find("no evidence kept for alert 0000000000000000"), std::string::npos) << unknown.err;
-    const test::CommandResult traversal = test::run_command(
-        {DNSWATCH_BINARY, "tail", "--catchup", server.endpoint(), "--evidence", "../alerts.jsonl", "--key",
-         (dir_ / "analyst.key").string(), "--server-key", (dir_ / "sensor.key").string()},
-        dir_);
+    const test::CommandResult traversal = fetch("../alerts.jsonl");
     EXPECT_EQ(traversal.exit_code, 1);
     EXPECT_NE(traversal.err.find("not an alert id"), std::string::npos) << traversal.err;
     EXPECT_EQ(server.evidence_refused(), 2u);

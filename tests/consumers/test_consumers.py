@@ -105,23 +105,15 @@ stats:
         wait_for(lambda: "event=subscribed" in read_log(), 10, f"{script} to subscribe")
         return process, read_log
 
-    def run_sensor(self):
-        run = subprocess.run([BINARY, "run", "--config", self.config], capture_output=True, text=True, timeout=60)
-        self.assertEqual(run.returncode, 0, run.stderr)
-
-    def key(self, record):
-        return (record["id"], record["state"], record["name"], record["rrtype"])
-
-
-class WebhookTest(SensorFixture):
-    def test_every_alert_is_posted_and_a_failed_post_is_retried(self):
-        received = []
-        refused = []
+    def start_receiver(self, refuse_first=False):
+        """A webhook receiver on a loopback port: its URL, the (headers, JSON)
+        it took, and the bodies it refused (the first, with 503, when asked)."""
+        received, refused = [], []
 
         class Hook(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                if not refused:  # the receiver is briefly down: the first POST gets 503
+                if refuse_first and not refused:  # the receiver is briefly down
                     refused.append(body)
                     self.send_response(503)
                     self.end_headers()
@@ -137,8 +129,19 @@ class WebhookTest(SensorFixture):
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
-        url = f"http://127.0.0.1:{server.server_address[1]}/hooks/dnswatch"
+        return f"http://127.0.0.1:{server.server_address[1]}/hooks/dnswatch", received, refused
 
+    def run_sensor(self):
+        run = subprocess.run([BINARY, "run", "--config", self.config], capture_output=True, text=True, timeout=60)
+        self.assertEqual(run.returncode, 0, run.stderr)
+
+    def key(self, record):
+        return (record["id"], record["state"], record["name"], record["rrtype"])
+
+
+class WebhookTest(SensorFixture):
+    def test_every_alert_is_posted_and_a_failed_post_is_retried(self):
+        url, received, refused = self.start_receiver(refuse_first=True)
         consumer, read_log = self.start_consumer("webhook.py", "--topic", "alert.", "--url", url,
                                                  "--header", "Authorization: Bearer t0k3n")
         self.run_sensor()
@@ -226,28 +229,13 @@ class IncidentChangesTest(SensorFixture):
     single response that changed, then its revert."""
 
     def test_told_when_opened_and_when_reverted(self):
-        received = []
-
-        class Hook(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        url, received, _ = self.start_receiver()
         told = {(r["state"], r["severity"]) for r in self.incidents}
-        consumer, read_log = self.start_consumer("webhook.py", "--url",
-                                                 f"http://127.0.0.1:{server.server_address[1]}/hook", count=len(told))
+        consumer, read_log = self.start_consumer("webhook.py", "--url", url, count=len(told))
         self.run_sensor()
         self.assertEqual(consumer.wait(timeout=60), 0, read_log())
-        self.assertEqual([r["state"] for r in received], ["open", "reverted"], read_log())
-        self.assertEqual(len({r["id"] for r in received}), 1)
+        self.assertEqual([r["state"] for _, r in received], ["open", "reverted"], read_log())
+        self.assertEqual(len({r["id"] for _, r in received}), 1)
 
 
 class PerIncidentTest(SensorFixture):
@@ -267,23 +255,8 @@ class PerIncidentTest(SensorFixture):
                  >= len(self.incidents), 30, "every incident record to reach the consumer")
 
     def test_one_webhook_post(self):
-        received = []
-
-        class Hook(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                received.append((dict(self.headers), json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
-        consumer, read_log = self.start_consumer("webhook.py", "--url",
-                                                 f"http://127.0.0.1:{server.server_address[1]}/hook", count=0)
+        url, received, _ = self.start_receiver()
+        consumer, read_log = self.start_consumer("webhook.py", "--url", url, count=0)
         self.run_sensor()
         self.wait_for_every_incident_record(read_log, "incident_posted")
         consumer.kill()
