@@ -23,7 +23,7 @@ namespace dnswatch {
 namespace {
 
 constexpr const char* kReplayUsage =
-    "usage: dnswatch replay --config FILE [--alerts FILE|-] [--incidents] PCAP...\n"
+    "usage: dnswatch replay --config FILE [--alerts FILE|-] PCAP...\n"
     "\n"
     "Reads pcap or pcapng captures, compares every DNS answer about a watched\n"
     "zone with its baseline, and writes alerts as JSON lines (schema\n"
