@@ -33,6 +33,7 @@ void JsonLinesSink::publish_incident(const Incident& incident) {
 
 void JsonLinesSink::write_line(std::string line) {
     line.push_back('\n');
+    const std::lock_guard lock(mutex_);
     errno = 0;
     if (std::fwrite(line.data(), 1, line.size(), out_) != line.size()) {
         record_error("write", errno);
@@ -45,7 +46,17 @@ void JsonLinesSink::write_line(std::string line) {
     ++lines_written_;
 }
 
+void JsonLinesSink::reopen() {
+    if (!owned_) return;
+    std::FILE* fresh = std::fopen(name_.c_str(), "a");
+    if (fresh == nullptr) throw std::runtime_error("cannot reopen alert file '" + name_ + "': " + std::strerror(errno));
+    const std::lock_guard lock(mutex_);
+    std::fclose(out_);
+    out_ = fresh;
+}
+
 void JsonLinesSink::flush() {
+    const std::lock_guard lock(mutex_);
     errno = 0;
     if (std::fflush(out_) != 0) record_error("flush", errno);
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
 #include <string>
 
 #include "detect/alert_sink.h"
@@ -35,6 +36,12 @@ public:
     void set_incidents(bool on) { incidents_ = on; }
     void flush() override;
 
+    // Opens the file again by its path (appending), from any thread: after
+    // logrotate moved it away, on SIGHUP. A stream it does not own is kept.
+    // Throws std::runtime_error when the path cannot be opened (the old
+    // file stays in use).
+    void reopen();
+
     bool failed() const { return write_errors_ != 0; }
     const std::string& error() const { return error_; }  // first error, "" if none
     std::uint64_t lines_written() const { return lines_written_; }
@@ -44,6 +51,7 @@ private:
     void record_error(const char* what, int error_number);
     void write_line(std::string line);
 
+    std::mutex mutex_;  // out_ between publish() and reopen()
     std::FILE* out_ = nullptr;
     bool owned_ = false;
     std::string name_;  // the path, or "standard output" / "output stream"
