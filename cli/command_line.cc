@@ -144,13 +144,17 @@ struct CommandLine {
              "Reads pcap or pcapng captures (or dnstap files, .fstrm, as dnstap -w and Unbound write them), compares every DNS answer about a watched zone with its baseline, "
              "and writes alerts as JSON lines (schema dnswatch.alert/1), also on ZeroMQ when "
              "publish.zmq.endpoint is set. A progress bar is drawn on standard error when it is a terminal; a "
-             "summary line ends the run. Exit status: 0 done, 2 bad usage or config, 1 I/O failure."});
+             "summary line and each incident's title end the run. Exit status: 0 done, 2 bad usage or config, "
+             "1 I/O failure."});
         c->add_option("--config", replay.config, "the YAML config (watched zones, zone files)")
             ->required()
             ->type_name("FILE");
         c->add_option("--alerts", replay.alerts,
                       "where alert lines go: '-' for standard output (the default), or a file, which is replaced")
             ->type_name("FILE|-");
+        c->add_flag("--incidents", replay.incidents,
+                    "write the incident records (schema dnswatch.incident/1: the alerts of one hijack grouped) on "
+                    "the same lines");
         c->add_option("PCAP", replay.captures,
                       "a capture file (pcap, pcapng, or dnstap .fstrm), or '-' for a capture streamed on standard input "
                       "(e.g. tcpdump -w -)")
@@ -197,8 +201,9 @@ struct CommandLine {
     void declare_tail() {
         CLI::App* c = command(
             "tail", "print a running sensor's (or relay's) alerts, catching up from SEQ",
-            {"dnswatch tail --endpoint URL [--changes] [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
+            {"dnswatch tail --endpoint URL [--changes|--incidents] [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
              "              [--key FILE --server-key FILE] [--timeout SECONDS]\n"
+             "dnswatch tail --endpoint URL --evidence ALERT-ID [--output FILE] [--catchup URL]\n"
              "dnswatch tail --nats URL[,URL...] --durable NAME [--stream S] [--subject SUBJ] [--count N]\n"
              "              [--creds FILE] [--ca FILE] [--idle-exit MS]",
              "Prints the alerts (or, with --changes, the changes of the baseline) of a running sensor or relay, "
@@ -217,6 +222,15 @@ struct CommandLine {
         c->add_flag("--changes", tail.changes,
                     "the changes of the watched zones' own data (schema dnswatch.change/1: transfers, reloads, the "
                     "feed) instead of alerts");
+        c->add_flag("--incidents", tail.incidents,
+                    "one line per incident record (schema dnswatch.incident/1: the alerts of one hijack grouped): "
+                    "id, severity, state, alerts and title; topic incident.<the zone's labels reversed>")
+            ->excludes("--changes");
+        optional(c, "--evidence", tail.evidence, "ID",
+                 "fetch the evidence of alert ID (the query and the response that opened it, a pcap) over the "
+                 "catch-up endpoint into ID.pcap here, or --output FILE, and print its size and SHA-256 (compare "
+                 "with the alert's evidence.pcap_sha256)");
+        optional(c, "--output", tail.output, "FILE", "with --evidence, where the file goes");
         optional(c, "--since", tail.since, "SEQ",
                  "first print every stored alert after SEQ (0: all), then follow; each alert is printed once, in "
                  "order");

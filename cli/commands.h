@@ -17,6 +17,7 @@ struct ReplayOptions {
     std::string config;
     std::string alerts = "-";
     std::vector<std::string> captures;  // "-": standard input
+    bool incidents = false;             // incident records (dnswatch.incident/1) on the same lines
 };
 int replay_command(const ReplayOptions& options, const CliStreams& streams);
 
@@ -36,6 +37,9 @@ struct TailOptions {
     std::string endpoint;
     std::optional<std::string> topic;  // default: alert., or change. with --changes
     bool changes = false;              // the baseline's change records instead of alerts
+    bool incidents = false;            // incident titles (dnswatch.incident/1) instead of alerts
+    std::optional<std::string> evidence;  // an alert id: fetch its evidence pcap and exit
+    std::optional<std::string> output;    // where --evidence writes (default: ID.pcap here)
     std::optional<std::uint64_t> since;
     std::optional<std::string> catchup;  // default: the endpoint's port + 1
     std::optional<std::uint64_t> count;

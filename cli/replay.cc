@@ -1,4 +1,5 @@
 // `dnswatch replay`: captures in, alerts out, a summary line at the end.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -21,7 +22,8 @@
 namespace dnswatch {
 namespace {
 
-// Counts the alerts that pass, for the progress bar and the summary.
+// Counts the alerts that pass, for the progress bar and the summary, and
+// keeps each incident's latest record for the titles printed at the end.
 class CountingSink : public AlertSink {
 public:
     explicit CountingSink(AlertSink& next) : next_(next) {}
@@ -29,12 +31,24 @@ public:
         ++count_;
         next_.publish(alert);
     }
+    void publish_incident(const Incident& incident) override {
+        const auto it = std::find_if(incidents_.begin(), incidents_.end(),
+                                     [&](const Incident& known) { return known.id == incident.id; });
+        if (it == incidents_.end()) {
+            incidents_.push_back(incident);
+        } else {
+            *it = incident;
+        }
+        next_.publish_incident(incident);
+    }
     void flush() override { next_.flush(); }
     std::uint64_t count() const { return count_; }
+    const std::vector<Incident>& incidents() const { return incidents_; }
 
 private:
     AlertSink& next_;
     std::uint64_t count_ = 0;
+    std::vector<Incident> incidents_;  // in the order they opened
 };
 
 }  // namespace
@@ -65,6 +79,7 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
     const std::string& alerts_path = options.alerts;
     lines = alerts_path == "-" ? std::make_unique<JsonLinesSink>(streams.out)
                                : std::make_unique<JsonLinesSink>(alerts_path, JsonLinesSink::FileMode::truncate);
+    lines->set_incidents(options.incidents);
     CountingSink counting(*lines);
     SensorOutputs& outputs = sensor->open_outputs(&counting);  // throws "path: reason" -> exit 1
 
@@ -121,6 +136,15 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
     print_nonzero_counts(streams.err, "malformed", kMalformedKindNames, d.malformed, 1);
     print_nonzero_counts(streams.err, "reassembly", kReassemblyEventNames, d.events, 0);
     print_detection_counts(streams.err, processor.detector().dnssec_counters(), processor.detector().query_counters());
+    const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+    if (const IncidentCounters& i = outputs.incidents().counters(); i.opened != 0) {
+        std::fprintf(streams.err, "incidents: opened=%llu joined=%llu records=%llu expired=%llu evicted=%llu\n",
+                     u(i.opened), u(i.joined), u(i.emitted), u(i.expired), u(i.evicted));
+    }
+    if (const QueryFrameCounters& q = processor.detector().query_frame_counters(); q.remembered != 0) {
+        std::fprintf(streams.err, "evidence queries: kept=%llu truncated=%llu found=%llu missing=%llu\n",
+                     u(q.remembered), u(q.truncated), u(q.found), u(q.missing));
+    }
     outputs.finish_nats(streams.err);
     const double rate = seconds > 0 ? static_cast<double>(c.packets) / seconds : 0.0;
     std::fprintf(streams.err,
@@ -129,6 +153,11 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
                  static_cast<unsigned long long>(c.packets), static_cast<unsigned long long>(c.dns_messages),
                  static_cast<unsigned long long>(d.malformed_total()),
                  static_cast<unsigned long long>(counting.count()), rate, seconds);
+    for (const Incident& incident : counting.incidents()) {
+        std::fprintf(streams.err, "dnswatch replay: incident %s (%s, %s, %zu alerts): %s\n", incident.id.c_str(),
+                     to_string(incident.severity), to_string(incident.state), incident.members.size(),
+                     incident.title.c_str());
+    }
     print_baseline_counters(streams.err, processor.detector(), sensor->live());
     if (lines->failed()) {
         logger.error("alerts_write_failed", {{"msg", "writing alerts failed"}, {"error", lines->error()}});

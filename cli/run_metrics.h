@@ -55,6 +55,7 @@ public:
 
     void publish(const Alert& alert) override;
     void publish_change(const BaselineChange& change) override;
+    void publish_incident(const Incident& incident) override { next_.publish_incident(incident); }
     void flush() override { next_.flush(); }
 
 private:

@@ -86,7 +86,8 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger
                                                      config.state.dir + "/evidence");
         }
         if (!zmq.catchup_endpoint.empty()) {
-            catch_up_ = std::make_unique<CatchUpServer>(context_, store_->path(), zmq.catchup_endpoint, curve);
+            catch_up_ = std::make_unique<CatchUpServer>(context_, store_->path(), zmq.catchup_endpoint, curve, 1000,
+                                                        evidence_->dir());
         }
     } else if (!config.state.tlog_dir.empty() || !zmq.catchup_endpoint.empty() || !config.nats.servers.empty() ||
                !zmq.public_endpoint.empty()) {
@@ -97,8 +98,19 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger
         numbering_ = std::make_unique<NumberingSink>(fan_out_);
         entry_ = numbering_.get();
     }
+    // The head of the path: alerts are grouped into incidents before they
+    // are numbered and stored, so that each is stored with its incident_id.
+    // It learns of each change record once the store has numbered it.
+    incidents_ = std::make_unique<IncidentCorrelator>(IncidentOptions{}, config.sensor_id, *entry_);
+    fan_out_.add(incidents_->change_observer());
+    if (!config.state.dir.empty()) {
+        incident_file_ = std::make_unique<IncidentStateFile>(config.state.dir + "/incidents.jsonl", config.state.fsync);
+        incidents_->import_state(incident_file_->load());  // throws "PATH:LINE: ..." when damaged
+        incidents_->set_state_keeper(incident_file_.get());
+    }
+    entry_ = incidents_.get();
     // The baseline's own changes, judged as they pass: its alerts enter the
-    // path at its head, to be numbered and stored like any other.
+    // path at its head, to be grouped, numbered and stored like any other.
     ChangeWatchOptions watch_options;
     watch_options.window_us = config.detect.short_lived_change_window_ms * 1000;
     watch_options.feed_configured = !config.state.transparency_feed.empty() || !config.baseline.feed_endpoint.empty();

@@ -1,7 +1,9 @@
 // Everything an alert passes through after the detector, built from the
-// config once for `replay` and `run`: the durable store and transparency log
-// (numbered, stored, logged before anything else sees it), then JSON lines
-// and ZeroMQ (CURVE + ZAP), the catch-up endpoint, and evidence pcaps.
+// config once for `replay` and `run`: the incident correlator (which sets
+// each alert's incident_id and emits incident records), the durable store
+// and transparency log (numbered, stored, logged before anything else sees
+// it), then JSON lines and ZeroMQ (CURVE + ZAP), the catch-up endpoint, and
+// evidence pcaps.
 #pragma once
 
 #include <cstdio>
@@ -16,10 +18,12 @@
 #include "detect/alert_sink.h"
 #include "detect/change_watcher.h"
 #include "detect/detector.h"
+#include "detect/incident_correlator.h"
 #include "publish/alert_store.h"
 #include "publish/catch_up.h"
 #include "publish/evidence_pcap.h"
 #include "publish/fan_out_sink.h"
+#include "publish/incident_state_file.h"
 #include "publish/json_lines_sink.h"
 #include "publish/nats_forwarder.h"
 #include "publish/numbering_sink.h"
@@ -40,8 +44,9 @@ public:
     SensorOutputs(const Config& config, AlertSink* lines, log::Logger* log = nullptr);
     ~SensorOutputs();
 
-    // Where the detector emits.
+    // Where the detector emits: the incident correlator, then the store.
     AlertSink& sink() { return *entry_; }
+    const IncidentCorrelator& incidents() const { return *incidents_; }
     EvidenceRecorder* evidence() { return evidence_.get(); }
 
     // Open alerts (and, in learning mode, learned RRsets: baseline/learned_file.h)
@@ -80,6 +85,8 @@ private:
     std::unique_ptr<Retention> retention_;
     std::unique_ptr<NumberingSink> numbering_;  // the head when there is no durable store
     std::unique_ptr<ChangeWatcher> change_watcher_;
+    std::unique_ptr<IncidentStateFile> incident_file_;
+    std::unique_ptr<IncidentCorrelator> incidents_;  // the head of the alert path
     AlertSink* entry_ = nullptr;
 };
 

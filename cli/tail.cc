@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <cstdio>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,20 +24,32 @@
 #include "cli/commands.h"
 #include "log/log.h"
 #include "publish/catch_up.h"
+#include "publish/evidence_pcap.h"
 #include "publish/nats_forwarder.h"
 #include "publish/zmq_publisher.h"
 
 namespace dnswatch {
 namespace {
 
+// An incident record as a person reads it: "ID SEVERITY STATE N alerts: TITLE".
+std::string incident_line(const std::string& json) {
+    const auto record = nlohmann::json::parse(json, nullptr, false);
+    if (!record.is_object() || record.value("schema", "") != "dnswatch.incident/1") return json;
+    const auto members = record.value("members", nlohmann::json::array());
+    return record.value("id", "") + " " + record.value("severity", "") + " " + record.value("state", "") + " " +
+           std::to_string(members.size()) + (members.size() == 1 ? " alert: " : " alerts: ") +
+           record.value("title", "");
+}
+
 class Printer {
 public:
-    Printer(std::FILE* out, std::optional<std::uint64_t> count) : out_(out), remaining_(count) {}
+    Printer(std::FILE* out, std::optional<std::uint64_t> count, bool titles = false)
+        : out_(out), remaining_(count), titles_(titles) {}
 
     // Prints a record unless it was printed already; false once done.
     bool print(std::uint64_t seq, const std::string& json) {
         if (seq <= last_) return true;
-        std::fprintf(out_, "%s\n", json.c_str());
+        std::fprintf(out_, "%s\n", titles_ ? incident_line(json).c_str() : json.c_str());
         std::fflush(out_);
         last_ = seq;
         if (remaining_ && --*remaining_ == 0) return false;
@@ -50,6 +63,7 @@ private:
     std::FILE* out_;
     std::optional<std::uint64_t> remaining_;
     std::uint64_t last_ = 0;
+    bool titles_;
 };
 
 // Watches `socket`'s connection (zmq_socket_monitor) until its first
@@ -142,9 +156,53 @@ int tail_nats_command(const TailOptions& options, const CliStreams& streams) {
 
 }  // namespace
 
+// `tail --evidence ID`: the alert's evidence file, fetched over the
+// catch-up endpoint (with CURVE when --key is given), written locally.
+static int fetch_evidence_command(const TailOptions& options, const std::string& catchup, const CliStreams& streams) {
+    log::Logger logger(streams.err);
+    const std::string& alert_id = *options.evidence;
+    zmq::context_t context;
+    std::optional<CurveClient> curve;
+    FetchedEvidence fetched;
+    try {
+        if (options.key) {
+            curve = CurveClient{CurveKeyPair::load(*options.key), CurveKeyPair::load(*options.server_key).public_key};
+        }
+        fetched = fetch_evidence(context, catchup, alert_id, static_cast<int>(options.silence_s * 1000), curve);
+    } catch (const std::exception& e) {
+        logger.error("evidence_not_fetched", {{"endpoint", catchup}, {"alert", alert_id}, {"error", e.what()}});
+        return kExitIoError;
+    }
+    const std::string path = options.output.value_or(fetched.file_name);
+    {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out.write(fetched.bytes.data(), static_cast<std::streamsize>(fetched.bytes.size()));
+        if (!out) {
+            logger.error("evidence_not_written", {{"path", path}, {"alert", alert_id}});
+            return kExitIoError;
+        }
+    }
+    const EvidenceFile written = describe_evidence(path);
+    std::fprintf(streams.out, "%s: %llu bytes, sha256 %s\n", path.c_str(), static_cast<unsigned long long>(written.bytes),
+                 written.sha256.c_str());
+    return kExitOk;
+}
+
 int tail_command(const TailOptions& options, const CliStreams& streams) {
     if (options.nats) return tail_nats_command(options, streams);
     log::Logger logger(streams.err);
+    if (options.evidence) {
+        const auto catchup = options.catchup ? options.catchup : default_catchup_endpoint(options.endpoint);
+        if (!catchup) {
+            logger.error("usage", {{"msg", "--evidence needs --catchup URL, or --endpoint tcp://HOST:PORT"}});
+            return kExitUsage;
+        }
+        if (options.key.has_value() != options.server_key.has_value()) {
+            logger.error("usage", {{"msg", "--key and --server-key go together"}});
+            return kExitUsage;
+        }
+        return fetch_evidence_command(options, *catchup, streams);
+    }
     if (options.endpoint.empty()) {
         logger.error("usage", {{"msg", "--endpoint URL (or --nats URLS --durable NAME) is required"}});
         return kExitUsage;
@@ -156,9 +214,14 @@ int tail_command(const TailOptions& options, const CliStreams& streams) {
         logger.error("usage", {{"msg", "--since needs --catchup URL when the endpoint is not tcp://HOST:PORT"}});
         return kExitUsage;
     }
-    const std::string topic = options.topic.value_or(options.changes ? "change." : "alert.");
+    const std::string topic =
+        options.topic.value_or(options.changes ? "change." : options.incidents ? "incident." : "alert.");
     if (options.changes && topic.rfind("change.", 0) != 0) {
         logger.error("usage", {{"msg", "with --changes, --topic starts with change."}});
+        return kExitUsage;
+    }
+    if (options.incidents && topic.rfind("incident.", 0) != 0) {
+        logger.error("usage", {{"msg", "with --incidents, --topic starts with incident."}});
         return kExitUsage;
     }
     if (options.key.has_value() != options.server_key.has_value()) {
@@ -193,7 +256,7 @@ int tail_command(const TailOptions& options, const CliStreams& streams) {
         return kExitIoError;
     }
 
-    Printer printer(streams.out, count);
+    Printer printer(streams.out, count, options.incidents);
     // Every record up to here was printed or is not on this topic: what a
     // catch-up last scanned, or the last printed.
     std::uint64_t checked = 0;

@@ -64,6 +64,8 @@ struct AlertEvidence {
     std::string qtype;            // question type mnemonic
     std::string section;          // "answer", "authority", "additional"
     std::string pcap = {};        // the packets that opened the alert, when kept
+    std::uint64_t pcap_bytes = 0;  // its size, and its SHA-256 (hex): a fetched copy can be checked
+    std::string pcap_sha256 = {};
 };
 
 struct Alert {
@@ -91,6 +93,9 @@ struct Alert {
     // For alerts about the baseline's own changes (detect/change_watcher.h):
     // the seqs of the change records (dnswatch.change/1) they are about.
     std::vector<std::uint64_t> changes;
+    // The incident (detect/incident.h) this alert belongs to; set by the
+    // correlator before the alert is numbered and stored.
+    std::string incident_id;
 
     double duration_s() const { return static_cast<double>(last_seen_us - first_seen_us) / 1e6; }
 };

@@ -678,7 +678,14 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
                       message.has_question ? rrtype_to_text(message.qtype) : std::string(),
                       to_string(section)};
     merge_observed(entry);
-    if (evidence_ != nullptr) alert.evidence.pcap = evidence_->record(alert, packet);
+    if (evidence_ != nullptr) {
+        PacketView query;
+        const bool have_query = query_frames_.find(datagram, message, query);
+        EvidenceFile file = evidence_->record(alert, packet, have_query ? &query : nullptr);
+        alert.evidence.pcap = std::move(file.path);
+        alert.evidence.pcap_bytes = file.bytes;
+        alert.evidence.pcap_sha256 = std::move(file.sha256);
+    }
     ++counters_.alerts_opened;
     emit(entry);
     if (open_.size() >= max_open_alerts_) {

@@ -22,6 +22,7 @@
 #include "baseline/baseline.h"
 #include "detect/dnssec_verifier.h"
 #include "detect/query_tracker.h"
+#include "detect/query_frames.h"
 #include "detect/evidence_recorder.h"
 #include "baseline/learner.h"
 #include "baseline/shared_baseline.h"
@@ -84,6 +85,12 @@ public:
     // Remembers a fully decoded query whose question is in a watched zone,
     // so that responses are matched with it (detect/query_tracker.h).
     void observe_query(const DnsMessageView& query, const DnsDatagram& datagram, std::int64_t time_us);
+    // The same, keeping the query's frame for the evidence of the alerts its
+    // answers open (when an evidence recorder is set).
+    void observe_query(const DnsMessageView& query, const DnsDatagram& datagram, const PacketView& packet) {
+        query_frames_.remember(datagram, query, packet);
+        observe_query(query, datagram, packet.time_us);
+    }
 
     // Outstanding queries kept (detect.outstanding_queries) and the burst of
     // unmatched responses that is blind spoofing (detect.txid_burst.*).
@@ -109,7 +116,12 @@ public:
     Learner* learner() { return learner_.get(); }
 
     // Where the packet that opens each alert is kept; none by default.
-    void set_evidence_recorder(EvidenceRecorder* recorder) { evidence_ = recorder; }
+    void set_evidence_recorder(EvidenceRecorder* recorder) {
+        evidence_ = recorder;
+        if (recorder != nullptr) query_frames_.enable();
+    }
+    // Query frames kept for evidence: remembered, truncated, found, missing.
+    const QueryFrameCounters& query_frame_counters() const { return query_frames_.counters(); }
 
     const DetectorCounters& counters() const { return counters_; }
     // Signature checks: verifications done, cache hits, bogus RRsets.
@@ -210,6 +222,7 @@ private:
     AnswerHistory answers_;
     DnssecVerifier dnssec_;
     QueryTracker queries_;
+    QueryFrames query_frames_;
     // Open alerts by (owner, type, server); a handful at a time.
     std::unordered_map<std::string, OpenAlert, StringHash, std::equal_to<>> open_;
     Recency recency_;

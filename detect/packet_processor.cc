@@ -24,7 +24,7 @@ void PacketProcessor::on_dns(const DnsDatagram& datagram, const PacketView& pack
         // A query about a watched name is remembered, so that its answers
         // are matched with it and forged ones stand out.
         if (watched_query_zone(*watch_, decoder_, message) != nullptr) {
-            detector_.observe_query(message, datagram, packet.time_us);
+            detector_.observe_query(message, datagram, packet);
         }
         return;
     }

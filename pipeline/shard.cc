@@ -62,7 +62,7 @@ void Shard::consume(std::span<const std::uint8_t> record) {
     if (baseline_) detector_.follow(*baseline_);  // one atomic load unless it moved
     if (!message.header.qr()) {  // a query about one of our zones: its answers are matched with it
         ++counters_.queries;
-        detector_.observe_query(message, datagram, packet.time_us);
+        detector_.observe_query(message, datagram, packet);
         return;
     }
     ++counters_.messages;

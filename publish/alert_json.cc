@@ -33,7 +33,11 @@ Json build(const Alert& alert) {
     evidence["qname"] = alert.evidence.qname;
     evidence["qtype"] = alert.evidence.qtype;
     evidence["section"] = alert.evidence.section;
-    if (!alert.evidence.pcap.empty()) evidence["pcap"] = alert.evidence.pcap;
+    if (!alert.evidence.pcap.empty()) {
+        evidence["pcap"] = alert.evidence.pcap;
+        evidence["pcap_bytes"] = alert.evidence.pcap_bytes;
+        evidence["pcap_sha256"] = alert.evidence.pcap_sha256;
+    }
 
     Json j = Json::object();
     j["schema"] = kAlertSchema;
@@ -60,6 +64,7 @@ Json build(const Alert& alert) {
     j["evidence"] = std::move(evidence);
     if (alert.tlog_index >= 0) j["tlog_index"] = alert.tlog_index;  // only when a log is kept
     if (!alert.changes.empty()) j["changes"] = alert.changes;       // only for alerts about changes
+    if (!alert.incident_id.empty()) j["incident_id"] = alert.incident_id;  // set by the correlator
     return j;
 }
 
@@ -194,6 +199,11 @@ Alert alert_from_json(const json& j) {
     alert.evidence.qtype = get_string(evidence, "qtype", "evidence.");
     alert.evidence.section = get_string(evidence, "section", "evidence.");
     if (evidence.contains("pcap")) alert.evidence.pcap = get_string(evidence, "pcap", "evidence.");
+    if (evidence.contains("pcap_bytes")) {
+        alert.evidence.pcap_bytes =
+            get_unsigned(evidence, "pcap_bytes", std::numeric_limits<std::uint64_t>::max(), "evidence.");
+    }
+    if (evidence.contains("pcap_sha256")) alert.evidence.pcap_sha256 = get_string(evidence, "pcap_sha256", "evidence.");
     if (j.contains("tlog_index")) {
         alert.tlog_index = static_cast<std::int64_t>(
             get_unsigned(j, "tlog_index", static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
@@ -206,6 +216,7 @@ Alert alert_from_json(const json& j) {
             alert.changes.push_back(seq.get<std::uint64_t>());
         }
     }
+    if (j.contains("incident_id")) alert.incident_id = get_string(j, "incident_id");
     return alert;
 }
 

@@ -13,6 +13,7 @@
 #include "common/atomic_file.h"
 #include "publish/alert_json.h"
 #include "publish/change_json.h"
+#include "publish/incident_json.h"
 #include "publish/transparency_log.h"
 
 namespace dnswatch {
@@ -108,6 +109,8 @@ void AlertStore::append(const Alert& alert) { append_line(alert.seq, to_json_lin
 
 void AlertStore::append(const BaselineChange& change) { append_line(change.seq, to_json_line(change)); }
 
+void AlertStore::append(const Incident& incident) { append_line(incident.seq, to_json_line(incident)); }
+
 void AlertStore::append_line(std::uint64_t seq, std::string line) {
     std::lock_guard lock(mutex_);
     if (seq != last_seq_ + 1) {
@@ -197,5 +200,7 @@ Record DurableAlertSink::number_and_keep(const Record& given) {
 void DurableAlertSink::publish(const Alert& alert) { next_.publish(number_and_keep(alert)); }
 
 void DurableAlertSink::publish_change(const BaselineChange& change) { next_.publish_change(number_and_keep(change)); }
+
+void DurableAlertSink::publish_incident(const Incident& incident) { next_.publish_incident(number_and_keep(incident)); }
 
 }  // namespace dnswatch

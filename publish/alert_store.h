@@ -1,5 +1,6 @@
-// The durable alert store: every alert record, and every change record of
-// the baseline (dnswatch.change/1), in one sequence, as JSON lines in
+// The durable alert store: every alert record, every change record of
+// the baseline (dnswatch.change/1) and every incident record
+// (dnswatch.incident/1), in one sequence, as JSON lines in
 // DIR/alerts.jsonl. Records are written (and, with fsync, on disk)
 // before anyone is told of them, so a consumer that was down can catch up
 // from any sequence number without a gap, back to the retention
@@ -46,6 +47,8 @@ public:
     void append(const Alert& alert);
     // Stores a change record, numbered in the same sequence as alerts.
     void append(const BaselineChange& change);
+    // Stores an incident record (dnswatch.incident/1), in the same sequence.
+    void append(const Incident& incident);
 
     struct Pruned {
         std::uint64_t records = 0;
@@ -100,6 +103,7 @@ public:
 
     void publish(const Alert& alert) override;
     void publish_change(const BaselineChange& change) override;
+    void publish_incident(const Incident& incident) override;
     void flush() override { next_.flush(); }
 
 private:

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <iterator>
 #include <stdexcept>
 #include <vector>
@@ -93,8 +94,11 @@ void StoreIndex::refresh() {
 }
 
 CatchUpServer::CatchUpServer(zmq::context_t& context, std::string store_path, const std::string& endpoint,
-                             const std::optional<CurveKeyPair>& curve, std::size_t page_size)
-    : store_path_(std::move(store_path)), index_(store_path_), page_size_(page_size) {
+                             const std::optional<CurveKeyPair>& curve, std::size_t page_size, std::string evidence_dir)
+    : store_path_(std::move(store_path)),
+      index_(store_path_),
+      evidence_dir_(std::move(evidence_dir)),
+      page_size_(page_size) {
     zmq::socket_t socket(context, zmq::socket_type::router);
     socket.set(zmq::sockopt::linger, 0);
     // A consumer that stops reading mid-page must not block the server: the
@@ -131,6 +135,10 @@ void CatchUpServer::serve(zmq::socket_t socket) {
             throw;
         }
         std::vector<zmq::message_t> request = receive_all(socket);
+        if (request.size() == 3 && request[1].to_string_view() == "EVIDENCE") {
+            serve_evidence(socket, request[0].to_string(), request[2].to_string());
+            continue;
+        }
         // [identity, "CATCHUP", after_seq, prefix]; anything else is ignored.
         if (request.size() != 4 || request[1].to_string_view() != "CATCHUP") continue;
         ++requests_;
@@ -169,6 +177,58 @@ void CatchUpServer::serve(zmq::socket_t socket) {
         socket.send(more ? zmq::str_buffer("MORE") : zmq::str_buffer("END"), zmq::send_flags::sndmore);
         socket.send(zmq::buffer(last_text), zmq::send_flags::none);
     }
+}
+
+void CatchUpServer::serve_evidence(zmq::socket_t& socket, const std::string& identity, const std::string& alert_id) {
+    auto refuse = [&](const std::string& reason) {
+        ++evidence_refused_;
+        socket.send(zmq::buffer(identity), zmq::send_flags::sndmore);
+        socket.send(zmq::str_buffer("NOEVIDENCE"), zmq::send_flags::sndmore);
+        socket.send(zmq::buffer(reason), zmq::send_flags::none);
+    };
+    // An alert id is 16 hex digits: anything else could name another file.
+    const bool is_id = alert_id.size() == 16 && std::all_of(alert_id.begin(), alert_id.end(), [](char c) {
+                           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                       });
+    if (!is_id) return refuse("not an alert id: '" + alert_id.substr(0, 40) + "'");
+    if (evidence_dir_.empty()) return refuse("this sensor keeps no evidence (state.dir)");
+    for (const char* extension : {".pcap", ".fstrm"}) {
+        const std::string name = alert_id + extension;
+        std::ifstream in(evidence_dir_ + "/" + name, std::ios::binary);
+        if (!in) continue;
+        std::string bytes;
+        bytes.resize(kMaxEvidenceBytes + 1);
+        in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        bytes.resize(static_cast<std::size_t>(in.gcount()));
+        if (bytes.size() > kMaxEvidenceBytes) return refuse(name + " is larger than 16 MiB");
+        ++evidence_served_;
+        socket.send(zmq::buffer(identity), zmq::send_flags::sndmore);
+        socket.send(zmq::str_buffer("EVIDENCE"), zmq::send_flags::sndmore);
+        socket.send(zmq::buffer(name), zmq::send_flags::sndmore);
+        socket.send(zmq::buffer(bytes), zmq::send_flags::none);
+        return;
+    }
+    refuse("no evidence kept for alert " + alert_id + " (pruned by state.retention, or never written)");
+}
+
+FetchedEvidence fetch_evidence(zmq::context_t& context, const std::string& endpoint, const std::string& alert_id,
+                               int timeout_ms, const std::optional<CurveClient>& client) {
+    zmq::socket_t socket(context, zmq::socket_type::dealer);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::rcvtimeo, timeout_ms);
+    if (client) make_curve_client(socket, client->own, client->server_public_key);
+    socket.connect(endpoint);
+    socket.send(zmq::str_buffer("EVIDENCE"), zmq::send_flags::sndmore);
+    socket.send(zmq::buffer(alert_id), zmq::send_flags::none);
+    std::vector<zmq::message_t> reply = receive_all(socket);
+    if (reply.empty()) throw std::runtime_error("no answer from catch-up endpoint " + endpoint);
+    if (reply[0].to_string_view() == "EVIDENCE" && reply.size() == 3) {
+        return {reply[1].to_string(), reply[2].to_string()};
+    }
+    if (reply[0].to_string_view() == "NOEVIDENCE" && reply.size() == 2) {
+        throw std::runtime_error(reply[1].to_string());
+    }
+    throw std::runtime_error("unexpected reply from catch-up endpoint " + endpoint);
 }
 
 std::uint64_t catch_up(zmq::context_t& context, const std::string& endpoint, std::uint64_t after_seq,

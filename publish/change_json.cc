@@ -1,6 +1,7 @@
 #include "publish/change_json.h"
 
 #include "common/rfc3339.h"
+#include "publish/incident_json.h"
 #include "publish/topic.h"
 
 namespace dnswatch {
@@ -38,7 +39,12 @@ std::string schema_of(const nlohmann::json& record) {
 std::string record_topic(const nlohmann::json& record) {
     const auto name = record.is_object() ? record.find("name") : record.end();
     const std::string owner = name != record.end() && name->is_string() ? name->get<std::string>() : std::string();
-    return schema_of(record) == kChangeSchema ? topic_for("change", owner) : alert_topic(owner);
+    const std::string schema = schema_of(record);
+    if (schema == kIncidentSchema) {
+        const auto zone = record.find("zone");
+        return topic_for("incident", zone != record.end() && zone->is_string() ? zone->get<std::string>() : "");
+    }
+    return schema == kChangeSchema ? topic_for("change", owner) : alert_topic(owner);
 }
 
 }  // namespace dnswatch

@@ -21,7 +21,8 @@ std::string to_json_line(const BaselineChange& change);
 // The record's schema ("dnswatch.alert/1", "dnswatch.change/1"), "" when it has none.
 std::string schema_of(const nlohmann::json& record);
 // The topic a stored record went out on: change.<reversed labels> for a
-// change, alert.<reversed labels> for everything else.
+// change, incident.<the zone's labels reversed> for an incident,
+// alert.<reversed labels> for everything else.
 std::string record_topic(const nlohmann::json& record);
 
 }  // namespace dnswatch

@@ -1,12 +1,17 @@
 #include "publish/evidence_pcap.h"
 
+#include <sodium.h>
+
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 
 #include <pcap/pcap.h>
 
 #include "capture/frame_streams.h"
+#include "common/hex.h"
 
 namespace dnswatch {
 
@@ -16,33 +21,53 @@ PcapEvidenceWriter::PcapEvidenceWriter(std::string dir) : dir_(std::move(dir)) {
     if (error) throw std::runtime_error(dir_ + ": " + error.message());
 }
 
-std::string PcapEvidenceWriter::record(const Alert& alert, const PacketView& packet) {
+EvidenceFile describe_evidence(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return {};
+    std::string digest(crypto_hash_sha256_BYTES, '\0');
+    crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
+                       reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    return {path, bytes.size(), to_hex(digest)};
+}
+
+EvidenceFile PcapEvidenceWriter::record(const Alert& alert, const PacketView& response, const PacketView* query) {
     // A dnstap message is kept as it came, in a Frame Streams file that
     // `dnstap -r` and `dnstap-ldns -r` read: no pcap link type holds it, and
     // made-up IP headers would be evidence of nothing.
-    if (packet.link_type == kLinkTypeDnstap) {
+    if (response.link_type == kLinkTypeDnstap) {
         const std::string path = dir_ + "/" + alert.id + ".fstrm";
-        const bool ok = write_frame_stream_file(path, packet.bytes);
+        const bool ok = write_frame_stream_file(path, response.bytes);
         ++(ok ? written_ : failed_);
-        return ok ? path : std::string();
+        return ok ? describe_evidence(path) : EvidenceFile{};
     }
     const std::string path = dir_ + "/" + alert.id + ".pcap";
-    std::unique_ptr<pcap_t, decltype(&pcap_close)> dead(pcap_open_dead(packet.link_type, 262144), pcap_close);
+    // Nanosecond pcap: what an analyst lines up against other captures; the
+    // time is as precise as the capture gave it.
+    std::unique_ptr<pcap_t, decltype(&pcap_close)> dead(
+        pcap_open_dead_with_tstamp_precision(response.link_type, 262144, PCAP_TSTAMP_PRECISION_NANO), pcap_close);
     pcap_dumper_t* dumper = dead ? pcap_dump_open(dead.get(), path.c_str()) : nullptr;
     if (dumper == nullptr) {
         ++failed_;
         return {};
     }
-    pcap_pkthdr header{};
-    header.ts.tv_sec = static_cast<time_t>(packet.time_us / 1000000);
-    header.ts.tv_usec = static_cast<suseconds_t>(packet.time_us % 1000000);
-    header.caplen = static_cast<bpf_u_int32>(packet.bytes.size());
-    header.len = packet.wire_length;
-    pcap_dump(reinterpret_cast<u_char*>(dumper), &header, packet.bytes.data());
+    auto dump = [&](const PacketView& packet) {
+        pcap_pkthdr header{};
+        header.ts.tv_sec = static_cast<time_t>(packet.time_us / 1000000);
+        header.ts.tv_usec = static_cast<suseconds_t>(packet.time_us % 1000000 * 1000);  // nanoseconds here
+        header.caplen = static_cast<bpf_u_int32>(packet.bytes.size());
+        header.len = packet.wire_length;
+        pcap_dump(reinterpret_cast<u_char*>(dumper), &header, packet.bytes.data());
+    };
+    // The query only when it came over the same kind of link: one pcap file
+    // has one link type.
+    if (query != nullptr && query->link_type == response.link_type) dump(*query);
+    dump(response);
     const bool ok = pcap_dump_flush(dumper) == 0;
     pcap_dump_close(dumper);
     ++(ok ? written_ : failed_);
-    return ok ? path : std::string();
+    return ok ? describe_evidence(path) : EvidenceFile{};
 }
 
 }  // namespace dnswatch

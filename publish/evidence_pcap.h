@@ -1,5 +1,8 @@
-// Writes the packet that opened each alert to DIR/<alert id>.pcap, or the
-// dnstap message to DIR/<alert id>.fstrm (a Frame Streams file).
+// Writes the packets that opened each alert to DIR/<alert id>.pcap: the
+// query the sensor saw, then the response, in a nanosecond pcap (as
+// precise as the capture's timestamps), or the dnstap message to
+// DIR/<alert id>.fstrm (a Frame Streams file). Each file's size and SHA-256
+// go into the alert.
 #pragma once
 
 #include <atomic>
@@ -15,8 +18,9 @@ public:
     // Creates `dir` if needed; throws std::runtime_error when it cannot.
     explicit PcapEvidenceWriter(std::string dir);
 
-    std::string record(const Alert& alert, const PacketView& packet) override;
+    EvidenceFile record(const Alert& alert, const PacketView& response, const PacketView* query) override;
 
+    const std::string& dir() const { return dir_; }
     std::uint64_t written() const { return written_.load(); }
     std::uint64_t failed() const { return failed_.load(); }
 
@@ -25,5 +29,8 @@ private:
     std::atomic<std::uint64_t> written_{0};
     std::atomic<std::uint64_t> failed_{0};
 };
+
+// The size and SHA-256 (hex) of the file at `path`; path "" when it cannot be read.
+EvidenceFile describe_evidence(const std::string& path);
 
 }  // namespace dnswatch

@@ -16,6 +16,9 @@ public:
     void publish_change(const BaselineChange& change) override {
         for (AlertSink* sink : sinks_) sink->publish_change(change);
     }
+    void publish_incident(const Incident& incident) override {
+        for (AlertSink* sink : sinks_) sink->publish_incident(incident);
+    }
     void flush() override {
         for (AlertSink* sink : sinks_) sink->flush();
     }

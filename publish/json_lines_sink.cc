@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "publish/alert_json.h"
+#include "publish/incident_json.h"
 
 namespace dnswatch {
 
@@ -24,8 +25,13 @@ JsonLinesSink::~JsonLinesSink() {
     if (owned_) std::fclose(out_);  // errors here were already seen by the per-line fflush
 }
 
-void JsonLinesSink::publish(const Alert& alert) {
-    std::string line = to_json_line(alert);
+void JsonLinesSink::publish(const Alert& alert) { write_line(to_json_line(alert)); }
+
+void JsonLinesSink::publish_incident(const Incident& incident) {
+    if (incidents_) write_line(to_json_line(incident));
+}
+
+void JsonLinesSink::write_line(std::string line) {
     line.push_back('\n');
     const std::lock_guard lock(mutex_);
     errno = 0;

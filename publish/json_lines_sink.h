@@ -30,6 +30,10 @@ public:
     // closed pipe): they are counted, the first one is kept in error(), and
     // later alerts are still attempted.
     void publish(const Alert& alert) override;
+    // Incident records (dnswatch.incident/1) go on the same lines only when
+    // asked for (replay --incidents): readers of alert files expect alerts.
+    void publish_incident(const Incident& incident) override;
+    void set_incidents(bool on) { incidents_ = on; }
     void flush() override;
 
     // Opens the file again by its path (appending), from any thread: after
@@ -45,6 +49,7 @@ public:
 
 private:
     void record_error(const char* what, int error_number);
+    void write_line(std::string line);
 
     std::mutex mutex_;  // out_ between publish() and reopen()
     std::FILE* out_ = nullptr;
@@ -53,6 +58,7 @@ private:
     std::string error_;
     std::uint64_t lines_written_ = 0;
     std::uint64_t write_errors_ = 0;
+    bool incidents_ = false;
 };
 
 }  // namespace dnswatch

@@ -64,6 +64,7 @@ public:
     void notify(std::uint64_t seq);
     void publish(const Alert& alert) override { notify(alert.seq); }
     void publish_change(const BaselineChange& change) override { notify(change.seq); }
+    void publish_incident(const Incident& incident) override { notify(incident.seq); }
     // Waits (bounded) until every stored record is acknowledged; true if so.
     bool drain(std::int64_t timeout_ms);
 

@@ -24,6 +24,11 @@ public:
         record.seq = ++last_;
         next_.publish_change(record);
     }
+    void publish_incident(const Incident& incident) override {
+        Incident record = incident;
+        record.seq = ++last_;
+        next_.publish_incident(record);
+    }
     void flush() override { next_.flush(); }
 
 private:

@@ -8,6 +8,7 @@
 
 #include "publish/alert_json.h"
 #include "publish/change_json.h"
+#include "publish/incident_json.h"
 #include "publish/topic.h"
 
 namespace dnswatch {
@@ -56,6 +57,10 @@ void ZmqPublisher::publish_change(const BaselineChange& change) {
 bool ZmqPublisher::send_heartbeat(std::string_view sensor) {
     const nlohmann::json heartbeat = {{"schema", kHeartbeatSchema}, {"sensor", sensor}, {"last_seq", last_seq_}};
     return send(kHeartbeatTopic, heartbeat.dump());
+}
+
+void ZmqPublisher::publish_incident(const Incident& incident) {
+    send(topic_for("incident", incident.zone), to_json_line(incident));
 }
 
 bool ZmqPublisher::send(std::string_view topic, std::string_view payload) {

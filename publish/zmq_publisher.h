@@ -61,6 +61,8 @@ public:
     void publish(const Alert& alert) override;
     // On topic change.<reversed labels>.
     void publish_change(const BaselineChange& change) override;
+    // On topic incident.<the zone's labels reversed>.
+    void publish_incident(const Incident& incident) override;
 
     // Sends one two-frame message (topic, payload) without blocking, for the
     // other topics ("change.", "stats."). Returns false if it was dropped.

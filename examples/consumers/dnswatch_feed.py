@@ -1,6 +1,7 @@
 """What the example consumers share: following a dnswatch sensor's ZeroMQ
-PUB socket (two frames: topic, dnswatch.alert/1 JSON) and logging in the
-sensor's logfmt style. Needs Debian's python3-zmq (/usr/bin/python3)."""
+PUB socket (two frames: topic, JSON: dnswatch.incident/1 or dnswatch.alert/1),
+deciding what is worth telling a person, and logging in the sensor's logfmt
+style. Needs Debian's python3-zmq (/usr/bin/python3)."""
 import json
 import sys
 import time
@@ -23,14 +24,16 @@ def log(level, event, **fields):
 def add_feed_arguments(parser):
     parser.add_argument("--endpoint", required=True,
                         help="the sensor's (or relay's) PUB endpoint, e.g. tcp://127.0.0.1:5556")
-    parser.add_argument("--topic", default="alert.",
-                        help="subscription prefix: alert. (all), alert.test.victim. (one zone and below)")
+    parser.add_argument("--topic", default="incident.",
+                        help="subscription prefix: incident. (the default: one notice per incident, again only "
+                             "when its state or severity changes), incident.test.victim. (one zone and below), "
+                             "alert. (every alert record)")
     parser.add_argument("--curve-server-key", metavar="KEY",
                         help="the sensor's public CURVE key (Z85), when it encrypts")
     parser.add_argument("--curve-secret-file", metavar="FILE",
                         help="this consumer's key pair as written by `dnswatch keygen` (public-key, secret-key)")
     parser.add_argument("--count", type=int, default=0,
-                        help="stop after this many alerts (0: run until interrupted)")
+                        help="stop after this many notices (0: run until interrupted)")
 
 
 def read_curve_pair(path):
@@ -45,10 +48,37 @@ def read_curve_pair(path):
     return keys["public-key"].encode(), keys["secret-key"].encode()
 
 
+INCIDENT_SCHEMA = "dnswatch.incident/1"
+
+
+def is_incident(record):
+    return record.get("schema") == INCIDENT_SCHEMA
+
+
 def alerts(args):
-    """Yields (topic, record, raw_json) for each alert published, for ever or
-    until args.count have come. A message that is not topic + JSON object is
-    logged and skipped."""
+    """Yields (topic, record, raw_json) for each record worth a notice, for
+    ever or until args.count have been yielded: every alert record, and an
+    incident record when its incident is new here or its state or severity
+    changed (its other updates, a member joining, are logged and skipped).
+    A message that is not topic + JSON object is logged and skipped."""
+    told = {}  # incident id -> (state, severity) last told
+    received = 0
+    for topic, record, raw in records(args):
+        if is_incident(record):
+            now = (record.get("state"), record.get("severity"))
+            if told.get(record.get("id")) == now:
+                log("info", "incident_unchanged", id=record.get("id"), seq=record.get("seq"),
+                    members=len(record.get("members", [])))
+                continue
+            told[record.get("id")] = now
+        received += 1
+        yield topic, record, raw
+        if args.count and received >= args.count:
+            return
+
+
+def records(args):
+    """Yields (topic, record, raw_json) for each record published, for ever."""
     context = zmq.Context.instance()
     socket = context.socket(zmq.SUB)
     socket.setsockopt(zmq.RECONNECT_IVL, 50)  # find a restarted sensor quickly
@@ -60,9 +90,8 @@ def alerts(args):
     socket.setsockopt(zmq.SUBSCRIBE, args.topic.encode())
     socket.connect(args.endpoint)
     log("info", "subscribed", endpoint=args.endpoint, topic=args.topic)
-    received = 0
     try:
-        while args.count == 0 or received < args.count:
+        while True:
             frames = socket.recv_multipart()
             if len(frames) != 2:
                 log("warn", "message_skipped", reason=f"{len(frames)} frames, expected topic + JSON")
@@ -74,7 +103,6 @@ def alerts(args):
             except ValueError as e:
                 log("warn", "message_skipped", reason=str(e))
                 continue
-            received += 1
             yield frames[0].decode("utf-8", "replace"), record, frames[1]
     finally:
         socket.close(linger=0)

@@ -1,13 +1,15 @@
 #!/usr/bin/python3
-"""Mails dnswatch alerts through an SMTP server.
+"""Mails dnswatch incidents (or alerts) through an SMTP server.
 
-Subscribes to a sensor's ZeroMQ PUB socket and sends one mail per alert
-record at or above --min-severity. The subject says what happened
-("[dnswatch] critical rrset_divergence victim.test NS open"), the body the
-baseline, what was observed, where and when, then the record itself. All
-records of one alert share a thread (References: <ID@dnswatch>), so an
-alert's "open" and its later "reverted" sit together in a mail client.
-Sending is retried with exponential backoff.
+Subscribes to a sensor's ZeroMQ PUB socket and, by default, sends one mail
+when an incident (dnswatch.incident/1: the alerts of one hijack) opens and
+one more each time its state or severity changes, at or above
+--min-severity: the subject is its title ("[dnswatch] critical open
+victim.test delegated to ns1.victim-dns.example ..."), the body where and
+when it was seen, its alerts, then the record itself. With --topic alert.
+it mails every alert record instead ("[dnswatch] critical rrset_divergence
+victim.test NS open"). All mails of one incident (or alert) share a thread
+(References: <ID@dnswatch>). Sending is retried with exponential backoff.
 
     mailer.py --endpoint tcp://127.0.0.1:5556 --smtp mail.example.net:587 --starttls \\
               --user dnswatch --password-file /etc/dnswatch/smtp.pass \\
@@ -29,16 +31,49 @@ from dnswatch_feed import log
 SEVERITIES = ["low", "medium", "high", "critical"]
 
 
-def compose(args, record):
+def new_message(args, subject, record):
+    """Headers shared by every mail: the thread is the record's id (an
+    incident's or an alert's), each mail its own Message-ID."""
     message = email.message.EmailMessage()
-    summary = " ".join(str(record.get(k, "?")) for k in ("severity", "kind", "name", "rrtype", "state"))
-    message["Subject"] = f"[dnswatch] {summary}"
+    message["Subject"] = f"[dnswatch] {subject}"
     message["From"] = args.sender
     message["To"] = ", ".join(args.to)
     message["Date"] = email.utils.formatdate(usegmt=True)
+    record_id = record.get("id", "unknown")
+    message["Message-ID"] = f"<{record_id}.{record.get('seq', 0)}@dnswatch>"
+    message["References"] = f"<{record_id}@dnswatch>"
+    return message
+
+
+def compose_incident(args, record):
+    message = new_message(args, f"{record.get('severity')} {record.get('state')} {record.get('title')}", record)
+    incident_id = record.get("id", "unknown")
+    vantages = ", ".join(f"{v.get('server')} ({v.get('role')})" for v in record.get("vantages", []))
+    lines = [
+        record.get("title", ""),
+        "",
+        f"zone:       {record.get('zone')}",
+        f"state:      {record.get('state')}, severity {record.get('severity')}",
+        f"first seen: {record.get('first_seen')}",
+        f"last seen:  {record.get('last_seen')}",
+        f"seen at:    {vantages or '(none)'}",
+        f"signals:    {', '.join(record.get('signals', []))}",
+        f"alerts:     {' '.join(record.get('members', []))} (dnswatch tail --since 0 shows them)",
+        f"sensor:     {record.get('sensor')}, incident {incident_id}, record {record.get('seq')}",
+        "",
+        "The record (dnswatch.incident/1):",
+        json.dumps(record, indent=2, sort_keys=True),
+    ]
+    message.set_content("\n".join(lines) + "\n")
+    return message
+
+
+def compose(args, record):
+    if dnswatch_feed.is_incident(record):
+        return compose_incident(args, record)
+    summary = " ".join(str(record.get(k, "?")) for k in ("severity", "kind", "name", "rrtype", "state"))
+    message = new_message(args, summary, record)
     alert_id = record.get("id", "unknown")
-    message["Message-ID"] = f"<{alert_id}.{record.get('seq', 0)}@dnswatch>"
-    message["References"] = f"<{alert_id}@dnswatch>"
     vantage = record.get("vantage", {})
     lines = [
         f"{record.get('kind')} for {record.get('name')} {record.get('rrtype')} (zone {record.get('zone')}): "
@@ -75,7 +110,7 @@ def deliver(args, record, password):
     for attempt in range(len(delays) + 1):
         try:
             send(args, message, password)
-            log("info", "alert_mailed", id=record.get("id"), seq=record.get("seq"), to=",".join(args.to),
+            log("info", "incident_mailed" if dnswatch_feed.is_incident(record) else "alert_mailed", id=record.get("id"), seq=record.get("seq"), to=",".join(args.to),
                 attempt=attempt + 1)
             return True
         except (smtplib.SMTPException, OSError) as e:

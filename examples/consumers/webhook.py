@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""Posts every dnswatch alert to a webhook, as it happens.
+"""Posts dnswatch incidents (or alerts) to a webhook, as they happen.
 
-Subscribes to a sensor's ZeroMQ PUB socket and POSTs each dnswatch.alert/1
-record, unchanged, as application/json to --url. The alert's id and seq go
-in headers too (X-Dnswatch-Alert-Id, X-Dnswatch-Seq): updates of one alert
-share the id, so the receiver can group or deduplicate them. A failed POST
+Subscribes to a sensor's ZeroMQ PUB socket and POSTs, unchanged, as
+application/json to --url: by default each dnswatch.incident/1 record that
+tells something new (the incident opened, or its state or severity
+changed: one hijack seen by many servers and resolvers is one post, not one
+per alert); with --topic alert. every dnswatch.alert/1 record. The record's
+id and seq go in headers too (X-Dnswatch-Incident-Id or X-Dnswatch-Alert-Id,
+X-Dnswatch-Seq), so the receiver can group or deduplicate them. A failed POST
 (no connection, timeout, 5xx, 429) is retried with exponential backoff; a
 4xx other than 429 is not (the receiver refuses it, retrying will not help).
 
@@ -35,8 +38,10 @@ def post(url, body, headers, timeout):
 
 
 def deliver(args, record, body):
+    what = "incident" if dnswatch_feed.is_incident(record) else "alert"
     headers = {"Content-Type": "application/json", "User-Agent": "dnswatch-webhook/1",
-               "X-Dnswatch-Alert-Id": str(record.get("id", "")), "X-Dnswatch-Seq": str(record.get("seq", ""))}
+               f"X-Dnswatch-{what.capitalize()}-Id": str(record.get("id", "")),
+               "X-Dnswatch-Seq": str(record.get("seq", ""))}
     for extra in args.header:
         name, _, value = extra.partition(":")
         headers[name.strip()] = value.strip()
@@ -44,7 +49,7 @@ def deliver(args, record, body):
     for attempt in range(len(delays) + 1):
         status, error = post(args.url, body, headers, args.timeout)
         if 200 <= status < 300:
-            log("info", "alert_posted", id=record.get("id"), seq=record.get("seq"), status=status, attempt=attempt + 1)
+            log("info", f"{what}_posted", id=record.get("id"), seq=record.get("seq"), status=status, attempt=attempt + 1)
             return True
         retryable = status == 0 or status == 429 or status >= 500
         if not retryable or attempt == len(delays):
@@ -52,14 +57,14 @@ def deliver(args, record, body):
         log("warn", "post_retry", id=record.get("id"), seq=record.get("seq"), status=status, error=error,
             wait_s=delays[attempt])
         time.sleep(delays[attempt])
-    log("error", "alert_not_posted", id=record.get("id"), seq=record.get("seq"), status=status, error=error)
+    log("error", f"{what}_not_posted", id=record.get("id"), seq=record.get("seq"), status=status, error=error)
     return False
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     dnswatch_feed.add_feed_arguments(parser)
-    parser.add_argument("--url", required=True, help="where to POST each alert")
+    parser.add_argument("--url", required=True, help="where to POST each notice")
     parser.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
                         help="an extra request header, e.g. 'Authorization: Bearer ...' (repeat)")
     parser.add_argument("--retries", type=int, default=6, help="retries of a failed POST (default 6: ~30 s)")

@@ -8,10 +8,11 @@ VICTIM=127.0.0.11     # victim.test's legitimate name server: ns1.victim.test
 VICTIM2=127.0.0.12    # ... and its second address: ns2.victim.test (same NSD)
 NEWDNS=127.0.0.13     # a legitimate new DNS provider (announced-change only)
 RESOLVER=127.0.0.53   # Unbound, the client's recursive resolver
+RESOLVER2=127.0.0.54  # a second Unbound (change-seen-by-resolvers)
 ATTACKER=127.0.0.66   # the attacker's name server
 PROBE=127.0.0.99      # readiness probes: never in a capture
 CLIENT=127.0.0.100    # the client whose traffic is captured
-ALL_ADDRS="$PARENT $VICTIM $VICTIM2 $NEWDNS $RESOLVER $ATTACKER"
+ALL_ADDRS="$PARENT $VICTIM $VICTIM2 $NEWDNS $RESOLVER $RESOLVER2 $ATTACKER"
 
 # RRSIG validity of the signed zones: it covers every scenario's timeline
 # (March 2026), so that a validating sensor judges the signatures at packet
@@ -328,7 +329,7 @@ scenario_begin() {
     rm -rf "$W" "$OUT"
     mkdir -p "$W" "$OUT"
     : >"$W/spec.jsonl"
-    NQ=0 EXTRA_RESPONSES=0 BOUNDARIES='' OFFSETS='' QID=
+    NQ=0 EXTRA_RESPONSES=0 BOUNDARIES='' OFFSETS='' QID= INCIDENTS=
     echo "== $1"
 }
 

@@ -323,7 +323,7 @@ def cmd_finalize(args):
     doc["alerts"] = alerts
     # A stable key order that reads well.
     order = ["scenario", "summary", "capture", "config", "packets", "start", "end", "duration_s",
-             "pending", "allowed_final_states", "alerts"]
+             "pending", "allowed_final_states", "alerts", "incidents"]
     doc = {k: doc[k] for k in order if k in doc} | {k: v for k, v in doc.items() if k not in order}
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=2)

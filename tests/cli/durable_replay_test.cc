@@ -124,10 +124,15 @@ TEST_F(DurableReplayTest, ARestartMidHijackKeepsTheOpenAlertAndReportsItsRevert)
     EXPECT_EQ(reverted[0]["state"], "reverted");
     EXPECT_EQ(reverted[0]["id"], opened[0]["id"]);
     EXPECT_EQ(reverted[0]["first_seen"], opened[0]["first_seen"]);
-    EXPECT_EQ(reverted[0]["seq"], 5);           // the store numbers on across restarts
-    EXPECT_EQ(reverted[0]["tlog_index"], 4);
+    // The incident too survived the restart: the revert reports into it.
+    EXPECT_EQ(reverted[0]["incident_id"], opened[0]["incident_id"]);
+    for (const auto& alert : opened) EXPECT_EQ(alert["incident_id"], opened[0]["incident_id"]);
+    // The store numbers on across restarts: four alerts and after each the
+    // incident record, then the revert and the incident again.
+    EXPECT_EQ(reverted[0]["seq"], 9);
+    EXPECT_EQ(reverted[0]["tlog_index"], 8);
     EXPECT_TRUE(fs::exists(reverted[0]["evidence"]["pcap"].get<std::string>()));
-    EXPECT_EQ(stored_seqs(), (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(stored_seqs(), (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
     EXPECT_EQ(verify().exit_code, 0) << verify().err;
 }
 

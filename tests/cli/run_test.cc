@@ -218,6 +218,8 @@ TEST_F(RunTest, SigtermMidRunLosesNoAlert) {
             if (alert["evidence"].contains("pcap")) {
                 EXPECT_TRUE(fs::exists(alert["evidence"]["pcap"].get<std::string>())) << line;
                 alert["evidence"].erase("pcap");
+                alert["evidence"].erase("pcap_bytes");
+                alert["evidence"].erase("pcap_sha256");
             }
             out.push_back(alert.dump());
         }
@@ -227,7 +229,12 @@ TEST_F(RunTest, SigtermMidRunLosesNoAlert) {
     ASSERT_EQ(out.size(), 4u) << run.err();
     const std::vector<std::string> prefix(expected.begin(), expected.begin() + 4);
     EXPECT_EQ(out, without_log_index(prefix));
-    EXPECT_EQ(without_log_index(lines_of(test::slurp(dir_ / "state" / "alerts.jsonl"))), out);
+    // The store holds the incident records too (dnswatch.incident/1), between the alerts.
+    std::vector<std::string> stored_alerts;
+    for (const std::string& line : lines_of(test::slurp(dir_ / "state" / "alerts.jsonl"))) {
+        if (json::parse(line).value("schema", "") == "dnswatch.alert/1") stored_alerts.push_back(line);
+    }
+    EXPECT_EQ(without_log_index(stored_alerts), out);
     // The 4 alerts are still open, saved for a restart to revert them under their ids.
     EXPECT_EQ(lines_of(test::slurp(dir_ / "state" / "open-alerts.jsonl")).size(), 4u);
     EXPECT_NE(run.err().find("event=stopping signal=SIGTERM"), std::string::npos) << run.err();

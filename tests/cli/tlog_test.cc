@@ -256,7 +256,9 @@ TEST_F(TlogCommandTest, ARunningSensorPrunesPastTheRetentionAndServesItsLog) {
     }
     base += "state:\n  dir: state\ntransparency_log:\n  dir: tlog\n  key_file: log.key\n";
     test::write_file(dir_ / "first.yaml", base);
-    const auto first = test::run_command({DNSWATCH_BINARY, "replay", "--config", (dir_ / "first.yaml").string(), capture}, dir_);
+    // --incidents: every record the store keeps (alerts and incidents) is on stdout.
+    const auto first = test::run_command(
+        {DNSWATCH_BINARY, "replay", "--incidents", "--config", (dir_ / "first.yaml").string(), capture}, dir_);
     ASSERT_EQ(first.exit_code, 0) << first.err;
     const std::size_t old_records = test::lines_of(first.out).size();
     ASSERT_GT(old_records, 0u);

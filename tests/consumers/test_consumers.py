@@ -6,7 +6,10 @@ its recorded pace, so that the consumers are subscribed before the first
 alert) and publishes on a ZeroMQ PUB socket at a loopback port chosen now;
 the webhook poster delivers to an HTTP server here, the mailer to an SMTP
 server here (aiosmtpd). What arrives must be what `dnswatch replay` of the
-same capture reports.
+same capture reports. By default the consumers notify per incident: the
+capture of one change seen at the authoritative server and through two
+resolvers (scenarios/change-seen-by-resolvers, real NSD and Unbound) must
+give one post and one mail; with --topic alert. they notify every alert.
 
 Run by ctest with DNSWATCH_BINARY and DNSWATCH_SOURCE_DIR set.
 """
@@ -28,7 +31,7 @@ from aiosmtpd.controller import Controller
 
 BINARY = os.environ["DNSWATCH_BINARY"]
 SOURCE = os.environ["DNSWATCH_SOURCE_DIR"]
-SCENARIO = os.path.join(SOURCE, "scenarios", "single-response-change")
+SCENARIOS = os.path.join(SOURCE, "scenarios")
 CONSUMERS = os.path.join(SOURCE, "examples", "consumers")
 
 
@@ -48,9 +51,10 @@ def wait_for(predicate, timeout, what):
 
 
 class SensorFixture(unittest.TestCase):
-    scenario = SCENARIO
+    SCENARIO = "single-response-change"
 
     def setUp(self):
+        self.scenario = os.path.join(SCENARIOS, self.SCENARIO)
         self.dir = tempfile.mkdtemp(prefix="dnswatch-consumers-")
         self.addCleanup(shutil.rmtree, self.dir, True)
         for name in ("victim.test.zone", "test.zone"):
@@ -76,18 +80,22 @@ stats:
   interval: 0
 """)
         # What the sensor reports for this capture, offline.
-        replay = subprocess.run([BINARY, "replay", "--config", self.config, os.path.join(self.scenario, "capture.pcap")],
+        replay = subprocess.run([BINARY, "replay", "--incidents", "--config", self.config,
+                                 os.path.join(self.scenario, "capture.pcap")],
                                 capture_output=True, text=True, timeout=60)
         self.assertEqual(replay.returncode, 0, replay.stderr)
-        self.expected = [json.loads(line) for line in replay.stdout.splitlines() if line.strip()]
+        records = [json.loads(line) for line in replay.stdout.splitlines() if line.strip()]
+        self.expected = [r for r in records if r["schema"] == "dnswatch.alert/1"]
+        self.incidents = [r for r in records if r["schema"] == "dnswatch.incident/1"]
         self.assertGreaterEqual(len(self.expected), 2)
 
-    def start_consumer(self, script, *args):
+    def start_consumer(self, script, *args, count=None):
         log_path = os.path.join(self.dir, script + ".log")
         log = open(log_path, "w+", encoding="utf-8")
         self.addCleanup(log.close)
+        count = len(self.expected) if count is None else count
         process = subprocess.Popen(["/usr/bin/python3", os.path.join(CONSUMERS, script), "--endpoint", self.endpoint,
-                                    "--count", str(len(self.expected)), *args],
+                                    "--count", str(count), *args],
                                    stdout=subprocess.DEVNULL, stderr=log)
         self.addCleanup(lambda: process.poll() is None and process.kill())
 
@@ -97,23 +105,15 @@ stats:
         wait_for(lambda: "event=subscribed" in read_log(), 10, f"{script} to subscribe")
         return process, read_log
 
-    def run_sensor(self):
-        run = subprocess.run([BINARY, "run", "--config", self.config], capture_output=True, text=True, timeout=60)
-        self.assertEqual(run.returncode, 0, run.stderr)
-
-    def key(self, record):
-        return (record["id"], record["state"], record["name"], record["rrtype"])
-
-
-class WebhookTest(SensorFixture):
-    def test_every_alert_is_posted_and_a_failed_post_is_retried(self):
-        received = []
-        refused = []
+    def start_receiver(self, refuse_first=False):
+        """A webhook receiver on a loopback port: its URL, the (headers, JSON)
+        it took, and the bodies it refused (the first, with 503, when asked)."""
+        received, refused = [], []
 
         class Hook(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                if not refused:  # the receiver is briefly down: the first POST gets 503
+                if refuse_first and not refused:  # the receiver is briefly down
                     refused.append(body)
                     self.send_response(503)
                     self.end_headers()
@@ -129,9 +129,21 @@ class WebhookTest(SensorFixture):
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
-        url = f"http://127.0.0.1:{server.server_address[1]}/hooks/dnswatch"
+        return f"http://127.0.0.1:{server.server_address[1]}/hooks/dnswatch", received, refused
 
-        consumer, read_log = self.start_consumer("webhook.py", "--url", url, "--header", "Authorization: Bearer t0k3n")
+    def run_sensor(self):
+        run = subprocess.run([BINARY, "run", "--config", self.config], capture_output=True, text=True, timeout=60)
+        self.assertEqual(run.returncode, 0, run.stderr)
+
+    def key(self, record):
+        return (record["id"], record["state"], record["name"], record["rrtype"])
+
+
+class WebhookTest(SensorFixture):
+    def test_every_alert_is_posted_and_a_failed_post_is_retried(self):
+        url, received, refused = self.start_receiver(refuse_first=True)
+        consumer, read_log = self.start_consumer("webhook.py", "--topic", "alert.", "--url", url,
+                                                 "--header", "Authorization: Bearer t0k3n")
         self.run_sensor()
         self.assertEqual(consumer.wait(timeout=60), 0, read_log())
 
@@ -149,7 +161,8 @@ class WebhookTest(SensorFixture):
 
     def test_a_receiver_that_never_answers_is_given_up_on(self):
         dead = f"http://127.0.0.1:{free_port()}/nobody"
-        consumer, read_log = self.start_consumer("webhook.py", "--url", dead, "--retries", "1", "--timeout", "1")
+        consumer, read_log = self.start_consumer("webhook.py", "--topic", "alert.", "--url", dead, "--retries", "1",
+                                                 "--timeout", "1")
         self.run_sensor()
         self.assertEqual(consumer.wait(timeout=60), 1, read_log())
         self.assertEqual(read_log().count("event=alert_not_posted"), len(self.expected), read_log())
@@ -170,7 +183,7 @@ class MailerTest(SensorFixture):
         controller.start()
         self.addCleanup(controller.stop)
 
-        consumer, read_log = self.start_consumer("mailer.py", "--smtp", f"127.0.0.1:{smtp_port}",
+        consumer, read_log = self.start_consumer("mailer.py", "--topic", "alert.", "--smtp", f"127.0.0.1:{smtp_port}",
                                                  "--from", "dnswatch@sensor.test", "--to", "noc@registry.test",
                                                  "--to", "soc@registry.test")
         self.run_sensor()
@@ -192,7 +205,7 @@ class MailerTest(SensorFixture):
 
 class MinSeverityTest(SensorFixture):
     # Alerts of several severities: the zone's two servers re-point mail.
-    scenario = os.path.join(SOURCE, "scenarios", "mail-only-repointed")
+    SCENARIO = "mail-only-repointed"
 
     def test_min_severity_filters(self):
         smtp_port = free_port()
@@ -209,12 +222,86 @@ class MinSeverityTest(SensorFixture):
         above = [r for r in self.expected if r["severity"] == "critical"]
         # medium and high as the two servers open, critical for the first revert (docs/alerts.md)
         self.assertTrue(0 < len(above) < len(self.expected))
-        consumer, read_log = self.start_consumer("mailer.py", "--smtp", f"127.0.0.1:{smtp_port}",
+        consumer, read_log = self.start_consumer("mailer.py", "--topic", "alert.", "--smtp", f"127.0.0.1:{smtp_port}",
                                                  "--from", "d@s.test", "--to", "n@r.test", "--min-severity", "critical")
         self.run_sensor()
         self.assertEqual(consumer.wait(timeout=60), 0, read_log())
         self.assertEqual(len(mails), len(above), read_log())
         self.assertEqual(read_log().count("event=alert_below_min_severity"), len(self.expected) - len(above))
+
+
+class IncidentChangesTest(SensorFixture):
+    """An incident is told again when its state or severity changes: the
+    single response that changed, then its revert."""
+
+    def test_told_when_opened_and_when_reverted(self):
+        url, received, _ = self.start_receiver()
+        told = {(r["state"], r["severity"]) for r in self.incidents}
+        consumer, read_log = self.start_consumer("webhook.py", "--url", url, count=len(told))
+        self.run_sensor()
+        self.assertEqual(consumer.wait(timeout=60), 0, read_log())
+        self.assertEqual([r["state"] for _, r in received], ["open", "reverted"], read_log())
+        self.assertEqual(len({r["id"] for _, r in received}), 1)
+
+
+class PerIncidentTest(SensorFixture):
+    """One change at the authoritative server, seen there and through two
+    resolvers: three alerts, one incident, one notice each way."""
+    SCENARIO = "change-seen-by-resolvers"
+
+    def setUp(self):
+        super().setUp()
+        self.assertEqual(len(self.expected), 3, [r["vantage"] for r in self.expected])
+        self.assertEqual(len({r["id"] for r in self.incidents}), 1)
+        self.assertEqual(len(self.incidents), 3)  # opened, then each alert that joined
+
+    def wait_for_every_incident_record(self, read_log, done_event):
+        # Every incident record was either told or skipped as unchanged.
+        wait_for(lambda: read_log().count(f"event={done_event}") + read_log().count("event=incident_unchanged")
+                 >= len(self.incidents), 30, "every incident record to reach the consumer")
+
+    def test_one_webhook_post(self):
+        url, received, _ = self.start_receiver()
+        consumer, read_log = self.start_consumer("webhook.py", "--url", url, count=0)
+        self.run_sensor()
+        self.wait_for_every_incident_record(read_log, "incident_posted")
+        consumer.kill()
+        consumer.wait(timeout=10)
+        self.assertEqual(len(received), 1, read_log())
+        headers, incident = received[0]
+        self.assertEqual(incident["schema"], "dnswatch.incident/1")
+        self.assertEqual(headers["X-Dnswatch-Incident-Id"], incident["id"])
+        self.assertEqual(incident["id"], self.incidents[-1]["id"])
+        self.assertEqual(incident["state"], "open")
+        self.assertEqual(incident["title"], "victim.test: www pointed at 203.0.113.66")
+        self.assertEqual(read_log().count("event=incident_unchanged"), 2, read_log())
+
+    def test_one_mail(self):
+        mails = []
+
+        class Inbox:
+            async def handle_DATA(self, server, session, envelope):
+                mails.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+                return "250 OK"
+
+        smtp_port = free_port()
+        controller = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+        self.addCleanup(controller.stop)
+        consumer, read_log = self.start_consumer("mailer.py", "--smtp", f"127.0.0.1:{smtp_port}",
+                                                 "--from", "dnswatch@sensor.test", "--to", "soc@registry.test",
+                                                 count=0)
+        self.run_sensor()
+        self.wait_for_every_incident_record(read_log, "incident_mailed")
+        consumer.kill()
+        consumer.wait(timeout=10)
+        self.assertEqual(len(mails), 1, read_log())
+        last = self.incidents[-1]
+        self.assertEqual(mails[0]["Subject"],
+                         f"[dnswatch] {last['severity']} open victim.test: www pointed at 203.0.113.66")
+        self.assertEqual(mails[0]["References"], f"<{last['id']}@dnswatch>")
+        # The mail is the incident as it opened: the authority saw it first.
+        self.assertIn("seen at:    127.0.0.11 (authoritative)", mails[0].get_content())
 
 
 if __name__ == "__main__":

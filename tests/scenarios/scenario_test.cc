@@ -4,7 +4,11 @@
 // real dnswatch binary, as a user would run it, and its alerts are compared
 // with the expected ones: every expected alert is there (kind, name, rrtype,
 // server, role, first_seen, evidence frame and DNS id, state sequence,
-// required signals, observed rdata), and nothing else is.
+// required signals, observed rdata), and nothing else is. Its incidents
+// (issue 16: the alerts of one hijack grouped) are compared too: each
+// expected incident is there with its title, final state and members (named
+// "kind name/rrtype @server"), no other incident is, and every alert names
+// the incident that lists it.
 //
 // Scenarios whose expected.json says "pending" need detection the sensor does
 // not have yet: they are replayed (the replay must succeed) and skipped, the
@@ -96,7 +100,10 @@ struct AlertHistory {
 struct ReplayOutcome {
     test::CommandResult command;
     std::vector<AlertHistory> alerts;  // in order of first emission
+    std::vector<json> incidents;       // the last record of each, in order of first emission
 };
+
+std::string member_name(const AlertHistory& alert) { return alert.first().value("kind", "") + " " + alert.key(); }
 
 std::string describe(const std::vector<AlertHistory>& alerts) {
     if (alerts.empty()) return "no alerts";
@@ -115,10 +122,11 @@ protected:
 
     ReplayOutcome replay(const fs::path& dir) {
         ReplayOutcome outcome;
-        outcome.command = test::run_command({DNSWATCH_BINARY, "replay", "--config", (dir / "dnswatch.yaml").string(),
-                                             (dir / "capture.pcap").string()},
+        outcome.command = test::run_command({DNSWATCH_BINARY, "replay", "--incidents", "--config",
+                                             (dir / "dnswatch.yaml").string(), (dir / "capture.pcap").string()},
                                             scratch_);
         std::map<std::string, std::size_t> by_id;
+        std::map<std::string, std::size_t> incident_by_id;
         std::istringstream lines(outcome.command.out);
         for (std::string line; std::getline(lines, line);) {
             if (line.empty()) continue;
@@ -128,6 +136,12 @@ protected:
                 continue;
             }
             const std::string id = record.value("id", "");
+            if (record.value("schema", "") == "dnswatch.incident/1") {
+                const auto [at, first] = incident_by_id.emplace(id, outcome.incidents.size());
+                if (first) outcome.incidents.emplace_back();
+                outcome.incidents[at->second] = std::move(record);
+                continue;
+            }
             const auto [it, added] = by_id.emplace(id, outcome.alerts.size());
             if (added) outcome.alerts.emplace_back();
             outcome.alerts[it->second].records.push_back(std::move(record));
@@ -206,6 +220,48 @@ TEST_P(ScenarioTest, RaisesExactlyTheExpectedAlerts) {
         }
     }
 
+    // Incidents: each expected one by its members, with its title and state.
+    std::map<std::string, std::string> name_of_alert;  // alert id -> member name
+    for (const AlertHistory& alert : outcome.alerts) name_of_alert[alert.first().value("id", "")] = member_name(alert);
+    auto members_of = [&](const json& incident) {
+        std::set<std::string> names;
+        for (const json& id : incident.value("members", json::array())) {
+            const auto it = name_of_alert.find(id.get<std::string>());
+            names.insert(it == name_of_alert.end() ? "unknown alert " + id.get<std::string>() : it->second);
+        }
+        return names;
+    };
+    std::string got_incidents;
+    for (const json& incident : outcome.incidents) {
+        got_incidents += "\n  " + incident.value("title", "") + " state=" + incident.value("state", "") +
+                         " members=" + json(members_of(incident)).dump();
+    }
+    SCOPED_TRACE("the sensor's incidents:" + got_incidents);
+    const json want_incidents = expected.value("incidents", json::array());
+    EXPECT_EQ(outcome.incidents.size(), want_incidents.size()) << "incidents";
+    std::vector<bool> incident_matched(outcome.incidents.size(), false);
+    for (const json& want : want_incidents) {
+        const std::set<std::string> want_members = want.at("members").get<std::set<std::string>>();
+        bool found = false;
+        for (std::size_t i = 0; i < outcome.incidents.size() && !found; ++i) {
+            if (incident_matched[i] || members_of(outcome.incidents[i]) != want_members) continue;
+            found = incident_matched[i] = true;
+            EXPECT_EQ(outcome.incidents[i].value("title", ""), want.at("title").get<std::string>());
+            EXPECT_EQ(outcome.incidents[i].value("state", ""), want.at("state").get<std::string>());
+            EXPECT_EQ(outcome.incidents[i].value("zone", ""), "victim.test");
+        }
+        EXPECT_TRUE(found) << "missing incident " << want.at("title") << " with members " << want.at("members").dump();
+    }
+    for (const AlertHistory& alert : outcome.alerts) {
+        const std::string incident_id = alert.last().value("incident_id", "");
+        const auto incident = std::find_if(outcome.incidents.begin(), outcome.incidents.end(),
+                                           [&](const json& i) { return i.value("id", "") == incident_id; });
+        ASSERT_NE(incident, outcome.incidents.end()) << alert.describe() << " names no incident that was emitted";
+        const json members = incident->value("members", json::array());
+        EXPECT_NE(std::find(members.begin(), members.end(), alert.first().value("id", "")), members.end())
+            << alert.describe() << " is not a member of its incident";
+    }
+
     const json allowed = expected.value("allowed_final_states", json::array());
     for (std::size_t i = 0; i < outcome.alerts.size(); ++i) {
         if (matched[i]) continue;
@@ -246,6 +302,12 @@ TEST(ScenarioSuite, EveryScenarioIsCompleteAndDocumented) {
         for (const json& alert : expected["alerts"]) {
             for (const char* field : {"kind", "name", "rrtype", "server", "first_seen", "evidence", "states"}) {
                 EXPECT_TRUE(alert.contains(field)) << "an expected alert lacks " << field;
+            }
+        }
+        ASSERT_TRUE(expected.contains("incidents") && expected["incidents"].is_array()) << "no incidents named";
+        for (const json& incident : expected["incidents"]) {
+            for (const char* field : {"title", "state", "members"}) {
+                EXPECT_TRUE(incident.contains(field)) << "an expected incident lacks " << field;
             }
         }
         if (expected.contains("feed")) {

@@ -98,6 +98,38 @@ TEST_F(AlertSchemaTest, EveryAlertOfEveryScenarioAndTheSampleValidates) {
         << result.out;
 }
 
+// docs/schema/dnswatch.incident-1.schema.json likewise: every incident
+// record of every scenario and of the sample.
+TEST_F(AlertSchemaTest, EveryIncidentOfEveryScenarioAndTheSampleValidates) {
+    const fs::path incidents = dir_ / "incidents.jsonl";
+    std::ofstream out(incidents);
+    std::size_t records = 0;
+    auto add = [&](const std::string& label, const fs::path& config, const fs::path& pcap) {
+        const fs::path lines = dir_ / (label + ".all.jsonl");
+        const auto result = run({DNSWATCH_BINARY, "replay", "--incidents", "--config", config.string(), "--alerts",
+                                 lines.string(), pcap.string()});
+        ASSERT_EQ(result.exit_code, 0) << label << ": " << result.err;
+        std::ifstream in(lines);
+        for (std::string line; std::getline(in, line);) {
+            if (nlohmann::json::parse(line).value("schema", "") != "dnswatch.incident/1") continue;
+            out << line << "\n";
+            ++records;
+        }
+    };
+    for (const auto& entry : fs::directory_iterator(kSource / "scenarios")) {
+        if (!fs::exists(entry.path() / "capture.pcap") || !fs::exists(entry.path() / "dnswatch.yaml")) continue;
+        add(entry.path().filename().string(), entry.path() / "dnswatch.yaml", entry.path() / "capture.pcap");
+    }
+    add("sample", kSource / "samples/dnswatch.yaml", kSource / "samples/hijack.pcap");
+    out.close();
+    ASSERT_GE(records, 12u);
+    const auto result = run({"/usr/bin/python3", kValidator.string(),
+                             (kSource / "docs/schema/dnswatch.incident-1.schema.json").string(), incidents.string()});
+    EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+    EXPECT_NE(result.out.find(std::to_string(records) + " alert(s) checked, 0 problem(s)"), std::string::npos)
+        << result.out;
+}
+
 // A forged answer inside GTP-U: its alerts carry vantage.tunnel, which
 // validates; and the schema lists exactly the tunnels the decoder names.
 TEST_F(AlertSchemaTest, TunnelledAlertsValidate) {

@@ -1,0 +1,65 @@
+#include "detect/query_frames.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "detect/fast_hash.h"
+
+namespace dnswatch {
+
+void QueryFrames::enable() {
+    if (enabled()) return;
+    slots_.assign(kSlots, Slot{});
+    bytes_.assign(kSlots * kMaxFrame, 0);
+}
+
+std::uint64_t QueryFrames::key_of(const IpAddress& client, std::uint16_t client_port, const IpAddress& server,
+                                  std::uint16_t server_port, std::uint16_t id) {
+    std::array<std::uint8_t, 2 * sizeof(IpAddress) + 6> buffer{};
+    std::size_t n = 0;
+    auto put = [&](const void* data, std::size_t size) {
+        std::memcpy(buffer.data() + n, data, size);
+        n += size;
+    };
+    put(&client, sizeof client);
+    put(&server, sizeof server);
+    put(&client_port, 2);
+    put(&server_port, 2);
+    put(&id, 2);
+    return fast_hash({buffer.data(), n}, 0x9e3779b97f4a7c15ULL) | 1;  // never 0
+}
+
+void QueryFrames::remember(const DnsDatagram& query, const DnsMessageView& message, const PacketView& packet) {
+    if (!enabled()) return;
+    const std::uint64_t key = key_of(query.src, query.src_port, query.dst, query.dst_port, message.header.id);
+    const std::size_t index = key % kSlots;
+    Slot& slot = slots_[index];
+    const std::size_t length = std::min(packet.bytes.size(), kMaxFrame);
+    std::memcpy(bytes_.data() + index * kMaxFrame, packet.bytes.data(), length);
+    slot = {key, packet.time_us, packet.frame_number, packet.wire_length, static_cast<std::uint32_t>(length),
+            packet.link_type, true};
+    ++counters_.remembered;
+    if (length < packet.bytes.size()) ++counters_.truncated;
+}
+
+bool QueryFrames::find(const DnsDatagram& response, const DnsMessageView& message, PacketView& out) {
+    if (!enabled()) return false;
+    const std::uint64_t key =
+        key_of(response.dst, response.dst_port, response.src, response.src_port, message.header.id);
+    const std::size_t index = key % kSlots;
+    const Slot& slot = slots_[index];
+    if (!slot.used || slot.key != key) {
+        ++counters_.missing;
+        return false;
+    }
+    out.bytes = {bytes_.data() + index * kMaxFrame, slot.length};
+    out.wire_length = slot.wire_length;
+    out.time_us = slot.time_us;
+    out.link_type = slot.link_type;
+    out.frame_number = slot.frame_number;
+    ++counters_.found;
+    return true;
+}
+
+}  // namespace dnswatch
