@@ -28,7 +28,7 @@ namespace {
 
 constexpr const char* kTlogUsage =
     "usage: dnswatch tlog head   --dir DIR\n"
-    "       dnswatch tlog verify --dir DIR [--key VERIFIER_FILE]\n"
+    "       dnswatch tlog verify --dir DIR [--key VERIFIER_FILE] [--against CHECKPOINT]\n"
     "       dnswatch tlog verify --url URL --key VERIFIER_FILE\n"
     "       dnswatch tlog prove  --dir DIR --index I [--size N]\n"
     "       dnswatch tlog prove  --dir DIR --from M [--size N]\n"
@@ -42,7 +42,11 @@ constexpr const char* kTlogUsage =
     "        contents retention pruned count by their kept leaf hashes.\n"
     "        With --url, the log served as C2SP tlog-tiles (transparency_log.http,\n"
     "        tlog serve) is fetched over HTTP: checkpoint, every hash tile, every\n"
-    "        entry bundle not pruned\n"
+    "        entry bundle not pruned. With --against, also checks the log against a\n"
+    "        checkpoint an auditor kept: the log's checkpoint must be no smaller\n"
+    "        (a rollback fails), the RFC 9162 consistency proof from the kept tree\n"
+    "        to the log's must hold (a fork fails), and no entry may follow the\n"
+    "        log's checkpoint unsigned\n"
     "prove   prints, as JSON, the RFC 9162 inclusion proof of entry I, or the\n"
     "        consistency proof from size M, in the tree of size N (default: the\n"
     "        checkpoint's size)\n"
@@ -158,7 +162,7 @@ int tlog_command(const std::vector<std::string>& args, const CliStreams& streams
     const std::string verb = args[0];
     ParsedOptions options;
     try {
-        options = parse_options({args.begin() + 1, args.end()}, {"--dir", "--key", "--index", "--from", "--size", "--name", "--url", "--listen"});
+        options = parse_options({args.begin() + 1, args.end()}, {"--dir", "--key", "--index", "--from", "--size", "--name", "--url", "--listen", "--against"});
     } catch (const std::invalid_argument& e) {
         std::fprintf(streams.err, "dnswatch tlog: %s\n\n%s", e.what(), kTlogUsage);
         return kExitUsage;
@@ -200,7 +204,17 @@ int tlog_command(const std::vector<std::string>& args, const CliStreams& streams
     const auto verifier = load_verifier(options, *dir, streams.err);
     if (!verifier) return kExitIoError;
     if (verb == "verify") {
-        const LogVerification result = verify_log(*dir, *verifier);
+        LogVerification result;
+        if (const auto against = options.get("--against")) {
+            const auto note = read_text(*against);
+            if (!note) {
+                std::fprintf(streams.err, "dnswatch tlog verify: cannot read %s\n", against->c_str());
+                return kExitIoError;
+            }
+            result = verify_log_against(*dir, *verifier, *note);
+        } else {
+            result = verify_log(*dir, *verifier);
+        }
         std::fprintf(result.ok ? streams.out : streams.err, "dnswatch tlog verify: %s: %s\n",
                      result.ok ? "OK" : "FAILED", result.message.c_str());
         return result.ok ? kExitOk : kExitIoError;

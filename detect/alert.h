@@ -54,6 +54,15 @@ struct AlertEvidence {
     std::string pcap = {};        // the packets that opened the alert, when kept
 };
 
+// What a restarted detector needs to carry on an open alert beyond the
+// record itself (detect/detector.h OpenAlertState): kept with the record in
+// the durable store (publish/alert_store.h), never sent to consumers.
+struct AlertRestartState {
+    std::string key;                          // binary lifecycle key; "" = not a detector's alert
+    std::uint32_t signals = 0;                // SignalSet (detect/signals.h)
+    std::vector<std::string> observed_forms;  // filled only while the record is emitted
+};
+
 struct Alert {
     std::string id;               // stable across updates of the same alert
     std::uint64_t seq = 0;        // increases with every record emitted
@@ -75,6 +84,7 @@ struct Alert {
     // For alerts about the baseline's own changes (detect/change_watcher.h):
     // the seqs of the change records (dnswatch.change/1) they are about.
     std::vector<std::uint64_t> changes;
+    AlertRestartState restart;  // not part of dnswatch.alert/1
 
     double duration_s() const { return static_cast<double>(last_seen_us - first_seen_us) / 1e6; }
 };

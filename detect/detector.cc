@@ -612,6 +612,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     merge_observed(entry);
     if (evidence_ != nullptr) alert.evidence.pcap = evidence_->record(alert, packet);
     ++counters_.alerts_opened;
+    entry.alert.restart.key = std::string(key);
     emit(entry);
     if (open_.size() >= max_open_alerts_) {
         // Drop the alert seen least recently; rare, so a scan is fine.
@@ -641,6 +642,7 @@ void Detector::import_open_alerts(std::vector<OpenAlertState> alerts) {
         entry.alert = std::move(state.alert);
         entry.signals = state.signals;
         entry.observed_forms = std::move(state.observed_forms);
+        entry.alert.restart.key = state.key;
         note_open(state.key);
         open_.insert_or_assign(std::move(state.key), std::move(entry));
     }
@@ -669,7 +671,12 @@ void Detector::emit(OpenAlert& entry) {
     entry.alert.signals = signal_names(entry.signals);
     entry.alert.seq = next_seq_++;
     ++counters_.alerts_emitted;
+    // The store keeps what a restart needs with the record itself, so that
+    // no second file can lag behind it (publish/alert_store.h).
+    entry.alert.restart.signals = entry.signals;
+    entry.alert.restart.observed_forms = entry.observed_forms;
     sink_.publish(entry.alert);
+    entry.alert.restart.observed_forms.clear();
 }
 
 }  // namespace dnswatch

@@ -22,8 +22,6 @@ namespace dnswatch {
 struct KeyedAlert {
     std::uint64_t key = 0;
     Alert alert;
-    bool open_alerts_snapshot = false;        // true: not an alert, the detector's open alerts
-    std::vector<OpenAlertState> open_alerts;  // when open_alerts_snapshot
     bool learned_snapshot = false;            // true: not an alert, the detector's learned RRsets
     std::vector<LearnedRRsetState> learned;   // when learned_snapshot
 };
@@ -43,17 +41,11 @@ public:
 
     void publish(const Alert& alert) override {
         // Allocates: alerts are rare, packets are not.
-        if (push(KeyedAlert{key_, alert, false, {}, false, {}})) {
+        if (push(KeyedAlert{key_, alert, false, {}})) {
             ++pushed_;
         } else {
             ++dropped_;
         }
-    }
-
-    // After a message that opened, changed or closed an alert. A snapshot
-    // lost to a full ring is superseded by the next one.
-    void publish_open_alerts(std::vector<OpenAlertState> open_alerts) {
-        push(KeyedAlert{key_, Alert{}, true, std::move(open_alerts), false, {}});
     }
 
     // The learner's RRsets when they changed, at most once a second of
@@ -63,7 +55,7 @@ public:
         if (learner == nullptr || !learner->changed()) return;
         if (!force && learned_at_us_ != 0 && time_us - learned_at_us_ < kEveryUs) return;
         learned_at_us_ = time_us;
-        push(KeyedAlert{key_, Alert{}, false, {}, true, learner->export_state()});
+        push(KeyedAlert{key_, Alert{}, true, learner->export_state()});
     }
 
     std::uint64_t pushed() const { return pushed_; }
