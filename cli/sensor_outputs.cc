@@ -106,15 +106,9 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines)
 }
 
 SensorOutputs::~SensorOutputs() {
-    // What is staged goes out while every output is still there.
-    if (durable_) {
-        try {
-            durable_->flush();
-        } catch (const std::exception&) {
-            // Held in the store's memory; its destructor tries once more.
-        }
-        durable_.reset();
-    }
+    // What is still staged reaches the disk (run and replay flush before
+    // this; the outputs it would go to may be gone by now).
+    durable_.reset();
     // Sockets before the context; the publisher's linger sends what is queued.
     catch_up_.reset();
     publisher_.reset();

@@ -30,22 +30,27 @@ std::string crc_text(std::string_view bytes) {
     return std::string(text, 8);
 }
 
+// META (see alert_store.h), written by hand: it is on the path of every
+// record, and holds only numbers and hex.
 std::string meta_of(const Alert& alert, std::uint64_t checkpoint) {
-    nlohmann::json meta;
-    meta["checkpoint"] = checkpoint;
+    std::string meta = "{\"checkpoint\":" + std::to_string(checkpoint);
     if (alert.state == AlertState::open && !alert.restart.key.empty()) {
-        nlohmann::json open;
-        open["key"] = to_hex(alert.restart.key);
-        open["signals"] = alert.restart.signals;
-        open["observed_forms"] = nlohmann::json::array();
-        for (const std::string& form : alert.restart.observed_forms) open["observed_forms"].push_back(to_hex(form));
-        meta["open"] = std::move(open);
+        meta += ",\"open\":{\"key\":\"" + to_hex(alert.restart.key) + "\",\"signals\":" +
+                std::to_string(alert.restart.signals) + ",\"observed_forms\":[";
+        for (std::size_t i = 0; i < alert.restart.observed_forms.size(); ++i) {
+            if (i > 0) meta += ',';
+            meta += '"';
+            meta += to_hex(alert.restart.observed_forms[i]);
+            meta += '"';
+        }
+        meta += "]}";
     }
-    return meta.dump();
+    meta += '}';
+    return meta;
 }
 
 std::string meta_of(const BaselineChange&, std::uint64_t checkpoint) {
-    return nlohmann::json{{"checkpoint", checkpoint}}.dump();
+    return "{\"checkpoint\":" + std::to_string(checkpoint) + "}";
 }
 
 // The open alerts of DIR/alerts.pruned (after its first line), as
@@ -315,6 +320,14 @@ bool AlertStore::stage(const BaselineChange& change, std::uint64_t checkpoint) {
     return stage_line(change.seq, to_json_line(change), meta_of(change, checkpoint));
 }
 
+bool AlertStore::stage(const Alert& alert, std::string_view record, std::uint64_t checkpoint) {
+    return stage_line(alert.seq, std::string(record), meta_of(alert, checkpoint));
+}
+
+bool AlertStore::stage(const BaselineChange& change, std::string_view record, std::uint64_t checkpoint) {
+    return stage_line(change.seq, std::string(record), meta_of(change, checkpoint));
+}
+
 void AlertStore::append(const Alert& alert, std::uint64_t checkpoint) {
     if (!stage(alert, checkpoint)) throw AlertStoreError(path_ + ": " + std::to_string(max_held_) + " records already held");
     std::lock_guard lock(mutex_);
@@ -473,11 +486,9 @@ DurableAlertSink::DurableAlertSink(AlertStore& store, TransparencyLog* log, Aler
 }
 
 DurableAlertSink::~DurableAlertSink() {
-    try {
-        commit();
-    } catch (const std::exception&) {
-        // Held records stay in the store's memory; its destructor tries once more.
-    }
+    // To disk only: the next sinks may be gone already (their owners flush
+    // before they go); a consumer catches up from the store.
+    if (store_.commit() && log_ != nullptr) log_->commit();
 }
 
 template <typename Record>
@@ -487,8 +498,10 @@ Record DurableAlertSink::number_and_stage(const Record& given) {
     // Logged only when stored: every log entry is a stored record.
     if (log_ != nullptr) record.tlog_index = static_cast<std::int64_t>(log_->size());
     const std::uint64_t checkpoint = log_ != nullptr ? log_->checkpoint_size() : 0;
-    if (store_.stage(record, checkpoint)) {
-        if (log_ != nullptr) log_->stage(to_json_line(record));
+    // One serialisation for both: the log's entry is the stored record, byte for byte.
+    const std::string line = to_json_line(record);
+    if (store_.stage(record, line, checkpoint)) {
+        if (log_ != nullptr) log_->stage(line);
     } else {
         record.tlog_index = -1;
     }

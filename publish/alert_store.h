@@ -123,6 +123,9 @@ public:
     // and counted. `checkpoint`: see META above.
     bool stage(const Alert& alert, std::uint64_t checkpoint);
     bool stage(const BaselineChange& change, std::uint64_t checkpoint);
+    // The same, with the record's JSON (to_json_line) already made.
+    bool stage(const Alert& alert, std::string_view record, std::uint64_t checkpoint);
+    bool stage(const BaselineChange& change, std::string_view record, std::uint64_t checkpoint);
     // Writes every held record, with one fsync. False when that fails: the
     // file is cut back to its last whole record, the records stay held.
     bool commit();
@@ -200,6 +203,7 @@ public:
     // `max_batch`: records staged before a commit is forced (1: each record
     // is committed as it comes; the sensor passes more and flushes).
     DurableAlertSink(AlertStore& store, TransparencyLog* log, AlertSink& next, std::size_t max_batch = 1);
+    // Writes what is staged, without passing it on: flush() first.
     ~DurableAlertSink() override;
 
     void publish(const Alert& alert) override;

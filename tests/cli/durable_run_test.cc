@@ -26,6 +26,7 @@
 
 #include "capture/pcap_file_source.h"
 #include "publish/alert_store.h"
+#include "publish/log_files.h"
 #include "publish/merkle.h"
 #include "tests/cli/run_support.h"
 #include "tests/support/http_client.h"

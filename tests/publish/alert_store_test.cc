@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/crc32c.h"
 #include "publish/alert_json.h"
 #include "publish/alert_store.h"
 #include "publish/retention.h"
@@ -519,6 +520,17 @@ TEST_F(LogAgainstStoreTest, ALogRolledBackToAnOlderGenuineCheckpointIsRefused) {
     fs::rename(dir_ / "tlog-old", dir_ / "tlog");
     const std::string error = restart_error();
     EXPECT_NE(error.find("rolled back"), std::string::npos) << error;
+}
+
+// RFC 3720's test vector, and the hardware path against the table.
+TEST(Crc32c, KnownValueAndBothPathsAgree) {
+    EXPECT_EQ(crc32c("123456789"), 0xE3069283u);
+    EXPECT_EQ(crc32c_portable("123456789"), 0xE3069283u);
+    std::string bytes;
+    for (int i = 0; i < 1000; ++i) {
+        bytes.push_back(static_cast<char>(i * 7));
+        ASSERT_EQ(crc32c(bytes), crc32c_portable(bytes)) << i;
+    }
 }
 
 TEST(RecordTime, TimeThenLastSeenElseNone) {
