@@ -448,6 +448,28 @@ DurableAlertSink::DurableAlertSink(AlertStore& store, TransparencyLog* log, Aler
                               (log_->has_checkpoint() ? "of size " + std::to_string(signed_size) : "missing") +
                               ": the log was rolled back or its checkpoint removed; refusing to sign it");
     }
+    // The checkpoint remembered beside the store (the end of the last run):
+    // the log must still hold that tree.
+    const std::string remembered = [&] {
+        std::ifstream in(remembered_path(), std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }();
+    const auto remembered_text = remembered.empty() ? std::nullopt : open_note(remembered, log_->verifier());
+    if (const auto seen = remembered_text ? parse_checkpoint(*remembered_text) : std::nullopt) {
+        if (seen->size > signed_size) {
+            throw AlertStoreError(remembered_path() + ": the log was signed at size " + std::to_string(seen->size) +
+                                  ", its checkpoint is " +
+                                  (log_->has_checkpoint() ? "of size " + std::to_string(signed_size) : "missing") +
+                                  ": the log was rolled back or its checkpoint removed; refusing to sign it");
+        }
+        std::vector<merkle::Hash> leaves;
+        for (std::uint64_t i = 0; i < seen->size; ++i) leaves.push_back(log_->leaf(i));
+        if (merkle::root(leaves) != seen->root) {
+            throw AlertStoreError(remembered_path() + ": the log's first " + std::to_string(seen->size) +
+                                  " entries are not the tree signed then: the log was rewritten; refusing to sign it");
+        }
+        remembered_size_ = seen->size;
+    }
     std::vector<bool> in_store(log_size, false);
     scan_alert_store(store_.path(), 0, [&](std::uint64_t seq, std::string_view record) {
         // Alerts and changes alike: only the log position matters here.
@@ -483,12 +505,32 @@ DurableAlertSink::DurableAlertSink(AlertStore& store, TransparencyLog* log, Aler
         }
     }
     if (!log_->commit()) throw AlertStoreError(log_->health().last_error);
+    remember_checkpoint(true);
 }
 
 DurableAlertSink::~DurableAlertSink() {
     // To disk only: the next sinks may be gone already (their owners flush
     // before they go); a consumer catches up from the store.
-    if (store_.commit() && log_ != nullptr) log_->commit();
+    if (store_.commit() && log_ != nullptr && log_->commit()) remember_checkpoint(true);
+}
+
+std::string DurableAlertSink::remembered_path() const {
+    return std::filesystem::path(store_.path()).parent_path().string() + "/alerts.log-checkpoint";
+}
+
+void DurableAlertSink::remember_checkpoint(bool now) {
+    if (log_ == nullptr) return;
+    const auto clock = std::chrono::steady_clock::now();
+    if (!now && clock - remembered_at_ < std::chrono::seconds(1)) return;
+    if (log_->checkpoint_size() == remembered_size_) return;
+    // No fsync: an older copy after a power cut is no false alarm, only a
+    // shorter memory. A failing disk leaves the last one.
+    try {
+        write_file_atomically(remembered_path(), log_->checkpoint_note(), false);
+        remembered_size_ = log_->checkpoint_size();
+        remembered_at_ = clock;
+    } catch (const std::runtime_error&) {
+    }
 }
 
 template <typename Record>
@@ -531,7 +573,7 @@ void DurableAlertSink::commit() {
     do {
         // The store first: every log entry on disk has its record on disk.
         // Held records (a failing disk) are tried again at each commit.
-        if (store_.commit() && log_ != nullptr) log_->commit();
+        if (store_.commit() && log_ != nullptr && log_->commit()) remember_checkpoint(false);
         const std::vector<Alert> alerts = std::exchange(staged_alerts_, {});
         const std::vector<BaselineChange> changes = std::exchange(staged_changes_, {});
         const std::vector<bool> order = std::exchange(staged_is_change_, {});

@@ -33,6 +33,11 @@
 // line each, as publish/open_alert_file.h writes them), so that they are
 // not forgotten.
 //
+// DIR/alerts.log-checkpoint holds the transparency log's latest signed
+// checkpoint as the sensor last saw it (a plain copy of the note, at most
+// once a second and at the end): a log rolled back behind it is refused at
+// start, even within its last batch.
+//
 // Writes are grouped: stage() queues records in memory and commit() writes
 // them with one fsync. When a write fails (a full disk) the file is cut back
 // to its last whole record and the records stay queued (bounded by
@@ -40,6 +45,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -197,7 +203,8 @@ public:
     // Checks the log against the store before signing anything (every leaf
     // after the log's checkpoint must be a stored record, every stored
     // record must be the leaf it names, and the log's checkpoint must be at
-    // least the one the store last saw) and refuses with AlertStoreError
+    // least the one the store's records and DIR/alerts.log-checkpoint last
+    // saw, and the same tree at that size) and refuses with AlertStoreError
     // when they disagree; then brings the log up to date with records stored
     // before a crash but not yet logged.
     // `max_batch`: records staged before a commit is forced (1: each record
@@ -219,6 +226,11 @@ private:
     template <typename Record>
     Record number_and_stage(const Record& record);
     void commit();
+    // DIR/alerts.log-checkpoint: the log's latest checkpoint as the sensor
+    // saw it, kept beside the store (at most once a second, and at the end),
+    // so that a log rolled back within its last batch is caught too.
+    void remember_checkpoint(bool now);
+    std::string remembered_path() const;
 
     AlertStore& store_;
     TransparencyLog* log_;
@@ -228,6 +240,8 @@ private:
     std::vector<BaselineChange> staged_changes_;
     std::vector<bool> staged_is_change_;  // the order the two kinds came in
     std::atomic<std::uint64_t> delivery_errors_{0};  // read by run's main thread
+    std::uint64_t remembered_size_ = 0;
+    std::chrono::steady_clock::time_point remembered_at_{};
     std::string first_delivery_error_;
 };
 

@@ -119,6 +119,7 @@ TransparencyLog::TransparencyLog(const std::string& dir, NoteSigner signer, bool
         }
         signed_size = checkpoint->size;
         has_checkpoint_ = true;
+        checkpoint_note_ = signed_text;
     }
     checkpoint_size_ = signed_size;
     // Hashes whose entries never reached the disk (no fsync, a power cut)
@@ -179,6 +180,11 @@ std::uint64_t TransparencyLog::checkpoint_size() const {
 bool TransparencyLog::has_checkpoint() const {
     std::lock_guard lock(mutex_);
     return has_checkpoint_;
+}
+
+std::string TransparencyLog::checkpoint_note() const {
+    std::lock_guard lock(mutex_);
+    return checkpoint_note_;
 }
 
 LogHealth TransparencyLog::health() const {
@@ -266,6 +272,7 @@ std::string TransparencyLog::sign_locked() {
     if (fsync_) sync_directory(dir_);
     checkpoint_size_ = leaves_.size();
     has_checkpoint_ = true;
+    checkpoint_note_ = note;
     return note;
 }
 

@@ -79,6 +79,9 @@ public:
     // the last one written); 0 with none.
     std::uint64_t checkpoint_size() const;
     bool has_checkpoint() const;
+    // The signed note of that checkpoint ("" with none).
+    std::string checkpoint_note() const;
+    const NoteVerifier& verifier() const { return signer_.verifier(); }
 
     std::uint64_t size() const;
     merkle::Hash root() const;
@@ -112,6 +115,7 @@ private:
     std::uint64_t held_count_ = 0;
     std::uint64_t checkpoint_size_ = 0;
     bool has_checkpoint_ = false;
+    std::string checkpoint_note_;
     LogHealth health_;
     std::vector<merkle::Hash> leaves_;
     merkle::CompactRange range_;
