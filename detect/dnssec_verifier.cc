@@ -98,17 +98,30 @@ const TrustedKeys* DnssecVerifier::keys_for(const Baseline& baseline, const Watc
 SignatureCheck DnssecVerifier::check(const TrustedKeys& keys, const DnsName& owner, std::uint16_t type,
                                      std::span<const std::uint8_t> rrsig_rdata, std::uint64_t rrset_hash) {
     const std::uint64_t key = rrset_hash ^ rotl(siphash24(hash_key_, rrsig_rdata), 23);
-    CacheEntry& entry = (*cache_)[key % kCacheEntries];
-    if (entry.used && entry.key == key) {
-        ++counters_.cache_hits;
-        return entry.check;
+    // Two candidate slots from independent bits of the key: a verdict is
+    // evicted only when both are taken, so a few hundred live RRsets almost
+    // never push each other out (with one slot per key, 2% of the runs of a
+    // 12-signature capture verified one signature twice); when both are
+    // taken, the least recently used of the two goes.
+    CacheEntry& first = (*cache_)[key % kCacheEntries];
+    CacheEntry& second = (*cache_)[(key >> 32) % kCacheEntries];
+    ++clock_;
+    for (CacheEntry* candidate : {&first, &second}) {
+        if (candidate->used && candidate->key == key) {
+            ++counters_.cache_hits;
+            candidate->last_used = clock_;
+            return candidate->check;
+        }
     }
+    CacheEntry& entry = !first.used    ? first
+                        : !second.used ? second
+                        : first.last_used <= second.last_used ? first : second;
     if (entry.used) ++counters_.cache_evictions;
     ++counters_.verifications;
     rdatas_.clear();
     for (const auto& [offset, length] : rdata_spans_) rdatas_.emplace_back(rdata_bytes_.data() + offset, length);
     const SignatureCheck result = keys.verify(owner, type, rdatas_, rrsig_rdata);
-    entry = {key, result, true};
+    entry = {key, result, true, clock_};
     return result;
 }
 

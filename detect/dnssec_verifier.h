@@ -68,6 +68,7 @@ private:
         std::uint64_t key = 0;
         SignatureCheck check = SignatureCheck::malformed;
         bool used = false;
+        std::uint64_t last_used = 0;   // clock_ at its last hit or insert
     };
     struct ZoneKeys {
         std::unique_ptr<TrustedKeys> keys;
@@ -78,6 +79,7 @@ private:
 
     const TrustedKeys* keys_for(const Baseline& baseline, const WatchedZone& zone);
     std::uint64_t generation_ = 1;  // bumped by baseline_changed()
+    std::uint64_t clock_ = 0;       // one tick per cache lookup: the recency of entries
     SignatureCheck check(const TrustedKeys& keys, const DnsName& owner, std::uint16_t type,
                          std::span<const std::uint8_t> rrsig_rdata, std::uint64_t rrset_hash);
 

@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "publish/alert_store.h"
+#include "publish/change_json.h"
 #include "publish/topic.h"
 
 namespace dnswatch {
@@ -69,11 +71,11 @@ struct NatsForwarder::Connection {
     JetStreamPtr js;
 };
 
-std::string NatsForwarder::subject(const std::string& prefix, const std::string& kind, const std::string& owner) {
-    std::string topic = topic_for(kind, owner);  // "alert.test.victim."
+std::string NatsForwarder::subject_of(const std::string& prefix, std::string topic) {
     if (!topic.empty() && topic.back() == '.') topic.pop_back();
     return prefix.empty() ? topic : prefix + "." + topic;
 }
+
 
 NatsForwarder::NatsForwarder(NatsForwarderOptions options, std::string sensor_id, std::string store_path,
                              std::string delivered_path)
@@ -105,6 +107,42 @@ void NatsForwarder::notify(std::uint64_t seq) {
     wake_.notify_all();
 }
 
+void NatsForwarder::publish_stats(std::string payload) {
+    {
+        std::lock_guard lock(mutex_);
+        stats_ = std::move(payload);
+    }
+    wake_.notify_all();
+}
+
+// The latest stats message, once; a subject token cannot hold '.', '*', '>'
+// or white space, so a sensor id with them is spelt with '_' there.
+void NatsForwarder::send_stats(Connection& c) {
+    std::string payload;
+    {
+        std::lock_guard lock(mutex_);
+        payload.swap(stats_);
+    }
+    if (payload.empty()) return;
+    std::string token = sensor_id_;
+    for (char& ch : token) {
+        if (ch == '.' || ch == '*' || ch == '>' || std::isspace(static_cast<unsigned char>(ch))) ch = '_';
+    }
+    const std::string subject = subject_of(options_.subject_prefix, "stats." + token);
+    jsPubOptions publish;
+    jsPubOptions_Init(&publish);
+    publish.MaxWait = options_.ack_timeout_ms;
+    jsPubAck* ack = nullptr;
+    jsErrCode code{};
+    if (js_Publish(&ack, c.js.get(), subject.c_str(), payload.data(), static_cast<int>(payload.size()), &publish,
+                   &code) != NATS_OK) {
+        ++failures_;  // dropped: the next interval's message says the same, newer
+        return;
+    }
+    jsPubAck_Destroy(ack);
+    ++stats_sent_;
+}
+
 bool NatsForwarder::drain(std::int64_t timeout_ms) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (pending() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -131,16 +169,23 @@ bool NatsForwarder::forward_pending(Connection& c) {
     bool ok = true;
     scan_alert_store(store_path_, delivered_.load(), [&](std::uint64_t seq, std::string_view line) {
         if (stop_) return ok = false;
-        std::string kind = "alert";
-        std::string owner;
+        // Records the retention pruned before the stream had them are gone:
+        // counted, so that a cluster away longer than the retention is seen.
+        if (const std::uint64_t next = delivered_.load() + 1; seq > next) {
+            expired_ += seq - next;
+            write_delivered(seq - 1);
+        }
+        // Each kind of record on its own subject, as on the ZeroMQ socket:
+        // "alert.test.victim.www." becomes "<prefix>.alert.test.victim.www".
+        std::string topic = "alert.";
         std::string sensor = sensor_id_;
         try {
             const nlohmann::json record = nlohmann::json::parse(line);
-            owner = record.value("name", std::string());
+            topic = record_topic(record);
             sensor = record.value("sensor", sensor_id_);
         } catch (const nlohmann::json::exception&) {
         }
-        const std::string subject = NatsForwarder::subject(options_.subject_prefix, kind, owner);
+        const std::string subject = subject_of(options_.subject_prefix, topic);
         // The same record always gets the same id: JetStream drops a re-send.
         const std::string id = sensor + "-" + std::to_string(seq);
         jsPubOptions publish;
@@ -205,8 +250,10 @@ void NatsForwarder::run() {
         connected_ = c.connection && natsConnection_Status(c.connection.get()) == NATS_CONN_STATUS_CONNECTED;
         // The store is read only when it holds something not yet acknowledged.
         if (stream_ready && (delivered_.load() >= stored_.load() || forward_pending(c))) {
+            send_stats(c);
             std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_ || stored_ > delivered_; });
+            wake_.wait_for(lock, std::chrono::milliseconds(200),
+                           [&] { return stop_ || stored_ > delivered_ || !stats_.empty(); });
             continue;
         }
         // Away: the library reconnects in the background; a connection

@@ -1,10 +1,11 @@
-// Alerts to NATS JetStream, for fleets of sensors: one replicated, durable
+// Alerts, changes and stats to NATS JetStream, for fleets of sensors: one replicated, durable
 // stream that many consumers read at their own pace (docs/deploy-soc.md).
 //
 // The durable alert store is the queue. A thread of its own reads the
 // store's records in seq order from the last one JetStream acknowledged,
-// publishes each on `<prefix>.alert.<reversed labels>` (the ZeroMQ topic
-// without its trailing dot) with the message id `<sensor>-<seq>`, waits for
+// publishes each on its ZeroMQ topic without the trailing dot under the
+// prefix (`<prefix>.alert.<reversed labels>`, `<prefix>.change.<...>`) with
+// the message id `<sensor>-<seq>`, waits for
 // the stream's acknowledgement, and only then writes the seq down as
 // delivered (DIR/nats.delivered). So a record is never lost (it is on disk
 // before anything is sent, and stays pending until acknowledged), the order
@@ -62,6 +63,7 @@ public:
     // Records up to `seq` are in the store.
     void notify(std::uint64_t seq);
     void publish(const Alert& alert) override { notify(alert.seq); }
+    void publish_change(const BaselineChange& change) override { notify(change.seq); }
     // Waits (bounded) until every stored record is acknowledged; true if so.
     bool drain(std::int64_t timeout_ms);
 
@@ -73,15 +75,25 @@ public:
     std::uint64_t published() const { return published_.load(); }  // acknowledged by the stream
     std::uint64_t duplicates() const { return duplicates_.load(); }  // acknowledged as already there
     std::uint64_t failures() const { return failures_.load(); }      // attempts that got no ack
+    // Records the retention pruned from the store before the stream had them.
+    std::uint64_t expired() const { return expired_.load(); }
+    std::uint64_t stats_sent() const { return stats_sent_.load(); }
     bool connected() const { return connected_.load(); }
 
-    // The subject of an alert about `owner`: "dnswatch.alert.test.victim.www".
-    static std::string subject(const std::string& prefix, const std::string& kind, const std::string& owner);
+    // A stats message (JSON) for `<prefix>.stats.<sensor>`. Not stored: only
+    // the latest waits to be sent (a newer one replaces it), and one the
+    // stream does not acknowledge is dropped, counted in failures().
+    void publish_stats(std::string payload);
+
+    // The subject of a ZeroMQ topic: "alert.test.victim.www." under prefix
+    // "dnswatch" is "dnswatch.alert.test.victim.www".
+    static std::string subject_of(const std::string& prefix, std::string topic);
 
 private:
     struct Connection;
     void run();
     bool forward_pending(Connection& connection);
+    void send_stats(Connection& connection);
     void write_delivered(std::uint64_t seq);
 
     NatsForwarderOptions options_;
@@ -93,6 +105,9 @@ private:
     std::atomic<std::uint64_t> published_{0};
     std::atomic<std::uint64_t> duplicates_{0};
     std::atomic<std::uint64_t> failures_{0};
+    std::atomic<std::uint64_t> expired_{0};
+    std::atomic<std::uint64_t> stats_sent_{0};
+    std::string stats_;  // the latest stats message not yet sent; guarded by mutex_
     std::atomic<bool> connected_{false};
     std::atomic<bool> stop_{false};
     std::mutex mutex_;

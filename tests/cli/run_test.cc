@@ -7,6 +7,7 @@
 
 #include <glob.h>
 
+#include <regex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -105,6 +106,19 @@ std::vector<std::string> lines_starting(const std::string& text, const std::stri
 // run's summary counts signature checks and query matching as replay's
 // does: the same figures, whether one worker runs the whole path or two
 // workers feed one shard.
+// The verifier's cache slot is a keyed hash with a per-process random key
+// (so that no one can aim collisions): in about 2% of processes two RRSIGs
+// share a slot and one is verified twice. How the signatures split between
+// verifications and cache hits is therefore not a fact about the input; their
+// sum is. Everything else on the line is compared as printed.
+std::string without_cache_split(const std::string& line) {
+    static const std::regex split(R"( verifications=(\d+) cache_hits=(\d+))");
+    std::smatch m;
+    if (!std::regex_search(line, m, split)) return line;
+    return m.prefix().str() + " verified_or_cached=" + std::to_string(std::stoull(m[1]) + std::stoull(m[2])) +
+           m.suffix().str();
+}
+
 TEST_F(RunTest, SummaryCountsSignaturesAndQueriesAsReplayDoes) {
     for (const char* scenario : {"forged-signatures", "txid-flood"}) {
         const Case c{scenario, kSource / "scenarios" / scenario, "dnswatch.yaml", "capture.pcap"};
@@ -112,7 +126,10 @@ TEST_F(RunTest, SummaryCountsSignaturesAndQueriesAsReplayDoes) {
         const test::CommandResult replayed = test::run_command(
             {DNSWATCH_BINARY, "replay", "--config", (c.folder / c.config).string(), capture_path(c)}, dir_);
         ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
-        std::vector<std::string> expected = lines_starting(replayed.err, "dnssec: ");
+        std::vector<std::string> expected;
+        for (const std::string& line : lines_starting(replayed.err, "dnssec: ")) {
+            expected.push_back(without_cache_split(line));
+        }
         for (const std::string& line : lines_starting(replayed.err, "queries: ")) expected.push_back(line);
         ASSERT_FALSE(expected.empty()) << scenario << ": replay printed no dnssec or queries line\n" << replayed.err;
         for (const char* shape : {"workers: 1\n  shards: 1", "workers: 2\n  shards: 1"}) {
@@ -120,7 +137,8 @@ TEST_F(RunTest, SummaryCountsSignaturesAndQueriesAsReplayDoes) {
                                                       "]\npipeline:\n  " + shape + "\n");
             const test::CommandResult r = test::run_command({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_);
             ASSERT_EQ(r.exit_code, 0) << r.err;
-            std::vector<std::string> got = lines_starting(r.err, "dnssec: ");
+            std::vector<std::string> got;
+            for (const std::string& line : lines_starting(r.err, "dnssec: ")) got.push_back(without_cache_split(line));
             for (const std::string& line : lines_starting(r.err, "queries: ")) got.push_back(line);
             EXPECT_EQ(got, expected) << scenario << ", " << shape << "\n" << r.err;
         }
