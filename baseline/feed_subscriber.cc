@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <vector>
 
 #include "baseline/transparency_feed.h"
@@ -14,7 +16,6 @@ namespace dnswatch {
 namespace {
 
 constexpr const char* kTopicPrefix = "feed.";
-constexpr std::uint64_t kLoggedRejections = 20;
 
 // Appends one line and syncs it: an announcement acted upon must still be
 // known after a crash.
@@ -30,7 +31,7 @@ bool append_line(const std::string& path, const std::string& line) {
 }  // namespace
 
 FeedSubscriber::FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path,
-                               std::FILE* log)
+                               log::Logger* log)
     : baseline_(baseline), keep_path_(std::move(keep_path)), log_(log), context_(1),
       socket_(context_, zmq::socket_type::sub) {
     socket_.set(zmq::sockopt::linger, 0);
@@ -59,9 +60,10 @@ void FeedSubscriber::receive_loop() {
             if (frames.size() < 3) frames.push_back(frame.to_string());
         } while (socket_.get(zmq::sockopt::rcvmore));
         if (frames.size() != 2) {
-            if (counters_.rejected++ < kLoggedRejections && log_ != nullptr) {
-                std::fprintf(log_, "dnswatch: transparency feed: a message of %zu frame(s) skipped (expected topic + JSON)\n",
-                             frames.size());
+            ++counters_.rejected;
+            if (log_ != nullptr) {
+                log_->warn("feed_message_rejected",
+                           {{"frames", frames.size()}, {"reason", "expected two frames, topic and JSON"}});
             }
             continue;
         }
@@ -74,13 +76,12 @@ void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
     try {
         announcement = parse_announcement(line, *baseline_.watch());
     } catch (const std::exception& e) {
-        if (counters_.rejected++ < kLoggedRejections && log_ != nullptr) {
-            std::fprintf(log_, "dnswatch: transparency feed: message on %s skipped: %s\n", topic.c_str(), e.what());
-        }
+        ++counters_.rejected;
+        if (log_ != nullptr) log_->warn("feed_message_rejected", {{"topic", topic}, {"reason", e.what()}});
         return;
     }
     if (!keep_path_.empty() && !append_line(keep_path_, line) && log_ != nullptr) {
-        std::fprintf(log_, "dnswatch: transparency feed: cannot keep the announcement in %s\n", keep_path_.c_str());
+        log_->error("feed_keep_failed", {{"path", keep_path_}, {"error", std::strerror(errno)}});
     }
     const std::size_t records = announcement.records.size();
     const std::string name = announcement.records.front().owner.to_text();
@@ -89,9 +90,8 @@ void FeedSubscriber::handle(const std::string& topic, const std::string& line) {
     baseline_.announce(std::move(announcement));
     ++counters_.received;
     if (log_ != nullptr) {
-        std::fprintf(log_, "dnswatch: transparency feed: %s %s announced (%zu record(s)), effective %s\n",
-                     name.c_str(), type.c_str(), records, effective.c_str());
-        std::fflush(log_);
+        log_->info("feed_announcement",
+                   {{"name", name}, {"rrtype", type}, {"records", records}, {"effective", effective}});
     }
 }
 

@@ -24,6 +24,7 @@
 #include <zmq.hpp>
 
 #include "baseline/shared_baseline.h"
+#include "log/log.h"
 
 namespace dnswatch {
 
@@ -37,8 +38,8 @@ public:
     // Connects at once (ZeroMQ connects in the background, so a registry not
     // up yet is not an error). `keep_path`: where received lines are
     // appended; empty: nowhere. `log`: one line per announcement and per
-    // rejected message (the first 20), or null.
-    FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path, std::FILE* log);
+    // rejected message (rate limited), or null.
+    FeedSubscriber(const std::string& endpoint, SharedBaseline& baseline, std::string keep_path, log::Logger* log);
     ~FeedSubscriber();
     FeedSubscriber(const FeedSubscriber&) = delete;
     FeedSubscriber& operator=(const FeedSubscriber&) = delete;
@@ -51,7 +52,7 @@ private:
 
     SharedBaseline& baseline_;
     std::string keep_path_;
-    std::FILE* log_;
+    log::Logger* log_;
     zmq::context_t context_;
     zmq::socket_t socket_;
     FeedSubscriberCounters counters_;

@@ -4,7 +4,7 @@
 
 namespace dnswatch {
 
-LiveBaselineSources::LiveBaselineSources(const Config& config, SharedBaseline& baseline, std::FILE* log) {
+LiveBaselineSources::LiveBaselineSources(const Config& config, SharedBaseline& baseline, log::Logger* log) {
     if (!config.baseline.feed_endpoint.empty()) {
         feed_ = std::make_unique<FeedSubscriber>(config.baseline.feed_endpoint, baseline,
                                                  received_feed_path(config), log);
@@ -18,7 +18,7 @@ LiveBaselineSources::LiveBaselineSources(const Config& config, SharedBaseline& b
 
 LiveBaselineSources::~LiveBaselineSources() = default;
 
-std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, std::FILE* log) {
+std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, log::Logger* log) {
     return std::make_unique<LiveBaselineSources>(config, baseline, log);
 }
 

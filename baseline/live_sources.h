@@ -6,19 +6,19 @@
 // its batch boundaries through a BaselineFollower.
 #pragma once
 
-#include <cstdio>
 #include <memory>
 
 #include "baseline/feed_subscriber.h"
 #include "baseline/shared_baseline.h"
 #include "baseline/zone_refresher.h"
 #include "config/config.h"
+#include "log/log.h"
 
 namespace dnswatch {
 
 class LiveBaselineSources {
 public:
-    LiveBaselineSources(const Config& config, SharedBaseline& baseline, std::FILE* log);
+    LiveBaselineSources(const Config& config, SharedBaseline& baseline, log::Logger* log);
     ~LiveBaselineSources();
 
     const FeedSubscriber* feed() const { return feed_.get(); }
@@ -31,6 +31,6 @@ private:
 
 // Throws std::runtime_error when a source cannot be set up (an endpoint
 // ZeroMQ refuses, a NOTIFY address that cannot be bound).
-std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, std::FILE* log);
+std::unique_ptr<LiveBaselineSources> start_live_sources(const Config& config, SharedBaseline& baseline, log::Logger* log);
 
 }  // namespace dnswatch

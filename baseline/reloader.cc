@@ -18,7 +18,9 @@ namespace dnswatch {
 namespace {
 
 std::string live_sources_key(const Config& config) {
-    std::string key = config.baseline.feed_endpoint + "|" + config.baseline.notify_listen;
+    std::string key = config.baseline.feed_endpoint + "|" + config.baseline.notify_listen + "|" +
+                      config.baseline.tsig_key_file;
+    for (const std::string& source : config.baseline.allow_notify) key += "|allow=" + source;
     for (const WatchedZoneConfig& zone : config.zones) {
         if (!zone.primary.empty()) key += "|" + zone.name + "=" + zone.primary;
     }

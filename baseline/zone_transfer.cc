@@ -19,13 +19,11 @@
 
 #include "common/atomic_file.h"
 #include "decode/dns_message.h"
+#include "baseline/tsig.h"
 
 namespace dnswatch {
 namespace {
 
-struct ResolverFree {
-    void operator()(ldns_resolver* r) const { ldns_resolver_deep_free(r); }
-};
 struct RdfFree {
     void operator()(ldns_rdf* r) const { ldns_rdf_deep_free(r); }
 };
@@ -79,36 +77,6 @@ std::string record_text(const ZoneRecord& r) {
     return owner + " " + std::to_string(r.ttl) + " IN " + rrtype_to_text(r.type) + " " + rdata_to_text(r.type, r.rdata);
 }
 
-TransferOutcome axfr(const std::string& zone, const Primary& primary, int timeout_ms) {
-    std::unique_ptr<ldns_resolver, ResolverFree> resolver(ldns_resolver_new());
-    const bool v6 = primary.family == AF_INET6;
-    std::unique_ptr<ldns_rdf, RdfFree> address(
-        ldns_rdf_new_frm_str(v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, primary.address.c_str()));
-    if (!address) throw TransferError(primary.address + " is not an IP address");
-    ldns_resolver_push_nameserver(resolver.get(), address.get());
-    ldns_resolver_set_port(resolver.get(), static_cast<std::uint16_t>(primary.port));
-    ldns_resolver_set_timeout(resolver.get(), timeval{timeout_ms / 1000, (timeout_ms % 1000) * 1000});
-    std::unique_ptr<ldns_rdf, RdfFree> name(ldns_dname_new_frm_str((zone + ".").c_str()));
-    const ldns_status status = ldns_axfr_start(resolver.get(), name.get(), LDNS_RR_CLASS_IN);
-    if (status != LDNS_STATUS_OK) throw TransferError(std::string("AXFR: ") + ldns_get_errorstr_by_id(status));
-    std::unique_ptr<ldns_buffer, BufferFree> buffer(ldns_buffer_new(65535));
-    std::vector<ZoneRecord> records;
-    while (std::unique_ptr<ldns_rr, RrFree> rr{ldns_axfr_next(resolver.get())}) {
-        records.push_back(to_record(rr.get(), buffer.get()));
-    }
-    if (!ldns_axfr_complete(resolver.get())) {
-        const ldns_pkt* last = ldns_axfr_last_pkt(resolver.get());
-        const int rcode = last != nullptr ? ldns_pkt_get_rcode(last) : -1;
-        throw TransferError("AXFR did not complete" +
-                            (rcode > 0 ? std::string(" (rcode ") + std::to_string(rcode) + ")" : std::string()));
-    }
-    // The stream ends with the SOA it started with.
-    if (records.size() > 1 && records.back().type == rrtype::SOA) records.pop_back();
-    auto version = ZoneVersion::from_records(std::move(records));
-    if (!version) throw TransferError("AXFR without an SOA");
-    return {TransferKind::axfr, std::move(*version), {}, {}};
-}
-
 // A TCP connection whose reads and writes give up after the timeout.
 class TcpConnection {
 public:
@@ -160,25 +128,23 @@ private:
     int fd_ = -1;
 };
 
-// Sends an IXFR query with `current`'s SOA; the answer records of the whole
-// response, or nullopt when the primary refuses IXFR (NOTIMP, REFUSED, FORMERR).
-std::optional<std::vector<ZoneRecord>> ixfr_answer(const std::string& zone, const Primary& primary,
-                                                   const ZoneVersion& current, int timeout_ms) {
-    ldns_rr* soa_raw = nullptr;
-    if (ldns_rr_new_frm_str(&soa_raw, record_text(current.soa).c_str(), 0, nullptr, nullptr) !=
-        LDNS_STATUS_OK) {
-        throw TransferError("our own SOA does not parse");
-    }
-    std::unique_ptr<ldns_rdf, RdfFree> name(ldns_dname_new_frm_str((zone + ".").c_str()));
-    // The request takes the SOA over.
-    std::unique_ptr<ldns_pkt, PktFree> query(ldns_pkt_ixfr_request_new(ldns_rdf_clone(name.get()), LDNS_RR_CLASS_IN, 0, soa_raw));
-    if (!query) throw TransferError("cannot build the IXFR request");
+// Sends `query` (signed when there is a key) over TCP and gathers the
+// answer records of each response message until the transfer is whole
+// (RFC 5936 for AXFR, RFC 1995 for IXFR), every message checked against the
+// key. nullopt when the primary refuses an IXFR (NOTIMP, REFUSED, FORMERR):
+// the caller falls back to AXFR.
+std::optional<std::vector<ZoneRecord>> exchange(const Primary& primary, ldns_pkt* query, bool ixfr,
+                                                std::uint32_t current_serial, int timeout_ms, const TsigKey* key) {
+    const char* what = ixfr ? "IXFR" : "AXFR";
     const auto id = static_cast<std::uint16_t>(std::random_device{}());
-    ldns_pkt_set_id(query.get(), id);
+    ldns_pkt_set_id(query, id);
+    if (key != nullptr) tsig_sign(query, *key);
     std::uint8_t* wire = nullptr;
     std::size_t size = 0;
-    if (ldns_pkt2wire(&wire, query.get(), &size) != LDNS_STATUS_OK) throw TransferError("cannot write the IXFR request");
+    if (ldns_pkt2wire(&wire, query, &size) != LDNS_STATUS_OK) throw TransferError(std::string("cannot write the ") + what + " request");
     std::unique_ptr<std::uint8_t, decltype(&std::free)> owned(wire, &std::free);
+    std::optional<TsigVerifier> tsig;
+    if (key != nullptr) tsig.emplace(*key, tsig_mac(query));
 
     TcpConnection connection(primary, timeout_ms);
     connection.send_message(wire, size);
@@ -190,31 +156,78 @@ std::optional<std::vector<ZoneRecord>> ixfr_answer(const std::string& zone, cons
         const std::vector<std::uint8_t> message = connection.receive_message();
         ldns_pkt* raw = nullptr;
         if (ldns_wire2pkt(&raw, message.data(), message.size()) != LDNS_STATUS_OK) {
-            throw TransferError("an IXFR response that does not parse");
+            throw TransferError(std::string("an ") + what + " response that does not parse");
         }
         std::unique_ptr<ldns_pkt, PktFree> response(raw);
-        if (ldns_pkt_id(response.get()) != id) throw TransferError("an IXFR response to another query");
+        if (ldns_pkt_id(response.get()) != id) throw TransferError(std::string("an ") + what + " response to another query");
+        if (tsig) {
+            if (const std::string problem = tsig->check(message); !problem.empty()) {
+                throw TransferError(std::string(what) + " from " + primary.text() + " refused: " + problem);
+            }
+        }
         const ldns_pkt_rcode rcode = ldns_pkt_get_rcode(response.get());
-        if (rcode == LDNS_RCODE_NOTIMPL || rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_FORMERR) {
+        if (ixfr && (rcode == LDNS_RCODE_NOTIMPL || rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_FORMERR)) {
             return std::nullopt;
         }
-        if (rcode != LDNS_RCODE_NOERROR) throw TransferError("IXFR: rcode " + std::to_string(rcode));
+        if (rcode != LDNS_RCODE_NOERROR) {
+            throw TransferError(std::string(what) + ": rcode " + std::to_string(rcode) +
+                                (rcode == LDNS_RCODE_NOTAUTH ? " (NOTAUTH: the primary wants a TSIG key, or another)"
+                                 : rcode == LDNS_RCODE_REFUSED ? " (REFUSED: not allowed by the primary)"
+                                                               : ""));
+        }
         const ldns_rr_list* rrs = ldns_pkt_answer(response.get());
         for (std::size_t i = 0; i < ldns_rr_list_rr_count(rrs); ++i) {
             answer.push_back(to_record(ldns_rr_list_rr(rrs, i), buffer.get()));
             const ZoneRecord& r = answer.back();
             if (answer.size() == 1) {
-                if (r.type != rrtype::SOA) throw TransferError("an IXFR answer that does not start with the SOA");
+                if (r.type != rrtype::SOA) throw TransferError(std::string("an ") + what + " answer that does not start with the SOA");
                 new_serial = soa_field(r, 0);
             }
             if (r.type == rrtype::SOA && soa_field(r, 0) == new_serial) ++new_soas;
         }
-        if (answer.empty()) throw TransferError("an empty IXFR answer");
-        const bool up_to_date = answer.size() == 1 && new_serial == current.serial;
+        if (answer.empty()) throw TransferError(std::string("an empty ") + what + " answer");
+        const bool up_to_date = ixfr && answer.size() == 1 && new_serial == current_serial;
         const bool whole_zone = answer.size() > 1 && answer[1].type != rrtype::SOA;
-        if (up_to_date || (whole_zone && new_soas >= 2) || (!whole_zone && new_soas >= 3)) return answer;
-        if (answer.size() == 1) continue;  // one SOA so far: more is coming
+        const bool complete = up_to_date || (whole_zone && new_soas >= 2) || (!whole_zone && new_soas >= 3) ||
+                              (!ixfr && answer.size() > 1 && new_soas >= 2);
+        if (complete) {
+            if (tsig) {
+                if (const std::string problem = tsig->finish(); !problem.empty()) {
+                    throw TransferError(std::string(what) + " from " + primary.text() + " refused: " + problem);
+                }
+            }
+            return answer;
+        }
     }
+}
+
+TransferOutcome axfr(const std::string& zone, const Primary& primary, int timeout_ms, const TsigKey* key) {
+    std::unique_ptr<ldns_rdf, RdfFree> name(ldns_dname_new_frm_str((zone + ".").c_str()));
+    std::unique_ptr<ldns_pkt, PktFree> query(
+        ldns_pkt_query_new(ldns_rdf_clone(name.get()), LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, 0));
+    if (!query) throw TransferError("cannot build the AXFR request");
+    std::vector<ZoneRecord> records = *exchange(primary, query.get(), false, 0, timeout_ms, key);
+    // The stream ends with the SOA it started with.
+    if (records.size() > 1 && records.back().type == rrtype::SOA) records.pop_back();
+    auto version = ZoneVersion::from_records(std::move(records));
+    if (!version) throw TransferError("AXFR without an SOA");
+    return {TransferKind::axfr, std::move(*version), {}, {}};
+}
+
+// Sends an IXFR query with `current`'s SOA; the answer records of the whole
+// response, or nullopt when the primary refuses IXFR (NOTIMP, REFUSED, FORMERR).
+std::optional<std::vector<ZoneRecord>> ixfr_answer(const std::string& zone, const Primary& primary,
+                                                   const ZoneVersion& current, int timeout_ms, const TsigKey* key) {
+    ldns_rr* soa_raw = nullptr;
+    if (ldns_rr_new_frm_str(&soa_raw, record_text(current.soa).c_str(), 0, nullptr, nullptr) !=
+        LDNS_STATUS_OK) {
+        throw TransferError("our own SOA does not parse");
+    }
+    std::unique_ptr<ldns_rdf, RdfFree> name(ldns_dname_new_frm_str((zone + ".").c_str()));
+    // The request takes the SOA over.
+    std::unique_ptr<ldns_pkt, PktFree> query(ldns_pkt_ixfr_request_new(ldns_rdf_clone(name.get()), LDNS_RR_CLASS_IN, 0, soa_raw));
+    if (!query) throw TransferError("cannot build the IXFR request");
+    return exchange(primary, query.get(), true, current.serial, timeout_ms, key);
 }
 
 }  // namespace
@@ -331,10 +344,10 @@ TransferOutcome apply_ixfr_answer(const std::vector<ZoneRecord>& answer, const Z
 }
 
 TransferOutcome transfer_zone(const std::string& zone, const Primary& primary, const ZoneVersion* current,
-                              int timeout_ms) {
-    if (current == nullptr || current->soa.type != rrtype::SOA) return axfr(zone, primary, timeout_ms);
-    const auto answer = ixfr_answer(zone, primary, *current, timeout_ms);
-    if (!answer) return axfr(zone, primary, timeout_ms);
+                              int timeout_ms, const TsigKey* key) {
+    if (current == nullptr || current->soa.type != rrtype::SOA) return axfr(zone, primary, timeout_ms, key);
+    const auto answer = ixfr_answer(zone, primary, *current, timeout_ms, key);
+    if (!answer) return axfr(zone, primary, timeout_ms, key);
     return apply_ixfr_answer(*answer, *current);
 }
 

@@ -1,6 +1,7 @@
-// Zone transfers from a zone's primary (watch.zones[].primary), with ldns:
-// AXFR (ldns_axfr_start / ldns_axfr_next) for the first copy, then IXFR
-// (RFC 1995: our SOA in the authority section) for each refresh. A primary
+// Zone transfers from a zone's primary (watch.zones[].primary), over TCP
+// with messages built and read by ldns: AXFR for the first copy, then IXFR
+// (RFC 1995: our SOA in the authority section) for each refresh; with a
+// TSIG key, every request signed and every answer checked (baseline/tsig.h). A primary
 // that answers an IXFR with the whole zone (AXFR-style, as NSD does unless
 // it keeps IXFR data) is taken as such; one that refuses IXFR gets an AXFR.
 // Not on the packet path: run by the refresher's thread (baseline/zone_refresher.h).
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "baseline/tsig.h"
 #include "common/host_port.h"
 #include "decode/ldns_glue.h"
 
@@ -58,10 +60,11 @@ struct TransferOutcome {
 };
 
 // Transfers `zone` ("victim.test") from `primary`: IXFR from `current` when
-// there is one, AXFR otherwise (or when the primary refuses IXFR). Throws
-// TransferError with the reason.
+// there is one, AXFR otherwise (or when the primary refuses IXFR); signed
+// with `key` when not null. Throws TransferError with the reason (an
+// answer unsigned or wrongly signed among them).
 TransferOutcome transfer_zone(const std::string& zone, const Primary& primary, const ZoneVersion* current,
-                              int timeout_ms);
+                              int timeout_ms, const TsigKey* key = nullptr);
 
 // The answer records of a whole IXFR response applied to `current` (RFC 1995
 // section 4): one SOA = up to date; SOA then a non-SOA = the whole zone;

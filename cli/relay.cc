@@ -1,8 +1,18 @@
-// `dnswatch relay`: fans many sensors into one feed through a ZeroMQ
-// XSUB/XPUB proxy. Alerts pass unchanged (each keeps its sensor id), and
-// subscriptions flow back, so consumers subscribe to the relay exactly as
-// they would to one sensor. `dnswatch keygen` makes the CURVE keys.
+// `dnswatch relay`: fans many sensors into one feed, XSUB to XPUB. Each
+// record keeps its sensor id and is numbered anew by the relay (the
+// sensor's seq kept as sensor_seq), kept in the relay's bounded store
+// (publish/relay_store.h) and served for catch-up, so that consumers
+// subscribe to the relay and catch up through it (tail --since) exactly as
+// they would with one sensor. The relay subscribes to everything.
+// `dnswatch keygen` makes the CURVE keys.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -10,96 +20,50 @@
 #include <zmq.hpp>
 
 #include "cli/cli.h"
-#include "cli/options.h"
+#include "cli/commands.h"
 #include "log/log.h"
+#include "publish/catch_up.h"
+#include "publish/relay_store.h"
 #include "publish/zmq_security.h"
 
 namespace dnswatch {
 namespace {
 
-constexpr const char* kRelayUsage =
-    "usage: dnswatch relay --to URL (--from URL[#SENSOR_KEY_FILE] ... | --listen URL)\n"
-    "                      [--key FILE --allow CLIENT_KEY_FILE ...]\n"
-    "\n"
-    "  --from URL      a sensor's PUB endpoint to connect to (repeat for each);\n"
-    "                  '#FILE' names the sensor's public CURVE key file\n"
-    "  --listen URL    also accept sensors that connect to the relay\n"
-    "  --to URL        where consumers subscribe (XPUB, bound)\n"
-    "  --key FILE      the relay's CURVE key pair (dnswatch keygen): consumers\n"
-    "                  must then use CURVE, and it is the relay's client key\n"
-    "                  towards sensors\n"
-    "  --allow FILE    a consumer public key file to admit (repeat)\n"
-    "\n"
-    "Runs until interrupted.\n";
-
-constexpr const char* kKeygenUsage =
-    "usage: dnswatch keygen --out FILE\n"
-    "\n"
-    "Writes a new CURVE key pair for ZeroMQ to FILE (mode 0600) and its public\n"
-    "key to FILE.pub (CZMQ zcert layout), and prints the public key.\n";
+std::atomic<bool> relay_stopping{false};
+extern "C" void stop_relay(int) { relay_stopping = true; }
 
 }  // namespace
 
-int keygen_command(const std::vector<std::string>& args, const CliStreams& streams) {
-    ParsedOptions options;
-    try {
-        options = parse_options(args, {"--out"});
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(streams.err, "dnswatch keygen: %s\n\n%s", e.what(), kKeygenUsage);
-        return kExitUsage;
-    }
-    if (options.help || !options.get("--out") || !options.positional.empty()) {
-        std::fputs(kKeygenUsage, options.help ? streams.out : streams.err);
-        return options.help ? kExitOk : kExitUsage;
-    }
+int keygen_command(const KeygenOptions& options, const CliStreams& streams) {
     const CurveKeyPair keys = CurveKeyPair::generate();
-    keys.save(*options.get("--out"));
+    keys.save(options.out);
     std::fprintf(streams.out, "%s\n", keys.public_key.c_str());
     return kExitOk;
 }
 
-int relay_command(const std::vector<std::string>& args, const CliStreams& streams) {
-    // --from and --allow repeat, which parse_options does not allow: gather
-    // them first.
-    std::vector<std::string> froms, allows, rest;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        if ((args[i] == "--from" || args[i] == "--allow") && i + 1 < args.size()) {
-            std::vector<std::string>& list = args[i] == "--from" ? froms : allows;
-            list.push_back(args[i + 1]);
-            ++i;
-        } else {
-            rest.push_back(args[i]);
-        }
-    }
-    ParsedOptions options;
-    try {
-        options = parse_options(rest, {"--to", "--listen", "--key"});
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(streams.err, "dnswatch relay: %s\n\n%s", e.what(), kRelayUsage);
-        return kExitUsage;
-    }
-    if (options.help) {
-        std::fputs(kRelayUsage, streams.out);
-        return kExitOk;
-    }
-    const auto to = options.get("--to");
-    const auto listen = options.get("--listen");
-    if (!to || (froms.empty() && !listen) || !options.positional.empty() || (!allows.empty() && !options.get("--key"))) {
-        std::fputs(kRelayUsage, streams.err);
-        return kExitUsage;
-    }
-
+int relay_command(const RelayOptions& options, const CliStreams& streams) {
+    const std::vector<std::string>& froms = options.from;
+    const std::vector<std::string>& allows = options.allow;
+    const std::optional<std::string>& listen = options.listen;
     log::Logger logger(streams.err);
+    if (froms.empty() && !listen) {
+        logger.error("usage", {{"msg", "relay needs --from URL or --listen URL"}});
+        return kExitUsage;
+    }
+    if (!allows.empty() && !options.key) {
+        logger.error("usage", {{"msg", "--allow needs --key"}});
+        return kExitUsage;
+    }
     zmq::context_t context;
     std::optional<CurveKeyPair> keys;
     std::set<std::string> allowed;
-    if (options.get("--key")) {
-        keys = CurveKeyPair::load(*options.get("--key"));
+    if (options.key) {
+        keys = CurveKeyPair::load(*options.key);
         for (const std::string& file : allows) allowed.insert(CurveKeyPair::load(file).public_key);
     }
     // Consumers are authenticated only when the relay has keys.
     std::optional<ZapAuthenticator> zap;
-    if (keys) zap.emplace(context, allowed, /*allow_plaintext=*/false);
+    if (keys) zap.emplace(context, allowed, /*allow_plaintext=*/false, &logger);
 
     zmq::socket_t frontend(context, zmq::socket_type::xsub);
     zmq::socket_t backend(context, zmq::socket_type::xpub);
@@ -118,14 +82,93 @@ int relay_command(const std::vector<std::string>& args, const CliStreams& stream
             frontend.connect(from.substr(0, hash));
         }
         if (keys) make_curve_server(backend, *keys);
-        backend.bind(*to);
+        backend.bind(options.to);
     } catch (const std::exception& e) {
         logger.error("relay_setup_failed", {{"error", e.what()}});
         return kExitUsage;
     }
+    // The store: in --store, or in a folder of its own removed at exit.
+    std::string store_dir;
+    std::string scratch;
+    if (options.store) {
+        store_dir = *options.store;
+    } else {
+        std::string pattern = (std::filesystem::temp_directory_path() / "dnswatch-relay-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            logger.error("relay_setup_failed", {{"error", "cannot make a folder for the store in " + pattern}});
+            return kExitIoError;
+        }
+        store_dir = scratch = pattern;
+    }
+    struct RemoveScratch {
+        const std::string& dir;
+        ~RemoveScratch() {
+            std::error_code ignored;
+            if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
+        }
+    } remove_scratch{scratch};
+    std::optional<RelayStore> store;
+    std::optional<CatchUpServer> catchup;
+    const std::optional<std::string> catchup_endpoint =
+        options.catchup ? options.catchup : default_catchup_endpoint(backend.get(zmq::sockopt::last_endpoint));
+    try {
+        store.emplace(store_dir, options.keep);
+        if (!catchup_endpoint) throw std::runtime_error("--to has no port: give --catchup URL");
+        catchup.emplace(context, store->path(), *catchup_endpoint, keys);
+    } catch (const std::exception& e) {
+        logger.error("relay_setup_failed", {{"error", e.what()}});
+        return kExitIoError;
+    }
     logger.info("relay_started", {{"sensors", froms.size() + (listen ? 1 : 0)},
-                                  {"endpoint", backend.get(zmq::sockopt::last_endpoint)}});
-    zmq::proxy(frontend, backend);
+                                  {"endpoint", backend.get(zmq::sockopt::last_endpoint)},
+                                  {"catchup_endpoint", catchup->endpoint()},
+                                  {"store", store->path()},
+                                  {"keep", options.keep},
+                                  {"last_seq", store->last_seq()}});
+    // Everything every sensor publishes, whether a consumer listens now or
+    // not: the store must hold it for those who catch up later.
+    frontend.send(zmq::str_buffer("\x01"), zmq::send_flags::none);
+    // Records down, numbered and stored first.
+    zmq::pollitem_t items[] = {{frontend.handle(), 0, ZMQ_POLLIN, 0}, {backend.handle(), 0, ZMQ_POLLIN, 0}};
+    // SIGINT and SIGTERM end the loop, so that a scratch store is removed.
+    struct sigaction stop {};
+    stop.sa_handler = stop_relay;
+    ::sigaction(SIGINT, &stop, nullptr);
+    ::sigaction(SIGTERM, &stop, nullptr);
+    while (!relay_stopping) {
+        try {
+            if (zmq::poll(items, 2, std::chrono::milliseconds(200)) == 0) continue;
+        } catch (const zmq::error_t& e) {
+            if (e.num() == EINTR) continue;
+            throw;
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            std::vector<zmq::message_t> frames;
+            do {
+                zmq::message_t frame;
+                if (!frontend.recv(frame)) break;
+                frames.push_back(std::move(frame));
+            } while (frontend.get(zmq::sockopt::rcvmore));
+            if (frames.size() == 2) {
+                try {
+                    const std::string line = store->add(frames[1].to_string());
+                    frames[1] = zmq::message_t(line.data(), line.size());
+                } catch (const std::exception& e) {
+                    logger.error("relay_store_failed", {{"error", e.what()}});
+                }
+            }
+            for (std::size_t i = 0; i < frames.size(); ++i) {
+                backend.send(frames[i], i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+            }
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
+            // A consumer's (un)subscription: the relay takes everything
+            // anyway, and the XPUB filters for each consumer by itself.
+            zmq::message_t subscription;
+            (void)backend.recv(subscription);
+        }
+    }
+    logger.info("relay_stopped", {{"last_seq", store->last_seq()}});
     return kExitOk;
 }
 

@@ -10,7 +10,7 @@
 #include "capture/pcap_window_source.h"
 #include "cli/cli.h"
 #include "cli/logging.h"
-#include "cli/options.h"
+#include "cli/commands.h"
 #include "cli/progress.h"
 #include "cli/sensor.h"
 #include "cli/startup.h"
@@ -20,24 +20,6 @@
 
 namespace dnswatch {
 namespace {
-
-constexpr const char* kReplayUsage =
-    "usage: dnswatch replay --config FILE [--alerts FILE|-] PCAP...\n"
-    "\n"
-    "Reads pcap or pcapng captures, compares every DNS answer about a watched\n"
-    "zone with its baseline, and writes alerts as JSON lines (schema\n"
-    "dnswatch.alert/1), also on ZeroMQ when publish.zmq.endpoint is set.\n"
-    "\n"
-    "  --config FILE   the YAML config (watched zones, zone files)\n"
-    "  PCAP            a capture file, or '-' for a capture streamed on\n"
-    "                  standard input (e.g. tcpdump -w -)\n"
-    "  --alerts FILE   where alert lines go: '-' for standard output (the\n"
-    "                  default), or a file, which is replaced\n"
-    "  --help          this text\n"
-    "\n"
-    "A progress bar is drawn on standard error when it is a terminal; a\n"
-    "summary line ends the run. Exit status: 0 done, 2 bad usage or config,\n"
-    "1 I/O failure.\n";
 
 // Counts the alerts that pass, for the progress bar and the summary.
 class CountingSink : public AlertSink {
@@ -57,41 +39,30 @@ private:
 
 }  // namespace
 
-int replay_command(const std::vector<std::string>& args, const CliStreams& streams) {
-    ParsedOptions options;
-    try {
-        options = parse_options(args, {"--config", "--alerts"});
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(streams.err, "dnswatch replay: %s\n\n%s", e.what(), kReplayUsage);
-        return kExitUsage;
-    }
-    if (options.help) {
-        std::fputs(kReplayUsage, streams.out);
-        return kExitOk;
-    }
-    const auto config_path = options.get("--config");
-    if (!config_path || options.positional.empty()) {
-        std::fprintf(streams.err, "dnswatch replay: %s\n\n%s",
-                     !config_path ? "--config FILE is required" : "at least one PCAP is required", kReplayUsage);
-        return kExitUsage;
-    }
+int replay_command(const ReplayOptions& options, const CliStreams& streams) {
+    CommandLogger logger(streams.err);
     const auto started = std::chrono::steady_clock::now();
-    const std::optional<Config> config = load_config_or_report(*config_path, streams.err);
+    const std::optional<Config> config = load_config_or_report(options.config, logger);
     if (!config) return kExitUsage;
-    const std::unique_ptr<Sensor> sensor = Sensor::build(*config, streams.err);
+    const std::unique_ptr<Sensor> sensor = Sensor::build(*config, logger);
     if (!sensor) return kExitUsage;
 
     // Open every capture before reading any, so that a typo in the last
     // path fails at once rather than after an hour of replay.
     std::uint64_t total_bytes = 0;
-    for (const std::string& path : options.positional) {
+    for (const std::string& path : options.captures) {
         if (path == "-") continue;  // standard input: a stream, read once
-        CaptureFile probe(path);  // throws "PATH: reason" -> exit 1
-        total_bytes += probe.file_size();
+        try {
+            CaptureFile probe(path);
+            total_bytes += probe.file_size();
+        } catch (const std::exception& e) {
+            logger.error("capture_unreadable", {{"file", path}, {"error", e.what()}});
+            return kExitIoError;
+        }
     }
 
     std::unique_ptr<JsonLinesSink> lines;
-    const std::string alerts_path = options.get("--alerts").value_or("-");
+    const std::string& alerts_path = options.alerts;
     lines = alerts_path == "-" ? std::make_unique<JsonLinesSink>(streams.out)
                                : std::make_unique<JsonLinesSink>(alerts_path, JsonLinesSink::FileMode::truncate);
     CountingSink counting(*lines);
@@ -109,8 +80,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     configure_detector(processor.detector(), *config);
     processor.detector().set_evidence_recorder(outputs.evidence());
     outputs.restore(processor.detector());
-    sensor->start_live_sources(*config, streams.err);
-    log::Logger logger(streams.err, configured_level(config->log), configured_format(config->log));
+    sensor->start_live_sources(*config);
     if (const std::string note = outputs.store_recovery_note(); !note.empty()) {
         logger.warn("store_recovered", {{"msg", note}});
     }
@@ -119,7 +89,7 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t bytes_before = 0;
     PacketBatch batch;
-    for (const std::string& path : options.positional) {
+    for (const std::string& path : options.captures) {
         CaptureFile source(path);
         while (source.next_batch(batch)) {
             processor.follow(follower);
@@ -177,28 +147,20 @@ int replay_command(const std::vector<std::string>& args, const CliStreams& strea
     return kExitOk;
 }
 
-int check_config_command(const std::vector<std::string>& args, const CliStreams& streams) {
+int check_config_command(const CheckConfigOptions& options, const CliStreams& streams) {
     // --reference takes no config: it prints the schema itself (docs/config.md).
-    if (args.size() == 1 && args[0] == "--reference") {
+    if (options.reference) {
         std::fputs(config_reference().c_str(), streams.out);
         return kExitOk;
     }
-    ParsedOptions options;
-    try {
-        options = parse_options(args, {"--config"});
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(streams.err, "dnswatch check-config: %s\n", e.what());
+    CommandLogger logger(streams.err);
+    if (options.config.empty()) {
+        logger.error("usage", {{"msg", "check-config needs --config FILE or --reference"}});
         return kExitUsage;
     }
-    if (options.help || !options.get("--config") || !options.positional.empty()) {
-        std::fputs("usage: dnswatch check-config --config FILE\n"
-                   "       dnswatch check-config --reference   (every key: type, range, default; Markdown)\n",
-                   options.help ? streams.out : streams.err);
-        return options.help ? kExitOk : kExitUsage;
-    }
-    const std::optional<Config> config = load_config_or_report(*options.get("--config"), streams.err);
+    const std::optional<Config> config = load_config_or_report(options.config, logger);
     if (!config) return kExitUsage;
-    if (!Sensor::build(*config, streams.err)) return kExitUsage;
+    if (!Sensor::build(*config, logger)) return kExitUsage;
     std::fputs(to_yaml(*config).c_str(), streams.out);
     return kExitOk;
 }

@@ -5,13 +5,14 @@
 // SIGTERM: then capture stops, the rings drain, every alert is flushed, and
 // a summary goes to standard error. A second signal stops waiting for full
 // rings (what cannot move is dropped, and counted).
-#include "cli/run.h"
+#include "cli/commands.h"
 
 #include <pthread.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -30,9 +31,11 @@
 #include "baseline/learned_file.h"
 #include "baseline/reloader.h"
 #include "cli/logging.h"
-#include "cli/options.h"
+#include "cli/commands.h"
+#include "common/errors.h"
 #include "cli/run_metrics.h"
 #include "cli/sensor.h"
+#include "cli/service_notify.h"
 #include "cli/startup.h"
 #include "config/config.h"
 #include "decode/ldns_glue.h"
@@ -44,28 +47,6 @@
 
 namespace dnswatch {
 namespace {
-
-constexpr const char* kRunUsage =
-    "usage: dnswatch run --config FILE [--alerts FILE|-]\n"
-    "\n"
-    "The live sensor: captures DNS traffic (capture.source: pcap_live,\n"
-    "dpdk, dnstap from resolvers and name servers, or pcap_file to replay\n"
-    "captures and dnstap files through the same pipeline),\n"
-    "compares every answer about a watched zone with its baseline, and\n"
-    "publishes alerts (JSON lines, ZeroMQ, the durable store and the\n"
-    "transparency log, as the config says).\n"
-    "\n"
-    "  --config FILE   the YAML config\n"
-    "  --alerts FILE   where alert lines go: '-' for standard output (the\n"
-    "                  default), or a file, appended to\n"
-    "  --help          this text\n"
-    "\n"
-    "SIGINT or SIGTERM stops the capture, drains the pipeline and prints a\n"
-    "summary on standard error. SIGHUP, or a zone file written, reloads the\n"
-    "watch list, the zone files and the feed file as a new baseline; a config\n"
-    "that does not load is rejected and the running one kept. Exit status: 0 done,\n"
-    "2 bad usage or config,\n"
-    "1 I/O failure (capture, sockets, store).\n";
 
 std::size_t available_cores() {
     cpu_set_t set;
@@ -226,7 +207,7 @@ struct WaitHooks {
     std::function<void()> every_tick;
 };
 
-void wait_for_end(Pipeline& pipeline, const sigset_t& signals, std::int64_t idle_exit_ms, std::FILE* err,
+void wait_for_end(Pipeline& pipeline, const sigset_t& signals, std::int64_t idle_exit_ms, log::Logger& log,
                   const WaitHooks& hooks) {
     int signals_seen = 0;
     auto next_tick = std::chrono::steady_clock::now();
@@ -243,11 +224,13 @@ void wait_for_end(Pipeline& pipeline, const sigset_t& signals, std::int64_t idle
         }
         if (signal == SIGINT || signal == SIGTERM) {
             if (++signals_seen == 1) {
-                std::fprintf(err, "dnswatch run: %s: stopping capture, draining the pipeline\n",
-                             signal == SIGINT ? "SIGINT" : "SIGTERM");
+                log.write_all(log::Level::info, "stopping",
+                              {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"},
+                               {"msg", "stopping capture, draining the pipeline"}});
                 pipeline.stop();
             } else {
-                std::fprintf(err, "dnswatch run: second signal: no more waiting for full rings\n");
+                log.write_all(log::Level::warn, "stopping_now",
+                              {{"msg", "second signal: no more waiting for full rings"}});
                 pipeline.abort();
             }
         }
@@ -258,7 +241,7 @@ void wait_for_end(Pipeline& pipeline, const sigset_t& signals, std::int64_t idle
                 last_received = received;
                 last_change = now;
             } else if (now - last_change >= std::chrono::milliseconds(idle_exit_ms)) {
-                std::fprintf(err, "dnswatch run: no packet for %lld ms: stopping\n", static_cast<long long>(idle_exit_ms));
+                log.write_all(log::Level::info, "stopping", {{"reason", "idle"}, {"idle_ms", idle_exit_ms}});
                 pipeline.stop();
                 signals_seen = 1;
             }
@@ -268,30 +251,14 @@ void wait_for_end(Pipeline& pipeline, const sigset_t& signals, std::int64_t idle
 
 }  // namespace
 
-int run_command(const std::vector<std::string>& args, const CliStreams& streams) {
-    ParsedOptions options;
-    try {
-        options = parse_options(args, {"--config", "--alerts"});
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(streams.err, "dnswatch run: %s\n\n%s", e.what(), kRunUsage);
-        return kExitUsage;
-    }
-    if (options.help) {
-        std::fputs(kRunUsage, streams.out);
-        return kExitOk;
-    }
-    const auto config_path = options.get("--config");
-    if (!config_path || !options.positional.empty()) {
-        std::fprintf(streams.err, "dnswatch run: %s\n\n%s",
-                     !config_path ? "--config FILE is required" : "unexpected argument", kRunUsage);
-        return kExitUsage;
-    }
+int run_command(const RunOptions& options, const CliStreams& streams) {
+    CommandLogger logger(streams.err);
     const auto started = std::chrono::steady_clock::now();
-    const std::optional<Config> loaded = load_config_or_report(*config_path, streams.err);
+    const std::optional<Config> loaded = load_config_or_report(options.config, logger);
     if (!loaded) return kExitUsage;
     const Config& config = *loaded;
     if (const std::string problem = source_problem(config); !problem.empty()) {
-        std::fprintf(streams.err, "%s: %s\n", config.source_path.c_str(), problem.c_str());
+        logger.error("config_invalid", {{"error", config.source_path + ": " + problem}});
         return kExitUsage;
     }
     // Signals are taken by sigtimedwait in wait_for_end: block them before
@@ -302,30 +269,67 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGHUP);  // reload (baseline/reloader.h)
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    const std::unique_ptr<Sensor> sensor = Sensor::build(config, streams.err);
+    const std::unique_ptr<Sensor> sensor = Sensor::build(config, logger);
     if (!sensor) return kExitUsage;
     // Zone files are watched from here on: a file written while the rest
     // starts is reloaded, not missed.
-    log::Logger logger(streams.err, configured_level(config.log), configured_format(config.log));
-    Reloader reloader(*config_path, config, sensor->baseline(), logger);
+    Reloader reloader(options.config, config, sensor->baseline(), logger);
 
 
     const std::size_t cores = available_cores();
     const std::size_t workers = config.pipeline.workers > 0 ? static_cast<std::size_t>(config.pipeline.workers)
                                                             : (cores > 1 ? cores - 1 : 1);
     // Capture first, while privileged; then nothing needs privileges.
-    OpenedCapture capture = open_capture(config, workers);
-    if (!config.run.user.empty()) drop_privileges(config.run.user);
+    OpenedCapture capture;
+    try {
+        capture = open_capture(config, workers);
+    } catch (const std::exception& e) {
+        logger.error("capture_open_failed", {{"source", config.capture.source}, {"error", e.what()}});
+        return kExitCaptureOpen;
+    }
+    if (!config.run.user.empty()) {
+        try {
+            drop_privileges(config.run.user);
+        } catch (const UnknownUser& e) {
+            logger.error("config_invalid", {{"error", config.source_path + ": run.user: " + e.what()}});
+            return kExitUsage;
+        }
+    } else if (::geteuid() != 0 && effective_capabilities() != 0) {
+        // Started unprivileged with capture capabilities (systemd's
+        // AmbientCapabilities=): the capture is open, none is needed now.
+        drop_capabilities();
+    }
 
     // The alert path replay uses too (store and log first, then JSON lines
     // and ZeroMQ), built as the unprivileged user.
-    const std::string alerts_path = options.get("--alerts").value_or("-");
+    // Alert bodies hold client addresses: not in the journal unless asked.
+    std::string alerts_path = options.alerts.value_or("-");
+    if (!options.alerts && log::is_journal_stream(streams.out)) {
+        logger.warn("alerts_not_in_journal",
+                    {{"msg", "standard output is the journal: alert lines are not written there; use --alerts FILE"}});
+        alerts_path = "/dev/null";
+    }
     auto lines = alerts_path == "-" ? std::make_unique<JsonLinesSink>(streams.out)
                                     : std::make_unique<JsonLinesSink>(alerts_path, JsonLinesSink::FileMode::append);
     // The Prometheus endpoint counts alerts on their way to the JSON lines.
     std::unique_ptr<RunMetrics> metrics;
-    if (!config.metrics.listen.empty()) metrics = std::make_unique<RunMetrics>(config.metrics.listen, sensor->baseline(), *lines);
-    SensorOutputs& outputs = sensor->open_outputs(metrics ? static_cast<AlertSink*>(metrics.get()) : lines.get());
+    try {
+        if (!config.metrics.listen.empty()) {
+            metrics = std::make_unique<RunMetrics>(config.metrics.listen, sensor->baseline(), *lines);
+        }
+    } catch (const std::exception& e) {
+        logger.error("bind_failed", {{"what", "metrics.listen"}, {"error", e.what()}});
+        return kExitBind;
+    }
+    SensorOutputs* opened = nullptr;
+    try {
+        opened = &sensor->open_outputs(metrics ? static_cast<AlertSink*>(metrics.get()) : lines.get());
+    } catch (const BindError& e) {
+        // A ZeroMQ endpoint that cannot be bound: in use, or not an address of this machine.
+        logger.error("bind_failed", {{"what", "publish.zmq"}, {"error", e.what()}});
+        return kExitBind;
+    }
+    SensorOutputs& outputs = *opened;
     if (const std::string note = outputs.store_recovery_note(); !note.empty()) {
         logger.warn("store_recovered", {{"msg", note}});
     }
@@ -339,8 +343,13 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     Publisher publisher(outputs.sink(), outputs.publisher(), publisher_options);
     // The transparency log, read-only over HTTP as C2SP tlog-tiles.
     std::unique_ptr<TlogHttpServer> tlog_http;
-    if (!config.state.tlog_http.empty()) {
-        tlog_http = std::make_unique<TlogHttpServer>(config.state.tlog_dir, config.state.tlog_http);
+    try {
+        if (!config.state.tlog_http.empty()) {
+            tlog_http = std::make_unique<TlogHttpServer>(config.state.tlog_dir, config.state.tlog_http);
+        }
+    } catch (const std::exception& e) {
+        logger.error("bind_failed", {{"what", "transparency_log.http"}, {"error", e.what()}});
+        return kExitBind;
     }
     // state.retention: at start, then every tenth of the retention (at most
     // hourly, at least each second), each prune a log line and counters.
@@ -406,26 +415,33 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     if (learning) pipeline.restore_learned(load_learned(learned_path(config)));
     // Zone transfers and the ZeroMQ feed: threads of their own that publish
     // new baseline snapshots, which every detector takes between bursts.
-    sensor->start_live_sources(config, streams.err);
+    try {
+        sensor->start_live_sources(config);
+    } catch (const BindError& e) {
+        logger.error("bind_failed", {{"error", e.what()}});
+        return kExitBind;
+    }
     const std::string shape = pipeline.inline_mode() ? "1 worker running the whole path"
                                                      : std::to_string(pipeline.worker_count()) + " workers, " +
                                                            std::to_string(pipeline.shard_count()) + " shards";
-    const std::string zmq = outputs.publisher() != nullptr ? "; ZeroMQ " + outputs.publisher()->endpoint() : "";
-    std::string metrics_note;
-    if (metrics) {
-        metrics->watch_rings(pipeline);
-        metrics_note = "; metrics on port " + std::to_string(metrics->port());
-    }
-    if (tlog_http) metrics_note += "; transparency log tiles on port " + std::to_string(tlog_http->port());
-    std::fprintf(streams.err, "dnswatch run: %s; %s%s%s\n", capture.description.c_str(), shape.c_str(), zmq.c_str(),
-                 metrics_note.c_str());
+    if (metrics) metrics->watch_rings(pipeline);
+    logger.write_all(log::Level::info, "run_started",
+                     {{"capture", capture.description},
+                      {"pipeline", shape},
+                      {"zmq", outputs.publisher() != nullptr ? outputs.publisher()->endpoint() : std::string()},
+                      {"metrics_port", metrics ? std::int64_t{metrics->port()} : std::int64_t{0}},
+                      {"tlog_http_port", tlog_http ? std::int64_t{tlog_http->port()} : std::int64_t{0}}});
     print_baseline_loaded(streams.err, *sensor->baseline().snapshot(), started);
     const auto start = std::chrono::steady_clock::now();
     pipeline.start();
+    // Capture open, baseline loaded, outputs bound: systemd may call it started.
+    ServiceNotifier service;
+    service.ready(capture.description);
+    std::uint64_t packets_before = 0;
     if (metrics) reloader.on_reloaded([&](bool ok) { metrics->reloaded(ok); });
     reloader.on_live_sources_changed([&](const Config& reloaded) {
         try {
-            sensor->start_live_sources(reloaded, streams.err);
+            sensor->start_live_sources(reloaded);
         } catch (const std::exception& e) {
             logger.error("live_sources_restart_failed", {{"error", e.what()}});
         }
@@ -435,7 +451,19 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
     // in memory, and when it has written them all.
     bool store_failing = false;
     hooks.every_second = [&] {
-        if (metrics) metrics->update(pipeline.totals(), logger.suppressed_total());
+        const PipelineTotals totals = pipeline.totals();
+        if (metrics) {
+            metrics->update(totals, logger.suppressed_total());
+            metrics->update_sources(sensor->has_live() ? &sensor->live() : nullptr, outputs.zap());
+        }
+        if (service.active()) {
+            // About a second apart: the difference is the rate.
+            const std::uint64_t packets = totals.packet.packets;
+            service.status(std::to_string(packets - std::min(packets, packets_before)) + " packets/s, " +
+                           std::to_string(totals.publisher.published) + " alerts");
+            packets_before = packets;
+            service.watchdog();
+        }
         if (AlertStore* store = outputs.store()) {
             const StoreHealth health = store->health();
             const LogHealth log_health = outputs.log() != nullptr ? outputs.log()->health() : LogHealth{};
@@ -455,11 +483,19 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
         }
         if (retention != nullptr && std::chrono::steady_clock::now() - last_prune >= prune_interval) prune();
     };
-    hooks.on_hangup = [&] { reloader.reload("SIGHUP"); };
+    hooks.on_hangup = [&] {
+        try {
+            lines->reopen();  // logrotate moved it away
+        } catch (const std::exception& e) {
+            logger.error("alerts_reopen_failed", {{"error", e.what()}});
+        }
+        reloader.reload("SIGHUP");
+    };
     hooks.every_tick = [&] {
         if (reloader.files_changed()) reloader.reload("zone_file_changed");
     };
-    wait_for_end(pipeline, signals, config.capture.idle_exit_ms, streams.err, hooks);
+    wait_for_end(pipeline, signals, config.capture.idle_exit_ms, logger, hooks);
+    service.stopping();
     pipeline.join();
     hooks.every_second();
     // Once more at the end, from every detector, now that all are done.
@@ -476,8 +512,8 @@ int run_command(const std::vector<std::string>& args, const CliStreams& streams)
         return kExitIoError;
     }
     if (!publisher.first_error().empty() || lines->failed()) {
-        std::fprintf(streams.err, "dnswatch run: publishing alerts failed: %s\n",
-                     publisher.first_error().empty() ? lines->error().c_str() : publisher.first_error().c_str());
+        logger.write_all(log::Level::error, "publish_failed",
+                         {{"error", publisher.first_error().empty() ? lines->error() : publisher.first_error()}});
         return kExitIoError;
     }
     return kExitOk;

@@ -101,6 +101,25 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     }
 }
 
+void RunMetrics::update_sources(const LiveBaselineSources* live, const ZapAuthenticator* zap) {
+    if (live != nullptr && live->transfers() != nullptr) {
+        const ZoneRefresherCounters& c = live->transfers()->counters();
+        metrics_.notifies("accepted").set_total(c.notifies);
+        metrics_.notifies("refused").set_total(c.notifies_refused);
+        metrics_.zone_transfers("ok").set_total(c.transfers);
+        metrics_.zone_transfers("up_to_date").set_total(c.up_to_date);
+        metrics_.zone_transfers("failed").set_total(c.failures);
+    }
+    if (live != nullptr && live->feed() != nullptr) {
+        metrics_.feed_messages("received").set_total(live->feed()->counters().received);
+        metrics_.feed_messages("rejected").set_total(live->feed()->counters().rejected);
+    }
+    if (zap != nullptr) {
+        metrics_.zap_requests("admitted").set_total(zap->admitted());
+        metrics_.zap_requests("denied").set_total(zap->denied());
+    }
+}
+
 void RunMetrics::pruned(const PruneReport& report) {
     const std::pair<const char*, const PruneReport::Part*> parts[] = {
         {"alerts", &report.store}, {"tlog", &report.log}, {"evidence", &report.evidence}};

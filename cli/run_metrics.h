@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "baseline/live_sources.h"
 #include "baseline/shared_baseline.h"
 #include "detect/alert_sink.h"
 #include "metrics/http_endpoint.h"
@@ -18,6 +19,7 @@
 #include "metrics/sensor_metrics.h"
 #include "pipeline/pipeline.h"
 #include "publish/alert_store.h"
+#include "publish/zmq_security.h"
 #include "publish/retention.h"
 #include "publish/transparency_log.h"
 
@@ -35,6 +37,9 @@ public:
     // the baseline's sizes when a new snapshot is there (a zone transfer,
     // the feed, a reload), recounted with at most 1% of this thread's time.
     void update(const PipelineTotals& totals, std::uint64_t log_lines_suppressed);
+    // From run's main thread too: what the live baseline sources and the
+    // ZAP handler refused or failed at (either may be null).
+    void update_sources(const LiveBaselineSources* live, const ZapAuthenticator* zap);
 
     // After a reload (baseline/reloader.h): its outcome.
     void reloaded(bool ok) { metrics_.config_reloads(ok ? "ok" : "rejected").inc(); }

@@ -7,27 +7,27 @@
 
 namespace dnswatch {
 
-std::unique_ptr<Sensor> Sensor::build(const Config& config, std::FILE* err) {
+std::unique_ptr<Sensor> Sensor::build(const Config& config, log::Logger& log) {
     try {
-        return std::unique_ptr<Sensor>(new Sensor(config, build_baseline_model(config)));
+        return std::unique_ptr<Sensor>(new Sensor(config, log, build_baseline_model(config)));
     } catch (const ZoneFileError& e) {
-        std::fprintf(err, "%s\n", e.what());
+        log.write_all(log::Level::error, "config_invalid", {{"error", e.what()}});
     } catch (const FeedError& e) {
-        std::fprintf(err, "%s\n", e.what());
+        log.write_all(log::Level::error, "config_invalid", {{"error", e.what()}});
     } catch (const std::invalid_argument& e) {
-        std::fprintf(err, "%s: %s\n", config.source_path.c_str(), e.what());
+        log.write_all(log::Level::error, "config_invalid", {{"error", config.source_path + ": " + e.what()}});
     }
     return nullptr;
 }
 
 SensorOutputs& Sensor::open_outputs(AlertSink* lines) {
-    outputs_ = std::make_unique<SensorOutputs>(config_, lines);
+    outputs_ = std::make_unique<SensorOutputs>(config_, lines, &log_);
     return *outputs_;
 }
 
-void Sensor::start_live_sources(const Config& config, std::FILE* log) {
+void Sensor::start_live_sources(const Config& config) {
     live_.reset();  // its threads stop and its NOTIFY port is free before the new ones start
-    live_ = std::make_unique<LiveBaselineSources>(config, model_->shared, log);
+    live_ = std::make_unique<LiveBaselineSources>(config, model_->shared, &log_);
 }
 
 }  // namespace dnswatch

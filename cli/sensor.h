@@ -6,7 +6,6 @@
 // outputs belong to the unprivileged user.
 #pragma once
 
-#include <cstdio>
 #include <memory>
 
 #include "baseline/live_sources.h"
@@ -14,16 +13,17 @@
 #include "cli/sensor_outputs.h"
 #include "config/config.h"
 #include "detect/alert_sink.h"
+#include "log/log.h"
 
 namespace dnswatch {
 
 class Sensor {
 public:
     // Step 1: the watch list and baseline of `config` (kept by reference:
-    // it must outlive the sensor). nullptr after printing why not (a zone
+    // it must outlive the sensor). nullptr after logging why not (a zone
     // file ldns cannot read, a zone watched twice, a malformed feed): the
-    // command exits 2.
-    static std::unique_ptr<Sensor> build(const Config& config, std::FILE* err);
+    // command exits 2. `log` stays the sensor's log (it must outlive it).
+    static std::unique_ptr<Sensor> build(const Config& config, log::Logger& log);
 
     BaselineModel& model() { return *model_; }
     SharedBaseline& baseline() { return model_->shared; }
@@ -37,14 +37,18 @@ public:
     // Step 3, and again with a reloaded config when a reload changed what
     // they follow (a zone's primary, the feed endpoint, the NOTIFY address):
     // the running ones stop first, so that their ports are free. Throws
-    // std::runtime_error when one cannot be set up.
-    void start_live_sources(const Config& config, std::FILE* log);
+    // std::runtime_error when one cannot be set up (BindError for the
+    // NOTIFY address).
+    void start_live_sources(const Config& config);
     const LiveBaselineSources& live() const { return *live_; }
+    bool has_live() const { return live_ != nullptr; }
 
 private:
-    Sensor(const Config& config, std::unique_ptr<BaselineModel> model) : config_(config), model_(std::move(model)) {}
+    Sensor(const Config& config, log::Logger& log, std::unique_ptr<BaselineModel> model)
+        : config_(config), log_(log), model_(std::move(model)) {}
 
     const Config& config_;
+    log::Logger& log_;
     std::unique_ptr<BaselineModel> model_;
     std::unique_ptr<SensorOutputs> outputs_;
     std::unique_ptr<LiveBaselineSources> live_;

@@ -24,7 +24,7 @@ NoteSigner load_signer(const std::string& path) {
 
 }  // namespace
 
-SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines)
+SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger* log)
     : max_open_alerts_(static_cast<std::size_t>(config.state.max_open_alerts)) {
     if (lines != nullptr) fan_out_.add(*lines);
     const ZmqPublishConfig& zmq = config.zmq;
@@ -33,7 +33,7 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines)
         curve = CurveKeyPair::load(zmq.curve_key_file);
         std::set<std::string> clients;
         for (const std::string& file : zmq.client_keys) clients.insert(CurveKeyPair::load(file).public_key);
-        zap_.emplace(context_, std::move(clients), /*allow_plaintext=*/false);
+        zap_.emplace(context_, std::move(clients), /*allow_plaintext=*/false, log);
     }
     if (!zmq.endpoint.empty()) {
         publisher_ = std::make_unique<ZmqPublisher>(

@@ -12,6 +12,7 @@
 #include <zmq.hpp>
 
 #include "config/config.h"
+#include "log/log.h"
 #include "detect/alert_sink.h"
 #include "detect/change_watcher.h"
 #include "detect/detector.h"
@@ -32,9 +33,10 @@ namespace dnswatch {
 class SensorOutputs {
 public:
     // `lines` receives alert lines (not owned; may be null for none).
+    // `log` gets what the endpoints refuse (ZAP denials), or null.
     // Throws std::runtime_error (with the path or endpoint) when a store,
     // log, key or socket cannot be set up.
-    SensorOutputs(const Config& config, AlertSink* lines);
+    SensorOutputs(const Config& config, AlertSink* lines, log::Logger* log = nullptr);
     ~SensorOutputs();
 
     // Where the detector emits.
@@ -58,6 +60,8 @@ public:
     std::uint64_t delivery_errors() const { return durable_ ? durable_->delivery_errors() : 0; }
 
     ZmqPublisher* publisher() { return publisher_.get(); }
+    // The ZAP handler of the ZeroMQ endpoints, when they use CURVE; else null.
+    const ZapAuthenticator* zap() const { return zap_ ? &*zap_ : nullptr; }
     NatsForwarder* nats() { return nats_.get(); }
     // With publish.nats: waits (up to drain_timeout) for stored alerts to be
     // acknowledged and prints one line: delivered, duplicates, pending.

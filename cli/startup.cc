@@ -6,11 +6,15 @@
 
 namespace dnswatch {
 
-std::optional<Config> load_config_or_report(const std::string& path, std::FILE* err) {
+std::optional<Config> load_config_or_report(const std::string& path, CommandLogger& logger) {
     try {
-        return load_config(path);
+        Config config = load_config(path);
+        logger.configure(config.log);
+        return config;
     } catch (const ConfigError& e) {
-        for (const ConfigIssue& issue : e.issues()) std::fprintf(err, "%s\n", issue.to_string().c_str());
+        for (const ConfigIssue& issue : e.issues()) {
+            logger.write_all(log::Level::error, "config_invalid", {{"error", issue.to_string()}});
+        }
         return std::nullopt;
     }
 }

@@ -13,14 +13,17 @@
 
 #include "baseline/live_sources.h"
 #include "baseline/shared_baseline.h"
+#include "cli/logging.h"
 #include "config/config.h"
 #include "decode/transport.h"
 #include "detect/detector.h"
 
 namespace dnswatch {
 
-// The config at `path`, or nullopt after printing each of its issues.
-std::optional<Config> load_config_or_report(const std::string& path, std::FILE* err);
+// The config at `path`, or nullopt after logging each of its issues
+// (event config_invalid, error "file:line:col: message"). A config that
+// loads sets the logger's level and format.
+std::optional<Config> load_config_or_report(const std::string& path, CommandLogger& logger);
 
 // The decoder's limits and ports as the config sets them.
 TransportOptions transport_options(const DecodeConfig& decode);

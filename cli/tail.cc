@@ -1,68 +1,30 @@
-// `dnswatch tail`: prints alerts from a running sensor, catching up from the
+// `dnswatch tail`: prints alerts (or, with --changes, the baseline's change
+// records) from a running sensor, catching up from the
 // durable store first, then following the live PUB stream; duplicates are
 // dropped by seq, and a gap in the live stream is filled from the store.
+// With --nats, from a JetStream stream (publish.nats) through a durable
+// consumer instead.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include "cli/cli.h"
-#include "cli/options.h"
+#include "cli/commands.h"
 #include "log/log.h"
 #include "publish/catch_up.h"
 #include "publish/nats_forwarder.h"
 
 namespace dnswatch {
 namespace {
-
-constexpr const char* kTailUsage =
-    "usage: dnswatch tail --endpoint URL [--changes] [--topic PREFIX] [--since SEQ] [--catchup URL] [--count N]\n"
-    "       dnswatch tail --nats URL[,URL...] --durable NAME [--stream S] [--subject SUBJ] [--count N]\n"
-    "\n"
-    "Prints the alerts (or, with --changes, the changes of the baseline) of a\n"
-    "running sensor, one JSON object a line.\n"
-    "\n"
-    "  --endpoint URL  the sensor's PUB endpoint (publish.zmq.endpoint)\n"
-    "  --topic PREFIX  only alerts whose topic starts with PREFIX, e.g.\n"
-    "                  alert.test.victim. for victim.test and its subdomains\n"
-    "                  (default: alert.; with --changes, change.)\n"
-    "  --changes       the changes of the watched zones' own data (schema\n"
-    "                  dnswatch.change/1: transfers, reloads, the feed)\n"
-    "                  instead of alerts\n"
-    "  --since SEQ     first print every stored alert after SEQ (0: all), then\n"
-    "                  follow; each alert is printed once, in order\n"
-    "  --catchup URL   the sensor's catch-up endpoint (publish.zmq.catchup_endpoint;\n"
-    "                  default: the endpoint's port + 1)\n"
-    "  --count N       exit after printing N alerts\n"
-    "  --key FILE      this consumer's CURVE key pair (dnswatch keygen), when the\n"
-    "                  sensor or relay uses CURVE; --server-key FILE is then its\n"
-    "                  public key file\n"
-    "\n"
-    "From a NATS JetStream stream (publish.nats), for fleets of sensors:\n"
-    "  --nats URLS     the cluster's servers, comma-separated (nats://HOST:PORT)\n"
-    "  --durable NAME  the durable consumer: a restarted tail goes on where it\n"
-    "                  left off; each message is acknowledged once printed\n"
-    "  --stream S      the stream (default: DNSWATCH)\n"
-    "  --subject SUBJ  a filter, e.g. dnswatch.alert.test.victim.> (default: all)\n"
-    "  --creds FILE    NATS credentials; --ca FILE: CA for TLS\n"
-    "  --idle-exit MS  exit after MS without a message\n";
-
-// tcp://host:port -> tcp://host:port+1, the default catch-up endpoint.
-std::optional<std::string> next_port(const std::string& endpoint) {
-    const auto colon = endpoint.rfind(':');
-    if (endpoint.rfind("tcp://", 0) != 0 || colon == std::string::npos) return std::nullopt;
-    try {
-        return endpoint.substr(0, colon + 1) + std::to_string(std::stoi(endpoint.substr(colon + 1)) + 1);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-}
 
 class Printer {
 public:
@@ -87,86 +49,117 @@ private:
     std::uint64_t last_ = 0;
 };
 
-}  // namespace
+// Watches `socket`'s connection (zmq_socket_monitor) until its first
+// handshake succeeds: "" then, else, after `seconds`, why not in words a
+// user can act on. A SUB socket otherwise waits in silence for ever, whatever
+// is wrong: nothing listening, a server key that is not the sensor's, a
+// client key the sensor does not admit.
+class HandshakeWatch {
+public:
+    HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket)
+        : events_(context, zmq::socket_type::pair) {
+        static std::atomic<int> next{0};
+        const std::string address = "inproc://tail-monitor-" + std::to_string(next++);
+        if (zmq_socket_monitor(socket.handle(), address.c_str(), ZMQ_EVENT_ALL) != 0) throw zmq::error_t();
+        events_.connect(address);
+    }
 
-static int tail_nats_command(const ParsedOptions& options, const CliStreams& streams) {
+    std::string wait(const std::string& endpoint, double seconds) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        std::string reason = "nothing answered at " + endpoint + " (no sensor or relay listening there?)";
+        while (std::chrono::steady_clock::now() < deadline) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            zmq::pollitem_t item{events_.handle(), 0, ZMQ_POLLIN, 0};
+            if (zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(1))) == 0) break;
+            zmq::message_t head, address;
+            if (!events_.recv(head) || !events_.get(zmq::sockopt::rcvmore) || !events_.recv(address)) continue;
+            if (head.size() < 6) continue;
+            std::uint16_t event = 0;
+            std::uint32_t value = 0;
+            std::memcpy(&event, head.data(), 2);
+            std::memcpy(&value, static_cast<const char*>(head.data()) + 2, 4);
+            switch (event) {
+                case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: return {};
+                case ZMQ_EVENT_CONNECT_RETRIED:
+                case ZMQ_EVENT_CLOSED:
+                    break;  // keep the reason we have: a refused connection, or a handshake that failed
+                case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+                    reason = "the sensor at " + endpoint + " refused this consumer's key (ZAP status " +
+                             std::to_string(value) + "): is its public key in publish.zmq.client_keys?";
+                    break;
+                case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+                case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+                    reason = "the handshake with " + endpoint +
+                             " failed: a CURVE server key (--server-key) that is not the sensor's, or CURVE on "
+                             "one side only";
+                    break;
+                default: break;
+            }
+        }
+        return reason;
+    }
+
+private:
+    zmq::socket_t events_;
+};
+
+// --nats: a durable JetStream consumer instead of the PUB stream; each
+// message is acknowledged once printed, so a restarted tail goes on where it
+// left off.
+int tail_nats_command(const TailOptions& options, const CliStreams& streams) {
+    log::Logger logger(streams.err);
     NatsForwarderOptions nats;
-    const std::string urls = *options.get("--nats");
+    const std::string& urls = *options.nats;
     for (std::size_t begin = 0; begin <= urls.size();) {
         const std::size_t comma = std::min(urls.find(',', begin), urls.size());
         if (comma > begin) nats.servers.push_back(urls.substr(begin, comma - begin));
         begin = comma + 1;
     }
-    nats.stream = options.get("--stream").value_or("DNSWATCH");
-    nats.creds_file = options.get("--creds").value_or("");
-    nats.ca_file = options.get("--ca").value_or("");
-    const auto durable = options.get("--durable");
-    std::optional<std::uint64_t> count;
-    std::int64_t idle_exit_ms = 0;
-    try {
-        if (options.get("--count")) count = std::stoull(*options.get("--count"));
-        if (options.get("--idle-exit")) idle_exit_ms = std::stoll(*options.get("--idle-exit"));
-    } catch (const std::exception&) {
-        std::fprintf(streams.err, "dnswatch tail: --count and --idle-exit take a number\n");
-        return kExitUsage;
-    }
-    if (!durable || nats.servers.empty() || !options.positional.empty()) {
-        std::fputs(kTailUsage, streams.err);
+    nats.stream = options.stream;
+    nats.creds_file = options.creds;
+    nats.ca_file = options.ca;
+    if (!options.durable || nats.servers.empty()) {
+        logger.error("usage", {{"msg", "--nats needs at least one server URL and --durable NAME"}});
         return kExitUsage;
     }
     std::atomic<bool> stop{false};
     std::uint64_t printed = 0;
     try {
-        tail_nats(nats, *durable, options.get("--subject").value_or("dnswatch.>"), idle_exit_ms, stop,
-                  [&](std::string_view record) {
-                      std::fprintf(streams.out, "%.*s\n", static_cast<int>(record.size()), record.data());
-                      std::fflush(streams.out);
-                      if (count && ++printed >= *count) stop = true;
-                  });
+        tail_nats(nats, *options.durable, options.subject, options.idle_exit_ms, stop, [&](std::string_view record) {
+            std::fprintf(streams.out, "%.*s\n", static_cast<int>(record.size()), record.data());
+            std::fflush(streams.out);
+            if (options.count && ++printed >= *options.count) stop = true;
+        });
     } catch (const std::exception& e) {
-        log::Logger(streams.err).error("tail_nats_failed", {{"servers", urls}, {"error", e.what()}});
+        logger.error("tail_nats_failed", {{"servers", urls}, {"error", e.what()}});
         return kExitIoError;
     }
     return kExitOk;
 }
 
-int tail_command(const std::vector<std::string>& args, const CliStreams& streams) {
-    ParsedOptions options;
-    try {
-        options = parse_options(args, {"--endpoint", "--topic", "--since", "--catchup", "--count", "--key", "--server-key",
-                                       "--nats", "--durable", "--stream", "--subject", "--creds", "--ca", "--idle-exit"},
-                                {"--changes"});
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(streams.err, "dnswatch tail: %s\n\n%s", e.what(), kTailUsage);
+}  // namespace
+
+int tail_command(const TailOptions& options, const CliStreams& streams) {
+    if (options.nats) return tail_nats_command(options, streams);
+    log::Logger logger(streams.err);
+    if (options.endpoint.empty()) {
+        logger.error("usage", {{"msg", "--endpoint URL (or --nats URLS --durable NAME) is required"}});
         return kExitUsage;
     }
-    if (options.help) {
-        std::fputs(kTailUsage, streams.out);
-        return kExitOk;
-    }
-    if (options.get("--nats")) return tail_nats_command(options, streams);
-    const auto endpoint = options.get("--endpoint");
-    std::optional<std::uint64_t> since, count;
-    try {
-        if (options.get("--since")) since = std::stoull(*options.get("--since"));
-        if (options.get("--count")) count = std::stoull(*options.get("--count"));
-    } catch (const std::exception&) {
-        std::fprintf(streams.err, "dnswatch tail: --since and --count take a number\n");
+    const std::optional<std::string> endpoint = options.endpoint;
+    const std::optional<std::uint64_t> since = options.since, count = options.count;
+    const auto catchup = options.catchup ? options.catchup : default_catchup_endpoint(options.endpoint);
+    if (since && !catchup) {
+        logger.error("usage", {{"msg", "--since needs --catchup URL when the endpoint is not tcp://HOST:PORT"}});
         return kExitUsage;
     }
-    const auto catchup = options.get("--catchup") ? options.get("--catchup") : next_port(endpoint.value_or(""));
-    if (!endpoint || !options.positional.empty() || (since && !catchup)) {
-        std::fputs(kTailUsage, streams.err);
+    const std::string topic = options.topic.value_or(options.changes ? "change." : "alert.");
+    if (options.changes && topic.rfind("change.", 0) != 0) {
+        logger.error("usage", {{"msg", "with --changes, --topic starts with change."}});
         return kExitUsage;
     }
-    const bool changes = options.has("--changes");
-    const std::string topic = options.get("--topic").value_or(changes ? "change." : "alert.");
-    if (changes && topic.rfind("change.", 0) != 0) {
-        std::fprintf(streams.err, "dnswatch tail: with --changes, --topic starts with change.\n");
-        return kExitUsage;
-    }
-    if (options.get("--key").has_value() != options.get("--server-key").has_value()) {
-        std::fprintf(streams.err, "dnswatch tail: --key and --server-key go together\n");
+    if (options.key.has_value() != options.server_key.has_value()) {
+        logger.error("usage", {{"msg", "--key and --server-key go together"}});
         return kExitUsage;
     }
 
@@ -175,16 +168,22 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
     live.set(zmq::sockopt::linger, 0);
     live.set(zmq::sockopt::subscribe, topic);
     std::optional<CurveClient> curve;
+    std::optional<HandshakeWatch> watch;
     try {
-        if (options.get("--key")) {
-            curve = CurveClient{CurveKeyPair::load(*options.get("--key")),
-                                CurveKeyPair::load(*options.get("--server-key")).public_key};
+        if (options.key) {
+            curve = CurveClient{CurveKeyPair::load(*options.key), CurveKeyPair::load(*options.server_key).public_key};
             make_curve_client(live, curve->own, curve->server_public_key);
         }
+        watch.emplace(context, live);
         live.connect(*endpoint);
     } catch (const std::exception& e) {
-        log::Logger(streams.err).error("tail_connect_failed", {{"endpoint", *endpoint}, {"error", e.what()}});
+        logger.error("tail_connect_failed", {{"endpoint", *endpoint}, {"error", e.what()}});
         return kExitUsage;
+    }
+    // A sign of life within --timeout, or the reason there is none.
+    if (const std::string reason = watch->wait(*endpoint, options.silence_s); !reason.empty()) {
+        logger.error("tail_no_connection", {{"endpoint", *endpoint}, {"timeout_s", options.silence_s}, {"reason", reason}});
+        return kExitIoError;
     }
 
     Printer printer(streams.out, count);
@@ -216,7 +215,7 @@ int tail_command(const std::vector<std::string>& args, const CliStreams& streams
             printer.print(seq, payload.to_string());
         }
     } catch (const std::exception& e) {
-        log::Logger(streams.err).error("tail_failed", {{"endpoint", *endpoint}, {"error", e.what()}});
+        logger.error("tail_failed", {{"endpoint", *endpoint}, {"error", e.what()}});
         return kExitIoError;
     }
     return kExitOk;

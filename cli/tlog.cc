@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -16,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
-#include "cli/options.h"
+#include "cli/commands.h"
 #include "publish/merkle.h"
 #include "publish/signed_note.h"
 #include "publish/tlog_http.h"
@@ -25,38 +24,6 @@
 
 namespace dnswatch {
 namespace {
-
-constexpr const char* kTlogUsage =
-    "usage: dnswatch tlog head   --dir DIR\n"
-    "       dnswatch tlog verify --dir DIR [--key VERIFIER_FILE] [--against CHECKPOINT]\n"
-    "       dnswatch tlog verify --url URL --key VERIFIER_FILE\n"
-    "       dnswatch tlog prove  --dir DIR --index I [--size N]\n"
-    "       dnswatch tlog prove  --dir DIR --from M [--size N]\n"
-    "       dnswatch tlog keygen --name NAME --key FILE\n"
-    "       dnswatch tlog serve  --dir DIR --listen ADDR:PORT\n"
-    "\n"
-    "head    prints the signed checkpoint (origin, size, base64 root, signature)\n"
-    "verify  recomputes the Merkle tree of every entry and checks the checkpoint's\n"
-    "        signature and root; --key is the verifier key to trust (default:\n"
-    "        DIR/log.pub — an auditor should pin their own copy); entries whose\n"
-    "        contents retention pruned count by their kept leaf hashes.\n"
-    "        With --url, the log served as C2SP tlog-tiles (transparency_log.http,\n"
-    "        tlog serve) is fetched over HTTP: checkpoint, every hash tile, every\n"
-    "        entry bundle not pruned. With --against, also checks the log against a\n"
-    "        checkpoint an auditor kept: the log's checkpoint must be no smaller\n"
-    "        (a rollback fails), the RFC 9162 consistency proof from the kept tree\n"
-    "        to the log's must hold (a fork fails), and no entry may follow the\n"
-    "        log's checkpoint unsigned\n"
-    "prove   prints, as JSON, the RFC 9162 inclusion proof of entry I, or the\n"
-    "        consistency proof from size M, in the tree of size N (default: the\n"
-    "        checkpoint's size)\n"
-    "keygen  writes a new Ed25519 signing key to FILE (mode 0600) and its\n"
-    "        verifier key to FILE.pub\n"
-    "serve   serves DIR read-only as C2SP tlog-tiles on ADDR:PORT (port 0: any;\n"
-    "        the port is printed) until SIGINT or SIGTERM\n"
-    "\n"
-    "Exit status: 0 done (verify: the log verified), 1 verification or I/O\n"
-    "failure, 2 bad usage.\n";
 
 std::optional<std::string> read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -68,17 +35,9 @@ std::optional<std::string> read_text(const std::string& path) {
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-std::optional<std::uint64_t> parse_number(const std::optional<std::string>& text) {
-    if (!text) return std::nullopt;
-    std::uint64_t value = 0;
-    const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (error != std::errc() || end != text->data() + text->size()) return std::nullopt;
-    return value;
-}
-
 // The verifier to trust: --key FILE, else DIR/log.pub.
-std::optional<NoteVerifier> load_verifier(const ParsedOptions& options, const std::string& dir, std::FILE* err) {
-    const std::string path = options.get("--key").value_or(dir + "/log.pub");
+std::optional<NoteVerifier> load_verifier(const TlogOptions& options, const std::string& dir, std::FILE* err) {
+    const std::string path = options.key.value_or(dir + "/log.pub");
     const auto text = read_text(path);
     if (!text) {
         std::fprintf(err, "dnswatch tlog: cannot read verifier key %s\n", path.c_str());
@@ -95,14 +54,9 @@ nlohmann::json hex_list(const std::vector<merkle::Hash>& hashes) {
     return list;
 }
 
-int keygen(const ParsedOptions& options, const CliStreams& streams) {
-    const auto name = options.get("--name");
-    const auto path = options.get("--key");
-    if (!name || !path) {
-        std::fputs(kTlogUsage, streams.err);
-        return kExitUsage;
-    }
-    NoteSigner signer = NoteSigner::generate(*name);
+int keygen(const TlogOptions& options, const CliStreams& streams) {
+    const std::optional<std::string>& path = options.key;  // required by the command line
+    NoteSigner signer = NoteSigner::generate(options.name);
     {
         const mode_t old_mask = ::umask(077);  // the secret key is never readable by others
         std::ofstream secret(*path, std::ios::trunc);
@@ -121,13 +75,8 @@ int keygen(const ParsedOptions& options, const CliStreams& streams) {
     return kExitOk;
 }
 
-int serve(const ParsedOptions& options, const CliStreams& streams) {
-    const auto dir = options.get("--dir");
-    const auto listen = options.get("--listen");
-    if (!dir || !listen) {
-        std::fputs(kTlogUsage, streams.err);
-        return kExitUsage;
-    }
+int serve(const TlogOptions& options, const CliStreams& streams) {
+    const std::string* dir = &options.dir;  // --dir and --listen: required by the command line
     if (!read_text(*dir + "/checkpoint")) {
         std::fprintf(streams.err, "dnswatch tlog serve: %s/checkpoint: no log there (no checkpoint)\n", dir->c_str());
         return kExitIoError;
@@ -139,7 +88,7 @@ int serve(const ParsedOptions& options, const CliStreams& streams) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before the server's thread exists
     std::unique_ptr<TlogHttpServer> server;
     try {
-        server = std::make_unique<TlogHttpServer>(*dir, *listen);
+        server = std::make_unique<TlogHttpServer>(*dir, options.listen);
     } catch (const std::exception& e) {
         std::fprintf(streams.err, "dnswatch tlog serve: %s\n", e.what());
         return kExitIoError;
@@ -154,42 +103,25 @@ int serve(const ParsedOptions& options, const CliStreams& streams) {
 
 }  // namespace
 
-int tlog_command(const std::vector<std::string>& args, const CliStreams& streams) {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-        std::fputs(kTlogUsage, args.empty() ? streams.err : streams.out);
-        return args.empty() ? kExitUsage : kExitOk;
-    }
-    const std::string verb = args[0];
-    ParsedOptions options;
-    try {
-        options = parse_options({args.begin() + 1, args.end()}, {"--dir", "--key", "--index", "--from", "--size", "--name", "--url", "--listen", "--against"});
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(streams.err, "dnswatch tlog: %s\n\n%s", e.what(), kTlogUsage);
-        return kExitUsage;
-    }
-    if (options.help) {
-        std::fputs(kTlogUsage, streams.out);
-        return kExitOk;
-    }
+int tlog_command(const TlogOptions& options, const CliStreams& streams) {
+    const std::string& verb = options.verb;
     if (verb == "keygen") return keygen(options, streams);
     if (verb == "serve") return serve(options, streams);
-    if (verb == "verify" && options.get("--url")) {
-        if (!options.get("--key") || options.get("--dir") || !options.positional.empty()) {
-            std::fputs(kTlogUsage, streams.err);
-            return kExitUsage;
-        }
+    if (verb == "verify" && options.url) {
+        // --key is required with --url by the command line: there is no DIR/log.pub to fall back on.
         const auto verifier = load_verifier(options, "", streams.err);
         if (!verifier) return kExitIoError;
-        const LogVerification result = verify_remote_log(*options.get("--url"), *verifier);
+        const LogVerification result = verify_remote_log(*options.url, *verifier);
         std::fprintf(result.ok ? streams.out : streams.err, "dnswatch tlog verify: %s: %s\n",
                      result.ok ? "OK" : "FAILED", result.message.c_str());
         return result.ok ? kExitOk : kExitIoError;
     }
-    const auto dir = options.get("--dir");
-    if (!dir || !options.positional.empty() || (verb != "head" && verb != "verify" && verb != "prove")) {
-        std::fputs(kTlogUsage, streams.err);
+    if (options.dir.empty()) {
+        std::fprintf(streams.err, "dnswatch tlog %s: --dir DIR is required%s\n", verb.c_str(),
+                     verb == "verify" ? " (or --url URL --key FILE)" : "");
         return kExitUsage;
     }
+    const std::string* dir = &options.dir;
 
     if (verb == "head") {
         const auto note = read_text(*dir + "/checkpoint");
@@ -205,7 +137,7 @@ int tlog_command(const std::vector<std::string>& args, const CliStreams& streams
     if (!verifier) return kExitIoError;
     if (verb == "verify") {
         LogVerification result;
-        if (const auto against = options.get("--against")) {
+        if (const auto& against = options.against) {
             const auto note = read_text(*against);
             if (!note) {
                 std::fprintf(streams.err, "dnswatch tlog verify: cannot read %s\n", against->c_str());
@@ -228,10 +160,9 @@ int tlog_command(const std::vector<std::string>& args, const CliStreams& streams
         return kExitIoError;
     }
     const LogContents contents = read_log_entries(*dir);
-    const std::uint64_t size = options.get("--size") ? parse_number(options.get("--size")).value_or(0)
-                                                     : verified.checkpoint_size;
-    const auto index = parse_number(options.get("--index"));
-    const auto from = parse_number(options.get("--from"));
+    const std::uint64_t size = options.size.value_or(verified.checkpoint_size);
+    const auto index = options.index;
+    const auto from = options.from;
     if (size == 0 || size > contents.leaves.size() || index.has_value() == from.has_value() ||
         (index && *index >= size) || (from && (*from == 0 || *from > size))) {
         std::fprintf(streams.err, "dnswatch tlog prove: give --index I < N or --from M <= N, with 0 < N <= %zu\n",

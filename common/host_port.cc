@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 namespace dnswatch {
 
@@ -82,6 +83,76 @@ std::optional<HostPort> parse_server_address(std::string_view text) {
     auto result = parse_host_port(text, 53);
     if (!result || result->port < 1) return std::nullopt;
     return result;
+}
+
+namespace {
+
+// The address of `address` as 4 or 16 bytes; an IPv4-mapped IPv6 address as IPv4.
+int address_bytes(const sockaddr_storage& address, std::uint8_t* out) {
+    if (address.ss_family == AF_INET) {
+        std::memcpy(out, &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr, 4);
+        return AF_INET;
+    }
+    const auto* v6 = &reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(v6)) {
+        std::memcpy(out, reinterpret_cast<const std::uint8_t*>(v6) + 12, 4);
+        return AF_INET;
+    }
+    std::memcpy(out, v6, 16);
+    return AF_INET6;
+}
+
+}  // namespace
+
+std::optional<AddressPrefix> AddressPrefix::parse(std::string_view text) {
+    AddressPrefix prefix;
+    const auto slash = text.find('/');
+    const std::string address(text.substr(0, slash));
+    if (inet_pton(AF_INET, address.c_str(), prefix.bytes.data()) == 1) {
+        prefix.family = AF_INET;
+        prefix.length = 32;
+    } else if (inet_pton(AF_INET6, address.c_str(), prefix.bytes.data()) == 1) {
+        prefix.family = AF_INET6;
+        prefix.length = 128;
+    } else {
+        return std::nullopt;
+    }
+    if (slash != std::string_view::npos) {
+        const std::string_view bits = text.substr(slash + 1);
+        int length = -1;
+        const auto [end, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), length);
+        if (bits.empty() || ec != std::errc{} || end != bits.data() + bits.size() || length < 0 ||
+            length > prefix.length) {
+            return std::nullopt;
+        }
+        prefix.length = length;
+    }
+    return prefix;
+}
+
+bool AddressPrefix::contains(const sockaddr_storage& address) const {
+    std::uint8_t bytes_of[16] = {};
+    if (address_bytes(address, bytes_of) != family) return false;
+    const int whole = length / 8;
+    if (std::memcmp(bytes_of, bytes.data(), static_cast<std::size_t>(whole)) != 0) return false;
+    const int rest = length % 8;
+    if (rest == 0) return true;
+    const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
+    return (bytes_of[whole] & mask) == (bytes[static_cast<std::size_t>(whole)] & mask);
+}
+
+std::string AddressPrefix::text() const {
+    char buffer[INET6_ADDRSTRLEN] = {};
+    inet_ntop(family, bytes.data(), buffer, sizeof buffer);
+    return std::string(buffer) + "/" + std::to_string(length);
+}
+
+std::string address_text(const sockaddr_storage& address) {
+    std::uint8_t bytes[16] = {};
+    const int family = address_bytes(address, bytes);
+    char buffer[INET6_ADDRSTRLEN] = {};
+    inet_ntop(family, bytes, buffer, sizeof buffer);
+    return buffer;
 }
 
 }  // namespace dnswatch

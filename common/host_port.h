@@ -6,6 +6,8 @@
 
 #include <sys/socket.h>
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,5 +37,21 @@ std::optional<HostPort> parse_listen_address(std::string_view text);
 // A server to reach (a zone's primary): port 1..65535, 53 when none is
 // written. nullopt otherwise.
 std::optional<HostPort> parse_server_address(std::string_view text);
+
+// An address or a prefix as allow-lists write them: "192.0.2.7",
+// "192.0.2.0/24", "2001:db8::/32". An IPv4-mapped IPv6 source
+// (::ffff:192.0.2.7, as a dual-stack socket reports it) matches the IPv4 form.
+struct AddressPrefix {
+    int family = AF_INET;
+    std::array<std::uint8_t, 16> bytes{};
+    int length = 32;  // bits
+
+    static std::optional<AddressPrefix> parse(std::string_view text);
+    bool contains(const sockaddr_storage& address) const;
+    std::string text() const;
+};
+
+// The IP of a socket address as text, an IPv4-mapped IPv6 one as IPv4.
+std::string address_text(const sockaddr_storage& address);
 
 }  // namespace dnswatch

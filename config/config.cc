@@ -188,10 +188,26 @@ constexpr KeySpec kSchema[] = {
     {.path = "baseline.transfer", .type = KeyType::mapping,
      .doc = "zone transfers from the zones' primaries (watch.zones[].primary)"},
     {.path = "baseline.transfer.notify_listen", .type = KeyType::string,
-     .doc = "UDP ADDR:PORT where primaries send NOTIFY (answered, then the zone is transferred); empty: none",
+     .doc = "ADDR:PORT where primaries send NOTIFY, over UDP and TCP (answered, then the zone is transferred); "
+            "empty: none",
      .set = [](Config& c, Index, const Value& v) { c.baseline.notify_listen = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.baseline.notify_listen); },
      .check = host_port_problem},
+    {.path = "baseline.transfer.allow_notify", .type = KeyType::string_list,
+     .doc = "addresses or prefixes (192.0.2.7, 192.0.2.0/24, 2001:db8::/32) whose NOTIFY is taken besides the "
+            "zone's primary's (a primary may send from another of its addresses); every other NOTIFY is refused, "
+            "logged and counted",
+     .set = [](Config& c, Index, const Value& v) { c.baseline.allow_notify = v.list; },
+     .get = [](const Config& c, Index) { return list_value(c.baseline.allow_notify); },
+     .check = [](const std::string& text) -> const char* {
+         return AddressPrefix::parse(text) ? nullptr : "expected an IP address or a prefix (ADDR/BITS)";
+     }},
+    {.path = "baseline.transfer.tsig_key_file", .type = KeyType::file,
+     .doc = "a TSIG key (BIND's key \"NAME\" { algorithm hmac-sha256; secret \"...\"; }; or Knot's id, "
+            "algorithm and secret) that signs every transfer request and must sign every answer and NOTIFY: "
+            "what is unsigned or wrongly signed is refused, logged and counted; empty: none",
+     .set = [](Config& c, Index, const Value& v) { c.baseline.tsig_key_file = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.baseline.tsig_key_file); }},
     {.path = "baseline.transfer.refresh", .type = KeyType::duration, .default_value = "0", .min = 0,
      .max = 86400LL * 1000 * 28,
      .doc = "how often each zone's serial is checked; 0: the SOA refresh of the zone",
@@ -214,6 +230,23 @@ constexpr KeySpec kSchema[] = {
      .doc = "public key files of the consumers admitted under CURVE",
      .set = [](Config& c, Index, const Value& v) { c.zmq.client_keys = v.list; },
      .get = [](const Config& c, Index) { return Value{.list = c.zmq.client_keys}; }},
+    {.path = "publish.zmq.public_endpoint", .type = KeyType::endpoint,
+     .doc = "PUB endpoint of the public feed, for subscribers the registry has not vetted: the same alerts and "
+            "changes, except that creates and deletes of domains (and alerts about them) come only after "
+            "publish.delay_creates_deletes; needs state.dir; empty: off",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.public_endpoint = v.text; },
+     .get = [](const Config& c, Index) { return text_value(c.zmq.public_endpoint); }},
+    {.path = "publish.zmq.public_client_keys", .type = KeyType::file_list,
+     .doc = "public key files of the consumers admitted to the public endpoint under CURVE (its own list: "
+            "client_keys admit nobody there)",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.public_client_keys = v.list; },
+     .get = [](const Config& c, Index) { return Value{.list = c.zmq.public_client_keys}; }},
+    {.path = "publish.delay_creates_deletes", .type = KeyType::duration, .default_value = "24h", .min = 0,
+     .max = 86400LL * 1000 * 90,
+     .doc = "how long after its time a domain's create or delete reaches the public endpoint (kept across "
+            "restarts); the vetted endpoint, the store and NATS have it at once",
+     .set = [](Config& c, Index, const Value& v) { c.zmq.delay_creates_deletes_ms = v.number; },
+     .get = [](const Config& c, Index) { return number_value(c.zmq.delay_creates_deletes_ms); }},
     {.path = "publish.nats", .type = KeyType::mapping,
      .doc = "NATS JetStream, for fleets of sensors: every stored alert on <subject_prefix>.alert.<reversed labels>, "
             "message id <sensor>-<seq>, marked delivered once the stream acknowledges it; needs state.dir (the "
@@ -810,7 +843,8 @@ private:
         // Plaintext is for loopback only: anything reachable from elsewhere
         // is CURVE-encrypted and admits only listed consumers.
         const ZmqPublishConfig& zmq = config_.zmq;
-        for (const auto& [key, endpoint] : {std::pair{"endpoint", zmq.endpoint}, {"catchup_endpoint", zmq.catchup_endpoint}}) {
+        for (const auto& [key, endpoint] : {std::pair{"endpoint", zmq.endpoint}, {"catchup_endpoint", zmq.catchup_endpoint},
+                                            {"public_endpoint", zmq.public_endpoint}}) {
             if (zmq.curve_key_file.empty() && endpoint.starts_with("tcp://") && !is_loopback(endpoint)) {
                 issue(mark_of({"publish", "zmq", key}),
                       std::string("publish.zmq.") + key + ": '" + endpoint +
@@ -819,6 +853,14 @@ private:
         }
         if (!zmq.client_keys.empty() && zmq.curve_key_file.empty()) {
             issue(mark_of({"publish", "zmq", "client_keys"}), "publish.zmq.client_keys: needs publish.zmq.curve_key_file");
+        }
+        if (!zmq.public_client_keys.empty() && zmq.curve_key_file.empty()) {
+            issue(mark_of({"publish", "zmq", "public_client_keys"}),
+                  "publish.zmq.public_client_keys: needs publish.zmq.curve_key_file");
+        }
+        if (!zmq.public_endpoint.empty() && state.dir.empty()) {
+            issue(mark_of({"publish", "zmq", "public_endpoint"}),
+                  "publish.zmq.public_endpoint needs state.dir (held creates and deletes wait in the store)");
         }
     }
 
@@ -969,6 +1011,13 @@ private:
                         issue(element_mark, where + "[" + std::to_string(i) + "]: expected a non-empty string, got " +
                                                 describe(element));
                         continue;
+                    }
+                    if (spec.check != nullptr) {
+                        if (const char* problem = spec.check(element.Scalar())) {
+                            issue(element_mark,
+                                  where + "[" + std::to_string(i) + "]: '" + element.Scalar() + "': " + problem);
+                            continue;
+                        }
                     }
                     value.list.push_back(element.Scalar());
                 }
@@ -1251,7 +1300,12 @@ std::string ConfigIssue::to_string() const {
 namespace {
 std::string join_issues(const std::vector<ConfigIssue>& issues) {
     std::string text;
-    for (const ConfigIssue& issue : issues) text += (text.empty() ? "" : "\n") + issue.to_string();
+    for (const ConfigIssue& issue : issues) {
+        // Appended, not "\n" + issue.to_string(): GCC 12 at -O3 warns on
+        // that (-Wrestrict, a false positive of GCC 12).
+        if (!text.empty()) text += '\n';
+        text += issue.to_string();
+    }
     return text.empty() ? "invalid config" : text;
 }
 }  // namespace

@@ -22,7 +22,9 @@ struct WatchedZoneConfig {
 struct BaselineSourceConfig {
     std::string feed_endpoint;                              // transparency feed over ZeroMQ SUB; empty = none
     std::int64_t learn_stable_for_ms = 48LL * 3600 * 1000;  // learning: unchanged this long joins the pool
-    std::string notify_listen;                              // UDP "ADDR:PORT" for NOTIFY; empty = none
+    std::string notify_listen;                              // UDP and TCP "ADDR:PORT" for NOTIFY; empty = none
+    std::vector<std::string> allow_notify;                  // more NOTIFY sources: addresses or prefixes
+    std::string tsig_key_file;                              // TSIG key for transfers and NOTIFY; empty = none
     std::int64_t transfer_refresh_ms = 0;                   // 0: the zone's SOA refresh
     std::int64_t transfer_timeout_ms = 10000;               // one transfer, connect to last message
 };
@@ -34,6 +36,11 @@ struct ZmqPublishConfig {
     std::string catchup_endpoint;          // ROUTER serving stored alerts; empty = off
     std::string curve_key_file;            // this sensor's CURVE key pair; empty = plaintext
     std::vector<std::string> client_keys;  // public key files of the admitted consumers
+    // The public feed (publish/public_feed.h): unvetted subscribers, creates
+    // and deletes held back.
+    std::string public_endpoint;                   // empty = off
+    std::vector<std::string> public_client_keys;   // its own admitted consumers, under CURVE
+    std::int64_t delay_creates_deletes_ms = 24LL * 3600 * 1000;
 };
 
 // publish.nats: alerts to NATS JetStream (publish/nats_forwarder.h).

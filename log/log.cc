@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
+
+#include <sys/stat.h>
 
 namespace dnswatch::log {
 namespace {
@@ -156,6 +159,31 @@ void Logger::set_format(Format format) {
     format_ = format;
 }
 
+void Logger::set_journal_priorities(bool on) {
+    const std::lock_guard lock(mutex_);
+    journal_priorities_ = on;
+}
+
+bool is_journal_stream(std::FILE* stream) {
+    const char* names = std::getenv("JOURNAL_STREAM");  // "DEVICE:INODE"
+    if (names == nullptr || stream == nullptr) return false;
+    struct stat st {};
+    if (::fstat(fileno(stream), &st) != 0) return false;
+    unsigned long long device = 0, inode = 0;
+    if (std::sscanf(names, "%llu:%llu", &device, &inode) != 2) return false;
+    return static_cast<unsigned long long>(st.st_dev) == device && static_cast<unsigned long long>(st.st_ino) == inode;
+}
+
+const char* journal_prefix(Level level) {
+    switch (level) {
+        case Level::error: return "<3>";
+        case Level::warn: return "<4>";
+        case Level::info: return "<6>";
+        case Level::debug: return "<7>";
+    }
+    return "<6>";
+}
+
 bool Logger::write(Level level, std::string_view event, std::initializer_list<Field> fields) {
     if (!enabled(level)) return false;
     const auto now = clock_();
@@ -177,11 +205,25 @@ bool Logger::write(Level level, std::string_view event, std::initializer_list<Fi
         return false;
     }
     bucket.tokens -= 1.0;
-    const std::string line = format_line(format_, now, level, event, fields, bucket.suppressed);
+    emit(level, event, fields, bucket.suppressed, now);
     bucket.suppressed = 0;
+    return true;
+}
+
+bool Logger::write_all(Level level, std::string_view event, std::initializer_list<Field> fields) {
+    if (!enabled(level)) return false;
+    const auto now = clock_();
+    const std::lock_guard lock(mutex_);
+    emit(level, event, fields, 0, now);
+    return true;
+}
+
+void Logger::emit(Level level, std::string_view event, std::initializer_list<Field> fields, std::uint64_t suppressed,
+                  std::chrono::system_clock::time_point now) {
+    std::string line = format_line(format_, now, level, event, fields, suppressed);
+    if (journal_priorities_) line.insert(0, journal_prefix(level));
     std::fwrite(line.data(), 1, line.size(), out_);
     std::fflush(out_);
-    return true;
 }
 
 }  // namespace dnswatch::log

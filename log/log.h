@@ -9,6 +9,11 @@
 // For operational events (start, stop, reload, a peer gone, an output
 // failing), not per packet: a line takes a mutex and formats a string. Bad
 // packets are counted by their stage and reported in summaries.
+//
+// Under systemd, with the stream connected to the journal (JOURNAL_STREAM
+// names it), each line starts with its syslog priority, "<3>" for an error
+// to "<7>" for debug (sd-daemon(3)): journald strips it and files the line
+// at that priority, so `journalctl -p warning` finds warnings.
 #pragma once
 
 #include <atomic>
@@ -73,6 +78,8 @@ public:
 
     void set_level(Level level) { level_.store(level, std::memory_order_relaxed); }
     void set_format(Format format);
+    // Whether lines start with "<N>", the syslog priority journald reads.
+    void set_journal_priorities(bool on);
     bool enabled(Level level) const { return level <= level_.load(std::memory_order_relaxed); }
 
     // Writes `event` with its fields unless the level is off or the event is
@@ -92,6 +99,10 @@ public:
         return write(Level::debug, event, fields);
     }
 
+    // Writes a line whatever the rate limit: for a bounded list that must be
+    // read whole (every issue of a config at start-up).
+    bool write_all(Level level, std::string_view event, std::initializer_list<Field> fields = {});
+
     // Lines held back by the rate limit since the start.
     std::uint64_t suppressed_total() const { return suppressed_total_.load(std::memory_order_relaxed); }
 
@@ -105,12 +116,23 @@ private:
     std::FILE* out_;
     std::atomic<Level> level_;
     Format format_;
+    bool journal_priorities_ = false;
     RateLimit limit_;
     Clock clock_;
+    void emit(Level level, std::string_view event, std::initializer_list<Field> fields, std::uint64_t suppressed,
+              std::chrono::system_clock::time_point now);
+
     std::mutex mutex_;  // buckets, format, and whole lines on out_
     std::map<std::string, Bucket, std::less<>> buckets_;
     std::atomic<std::uint64_t> suppressed_total_{0};
 };
+
+// Whether `stream` is connected to the journal: systemd sets JOURNAL_STREAM
+// to the device and inode of the stream it gives a service.
+bool is_journal_stream(std::FILE* stream);
+
+// "<3>" for an error ... "<7>" for debug: the priority prefix of sd-daemon(3).
+const char* journal_prefix(Level level);
 
 // One line as written, without the rate limit (exposed for tests and tools).
 std::string format_line(Format format, std::chrono::system_clock::time_point time, Level level,

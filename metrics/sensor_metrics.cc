@@ -60,6 +60,20 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
       txid_bursts_(r.add("dnswatch_txid_bursts_total",
                          "(name, server) pairs whose unmatched responses crossed the spoofing burst threshold.",
                          MetricType::counter)),
+      notifies_(r.add("dnswatch_notifies_total",
+                      "NOTIFY messages received, by result: accepted, or refused (a source that is neither the "
+                      "zone's primary nor in allow_notify, a bad or missing TSIG, a zone not transferred).",
+                      MetricType::counter, {"result"})),
+      zone_transfers_(r.add("dnswatch_zone_transfers_total",
+                            "Zone transfers from the zones' primaries, by result: ok, up_to_date, failed.",
+                            MetricType::counter, {"result"})),
+      zap_requests_(r.add("dnswatch_zap_requests_total",
+                          "Connections to the sensor's ZeroMQ endpoints checked by ZAP, by result: admitted or "
+                          "denied.",
+                          MetricType::counter, {"result"})),
+      feed_messages_(r.add("dnswatch_feed_messages_total",
+                           "Transparency feed messages, by result: received, or rejected (malformed).",
+                           MetricType::counter, {"result"})),
       pruned_records_(r.add("dnswatch_pruned_records_total",
                             "Records past state.retention pruned, by store: alerts (the durable store), tlog "
                             "(log entries whose contents went; their hashes stay), evidence (pcaps).",
@@ -117,6 +131,10 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
     for (const char* source : {"ldns", "cache"}) dnssec_verdicts_.counter({source});
     for (const char* result : {"tracked", "matched", "unsolicited", "unknown", "evicted"}) queries_.counter({result});
     txid_bursts_.counter();
+    for (const char* result : {"accepted", "refused"}) notifies_.counter({result});
+    for (const char* result : {"ok", "up_to_date", "failed"}) zone_transfers_.counter({result});
+    for (const char* result : {"admitted", "denied"}) zap_requests_.counter({result});
+    for (const char* result : {"received", "rejected"}) feed_messages_.counter({result});
 }
 
 }  // namespace dnswatch::metrics

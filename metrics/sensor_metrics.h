@@ -57,6 +57,15 @@ public:
     // result: "tracked" (queries remembered), "matched", "unsolicited", "unknown" (responses), "evicted".
     Counter& queries(std::string_view result) { return queries_.counter({result}); }
     Counter& txid_bursts() { return txid_bursts_.counter(); }
+    // What the sensor refused or failed at, beside packets (each also logged):
+    // result: "accepted", "refused" (NOTIFY from elsewhere, unsigned, for no zone of ours).
+    Counter& notifies(std::string_view result) { return notifies_.counter({result}); }
+    // result: "ok", "up_to_date", "failed".
+    Counter& zone_transfers(std::string_view result) { return zone_transfers_.counter({result}); }
+    // result: "admitted", "denied" (a consumer key not allowed, CURVE refused, plaintext where CURVE is due).
+    Counter& zap_requests(std::string_view result) { return zap_requests_.counter({result}); }
+    // result: "received", "rejected".
+    Counter& feed_messages(std::string_view result) { return feed_messages_.counter({result}); }
     // store: "alerts", "tlog", "evidence" (state.retention).
     Counter& pruned_records(std::string_view store) { return pruned_records_.counter({store}); }
     Counter& pruned_bytes(std::string_view store) { return pruned_bytes_.counter({store}); }
@@ -95,6 +104,10 @@ private:
     Family& dnssec_verdicts_;
     Family& queries_;
     Family& txid_bursts_;
+    Family& notifies_;
+    Family& zone_transfers_;
+    Family& zap_requests_;
+    Family& feed_messages_;
     Family& pruned_records_;
     Family& pruned_bytes_;
     Family& store_held_records_;

@@ -1,4 +1,5 @@
 #include "publish/catch_up.h"
+#include "common/errors.h"
 
 #include "publish/change_json.h"
 
@@ -45,7 +46,7 @@ CatchUpServer::CatchUpServer(zmq::context_t& context, std::string store_path, co
     try {
         socket.bind(endpoint);
     } catch (const zmq::error_t& e) {
-        throw std::runtime_error("cannot serve catch-up on ZeroMQ endpoint '" + endpoint + "': " + e.what());
+        throw BindError("cannot serve catch-up on ZeroMQ endpoint '" + endpoint + "': " + e.what());
     }
     endpoint_ = socket.get(zmq::sockopt::last_endpoint);
     thread_ = std::thread(&CatchUpServer::serve, this, std::move(socket));
@@ -136,6 +137,16 @@ std::uint64_t catch_up(zmq::context_t& context, const std::string& endpoint, std
             }
             throw std::runtime_error("unexpected reply from catch-up endpoint " + endpoint);
         }
+    }
+}
+
+std::optional<std::string> default_catchup_endpoint(const std::string& pub_endpoint) {
+    const auto colon = pub_endpoint.rfind(':');
+    if (pub_endpoint.rfind("tcp://", 0) != 0 || colon == std::string::npos) return std::nullopt;
+    try {
+        return pub_endpoint.substr(0, colon + 1) + std::to_string(std::stoi(pub_endpoint.substr(colon + 1)) + 1);
+    } catch (const std::exception&) {
+        return std::nullopt;
     }
 }
 

@@ -58,6 +58,10 @@ struct CurveClient {
     CurveKeyPair own;
     std::string server_public_key;
 };
+// tcp://host:port -> tcp://host:port+1: where a sensor or relay serves
+// catch-up unless told otherwise; nullopt for an endpoint without a port.
+std::optional<std::string> default_catchup_endpoint(const std::string& pub_endpoint);
+
 std::uint64_t catch_up(zmq::context_t& context, const std::string& endpoint, std::uint64_t after_seq,
                        const std::string& topic_prefix,
                        const std::function<void(std::uint64_t seq, const std::string& json)>& visit,

@@ -27,6 +27,7 @@ JsonLinesSink::~JsonLinesSink() {
 void JsonLinesSink::publish(const Alert& alert) {
     std::string line = to_json_line(alert);
     line.push_back('\n');
+    const std::lock_guard lock(mutex_);
     errno = 0;
     if (std::fwrite(line.data(), 1, line.size(), out_) != line.size()) {
         record_error("write", errno);
@@ -39,7 +40,17 @@ void JsonLinesSink::publish(const Alert& alert) {
     ++lines_written_;
 }
 
+void JsonLinesSink::reopen() {
+    if (!owned_) return;
+    std::FILE* fresh = std::fopen(name_.c_str(), "a");
+    if (fresh == nullptr) throw std::runtime_error("cannot reopen alert file '" + name_ + "': " + std::strerror(errno));
+    const std::lock_guard lock(mutex_);
+    std::fclose(out_);
+    out_ = fresh;
+}
+
 void JsonLinesSink::flush() {
+    const std::lock_guard lock(mutex_);
     errno = 0;
     if (std::fflush(out_) != 0) record_error("flush", errno);
 }

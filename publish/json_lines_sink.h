@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
 #include <string>
 
 #include "detect/alert_sink.h"
@@ -31,6 +32,12 @@ public:
     void publish(const Alert& alert) override;
     void flush() override;
 
+    // Opens the file again by its path (appending), from any thread: after
+    // logrotate moved it away, on SIGHUP. A stream it does not own is kept.
+    // Throws std::runtime_error when the path cannot be opened (the old
+    // file stays in use).
+    void reopen();
+
     bool failed() const { return write_errors_ != 0; }
     const std::string& error() const { return error_; }  // first error, "" if none
     std::uint64_t lines_written() const { return lines_written_; }
@@ -39,6 +46,7 @@ public:
 private:
     void record_error(const char* what, int error_number);
 
+    std::mutex mutex_;  // out_ between publish() and reopen()
     std::FILE* out_ = nullptr;
     bool owned_ = false;
     std::string name_;  // the path, or "standard output" / "output stream"

@@ -1,4 +1,5 @@
 #include "publish/zmq_publisher.h"
+#include "common/errors.h"
 
 #include <stdexcept>
 
@@ -23,7 +24,7 @@ zmq::socket_t make_pub_socket(zmq::context_t& context, const ZmqPublisherOptions
         socket.bind(options.endpoint);
         return socket;
     } catch (const zmq::error_t& e) {
-        throw std::runtime_error("cannot publish alerts on ZeroMQ endpoint '" + options.endpoint +
+        throw BindError("cannot publish alerts on ZeroMQ endpoint '" + options.endpoint +
                                  "': " + e.what());
     }
 }

@@ -82,8 +82,8 @@ void make_curve_client(zmq::socket_t& socket, const CurveKeyPair& own, const std
 }
 
 ZapAuthenticator::ZapAuthenticator(zmq::context_t& context, std::set<std::string> allowed_client_keys,
-                                   bool allow_plaintext)
-    : allowed_(std::move(allowed_client_keys)), allow_plaintext_(allow_plaintext) {
+                                   bool allow_plaintext, log::Logger* log)
+    : allowed_(std::move(allowed_client_keys)), allow_plaintext_(allow_plaintext), log_(log) {
     zmq::socket_t socket(context, zmq::socket_type::rep);
     socket.set(zmq::sockopt::linger, 0);
     socket.bind(kZapEndpoint);
@@ -109,14 +109,24 @@ void ZapAuthenticator::serve(zmq::socket_t socket) {
         if (request.size() < 6) continue;
         const std::string mechanism = request[5].to_string();
         bool ok = false;
+        char z85[41] = {};
+        const char* reason = "mechanism not accepted";
         if (mechanism == "CURVE" && request.size() >= 7 && request[6].size() == 32) {
-            char z85[41] = {};
             zmq_z85_encode(z85, static_cast<const std::uint8_t*>(request[6].data()), 32);
             ok = allowed_.contains(z85);
+            reason = "client key not in the allowed keys";
         } else if (mechanism == "NULL") {
             ok = allow_plaintext_;
+            reason = "plaintext (NULL) connection where CURVE is required";
         }
         (ok ? admitted_ : denied_).fetch_add(1);
+        if (!ok && log_ != nullptr) {
+            log_->warn("zap_denied", {{"address", request[3].to_string()},
+                                      {"mechanism", mechanism},
+                                      {"client_key", std::string_view(z85)},
+                                      {"reason", reason},
+                                      {"denied", denied_.load()}});
+        }
         socket.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
         socket.send(request[1], zmq::send_flags::sndmore);
         socket.send(ok ? zmq::str_buffer("200") : zmq::str_buffer("400"), zmq::send_flags::sndmore);

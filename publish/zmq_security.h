@@ -12,6 +12,8 @@
 
 #include <zmq.hpp>
 
+#include "log/log.h"
+
 namespace dnswatch {
 
 struct CurveKeyPair {
@@ -37,10 +39,13 @@ void make_curve_client(zmq::socket_t& socket, const CurveKeyPair& own, const std
 // are admitted when their public key is in `allowed`; NULL (plaintext)
 // connections are admitted only when `allow_plaintext` — for the explicit
 // loopback-only configuration. Must be created before the sockets it guards
-// start accepting connections.
+// start accepting connections. Each denial is counted and, with `log`,
+// logged (event zap_denied, rate limited) with the peer's address and key,
+// so that an operator sees which consumer is turned away and why.
 class ZapAuthenticator {
 public:
-    ZapAuthenticator(zmq::context_t& context, std::set<std::string> allowed_client_keys, bool allow_plaintext);
+    ZapAuthenticator(zmq::context_t& context, std::set<std::string> allowed_client_keys, bool allow_plaintext,
+                     log::Logger* log = nullptr);
     ~ZapAuthenticator();
     ZapAuthenticator(const ZapAuthenticator&) = delete;
     ZapAuthenticator& operator=(const ZapAuthenticator&) = delete;
@@ -53,6 +58,7 @@ private:
 
     std::set<std::string> allowed_;
     bool allow_plaintext_;
+    log::Logger* log_;
     std::atomic<bool> stopping_{false};
     std::atomic<std::uint64_t> admitted_{0};
     std::atomic<std::uint64_t> denied_{0};

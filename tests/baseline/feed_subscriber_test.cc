@@ -107,13 +107,18 @@ TEST_F(FeedOverZmqTest, AnAnnouncementReceivedMidwayAcceptsTheOpenAlertsAndSurvi
     publish("feed.example.other.", R"({"name":"other.example","rrtype":"A","rdata":["192.0.2.1"],"effective":"2026-03-26T09:55:00Z"})");
     publish("feed.test.victim.", kAnnouncement);
     ASSERT_TRUE(test::eventually(
-        [&] { return test::slurp(dir_ / "err2.txt").find("victim.test NS announced (2 record(s))") != std::string::npos; },
+        [&] {
+            return test::slurp(dir_ / "err2.txt").find("event=feed_announcement name=victim.test rrtype=NS records=2") !=
+                   std::string::npos;
+        },
         std::chrono::seconds(10)))
         << test::slurp(dir_ / "err2.txt");
     ASSERT_TRUE(day2.write(parts_.join(20, 26)));
     ASSERT_EQ(day2.finish(), 0) << test::slurp(dir_ / "err2.txt");
     const std::string err2 = test::slurp(dir_ / "err2.txt");
-    EXPECT_NE(err2.find("feed.test.victim. skipped: not an announced change"), std::string::npos) << err2;
+    EXPECT_NE(err2.find("event=feed_message_rejected topic=feed.test.victim. reason=\"not an announced change"),
+              std::string::npos)
+        << err2;
     EXPECT_NE(err2.find("other.example is in no watched zone"), std::string::npos) << err2;
 
     std::set<std::string> accepted_ids;

@@ -16,6 +16,7 @@
 #include "publish/zmq_publisher.h"
 #include "publish/zmq_security.h"
 #include "tests/publish/sample_alert.h"
+#include "tests/cli/run_support.h"
 #include "tests/support/run_command.h"
 
 namespace dnswatch {
@@ -129,6 +130,109 @@ TEST_F(RelayTest, WithCurveOnlyListedConsumersHearAndSensorsAreAuthenticated) {
         << test::slurp(dir_ / "relay.err");
     zmq::pollitem_t item{bad.handle(), 0, ZMQ_POLLIN, 0};
     EXPECT_EQ(zmq::poll(&item, 1, 200ms), 0) << "an unlisted consumer received an alert";
+}
+
+TEST_F(RelayTest, TailSinceZeroThroughTheRelayGetsEveryAlertOfTwoSensors) {
+    ZmqPublisher a(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 1000});
+    ZmqPublisher b(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 1000});
+    const std::string to = free_endpoint(context_);
+    const std::string catchup = free_endpoint(context_);
+    relay_ = test::spawn_command({DNSWATCH_BINARY, "relay", "--from", a.endpoint(), "--from", b.endpoint(), "--to", to,
+                                  "--catchup", catchup, "--store", (dir_ / "store").string(), "--keep", "1000"},
+                                 dir_ / "relay.out", dir_ / "relay.err");
+    zmq::socket_t sub(context_, zmq::socket_type::sub);
+    sub.set(zmq::sockopt::subscribe, "alert.");
+    sub.connect(to);
+    // Both sensors connected (the warm-up alerts are relayed and kept too).
+    ASSERT_EQ(sensors_heard(sub, a, b), (std::set<std::string>{"sensor-a", "sensor-b"}))
+        << test::slurp(dir_ / "relay.err");
+    // Five alerts each, numbered by their sensor as a sensor does.
+    std::set<std::string> ids;
+    for (std::uint64_t i = 1; i <= 5; ++i) {
+        for (ZmqPublisher* sensor : {&a, &b}) {
+            Alert alert = testing::sample_alert("victim.test");
+            alert.sensor = sensor == &a ? "sensor-a" : "sensor-b";
+            alert.id = alert.sensor + "-" + std::to_string(i);
+            alert.seq = i;
+            sensor->publish(alert);
+            ids.insert(alert.id);
+        }
+    }
+    // The relay keeps each before it publishes it: once the last is heard,
+    // the store holds them all.
+    std::set<std::string> heard;
+    for (int i = 0; i < 500 && heard != ids; ++i) {
+        zmq::pollitem_t item{sub.handle(), 0, ZMQ_POLLIN, 0};
+        if (zmq::poll(&item, 1, 10ms) == 0) continue;
+        zmq::message_t topic, payload;
+        if (sub.recv(topic) && sub.recv(payload)) {
+            const std::string id = nlohmann::json::parse(payload.to_string_view())["id"];
+            if (ids.contains(id)) heard.insert(id);
+        }
+    }
+    ASSERT_EQ(heard, ids) << test::slurp(dir_ / "relay.err");
+    const std::vector<std::string> stored = test::lines_of(test::slurp(dir_ / "store" / "relay.jsonl"));
+    ASSERT_GE(stored.size(), ids.size());
+
+    const auto tail = test::run_command({DNSWATCH_BINARY, "tail", "--endpoint", to, "--catchup", catchup, "--since",
+                                         "0", "--count", std::to_string(stored.size())},
+                                        dir_);
+    ASSERT_EQ(tail.exit_code, 0) << tail.err;
+    const std::vector<std::string> lines = test::lines_of(tail.out);
+    ASSERT_EQ(lines.size(), stored.size()) << tail.out;
+    std::set<std::string> caught;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const auto record = nlohmann::json::parse(lines[i]);
+        EXPECT_EQ(record["seq"], i + 1) << "the relay's own numbering, in order";
+        EXPECT_TRUE(record.contains("sensor_seq"));
+        if (ids.contains(record["id"].get<std::string>())) caught.insert(record["id"].get<std::string>());
+    }
+    EXPECT_EQ(caught, ids);
+}
+
+TEST_F(RelayTest, TailSaysWithinSecondsWhenNothingAnswersAndExitsOne) {
+    const std::string nowhere = free_endpoint(context_);  // nothing listens there
+    const auto started = std::chrono::steady_clock::now();
+    const auto tail = test::run_command({DNSWATCH_BINARY, "tail", "--endpoint", nowhere, "--timeout", "1"}, dir_);
+    EXPECT_EQ(tail.exit_code, 1);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+    EXPECT_NE(tail.err.find("event=tail_no_connection"), std::string::npos) << tail.err;
+    EXPECT_NE(tail.err.find("nothing answered"), std::string::npos) << tail.err;
+}
+
+TEST_F(RelayTest, AConsumerKeyTheRelayDoesNotAdmitIsLoggedOnBothSides) {
+    const auto relay_keys = CurveKeyPair::generate();
+    const auto stranger = CurveKeyPair::generate();
+    const auto consumer = CurveKeyPair::generate();
+    relay_keys.save((dir_ / "relay.key").string());
+    stranger.save((dir_ / "stranger.key").string());
+    consumer.save((dir_ / "consumer.key").string());
+    ZmqPublisher a(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 1000});
+    const std::string to = free_endpoint(context_);
+    relay_ = test::spawn_command({DNSWATCH_BINARY, "relay", "--key", (dir_ / "relay.key").string(), "--allow",
+                                  (dir_ / "consumer.key.pub").string(), "--from", a.endpoint(), "--to", to,
+                                  "--catchup", free_endpoint(context_)},
+                                 dir_ / "relay.out", dir_ / "relay.err");
+    ASSERT_TRUE(relay_ready()) << test::slurp(dir_ / "relay.err");
+    const auto tail = test::run_command({DNSWATCH_BINARY, "tail", "--endpoint", to, "--key",
+                                         (dir_ / "stranger.key").string(), "--server-key",
+                                         (dir_ / "relay.key.pub").string(), "--timeout", "2"},
+                                        dir_);
+    EXPECT_EQ(tail.exit_code, 1);
+    EXPECT_NE(tail.err.find("refused this consumer's key"), std::string::npos) << tail.err;
+    // The relay's side: one line naming the key it turned away.
+    EXPECT_TRUE(test::eventually(
+        [&] { return test::slurp(dir_ / "relay.err").find("event=zap_denied") != std::string::npos; }, 5s))
+        << test::slurp(dir_ / "relay.err");
+    EXPECT_NE(test::slurp(dir_ / "relay.err").find(stranger.public_key), std::string::npos);
+
+    // A server key that is not the relay's: the handshake itself fails.
+    const auto wrong_server = test::run_command({DNSWATCH_BINARY, "tail", "--endpoint", to, "--key",
+                                                 (dir_ / "consumer.key").string(), "--server-key",
+                                                 (dir_ / "stranger.key.pub").string(), "--timeout", "2"},
+                                                dir_);
+    EXPECT_EQ(wrong_server.exit_code, 1);
+    EXPECT_NE(wrong_server.err.find("event=tail_no_connection"), std::string::npos) << wrong_server.err;
 }
 
 TEST_F(RelayTest, UsageMistakesExitTwo) {

@@ -9,6 +9,10 @@
 
 #include <pwd.h>
 
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/run_support.h"
@@ -56,6 +60,55 @@ protected:
     }
     fs::path dir_;
 };
+
+// A directive of the shipped unit (packaging/dnswatch.service), e.g. "AmbientCapabilities".
+std::string unit_directive(const std::string& key) {
+    std::ifstream unit(kSource / "packaging/dnswatch.service");
+    for (std::string line; std::getline(unit, line);) {
+        if (line.rfind(key + "=", 0) == 0) return line.substr(key.size() + 1);
+    }
+    return {};
+}
+
+// The unit's way of giving capture its privileges: started as its user
+// already (User=), with the capabilities of AmbientCapabilities=, not as
+// root. setpriv(1) starts the sensor the same way (as `nobody`: the
+// package's user may not exist here); once the capture is open, no
+// capability may be left in any set.
+TEST_F(RunLiveTest, UnderTheUnitsAmbientCapabilitiesNoCapabilityIsLeftOnceCaptureIsOpen) {
+    if (test::find_program("setpriv").empty()) GTEST_SKIP() << "setpriv is not installed";
+    test::Netns netns(dir_);
+    ASSERT_TRUE(netns.ok()) << "cannot create a network namespace";
+    std::string caps;  // "CAP_NET_RAW CAP_NET_ADMIN" -> "+net_raw,+net_admin"
+    std::istringstream names(unit_directive("AmbientCapabilities"));
+    for (std::string name; names >> name;) {
+        std::string lower;
+        for (const char c : name.substr(4)) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        caps += (caps.empty() ? "+" : ",+") + lower;
+    }
+    ASSERT_FALSE(caps.empty()) << "the unit grants no ambient capability";
+    ASSERT_EQ(unit_directive("User"), "dnswatch");
+    fs::copy_file(kSource / "samples/victim.test.zone", dir_ / "victim.test.zone");
+    write_file(dir_ / "run.yaml",
+               "sensor:\n  id: unit-test\nwatch:\n  zones:\n    - name: victim.test\n      zone_file: victim.test.zone\n"
+               "capture:\n  source: pcap_live\n  interfaces: [lo]\n  timeout_ms: 0\n"
+               "pipeline:\n  workers: 1\nstats:\n  interval: 0\n");
+    const passwd* nobody = ::getpwnam("nobody");
+    test::Spawned sensor(netns.wrap({test::find_program("setpriv"), "--reuid=" + std::to_string(nobody->pw_uid),
+                                     "--regid=" + std::to_string(nobody->pw_gid), "--clear-groups",
+                                     "--inh-caps=" + caps, "--ambient-caps=" + caps, DNSWATCH_BINARY, "run",
+                                     "--config", (dir_ / "run.yaml").string()}),
+                         dir_ / "out", dir_ / "err");
+    ASSERT_TRUE(test::eventually([&] { return sensor.err().find("libpcap on lo") != std::string::npos; },
+                                 std::chrono::seconds(10)))
+        << sensor.err();
+    EXPECT_EQ(status_field(sensor.pid(), "Uid"), std::to_string(nobody->pw_uid));
+    for (const char* set : {"CapEff", "CapPrm", "CapInh", "CapAmb"}) {
+        EXPECT_EQ(status_field(sensor.pid(), set), "0000000000000000") << set;
+    }
+    EXPECT_EQ(status_field(sensor.pid(), "NoNewPrivs"), "1");
+    EXPECT_EQ(sensor.stop(SIGTERM), 0) << sensor.err();
+}
 
 TEST_F(RunLiveTest, LibpcapOnLoopbackAlertsOnAHijackPerformedDuringTheRun) {
     test::Netns netns(dir_);
@@ -117,7 +170,7 @@ TEST_F(RunLiveTest, LibpcapOnLoopbackAlertsOnAHijackPerformedDuringTheRun) {
     EXPECT_EQ(reverted["id"], opened["id"]);
     EXPECT_EQ(reverted["state"], "reverted");
     const std::string err = sensor.err();
-    EXPECT_NE(err.find("SIGTERM: stopping capture"), std::string::npos) << err;
+    EXPECT_NE(err.find("event=stopping signal=SIGTERM"), std::string::npos) << err;
     EXPECT_NE(err.find("kernel-dropped 0"), std::string::npos) << err;
     EXPECT_EQ(err.find("received 0,"), std::string::npos) << err;
 }

@@ -218,8 +218,8 @@ inline std::uint16_t metrics_port(const Spawned& run) {
     eventually(
         [&] {
             const std::string err = run.err();
-            const auto at = err.find("metrics on port ");
-            if (at != std::string::npos) port = static_cast<std::uint16_t>(std::stoi(err.substr(at + 16)));
+            const auto at = err.find("metrics_port=");
+            if (at != std::string::npos) port = static_cast<std::uint16_t>(std::stoi(err.substr(at + 13)));
             return port != 0;
         },
         std::chrono::seconds(20));

@@ -238,7 +238,7 @@ TEST_F(RunTest, SigtermMidRunLosesNoAlert) {
     // restart to revert them under their ids (no second file to lag behind).
     EXPECT_FALSE(fs::exists(dir_ / "state" / "open-alerts.jsonl"));
     EXPECT_EQ(AlertStore((dir_ / "state").string()).open_alerts().size(), 4u);
-    EXPECT_NE(run.err().find("SIGTERM: stopping capture"), std::string::npos) << run.err();
+    EXPECT_NE(run.err().find("event=stopping signal=SIGTERM"), std::string::npos) << run.err();
     EXPECT_NE(run.err().find("4 alerts opened, 0 updated, 0 reverted"), std::string::npos) << run.err();
     EXPECT_NE(run.err().find("0 alerts dropped"), std::string::npos) << run.err();
     const test::CommandResult verify = test::run_command(
@@ -416,6 +416,35 @@ TEST_F(RunTest, ConfigMistakesExitTwo) {
     EXPECT_EQ(bad_source.exit_code, 2);
     EXPECT_NE(bad_source.err.find("run.yaml:11:11: capture.source: 'pcap_files': expected"), std::string::npos)
         << bad_source.err;
+}
+
+// Start-up failures that restarting the service cannot mend have exit
+// statuses of their own (the unit's RestartPreventExitStatus=), each with
+// its structured log line: 3 a capture that cannot be opened, 4 an address
+// that cannot be bound.
+TEST_F(RunTest, ACaptureThatCannotBeOpenedExitsThreeAndABusyAddressFour) {
+    const Case sample = cases().front();
+    const test::CommandResult no_device = test::run_command(
+        {DNSWATCH_BINARY, "run", "--config",
+         config_for(sample, "capture:\n  source: pcap_live\n  interfaces: [dnswatch-none0]\n").string()},
+        dir_);
+    EXPECT_EQ(no_device.exit_code, 3) << no_device.err;
+    EXPECT_NE(no_device.err.find("event=capture_open_failed"), std::string::npos) << no_device.err;
+    EXPECT_NE(no_device.err.find("dnswatch-none0"), std::string::npos) << no_device.err;
+
+    // The ZeroMQ endpoint's port is taken by another socket.
+    zmq::context_t context;
+    zmq::socket_t squatter(context, zmq::socket_type::pub);
+    squatter.bind("tcp://127.0.0.1:*");
+    const std::string taken = squatter.get(zmq::sockopt::last_endpoint);
+    const test::CommandResult busy = test::run_command(
+        {DNSWATCH_BINARY, "run", "--config",
+         config_for(sample, "capture:\n  source: pcap_file\n  files: [" + capture_path(sample) +
+                                "]\npublish:\n  zmq:\n    endpoint: " + taken + "\n")
+             .string()},
+        dir_);
+    EXPECT_EQ(busy.exit_code, 4) << busy.err;
+    EXPECT_NE(busy.err.find("event=bind_failed"), std::string::npos) << busy.err;
 }
 
 }  // namespace

@@ -269,7 +269,7 @@ TEST_F(TlogCommandTest, ARunningSensorPrunesPastTheRetentionAndServesItsLog) {
                          "  http: 127.0.0.1:0\ncapture:\n  source: pcap_file\n  speed: 300x\n  files: [" + capture +
                          "]\nmetrics:\n  listen: 127.0.0.1:0\n");
     test::Spawned run({DNSWATCH_BINARY, "run", "--config", (dir_ / "run.yaml").string()}, dir_ / "run.out", dir_ / "run.err");
-    const std::uint16_t tiles_port = port_after(run, "transparency log tiles on port ");
+    const std::uint16_t tiles_port = port_after(run, "tlog_http_port=");
     ASSERT_NE(tiles_port, 0) << run.err();
     const std::uint16_t metrics_port = test::metrics_port(run);
     ASSERT_TRUE(test::eventually([&] { return !test::lines_of(run.out()).empty(); }, std::chrono::seconds(30))) << run.err();

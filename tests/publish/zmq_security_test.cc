@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
+#include "log/log.h"
 #include "publish/alert_store.h"
 #include "publish/catch_up.h"
 #include "publish/zmq_publisher.h"
@@ -95,6 +97,34 @@ TEST_F(ZmqSecurityTest, CatchUpAnswersListedClientsOnly) {
                  std::runtime_error);
     EXPECT_EQ(got, 3);
     fs::remove_all(dir);
+}
+
+// A consumer turned away must not be turned away in silence: each denial is
+// counted and logged with the peer and the key, rate limited.
+TEST_F(ZmqSecurityTest, EachDenialIsLoggedWithTheKeyAndCounted) {
+    std::FILE* file = std::tmpfile();
+    ASSERT_NE(file, nullptr);
+    {
+        log::Logger logger(file);
+        ZapAuthenticator zap(context_, {listed_.public_key}, /*allow_plaintext=*/false, &logger);
+        ZmqPublisher publisher(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 1000, server_});
+        zmq::socket_t bad(context_, zmq::socket_type::sub);
+        make_curve_client(bad, unlisted_, server_.public_key);
+        bad.set(zmq::sockopt::linger, 0);
+        bad.set(zmq::sockopt::subscribe, "alert.");
+        bad.connect(publisher.endpoint());
+        for (int i = 0; i < 200 && zap.denied() == 0; ++i) std::this_thread::sleep_for(10ms);
+        EXPECT_GE(zap.denied(), 1u);
+        EXPECT_EQ(zap.admitted(), 0u);
+    }
+    std::rewind(file);
+    std::string text(8192, '\0');
+    text.resize(std::fread(text.data(), 1, text.size(), file));
+    std::fclose(file);
+    EXPECT_NE(text.find("level=warn event=zap_denied address=127.0.0.1 mechanism=CURVE client_key="), std::string::npos)
+        << text;
+    EXPECT_NE(text.find(unlisted_.public_key), std::string::npos) << text;  // quoted when it holds an equals sign
+    EXPECT_NE(text.find("reason=\"client key not in the allowed keys\""), std::string::npos) << text;
 }
 
 TEST_F(ZmqSecurityTest, PlaintextIsAdmittedOnlyWhenAllowed) {
