@@ -340,6 +340,10 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
     // so that a crash keeps them; the end of the run saves them once more.
     const bool learning = !config.state.dir.empty() && !learning_options(config).zones.empty();
     if (learning) publisher_options.learned_path = learned_path(config);
+    // Stats go on the ZeroMQ socket's `stats.` topic and to NATS.
+    if (NatsForwarder* nats = outputs.nats()) {
+        publisher_options.stats_elsewhere = [nats](const std::string& payload) { nats->publish_stats(payload); };
+    }
     Publisher publisher(outputs.sink(), outputs.publisher(), publisher_options);
     // The transparency log, read-only over HTTP as C2SP tlog-tiles.
     std::unique_ptr<TlogHttpServer> tlog_http;
@@ -455,6 +459,7 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
         if (metrics) {
             metrics->update(totals, logger.suppressed_total());
             metrics->update_sources(sensor->has_live() ? &sensor->live() : nullptr, outputs.zap());
+            metrics->update_outputs(outputs.nats(), outputs.public_feed());
         }
         if (service.active()) {
             // About a second apart: the difference is the rate.

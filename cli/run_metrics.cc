@@ -115,8 +115,29 @@ void RunMetrics::update_sources(const LiveBaselineSources* live, const ZapAuthen
         metrics_.feed_messages("rejected").set_total(live->feed()->counters().rejected);
     }
     if (zap != nullptr) {
-        metrics_.zap_requests("admitted").set_total(zap->admitted());
-        metrics_.zap_requests("denied").set_total(zap->denied());
+        zap_admitted_ = zap->admitted();
+        zap_denied_ = zap->denied();
+    }
+    metrics_.zap_requests("admitted").set_total(zap_admitted_ + public_zap_admitted_);
+    metrics_.zap_requests("denied").set_total(zap_denied_ + public_zap_denied_);
+}
+
+void RunMetrics::update_outputs(const NatsForwarder* nats, const PublicFeed* public_feed) {
+    if (nats != nullptr) {
+        metrics_.nats_records("published").set_total(nats->published());
+        metrics_.nats_records("duplicate").set_total(nats->duplicates());
+        metrics_.nats_records("expired").set_total(nats->expired());
+        metrics_.nats_records("stats").set_total(nats->stats_sent());
+        metrics_.nats_failures().set_total(nats->failures());
+        metrics_.nats_pending().set(static_cast<std::int64_t>(nats->pending()));
+        metrics_.nats_connected().set(nats->connected() ? 1 : 0);
+    }
+    if (public_feed != nullptr) {
+        metrics_.public_feed_records("at_once").set_total(public_feed->sent() - public_feed->released_late());
+        metrics_.public_feed_records("after_delay").set_total(public_feed->released_late());
+        metrics_.public_feed_held().set(static_cast<std::int64_t>(public_feed->held()));
+        public_zap_admitted_ = public_feed->zap_admitted();
+        public_zap_denied_ = public_feed->zap_denied();
     }
 }
 

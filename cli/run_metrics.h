@@ -19,9 +19,11 @@
 #include "metrics/sensor_metrics.h"
 #include "pipeline/pipeline.h"
 #include "publish/alert_store.h"
-#include "publish/zmq_security.h"
+#include "publish/nats_forwarder.h"
+#include "publish/public_feed.h"
 #include "publish/retention.h"
 #include "publish/transparency_log.h"
+#include "publish/zmq_security.h"
 
 namespace dnswatch {
 
@@ -40,6 +42,9 @@ public:
     // From run's main thread too: what the live baseline sources and the
     // ZAP handler refused or failed at (either may be null).
     void update_sources(const LiveBaselineSources* live, const ZapAuthenticator* zap);
+    // And the outputs that follow the store: NATS and the public feed (either
+    // may be null; the public feed's own ZAP handler adds to zap_requests).
+    void update_outputs(const NatsForwarder* nats, const PublicFeed* public_feed);
 
     // After a reload (baseline/reloader.h): its outcome.
     void reloaded(bool ok) { metrics_.config_reloads(ok ? "ok" : "rejected").inc(); }
@@ -70,6 +75,8 @@ private:
     metrics::SensorMetrics metrics_;
     AlertSink& next_;
     std::vector<metrics::Counter*> malformed_;  // by MalformedKind
+    // ZAP results of the vetted endpoints and of the public feed's own handler, summed.
+    std::uint64_t zap_admitted_ = 0, zap_denied_ = 0, public_zap_admitted_ = 0, public_zap_denied_ = 0;
     std::unique_ptr<metrics::HttpEndpoint> endpoint_;  // last: serves only a complete registry
 };
 

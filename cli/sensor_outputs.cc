@@ -72,6 +72,18 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger
             nats_drain_ms_ = n.drain_timeout_ms;
             fan_out_.add(*nats_);
         }
+        if (!zmq.public_endpoint.empty()) {
+            PublicFeedOptions options;
+            options.zmq = ZmqPublisherOptions{zmq.public_endpoint, zmq.linger_ms, zmq.send_hwm, curve};
+            for (const std::string& file : zmq.public_client_keys) {
+                options.client_keys.insert(CurveKeyPair::load(file).public_key);
+            }
+            options.delay_ms = zmq.delay_creates_deletes_ms;
+            options.log = log;
+            public_feed_ = std::make_unique<PublicFeed>(std::move(options), store_->path(),
+                                                        config.state.dir + "/public.cursor");
+            fan_out_.add(*public_feed_);
+        }
         // Group commit: the publisher thread (or replay's loop) flushes after
         // each batch; no batch waits for more than this many records.
         durable_ = std::make_unique<DurableAlertSink>(*store_, log_.get(), fan_out_, /*max_batch=*/1024);
@@ -83,10 +95,11 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger
         if (!zmq.catchup_endpoint.empty()) {
             catch_up_ = std::make_unique<CatchUpServer>(context_, store_->path(), zmq.catchup_endpoint, curve);
         }
-    } else if (!config.state.tlog_dir.empty() || !zmq.catchup_endpoint.empty() || !config.nats.servers.empty()) {
+    } else if (!config.state.tlog_dir.empty() || !zmq.catchup_endpoint.empty() || !config.nats.servers.empty() ||
+               !zmq.public_endpoint.empty()) {
         throw std::runtime_error(config.source_path +
-                                 ": transparency_log, publish.zmq.catchup_endpoint and publish.nats need state.dir "
-                                 "(the alert store)");
+                                 ": transparency_log, publish.zmq.catchup_endpoint, publish.zmq.public_endpoint and "
+                                 "publish.nats need state.dir (the alert store)");
     } else {
         numbering_ = std::make_unique<NumberingSink>(fan_out_);
         entry_ = numbering_.get();
@@ -112,6 +125,7 @@ SensorOutputs::~SensorOutputs() {
     // Sockets before the context; the publisher's linger sends what is queued.
     catch_up_.reset();
     publisher_.reset();
+    public_feed_.reset();
     // What is stored and not acknowledged yet goes at the next start.
     if (nats_) nats_->drain(nats_drain_ms_);
     nats_.reset();
@@ -123,9 +137,10 @@ void SensorOutputs::finish_nats(std::FILE* err) {
     nats_->drain(nats_drain_ms_);
     const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
     std::fprintf(err,
-                 "nats: %llu alerts acknowledged by the stream (%llu already there), %llu attempts unanswered, "
-                 "%llu pending in the store (sent at the next start)\n",
-                 u(nats_->published()), u(nats_->duplicates()), u(nats_->failures()), u(nats_->pending()));
+                 "nats: %llu records acknowledged by the stream (%llu already there), %llu attempts unanswered, "
+                 "%llu pruned before the stream had them, %llu pending in the store (sent at the next start)\n",
+                 u(nats_->published()), u(nats_->duplicates()), u(nats_->failures()), u(nats_->expired()),
+                 u(nats_->pending()));
 }
 
 std::vector<OpenAlertState> SensorOutputs::open_alerts(std::size_t max) const {

@@ -23,6 +23,7 @@
 #include "publish/json_lines_sink.h"
 #include "publish/nats_forwarder.h"
 #include "publish/numbering_sink.h"
+#include "publish/public_feed.h"
 #include "publish/retention.h"
 #include "publish/transparency_log.h"
 #include "publish/zmq_publisher.h"
@@ -63,6 +64,8 @@ public:
     // The ZAP handler of the ZeroMQ endpoints, when they use CURVE; else null.
     const ZapAuthenticator* zap() const { return zap_ ? &*zap_ : nullptr; }
     NatsForwarder* nats() { return nats_.get(); }
+    // publish.zmq.public_endpoint; null when off.
+    PublicFeed* public_feed() { return public_feed_.get(); }
     // With publish.nats: waits (up to drain_timeout) for stored alerts to be
     // acknowledged and prints one line: delivered, duplicates, pending.
     void finish_nats(std::FILE* err);
@@ -83,6 +86,7 @@ private:
     std::unique_ptr<PcapEvidenceWriter> evidence_;
     std::unique_ptr<NatsForwarder> nats_;
     std::int64_t nats_drain_ms_ = 0;
+    std::unique_ptr<PublicFeed> public_feed_;
     FanOutSink fan_out_;
     std::unique_ptr<DurableAlertSink> durable_;
     std::unique_ptr<Retention> retention_;

@@ -248,9 +248,11 @@ constexpr KeySpec kSchema[] = {
      .set = [](Config& c, Index, const Value& v) { c.zmq.delay_creates_deletes_ms = v.number; },
      .get = [](const Config& c, Index) { return number_value(c.zmq.delay_creates_deletes_ms); }},
     {.path = "publish.nats", .type = KeyType::mapping,
-     .doc = "NATS JetStream, for fleets of sensors: every stored alert on <subject_prefix>.alert.<reversed labels>, "
-            "message id <sensor>-<seq>, marked delivered once the stream acknowledges it; needs state.dir (the "
-            "store is the queue while the cluster is away)"},
+     .doc = "NATS JetStream, for fleets of sensors: every stored record on its topic under the prefix "
+            "(<subject_prefix>.alert.<reversed labels>, <subject_prefix>.change.<reversed labels>), message id "
+            "<sensor>-<seq>, marked delivered once the stream acknowledges it, and each stats message on "
+            "<subject_prefix>.stats.<sensor>; needs state.dir (the store is the queue while the cluster is away, "
+            "bounded by state.retention: what it prunes first is counted as expired)"},
     {.path = "publish.nats.servers", .type = KeyType::string_list,
      .doc = "nats://HOST:PORT or tls://HOST:PORT of the cluster's servers; empty: off",
      .set = [](Config& c, Index, const Value& v) { c.nats.servers = v.list; },
@@ -823,7 +825,10 @@ private:
                 for (const auto& entry : node) {
                     if (entry.first.Scalar() == key) mark = entry.second.IsNull() ? entry.first.Mark() : entry.second.Mark();
                 }
-                node = node[key];
+                // reset(), not `=`: a YAML::Node is a reference, and
+                // assigning to it would rewrite the document itself (the next
+                // lookup then found the wrong place).
+                node.reset(node[key]);
             }
             return mark;
         };

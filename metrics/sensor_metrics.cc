@@ -109,7 +109,27 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
       dnstap_writers_(r.add("dnswatch_dnstap_writers_total",
                             "dnstap writers (resolvers, name servers), by event: accepted, dropped (sent a bad "
                             "frame), refused (capture.dnstap.max_writers were connected).",
-                            MetricType::counter, {"event"})) {
+                            MetricType::counter, {"event"})),
+      nats_records_(r.add("dnswatch_nats_records_total",
+                          "Stored records sent to NATS JetStream, by outcome: published (acknowledged), duplicate "
+                          "(acknowledged as already in the stream), expired (pruned by state.retention before the "
+                          "stream had them), stats (stats messages acknowledged).",
+                          MetricType::counter, {"outcome"})),
+      nats_failures_(r.add("dnswatch_nats_failures_total",
+                           "Publishes to NATS JetStream that got no acknowledgement (the record is tried again; a "
+                           "stats message is dropped).",
+                           MetricType::counter)),
+      nats_pending_(r.add("dnswatch_nats_pending", "Stored records not yet acknowledged by NATS JetStream.",
+                          MetricType::gauge)),
+      nats_connected_(r.add("dnswatch_nats_connected", "1 while connected to the NATS cluster, else 0.",
+                            MetricType::gauge)),
+      public_feed_records_(r.add("dnswatch_public_feed_records_total",
+                                 "Records sent on the public endpoint, by when: at_once, after_delay (creates and "
+                                 "deletes held for publish.delay_creates_deletes).",
+                                 MetricType::counter, {"when"})),
+      public_feed_held_(r.add("dnswatch_public_feed_held",
+                              "Creates and deletes (and alerts citing them) held back from the public endpoint.",
+                              MetricType::gauge)) {
     build_info_.gauge({version}).set(1);
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     start_time_.gauge().set(std::chrono::duration_cast<std::chrono::seconds>(now).count());

@@ -82,6 +82,15 @@ public:
     Counter& dnstap_frames(std::string_view outcome) { return dnstap_frames_.counter({outcome}); }
     // event: "accepted", "dropped" (for a bad frame), "refused" (max_writers reached).
     Counter& dnstap_writers(std::string_view event) { return dnstap_writers_.counter({event}); }
+    // publish.nats. outcome: "published", "duplicate" (the stream had it), "expired" (pruned by the
+    // retention before the stream had it), "stats".
+    Counter& nats_records(std::string_view outcome) { return nats_records_.counter({outcome}); }
+    Counter& nats_failures() { return nats_failures_.counter(); }
+    Gauge& nats_pending() { return nats_pending_.gauge(); }
+    Gauge& nats_connected() { return nats_connected_.gauge(); }
+    // publish.zmq.public_endpoint. when: "at_once", "after_delay".
+    Counter& public_feed_records(std::string_view when) { return public_feed_records_.counter({when}); }
+    Gauge& public_feed_held() { return public_feed_held_.gauge(); }
 
 private:
     Family& build_info_;
@@ -118,6 +127,12 @@ private:
     Family& delivery_errors_;
     Family& dnstap_frames_;
     Family& dnstap_writers_;
+    Family& nats_records_;
+    Family& nats_failures_;
+    Family& nats_pending_;
+    Family& nats_connected_;
+    Family& public_feed_records_;
+    Family& public_feed_held_;
 };
 
 }  // namespace dnswatch::metrics

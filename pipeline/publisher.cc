@@ -83,8 +83,10 @@ void Publisher::publish_counters() {
 }
 
 void Publisher::send_stats(const std::function<std::string()>& stats_payload) {
-    if (stats_ == nullptr || !stats_payload) return;
-    if (stats_->send("stats.", stats_payload())) ++counters_.stats_messages;
+    if (!stats_payload || (stats_ == nullptr && !options_.stats_elsewhere)) return;
+    const std::string payload = stats_payload();
+    if (stats_ != nullptr && stats_->send("stats.", payload)) ++counters_.stats_messages;
+    if (options_.stats_elsewhere) options_.stats_elsewhere(payload);
 }
 
 void Publisher::run(std::vector<AlertInput> inputs, std::function<std::string()> stats_payload, bool ordered) {

@@ -30,6 +30,9 @@ namespace dnswatch {
 struct PublisherOptions {
     std::chrono::milliseconds stats_interval{10000};  // 0 = no stats messages
     std::string learned_path;       // where learned RRsets are saved; "" = not saved
+    // Where else each stats message goes (NATS); the ZeroMQ socket has it
+    // on topic `stats.` in any case.
+    std::function<void(const std::string&)> stats_elsewhere;
 };
 
 // One source of alerts: a ring and its producer's watermark (kKeyInfinity

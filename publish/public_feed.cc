@@ -24,7 +24,7 @@ PublicFeed::PublicFeed(PublicFeedOptions options, std::string store_path, std::s
       context_(std::make_unique<zmq::context_t>()) {
     // The ZAP handler first: it must answer before the socket accepts anyone.
     zap_ = std::make_unique<ZapAuthenticator>(*context_, options_.client_keys,
-                                              /*allow_plaintext=*/!options_.zmq.curve.has_value());
+                                              /*allow_plaintext=*/!options_.zmq.curve.has_value(), options_.log);
     socket_ = std::make_unique<ZmqPublisher>(*context_, options_.zmq);
     endpoint_ = socket_->endpoint();
     if (std::ifstream in(cursor_path_); in) in >> released_ >> scanned_;
@@ -48,6 +48,7 @@ PublicFeed::~PublicFeed() {
 }
 
 std::uint64_t PublicFeed::dropped() const { return socket_->dropped(); }
+std::uint64_t PublicFeed::zap_admitted() const { return zap_->admitted(); }
 std::uint64_t PublicFeed::zap_denied() const { return zap_->denied(); }
 
 std::string PublicFeed::last_error() const {

@@ -36,6 +36,9 @@
 namespace dnswatch {
 
 class ZapAuthenticator;
+namespace log {
+class Logger;
+}
 
 struct PublicFeedOptions {
     ZmqPublisherOptions zmq;              // its endpoint and CURVE server keys (none: loopback only)
@@ -44,6 +47,7 @@ struct PublicFeedOptions {
     // The clock releases are judged by (microseconds since the epoch);
     // tests may stretch it. Default: the system clock.
     std::function<std::int64_t()> now_us;
+    log::Logger* log = nullptr;           // where its ZAP handler's denials go; may be null
 };
 
 class PublicFeed : public AlertSink {
@@ -66,6 +70,7 @@ public:
     std::uint64_t held() const { return held_now_.load(); }      // held back now
     std::uint64_t released_late() const { return released_late_.load(); }  // held ones sent after the delay
     std::uint64_t dropped() const;                               // at a subscriber's high-water mark
+    std::uint64_t zap_admitted() const;
     std::uint64_t zap_denied() const;
     std::uint64_t errors() const { return errors_.load(); }  // passes that could not read the store
     std::string last_error() const;

@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,9 +18,13 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "common/rfc3339.h"
 
 #include "tests/support/nsd_server.h"
 #include "publish/alert_store.h"
+#include "publish/retention.h"
 #include "tests/cli/run_support.h"
 
 namespace dnswatch {
@@ -129,7 +134,7 @@ TEST_F(ChangeFeedTest, EveryChangeOfTheRegistrysZoneIsARecord) {
     ASSERT_TRUE(nsd->ok()) << nsd->why();
     test::Spawned run({DNSWATCH_BINARY, "run", "--config", (dir_ / "dnswatch.yaml").string()}, dir_ / "out",
                       dir_ / "err");
-    ASSERT_TRUE(test::eventually([&] { return run.err().find("reg.test serial 2026120701") != std::string::npos; },
+    ASSERT_TRUE(test::eventually([&] { return run.err().find("zone=reg.test serial=2026120701") != std::string::npos; },
                                  std::chrono::seconds(20)))
         << run.err();
     // The zone's first data is where it starts, not a change.
@@ -183,7 +188,7 @@ TEST_F(ChangeFeedTest, EveryChangeOfTheRegistrysZoneIsARecord) {
     const std::size_t records = stored_records();
     write_zone(2026120703, "ns.evil-dns.example.", false, {{"newco", "ns.newco-dns.example."}});
     reload_nsd();
-    ASSERT_TRUE(test::eventually([&] { return run.err().find("reg.test serial 2026120703") != std::string::npos; },
+    ASSERT_TRUE(test::eventually([&] { return run.err().find("zone=reg.test serial=2026120703") != std::string::npos; },
                                  std::chrono::seconds(20)))
         << run.err();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -217,6 +222,101 @@ TEST_F(ChangeFeedTest, EveryChangeOfTheRegistrysZoneIsARecord) {
     // No divergence alert: nothing was captured, and the wire would have matched.
     EXPECT_TRUE(stored_alerts("rrset_divergence").empty());
     EXPECT_EQ(run.stop(SIGTERM), 0) << run.err();
+}
+
+// Two audiences (publish.zmq.public_endpoint): a domain created through the
+// registry reaches the vetted endpoint at once and the public one only
+// publish.delay_creates_deletes after its time, though the sensor restarts
+// in between; an update of an existing domain reaches both at once.
+class ChangeSubscriber {
+public:
+    ChangeSubscriber(zmq::context_t& context, const std::string& endpoint) : socket_(context, zmq::socket_type::sub) {
+        socket_.set(zmq::sockopt::subscribe, "change.");
+        socket_.connect(endpoint);
+    }
+    // Change records received within `wait` (or until `enough` came), each
+    // with the wall time it came.
+    std::vector<std::pair<json, std::int64_t>> receive(std::chrono::milliseconds wait, std::size_t enough = SIZE_MAX) {
+        std::vector<std::pair<json, std::int64_t>> got;
+        const auto deadline = std::chrono::steady_clock::now() + wait;
+        while (std::chrono::steady_clock::now() < deadline && got.size() < enough) {
+            zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+            zmq::poll(&item, 1, std::chrono::milliseconds(50));
+            if ((item.revents & ZMQ_POLLIN) == 0) continue;
+            zmq::message_t topic, body;
+            (void)socket_.recv(topic);
+            (void)socket_.recv(body);
+            got.emplace_back(json::parse(body.to_string()), wall_clock_us());
+        }
+        return got;
+    }
+
+private:
+    zmq::socket_t socket_;
+};
+
+std::vector<std::string> names_and_ops(const std::vector<std::pair<json, std::int64_t>>& records) {
+    std::vector<std::string> out;
+    for (const auto& [record, when] : records) {
+        out.push_back(record["name"].get<std::string>() + " " + record["op"].get<std::string>());
+    }
+    return out;
+}
+
+TEST_F(ChangeFeedTest, CreatesReachThePublicEndpointOnlyAfterTheDelayAcrossARestart) {
+    const int vetted_port = test::free_tcp_port(), public_port = test::free_tcp_port();
+    const std::string vetted = "tcp://127.0.0.1:" + std::to_string(vetted_port);
+    const std::string open = "tcp://127.0.0.1:" + std::to_string(public_port);
+    // Long enough for a stop and a start under load: a record released while
+    // no subscriber is connected is not seen (PUB semantics).
+    constexpr std::int64_t kDelayS = 15;
+    {
+        std::ofstream config(dir_ / "dnswatch.yaml", std::ios::app);
+        config << "publish:\n  zmq:\n    endpoint: " << vetted << "\n    public_endpoint: " << open
+               << "\n  delay_creates_deletes: " << kDelayS << "s\n";
+    }
+    auto nsd = start_nsd();
+    ASSERT_TRUE(nsd->ok()) << nsd->why();
+    auto start_sensor = [&](const std::string& tag) {
+        auto run = std::make_unique<test::Spawned>(
+            std::vector<std::string>{DNSWATCH_BINARY, "run", "--config", (dir_ / "dnswatch.yaml").string()},
+            dir_ / ("out-" + tag), dir_ / ("err-" + tag));
+        EXPECT_TRUE(test::eventually([&] { return run->err().find("event=run_started") != std::string::npos; },
+                                     std::chrono::seconds(20)))
+            << run->err();
+        return run;
+    };
+    auto run = start_sensor("1");
+    ASSERT_TRUE(test::eventually([&] { return run->err().find("zone=reg.test serial=2026120701") != std::string::npos; },
+                                 std::chrono::seconds(20)));
+    zmq::context_t context;
+    ChangeSubscriber vetted_feed(context, vetted);
+    auto public_feed = std::make_unique<ChangeSubscriber>(context, open);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the subscriptions reach the PUB sockets
+
+    // newco is created, bank's NS updated, in one transfer.
+    write_zone(2026120702, "ns.evil-dns.example.", true,
+               {{"shop", "ns.shop-hosting.example."}, {"newco", "ns.newco-dns.example."}});
+    reload_nsd();
+    const auto at_once = vetted_feed.receive(std::chrono::seconds(10), 2);
+    EXPECT_EQ(names_and_ops(at_once), (std::vector<std::string>{"bank.reg.test update", "newco.reg.test create"}));
+    EXPECT_EQ(names_and_ops(public_feed->receive(std::chrono::milliseconds(1500))),
+              (std::vector<std::string>{"bank.reg.test update"}))
+        << "the update at once, the create held";
+
+    // The sensor restarts while the create is held.
+    EXPECT_EQ(run->stop(SIGTERM), 0) << run->err();
+    public_feed.reset();
+    run = start_sensor("2");
+    public_feed = std::make_unique<ChangeSubscriber>(context, open);
+    const auto later = public_feed->receive(std::chrono::seconds(kDelayS + 8), 1);
+    EXPECT_TRUE(public_feed->receive(std::chrono::milliseconds(500)).empty()) << "one record only";
+    ASSERT_EQ(names_and_ops(later), (std::vector<std::string>{"newco.reg.test create"}))
+        << "held across the restart, and the update not sent twice\n" << run->err();
+    const std::int64_t change_time = parse_rfc3339_us(later[0].first["time"].get<std::string>());
+    EXPECT_GE(later[0].second, change_time + kDelayS * 1'000'000) << "released before its delay";
+    EXPECT_EQ(later[0].first["seq"], at_once[1].first["seq"]);
+    EXPECT_EQ(run->stop(SIGTERM), 0) << run->err();
 }
 
 }  // namespace

@@ -8,7 +8,10 @@
 //    in order per sensor.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <map>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -191,6 +194,69 @@ TEST_F(NatsFleetTest, EveryAlertOnceInOrderPerSensorThroughANodeLossAndAClusterO
         for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = i + 1;
         EXPECT_EQ(seqs[id], expected) << id;
     }
+}
+
+// Each kind of record on its own subject, as on ZeroMQ: a change of the
+// zone (a SIGHUP reload of its file) on dnswatch.change.<reversed labels>,
+// alerts on dnswatch.alert.*, and the stats messages on dnswatch.stats.<sensor>;
+// the change wakes the forwarder at once. One JetStream node suffices here.
+TEST_F(NatsFleetTest, ChangesAlertsAndStatsTakeTheirOwnSubjects) {
+    const int port = test::free_tcp_port();
+    const fs::path node = dir_ / "single";
+    fs::create_directories(node);
+    write_file(node / "nats.conf", "listen: 127.0.0.1:" + std::to_string(port) + "\njetstream {\n  store_dir: \"" +
+                                       (node / "js").string() + "\"\n}\n");
+    test::Spawned server({test::find_program("nats-server"), "-c", (node / "nats.conf").string()}, node / "out",
+                         node / "err");
+    ASSERT_TRUE(test::eventually([&] { return test::slurp(node / "err").find("Server is ready") != std::string::npos; },
+                                 std::chrono::seconds(15)));
+    const std::string url = "nats://127.0.0.1:" + std::to_string(port);
+    // The sample at its own pace lasts 47 minutes: the run is stopped
+    // once the change went out.
+    fs::path config = sensor_config("sensor-s", {url}, "capture:\n  source: pcap_file\n  files: [hijack.pcap]\n"
+                                                       "  speed: 1x\n", "10s");
+    // One node: the stream has one replica; stats every second.
+    std::string text = test::slurp(config);
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"replicas: 3", "replicas: 1"},
+                                   {"stats:\n  interval: 0", "stats:\n  interval: 1s"}}) {
+        text.replace(text.find(from), from.size(), to);
+    }
+    write_file(config, text);
+    test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "s.out", dir_ / "s.err");
+    ASSERT_TRUE(test::eventually([&] { return run.err().find("event=run_started") != std::string::npos; },
+                                 std::chrono::seconds(20)))
+        << run.err();
+    const std::string zone = test::slurp(dir_ / "victim.test.zone");
+    write_file(dir_ / "victim.test.zone", zone + "new IN A 192.0.2.99\n");
+    ASSERT_EQ(::kill(run.pid(), SIGHUP), 0);
+    ASSERT_TRUE(test::eventually(
+        [&] {
+            const std::string store = test::slurp(dir_ / "state-sensor-s" / "alerts.jsonl");
+            return store.find("dnswatch.change/1") != std::string::npos && delivered("sensor-s") >= stored("sensor-s");
+        },
+        std::chrono::seconds(20)))
+        << run.err();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a stats message or two
+    EXPECT_EQ(run.stop(SIGTERM), 0) << run.err();
+
+    const auto read = [&](const std::string& durable, const std::string& subject) {
+        const test::CommandResult tail = test::run_command({DNSWATCH_BINARY, "tail", "--nats", url, "--durable", durable,
+                                                            "--subject", subject, "--idle-exit", "2000"},
+                                                           dir_);
+        EXPECT_EQ(tail.exit_code, 0) << tail.err;
+        std::vector<json> records;
+        for (const std::string& line : lines_of(tail.out)) records.push_back(json::parse(line));
+        return records;
+    };
+    const std::vector<json> changes = read("changes", "dnswatch.change.test.victim.>");
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0]["schema"], "dnswatch.change/1");
+    EXPECT_EQ(changes[0]["name"], "new.victim.test");
+    EXPECT_EQ(changes[0]["source"], "zone_file");
+    for (const json& alert : read("alerts", "dnswatch.alert.>")) EXPECT_EQ(alert["schema"], "dnswatch.alert/1");
+    const std::vector<json> stats = read("stats", "dnswatch.stats.sensor-s");
+    ASSERT_FALSE(stats.empty()) << run.err();
+    EXPECT_TRUE(stats.back().contains("capture")) << stats.back().dump();
 }
 
 }  // namespace

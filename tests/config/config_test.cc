@@ -147,7 +147,7 @@ TEST_F(ConfigTest, UnknownKeyListsTheExpectedOnes) {
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publsh: {}\n"),
               (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish, state, detect, transparency_log, decode, capture, pipeline, run, stats, metrics, log)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    hwm: 5\n"),
-              (Issues{"7:5: unknown key 'hwm' in publish.zmq (expected one of: endpoint, linger_ms, send_hwm, catchup_endpoint, curve_key_file, client_keys)"}));
+              (Issues{"7:5: unknown key 'hwm' in publish.zmq (expected one of: endpoint, linger_ms, send_hwm, catchup_endpoint, curve_key_file, client_keys, public_endpoint, public_client_keys)"}));
 }
 
 TEST_F(ConfigTest, WrongTypesSayWhatWasExpected) {
@@ -293,6 +293,23 @@ TEST_F(ConfigTest, PlaintextIsForLoopbackOnlyAndTheLogNeedsItsKey) {
     EXPECT_FALSE(load_config(write("nosync.yaml", std::string(kMinimal) + "state:\n  fsync: false\n")).state.fsync);
     EXPECT_EQ(issues_of(std::string(kMinimal) + "state:\n  fsync: sometimes\n"),
               (Issues{"6:10: state.fsync: expected true or false, got 'sometimes'"}));
+}
+
+// Issue 14: the public endpoint follows the store and is plaintext only on
+// loopback; each problem is reported where the user wrote it (two problems
+// at one key used to send the second to the key's parent).
+TEST_F(ConfigTest, ThePublicEndpointNeedsTheStoreAndItsOwnKeys) {
+    EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    public_endpoint: tcp://192.0.2.1:5599\n"),
+              (Issues{"7:22: publish.zmq.public_endpoint: 'tcp://192.0.2.1:5599' is not a loopback address, so it "
+                      "needs publish.zmq.curve_key_file (dnswatch keygen)",
+                      "7:22: publish.zmq.public_endpoint needs state.dir (held creates and deletes wait in the store)"}));
+    const Config config = load_config(write("public.yaml", std::string(kMinimal) +
+                                                           "state:\n  dir: state\npublish:\n  zmq:\n"
+                                                           "    public_endpoint: tcp://127.0.0.1:5599\n"
+                                                           "  delay_creates_deletes: 2h\n"));
+    EXPECT_EQ(config.zmq.public_endpoint, "tcp://127.0.0.1:5599");
+    EXPECT_EQ(config.zmq.delay_creates_deletes_ms, 2 * 3600 * 1000);
+    EXPECT_EQ(load_config(write("default.yaml", kMinimal)).zmq.delay_creates_deletes_ms, 24LL * 3600 * 1000);
 }
 
 // Issue 14: retention (a bare number counts days) and the log over HTTP.
