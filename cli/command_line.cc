@@ -337,8 +337,11 @@ struct CommandLine {
                                 "and root; entries whose contents retention pruned count by their kept leaf "
                                 "hashes. With --url, the log served as C2SP tlog-tiles (transparency_log.http, "
                                 "tlog serve) is fetched over HTTP: checkpoint, every hash tile, every entry "
-                                "bundle not pruned",
-                                "dnswatch tlog verify --dir DIR [--key VERIFIER_FILE]\n"
+                                "bundle not pruned. With --against, also checks the log against a checkpoint an "
+                                "auditor kept: the log's checkpoint must be no smaller (a rollback fails), the RFC "
+                                "9162 consistency proof from the kept tree to the log's must hold (a fork fails), "
+                                "and no entry may follow the log's checkpoint unsigned",
+                                "dnswatch tlog verify --dir DIR [--key VERIFIER_FILE] [--against CHECKPOINT]\n"
                                 "dnswatch tlog verify --url URL --key VERIFIER_FILE");
         CLI::Option* verify_dir = verify->add_option("--dir", tlog.dir, "the log's folder")->type_name("DIR");
         CLI::Option* verify_key =
@@ -348,6 +351,9 @@ struct CommandLine {
         optional(verify, "--url", tlog.url, "URL", "the log's tiles over HTTP (http://HOST:PORT), instead of --dir")
             ->excludes(verify_dir)
             ->needs(verify_key);
+        optional(verify, "--against", tlog.against, "CHECKPOINT",
+                 "a checkpoint an auditor kept (a signed note file): the log must extend it")
+            ->needs(verify_dir);
         CLI::App* prove = verb("prove",
                                "prints, as JSON, the RFC 9162 inclusion proof of entry I, or the consistency proof "
                                "from size M, in the tree of size N (default: the checkpoint's size)",

@@ -82,6 +82,7 @@ struct TlogOptions {
     std::string verb;  // head, verify, prove, keygen, serve
     std::string dir;
     std::optional<std::string> url;  // verify: a log served as tlog-tiles, instead of --dir
+    std::optional<std::string> against;  // verify: a checkpoint an auditor kept
     std::string listen;              // serve: ADDR:PORT
     std::optional<std::string> key;
     std::optional<std::uint64_t> index;

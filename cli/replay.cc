@@ -96,6 +96,9 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
     processor.detector().set_evidence_recorder(outputs.evidence());
     outputs.restore(processor.detector());
     sensor->start_live_sources(*config);
+    if (const std::string note = outputs.store_recovery_note(); !note.empty()) {
+        logger.warn("store_recovered", {{"msg", note}});
+    }
     print_baseline_loaded(streams.err, follower.snapshot(), started);
     ProgressBar progress(streams.err, total_bytes);
     const auto start = std::chrono::steady_clock::now();
@@ -106,7 +109,7 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
         while (source.next_batch(batch)) {
             processor.follow(follower);
             processor.process(batch, path);
-            outputs.save_if_changed(processor.detector());
+            outputs.after_batch(processor.detector());
             if (progress.enabled()) {
                 progress.update(bytes_before + source.bytes_read(), processor.counters().packets, counting.count());
             }
@@ -126,7 +129,7 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
         bytes_before += source.file_size();
     }
     processor.finish();  // what is still in reassembly is counted, not silently lost
-    outputs.save_if_changed(processor.detector());
+    outputs.after_batch(processor.detector());
     outputs.sink().flush();
     progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -159,6 +162,18 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
                      incident.title.c_str());
     }
     print_baseline_counters(streams.err, processor.detector(), sensor->live());
+    if (outputs.store() != nullptr) {
+        const StoreHealth health = outputs.store()->health();
+        if (health.write_failures > 0 || health.held_records > 0) {
+            std::fprintf(streams.err, "%s\n", outputs.store_health_line().c_str());
+        }
+        if (health.held_records > 0) {
+            logger.error("store_failed", {{"msg", "records could not be stored"},
+                                          {"held_records", health.held_records},
+                                          {"error", health.last_error}});
+            return kExitIoError;
+        }
+    }
     if (lines->failed()) {
         logger.error("alerts_write_failed", {{"msg", "writing alerts failed"}, {"error", lines->error()}});
         return kExitIoError;

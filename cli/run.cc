@@ -42,7 +42,6 @@
 #include "pipeline/pipeline.h"
 #include "pipeline/privileges.h"
 #include "publish/json_lines_sink.h"
-#include "publish/open_alert_file.h"
 #include "publish/retention.h"
 #include "publish/tlog_http.h"
 
@@ -331,10 +330,11 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
         return kExitBind;
     }
     SensorOutputs& outputs = *opened;
+    if (const std::string note = outputs.store_recovery_note(); !note.empty()) {
+        logger.warn("store_recovered", {{"msg", note}});
+    }
+    if (metrics && outputs.store() != nullptr) metrics->store_recovered(outputs.store()->recovery());
     PublisherOptions publisher_options;
-    // Where SensorOutputs keeps replay's open alerts; the publisher thread
-    // saves every shard's there.
-    if (!config.state.dir.empty()) publisher_options.open_alerts_path = config.state.dir + "/open-alerts.jsonl";
     publisher_options.stats_interval = std::chrono::seconds(config.run.stats_interval_s);
     publisher_options.heartbeat_interval = std::chrono::milliseconds(config.zmq.heartbeat_interval_ms);
     publisher_options.sensor_id = config.sensor_id;
@@ -411,14 +411,13 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
     pipeline_options.sensor_id = config.sensor_id;
     pipeline_options.evidence = outputs.evidence();
     pipeline_options.max_open_alerts = static_cast<std::size_t>(config.state.max_open_alerts);
-    pipeline_options.keep_open_alerts = !publisher_options.open_alerts_path.empty();
     pipeline_options.keep_learned = learning;
     pipeline_options.setup_detector = [&config](Detector& detector) { configure_detector(detector, config); };
 
     Pipeline pipeline(sensor->baseline(), std::move(pipeline_options), std::move(capture.setup), publisher);
-    if (!publisher_options.open_alerts_path.empty()) {
-        pipeline.restore_open_alerts(load_open_alerts(publisher_options.open_alerts_path));
-    }
+    // The open alerts as the store's records left them: nothing else to lag behind.
+    pipeline.restore_open_alerts(
+        outputs.open_alerts(static_cast<std::size_t>(config.state.max_open_alerts) * std::max<std::size_t>(pipeline.shard_count(), 1)));
     if (learning) pipeline.restore_learned(load_learned(learned_path(config)));
     // Zone transfers and the ZeroMQ feed: threads of their own that publish
     // new baseline snapshots, which every detector takes between bursts.
@@ -455,6 +454,9 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
     });
     WaitHooks hooks;
     std::uint64_t http_refused_logged = 0;
+    // A failing disk is loud: a line when the store starts holding records
+    // in memory, and when it has written them all.
+    bool store_failing = false;
     hooks.every_second = [&] {
         const PipelineTotals totals = pipeline.totals();
         if (metrics) {
@@ -478,6 +480,23 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
                                                      {"total", refused}});
             http_refused_logged = refused;
         }
+        if (AlertStore* store = outputs.store()) {
+            const StoreHealth health = store->health();
+            const LogHealth log_health = outputs.log() != nullptr ? outputs.log()->health() : LogHealth{};
+            if (metrics) metrics->store_health(health, outputs.log() != nullptr ? &log_health : nullptr, outputs.delivery_errors());
+            const bool failing = health.failing || health.held_records > 0 || log_health.failing;
+            if (failing && !store_failing) {
+                logger.error("store_failing", {{"error", health.failing ? health.last_error : log_health.last_error},
+                                               {"held_records", health.held_records},
+                                               {"held_bytes", health.held_bytes},
+                                               {"msg", "records are held in memory and still published; written "
+                                                       "when the disk takes them again"}});
+            } else if (!failing && store_failing) {
+                logger.info("store_writing_again", {{"write_failures", health.write_failures},
+                                                    {"not_stored", health.held_dropped}});
+            }
+            store_failing = failing;
+        }
         if (retention != nullptr && std::chrono::steady_clock::now() - last_prune >= prune_interval) prune();
     };
     hooks.on_hangup = [&] {
@@ -499,7 +518,15 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
     if (learning) save_learned(learned_path(config), pipeline.export_learned());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     print_summary(streams.err, pipeline, seconds);
+    outputs.sink().flush();  // what the last batch staged, while the outputs are there
+    if (const std::string line = outputs.store_health_line(); !line.empty()) std::fprintf(streams.err, "%s\n", line.c_str());
     outputs.finish_nats(streams.err);
+    if (outputs.store() != nullptr && outputs.store()->health().held_records > 0) {
+        std::fprintf(streams.err, "dnswatch run: %llu records could not be stored: %s\n",
+                     static_cast<unsigned long long>(outputs.store()->health().held_records),
+                     outputs.store()->health().last_error.c_str());
+        return kExitIoError;
+    }
     if (!publisher.first_error().empty() || lines->failed()) {
         logger.write_all(log::Level::error, "publish_failed",
                          {{"error", publisher.first_error().empty() ? lines->error() : publisher.first_error()}});

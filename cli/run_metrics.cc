@@ -166,6 +166,23 @@ void RunMetrics::pruned(const PruneReport& report) {
     }
 }
 
+void RunMetrics::store_recovered(const StoreRecovery& recovery) {
+    metrics_.store_recovered_bytes("torn").inc(recovery.torn_bytes);
+    metrics_.store_recovered_bytes("damaged").inc(recovery.damaged_bytes);
+}
+
+void RunMetrics::store_health(const StoreHealth& store, const LogHealth* log, std::uint64_t delivery_errors) {
+    metrics_.store_held_records("alerts").set(static_cast<std::int64_t>(store.held_records));
+    metrics_.store_held_bytes("alerts").set(static_cast<std::int64_t>(store.held_bytes));
+    metrics_.store_write_failures("alerts").set_total(store.write_failures);
+    metrics_.store_held_dropped().set_total(store.held_dropped);
+    metrics_.delivery_errors().set_total(delivery_errors);
+    if (log != nullptr) {
+        metrics_.store_held_records("tlog").set(static_cast<std::int64_t>(log->held_entries));
+        metrics_.store_write_failures("tlog").set_total(log->write_failures);
+    }
+}
+
 void RunMetrics::publish_change(const BaselineChange& change) {
     metrics_.baseline_changes(to_string(change.source), to_string(change.op)).inc();
     next_.publish_change(change);

@@ -18,9 +18,11 @@
 #include "metrics/registry.h"
 #include "metrics/sensor_metrics.h"
 #include "pipeline/pipeline.h"
+#include "publish/alert_store.h"
 #include "publish/nats_forwarder.h"
 #include "publish/public_feed.h"
 #include "publish/retention.h"
+#include "publish/transparency_log.h"
 #include "publish/zmq_security.h"
 
 namespace dnswatch {
@@ -48,6 +50,10 @@ public:
     void reloaded(bool ok) { metrics_.config_reloads(ok ? "ok" : "rejected").inc(); }
     // After a prune (state.retention): what went, by store.
     void pruned(const PruneReport& report);
+    // The store's repair at start, and its write path (with the log's, when
+    // there is one) each second.
+    void store_recovered(const StoreRecovery& recovery);
+    void store_health(const StoreHealth& store, const LogHealth* log, std::uint64_t delivery_errors);
 
     std::uint16_t port() const { return endpoint_->port(); }
     // Connections the /metrics server refused at its limits, so far.

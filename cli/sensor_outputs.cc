@@ -1,5 +1,7 @@
 #include "cli/sensor_outputs.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <stdexcept>
@@ -24,7 +26,8 @@ NoteSigner load_signer(const std::string& path) {
 
 }  // namespace
 
-SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger* log) {
+SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger* log)
+    : max_open_alerts_(static_cast<std::size_t>(config.state.max_open_alerts)) {
     if (lines != nullptr) fan_out_.add(*lines);
     const ZmqPublishConfig& zmq = config.zmq;
     std::optional<CurveKeyPair> curve;
@@ -41,8 +44,12 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger
     }
     entry_ = &fan_out_;
     if (!config.state.dir.empty()) {
-        store_ = std::make_unique<AlertStore>(config.state.dir, config.state.fsync);
-        open_alerts_path_ = config.state.dir + "/open-alerts.jsonl";
+        // A dnswatch before the store held everything kept open alerts in a
+        // second file; read once more as the base the records fold onto.
+        const std::string legacy_open = config.state.dir + "/open-alerts.jsonl";
+        store_ = std::make_unique<AlertStore>(
+            config.state.dir, config.state.fsync, static_cast<std::size_t>(config.state.max_held_records),
+            std::filesystem::exists(legacy_open) ? load_open_alerts(legacy_open) : std::vector<OpenAlertState>{});
         learned_path_ = config.state.dir + "/learned.jsonl";
         evidence_ = std::make_unique<PcapEvidenceWriter>(config.state.dir + "/evidence");
         if (!config.state.tlog_dir.empty()) {
@@ -79,7 +86,9 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger
                                                         config.state.dir + "/public.cursor");
             fan_out_.add(*public_feed_);
         }
-        durable_ = std::make_unique<DurableAlertSink>(*store_, log_.get(), fan_out_);
+        // Group commit: the publisher thread (or replay's loop) flushes after
+        // each batch; no batch waits for more than this many records.
+        durable_ = std::make_unique<DurableAlertSink>(*store_, log_.get(), fan_out_, /*max_batch=*/1024);
         entry_ = durable_.get();
         if (config.state.retention_ms > 0) {
             retention_ = std::make_unique<Retention>(config.state.retention_ms, store_.get(), log_.get(),
@@ -124,6 +133,9 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger
 }
 
 SensorOutputs::~SensorOutputs() {
+    // What is still staged reaches the disk (run and replay flush before
+    // this; the outputs it would go to may be gone by now).
+    durable_.reset();
     // Sockets before the context; the publisher's linger sends what is queued.
     catch_up_.reset();
     publisher_.reset();
@@ -145,17 +157,57 @@ void SensorOutputs::finish_nats(std::FILE* err) {
                  u(nats_->pending()));
 }
 
+std::vector<OpenAlertState> SensorOutputs::open_alerts(std::size_t max) const {
+    if (!store_) return {};
+    std::vector<OpenAlertState> alerts = store_->open_alerts();
+    if (alerts.size() > max) {
+        // As the detector would have kept them: those seen last.
+        std::nth_element(alerts.begin(), alerts.begin() + static_cast<std::ptrdiff_t>(max), alerts.end(),
+                         [](const OpenAlertState& a, const OpenAlertState& b) {
+                             return a.alert.last_seen_us > b.alert.last_seen_us;
+                         });
+        alerts.resize(max);
+    }
+    return alerts;
+}
+
 void SensorOutputs::restore(Detector& detector) const {
-    if (open_alerts_path_.empty()) return;
-    detector.import_open_alerts(load_open_alerts(open_alerts_path_));
+    if (!store_) return;
+    detector.import_open_alerts(open_alerts(max_open_alerts_));
     if (detector.learner() != nullptr) detector.learner()->import_state(load_learned(learned_path_));
 }
 
-void SensorOutputs::save_if_changed(Detector& detector) const {
-    if (open_alerts_path_.empty()) return;
-    if (detector.changed()) save_open_alerts(open_alerts_path_, detector.export_open_alerts());
+void SensorOutputs::after_batch(Detector& detector) {
+    entry_->flush();
+    if (!store_) return;
     Learner* learner = detector.learner();
     if (learner != nullptr && learner->changed()) save_learned(learned_path_, learner->export_state());
+}
+
+std::string SensorOutputs::store_recovery_note() const {
+    if (!store_) return {};
+    const StoreRecovery& r = store_->recovery();
+    if (r.torn_bytes == 0 && r.damaged_lines == 0) return {};
+    return store_->path() + ": recovered: " + std::to_string(r.torn_bytes) + " bytes of a torn end cut off, " +
+           std::to_string(r.damaged_lines) + " damaged lines (" + std::to_string(r.damaged_bytes) +
+           " bytes between whole records) moved to alerts.damaged; " + std::to_string(r.records) +
+           " whole records kept";
+}
+
+std::string SensorOutputs::store_health_line() const {
+    if (!store_) return {};
+    const auto u = [](std::uint64_t v) { return std::to_string(v); };
+    const StoreHealth h = store_->health();
+    std::string line = "store: " + u(h.commits) + " commits, " + u(h.held_records) + " records held in memory (" +
+                       u(h.held_bytes) + " bytes), " + u(h.held_dropped) + " not stored (held bound), " +
+                       u(h.write_failures) + " write failures";
+    if (log_) {
+        const LogHealth l = log_->health();
+        line += "; tlog: " + u(l.held_entries) + " entries held, " + u(l.write_failures) + " write failures";
+    }
+    if (durable_) line += "; outputs: " + u(durable_->delivery_errors()) + " delivery errors";
+    if (h.failing) line += "; failing: " + h.last_error;
+    return line;
 }
 
 }  // namespace dnswatch

@@ -49,10 +49,21 @@ public:
     const IncidentCorrelator& incidents() const { return *incidents_; }
     EvidenceRecorder* evidence() { return evidence_.get(); }
 
-    // Open alerts (and, in learning mode, learned RRsets: baseline/learned_file.h)
-    // saved by an earlier run, and saving the current ones.
+    // Open alerts, rebuilt from the store (its last record of each id), and,
+    // in learning mode, learned RRsets (baseline/learned_file.h) saved by an
+    // earlier run.
     void restore(Detector& detector) const;
-    void save_if_changed(Detector& detector) const;
+    // The open alerts the store holds, at most `max` (those seen last).
+    std::vector<OpenAlertState> open_alerts(std::size_t max) const;
+    // After each batch of packets: commits what the batch stored (one fsync)
+    // and saves learned RRsets when they changed.
+    void after_batch(Detector& detector);
+    // What opening the store repaired, and its write path now: for the log
+    // at start and the summary at the end. Empty without a store.
+    std::string store_recovery_note() const;
+    std::string store_health_line() const;
+    // Records the outputs after the store failed on.
+    std::uint64_t delivery_errors() const { return durable_ ? durable_->delivery_errors() : 0; }
 
     ZmqPublisher* publisher() { return publisher_.get(); }
     // The ZAP handler of the ZeroMQ endpoints, when they use CURVE; else null.
@@ -64,11 +75,12 @@ public:
     // acknowledged and prints one line: delivered, duplicates, pending.
     void finish_nats(std::FILE* err);
     AlertStore* store() { return store_.get(); }
+    TransparencyLog* log() { return log_.get(); }
     // state.retention over the store, the log and the evidence; null when off.
     Retention* retention() { return retention_.get(); }
 
 private:
-    std::string open_alerts_path_;
+    std::size_t max_open_alerts_;
     std::string learned_path_;
     zmq::context_t context_;
     std::optional<ZapAuthenticator> zap_;

@@ -138,7 +138,17 @@ int tlog_command(const TlogOptions& options, const CliStreams& streams) {
     const auto verifier = load_verifier(options, *dir, streams.err);
     if (!verifier) return kExitIoError;
     if (verb == "verify") {
-        const LogVerification result = verify_log(*dir, *verifier);
+        LogVerification result;
+        if (const auto& against = options.against) {
+            const auto note = read_text(*against);
+            if (!note) {
+                std::fprintf(streams.err, "dnswatch tlog verify: cannot read %s\n", against->c_str());
+                return kExitIoError;
+            }
+            result = verify_log_against(*dir, *verifier, *note);
+        } else {
+            result = verify_log(*dir, *verifier);
+        }
         std::fprintf(result.ok ? streams.out : streams.err, "dnswatch tlog verify: %s: %s\n",
                      result.ok ? "OK" : "FAILED", result.message.c_str());
         return result.ok ? kExitOk : kExitIoError;

@@ -325,7 +325,8 @@ constexpr KeySpec kSchema[] = {
      .set = [](Config& c, Index, const Value& v) { c.state.dir = v.text; },
      .get = [](const Config& c, Index) { return text_value(c.state.dir); }},
     {.path = "state.fsync", .type = KeyType::boolean, .default_value = "true",
-     .doc = "fsync the store and the log before each alert is published (false: faster, a crash may lose the last alerts)",
+     .doc = "fsync the store and the log before alerts are published, once per batch (group commit) (false: faster, "
+            "a crash may lose the last alerts)",
      .set = [](Config& c, Index, const Value& v) { c.state.fsync = v.number != 0; },
      .get = [](const Config& c, Index) { return Value{.text = c.state.fsync ? "true" : "false"}; }},
     {.path = "state.max_open_alerts", .type = KeyType::integer, .default_value = "100000", .min = 1,
@@ -333,6 +334,12 @@ constexpr KeySpec kSchema[] = {
      .doc = "open alerts kept; beyond, the one seen least recently is dropped and counted",
      .set = [](Config& c, Index, const Value& v) { c.state.max_open_alerts = static_cast<int>(v.number); },
      .get = [](const Config& c, Index) { return number_value(c.state.max_open_alerts); }},
+    {.path = "state.max_held_records", .type = KeyType::integer, .default_value = "100000", .min = 1,
+     .max = 100000000,
+     .doc = "records the durable store keeps in memory while its disk fails (full), written when it recovers; "
+            "beyond, records are not stored (counted; every other output still gets them)",
+     .set = [](Config& c, Index, const Value& v) { c.state.max_held_records = static_cast<std::int64_t>(v.number); },
+     .get = [](const Config& c, Index) { return number_value(c.state.max_held_records); }},
     {.path = "state.retention", .type = KeyType::duration, .default_value = "0", .min = 0,
      .max = 100LL * 366 * 86400 * 1000, .bare_ms = 86400000,
      .doc = "records older than this (their time or last_seen) leave the store and the evidence folder, and "

@@ -71,6 +71,7 @@ struct StateConfig {
     std::string transparency_feed;   // announced changes (JSON lines); empty = none
     int max_open_alerts = 100000;    // open alerts kept; the least recent beyond are dropped
     bool fsync = true;               // store and log reach the disk before an alert is published
+    std::int64_t max_held_records = 100000;  // held in memory while the store's disk fails
 };
 
 // Bounds of the transport layer's reassembly (decode/transport.h), all held

@@ -68,6 +68,15 @@ struct AlertEvidence {
     std::string pcap_sha256 = {};
 };
 
+// What a restarted detector needs to carry on an open alert beyond the
+// record itself (detect/detector.h OpenAlertState): kept with the record in
+// the durable store (publish/alert_store.h), never sent to consumers.
+struct AlertRestartState {
+    std::string key;                          // binary lifecycle key; "" = not a detector's alert
+    std::uint32_t signals = 0;                // SignalSet (detect/signals.h)
+    std::vector<std::string> observed_forms;  // filled only while the record is emitted
+};
+
 struct Alert {
     std::string id;               // stable across updates of the same alert
     std::uint64_t seq = 0;        // increases with every record emitted
@@ -96,6 +105,7 @@ struct Alert {
     // The incident (detect/incident.h) this alert belongs to; set by the
     // correlator before the alert is numbered and stored.
     std::string incident_id;
+    AlertRestartState restart;  // not part of dnswatch.alert/1
 
     double duration_s() const { return static_cast<double>(last_seen_us - first_seen_us) / 1e6; }
 };

@@ -687,6 +687,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
         alert.evidence.pcap_sha256 = std::move(file.sha256);
     }
     ++counters_.alerts_opened;
+    entry.alert.restart.key = std::string(key);
     emit(entry);
     if (open_.size() >= max_open_alerts_) {
         // Drop the alert seen least recently: the front of recency_.
@@ -747,6 +748,7 @@ void Detector::import_open_alerts(std::vector<OpenAlertState> alerts) {
         entry.alert = std::move(state.alert);
         entry.signals = state.signals;
         entry.observed_forms = std::move(state.observed_forms);
+        entry.alert.restart.key = state.key;
         note_open(state.key);
         insert_open(std::move(state.key), std::move(entry));
     }
@@ -829,7 +831,12 @@ void Detector::emit(OpenAlert& entry) {
     entry.alert.signals = signal_names(entry.signals);
     entry.alert.seq = next_seq_++;
     ++counters_.alerts_emitted;
+    // The store keeps what a restart needs with the record itself, so that
+    // no second file can lag behind it (publish/alert_store.h).
+    entry.alert.restart.signals = entry.signals;
+    entry.alert.restart.observed_forms = entry.observed_forms;
     sink_.publish(entry.alert);
+    entry.alert.restart.observed_forms.clear();
 }
 
 void Detector::reset() {

@@ -80,6 +80,28 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
                             MetricType::counter, {"store"})),
       pruned_bytes_(r.add("dnswatch_pruned_bytes_total", "Bytes freed on disk by pruning, by store.",
                           MetricType::counter, {"store"})),
+      store_held_records_(r.add("dnswatch_store_held_records",
+                                "Records (alerts) or entries (tlog) written to memory but not yet to disk: "
+                                "a failing disk (full) holds them here until a write succeeds.",
+                                MetricType::gauge, {"store"})),
+      store_held_bytes_(r.add("dnswatch_store_held_bytes", "Bytes of those held records.", MetricType::gauge,
+                              {"store"})),
+      store_write_failures_(r.add("dnswatch_store_write_failures_total",
+                                  "Group commits of the durable store (alerts) or the transparency log (tlog) "
+                                  "that failed; their records stay held and are written by a later commit.",
+                                  MetricType::counter, {"store"})),
+      store_held_dropped_(r.add("dnswatch_store_held_dropped_total",
+                                "Records not stored because the held bound was reached while the disk failed "
+                                "(they still went to every other output).",
+                                MetricType::counter)),
+      store_recovered_bytes_(r.add("dnswatch_store_recovered_bytes_total",
+                                   "Bytes of the durable store repaired at start, by cause: torn (cut off the "
+                                   "end), damaged (moved aside to alerts.damaged).",
+                                   MetricType::counter, {"cause"})),
+      delivery_errors_(r.add("dnswatch_delivery_errors_total",
+                             "Records an output (JSON lines, ZeroMQ, ...) failed on; the other outputs still "
+                             "got them.",
+                             MetricType::counter)),
       dnstap_frames_(r.add("dnswatch_dnstap_frames_total",
                            "dnstap data frames from writers, by outcome: received, bad (broke the Frame Streams "
                            "protocol; the writer is dropped), dropped (cut short by a writer going away).",
@@ -125,6 +147,13 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
     config_reloads_.counter({"ok"});
     config_reloads_.counter({"rejected"});
     open_alerts_.gauge();
+    for (const std::string_view store : {"alerts", "tlog"}) {
+        store_held_records_.gauge({store});
+        store_write_failures_.counter({store});
+    }
+    store_held_bytes_.gauge({"alerts"});
+    store_held_dropped_.counter();
+    delivery_errors_.counter();
     watched_zones_.gauge();
     dns_messages_.counter();
     log_suppressed_.counter();

@@ -70,6 +70,15 @@ public:
     Counter& pruned_records(std::string_view store) { return pruned_records_.counter({store}); }
     Counter& pruned_bytes(std::string_view store) { return pruned_bytes_.counter({store}); }
     // capture.source dnstap. outcome: "received", "bad" (broke the protocol), "dropped" (cut short).
+    // The durable store and the log's write path (publish/alert_store.h):
+    // `store` is alerts or tlog.
+    Gauge& store_held_records(std::string_view store) { return store_held_records_.gauge({store}); }
+    Gauge& store_held_bytes(std::string_view store) { return store_held_bytes_.gauge({store}); }
+    Counter& store_write_failures(std::string_view store) { return store_write_failures_.counter({store}); }
+    Counter& store_held_dropped() { return store_held_dropped_.counter(); }
+    Counter& store_recovered_bytes(std::string_view cause) { return store_recovered_bytes_.counter({cause}); }
+    Counter& delivery_errors() { return delivery_errors_.counter(); }
+
     Counter& dnstap_frames(std::string_view outcome) { return dnstap_frames_.counter({outcome}); }
     // event: "accepted", "dropped" (for a bad frame), "refused" (max_writers reached).
     Counter& dnstap_writers(std::string_view event) { return dnstap_writers_.counter({event}); }
@@ -115,6 +124,12 @@ private:
     Family& feed_messages_;
     Family& pruned_records_;
     Family& pruned_bytes_;
+    Family& store_held_records_;
+    Family& store_held_bytes_;
+    Family& store_write_failures_;
+    Family& store_held_dropped_;
+    Family& store_recovered_bytes_;
+    Family& delivery_errors_;
     Family& dnstap_frames_;
     Family& dnstap_writers_;
     Family& bound_reached_;

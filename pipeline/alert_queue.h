@@ -23,8 +23,6 @@ namespace dnswatch {
 struct KeyedAlert {
     std::uint64_t key = 0;
     Alert alert;
-    bool open_alerts_snapshot = false;        // true: not an alert, the detector's open alerts
-    std::vector<OpenAlertState> open_alerts;  // when open_alerts_snapshot
     bool learned_snapshot = false;            // true: not an alert, the detector's learned RRsets
     std::vector<LearnedRRsetState> learned;   // when learned_snapshot
     std::optional<BaselineChange> change;     // set: not an alert, an RRset the learner added to the baseline
@@ -45,7 +43,7 @@ public:
 
     void publish(const Alert& alert) override {
         // Allocates: alerts are rare, packets are not.
-        if (push(KeyedAlert{key_, alert, false, {}, false, {}, std::nullopt})) {
+        if (push(KeyedAlert{key_, alert, false, {}, std::nullopt})) {
             ++pushed_;
         } else {
             ++dropped_;
@@ -55,17 +53,11 @@ public:
     // A change of the baseline the detector made itself (learning): carried
     // in order with the alerts, lost (and counted) only where an alert would be.
     void publish_change(const BaselineChange& change) override {
-        if (push(KeyedAlert{key_, Alert{}, false, {}, false, {}, change})) {
+        if (push(KeyedAlert{key_, Alert{}, false, {}, change})) {
             ++pushed_;
         } else {
             ++dropped_;
         }
-    }
-
-    // After a message that opened, changed or closed an alert. A snapshot
-    // lost to a full ring is superseded by the next one.
-    void publish_open_alerts(std::vector<OpenAlertState> open_alerts) {
-        push(KeyedAlert{key_, Alert{}, true, std::move(open_alerts), false, {}, std::nullopt});
     }
 
     // The learner's RRsets when they changed, at most once a second of
@@ -75,7 +67,7 @@ public:
         if (learner == nullptr || !learner->changed()) return;
         if (!force && learned_at_us_ != 0 && time_us - learned_at_us_ < kEveryUs) return;
         learned_at_us_ = time_us;
-        push(KeyedAlert{key_, Alert{}, false, {}, true, learner->export_state(), std::nullopt});
+        push(KeyedAlert{key_, Alert{}, true, learner->export_state(), std::nullopt});
     }
 
     std::uint64_t pushed() const { return pushed_; }

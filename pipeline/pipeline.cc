@@ -41,7 +41,6 @@ Pipeline::Pipeline(SharedBaseline& baseline, PipelineOptions options, CaptureSet
         detector.set_max_open_alerts(options_.max_open_alerts);
         if (options_.setup_detector) options_.setup_detector(detector);
         workers_[0]->follow_baseline(shared_);
-        workers_[0]->keep_open_alerts(options_.keep_open_alerts);
         workers_[0]->keep_learned(options_.keep_learned);
         return;
     }
@@ -92,7 +91,6 @@ Pipeline::Pipeline(SharedBaseline& baseline, PipelineOptions options, CaptureSet
         shards_.back()->set_max_open_alerts(options_.max_open_alerts);
         if (options_.setup_detector) options_.setup_detector(shards_.back()->detector());
         shards_.back()->follow_baseline(shared_, s);
-        shards_.back()->keep_open_alerts(options_.keep_open_alerts);
         shards_.back()->keep_learned(options_.keep_learned);
     }
 }

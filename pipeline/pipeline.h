@@ -72,7 +72,6 @@ struct PipelineOptions {
     std::string sensor_id;
     EvidenceRecorder* evidence = nullptr;    // where alert-opening packets go; none by default
     std::size_t max_open_alerts = 100000;    // per detector (each shard's zones are its own)
-    bool keep_open_alerts = false;           // open alerts to the publisher when they change, to be saved
     bool keep_learned = false;               // learned RRsets to the publisher when they change, to be saved
     // Run on every detector (the inline worker's or each shard's) before
     // start(): what `replay` sets on its one detector (query tracking,

@@ -6,7 +6,6 @@
 #include "pipeline/backoff.h"
 #include "pipeline/ordered_merge.h"
 #include "baseline/learned_file.h"
-#include "publish/open_alert_file.h"
 
 namespace dnswatch {
 
@@ -14,11 +13,6 @@ Publisher::Publisher(AlertSink& sink, ZmqPublisher* stats, PublisherOptions opti
     : sink_(sink), stats_(stats), options_(std::move(options)) {}
 
 void Publisher::take(std::size_t input, KeyedAlert& item) {
-    if (item.open_alerts_snapshot) {
-        open_alerts_[input] = std::move(item.open_alerts);
-        save_open_alerts_now();
-        return;
-    }
     if (item.learned_snapshot) {
         learned_[input] = std::move(item.learned);
         save_learned_now();
@@ -55,26 +49,21 @@ void Publisher::publish_change(BaselineChange& change) {
     }
 }
 
-bool Publisher::take_changes() {
-    std::vector<BaselineChange> changes = changes_.take();
-    for (BaselineChange& change : changes) publish_change(change);
-    return !changes.empty();
-}
-
-// Every shard's open alerts in one file, as replay saves its one detector's.
-void Publisher::save_open_alerts_now() {
-    if (options_.open_alerts_path.empty()) return;
-    std::vector<OpenAlertState> all;
-    for (const auto& alerts : open_alerts_) all.insert(all.end(), alerts.begin(), alerts.end());
-    std::sort(all.begin(), all.end(), [](const OpenAlertState& a, const OpenAlertState& b) {
-        return a.alert.first_seen_us < b.alert.first_seen_us;
-    });
+// One group commit for what this pass took: the store and the log are
+// written and synced once, then the records go on to every output.
+void Publisher::flush_batch() {
     try {
-        save_open_alerts(options_.open_alerts_path, all);
+        sink_.flush();
     } catch (const std::exception& e) {
         ++counters_.errors;
         if (first_error_.empty()) first_error_ = e.what();
     }
+}
+
+bool Publisher::take_changes() {
+    std::vector<BaselineChange> changes = changes_.take();
+    for (BaselineChange& change : changes) publish_change(change);
+    return !changes.empty();
 }
 
 // Every shard's learned RRsets in one file, as replay saves its one
@@ -108,7 +97,6 @@ void Publisher::send_stats(const std::function<std::string()>& stats_payload) {
 
 void Publisher::run(std::vector<AlertInput> inputs, std::function<std::string()> stats_payload, bool ordered) {
     using Clock = std::chrono::steady_clock;
-    open_alerts_.assign(inputs.size(), {});
     learned_.assign(inputs.size(), {});
     const bool stats_on = options_.stats_interval.count() > 0;
     auto next_stats = Clock::now() + options_.stats_interval;
@@ -125,18 +113,21 @@ void Publisher::run(std::vector<AlertInput> inputs, std::function<std::string()>
         bool took = false;
         bool finished = false;
         if (ordered) {
-            const MergeChoice choice = next_in_order(inputs.size(), head, watermark);
-            if (choice.input) {
+            // As many as are ready, in order, for one commit.
+            for (std::size_t n = 0; n < kBatch; ++n) {
+                const MergeChoice choice = next_in_order(inputs.size(), head, watermark);
+                if (!choice.input) {
+                    finished = !took && choice.low == kKeyInfinity;
+                    break;
+                }
                 AlertRing& ring = *inputs[*choice.input].ring;
                 take(*choice.input, *ring.front());
                 ring.pop();
                 took = true;
-            } else {
-                finished = choice.low == kKeyInfinity;
             }
         } else {
             for (std::size_t i = 0; i < inputs.size(); ++i) {
-                for (int n = 0; n < 64; ++n) {
+                for (std::size_t n = 0; n < kBatch; ++n) {
                     KeyedAlert* item = inputs[i].ring->front();
                     if (item == nullptr) break;
                     take(i, *item);
@@ -158,6 +149,7 @@ void Publisher::run(std::vector<AlertInput> inputs, std::function<std::string()>
             }
         }
         took = take_changes() || took;
+        if (took) flush_batch();
         if (finished) break;
         if (took) {
             backoff.reset();
@@ -176,7 +168,7 @@ void Publisher::run(std::vector<AlertInput> inputs, std::function<std::string()>
         if (!took) backoff.pause();
     }
     take_changes();  // those that came while the last alerts were written
-    sink_.flush();
+    flush_batch();
     send_stats(stats_payload);  // the final figures, for whoever watches
     if (heartbeat_on) stats_->send_heartbeat(options_.sensor_id);  // the last seq, for whoever missed it
     publish_counters();

@@ -1,8 +1,9 @@
 // The publisher thread: the one place alerts leave the sensor. It takes
 // alert records from the detectors' rings and hands them, one at a time and
 // in order, to the alert path the CLI built (cli/sensor_outputs.h: numbered,
-// stored and logged before JSON lines and ZeroMQ see them); it saves the
-// detectors' open alerts when they change, and every stats interval
+// stored and logged before JSON lines and ZeroMQ see them), flushing that
+// path after each batch it takes (one group commit of the store and the log
+// per batch), and every stats interval
 // publishes a `stats.` message on the same ZeroMQ PUB socket (a socket is
 // only ever used from one thread: this one).
 //
@@ -27,7 +28,6 @@
 namespace dnswatch {
 
 struct PublisherOptions {
-    std::string open_alerts_path;   // where open alerts are saved; "" = not saved
     std::chrono::milliseconds stats_interval{10000};  // 0 = no stats messages
     std::chrono::milliseconds heartbeat_interval{1000};  // 0 = no heartbeat messages (ZmqPublisher::send_heartbeat)
     std::string sensor_id;          // named in the heartbeat
@@ -47,7 +47,7 @@ struct AlertInput {
 struct PublisherCounters {
     std::uint64_t alerts = 0;          // records taken from the rings
     std::uint64_t published = 0;       // records the alert path took without an error
-    std::uint64_t errors = 0;          // records or saves that failed (disk full, ...)
+    std::uint64_t errors = 0;          // records or saves the alert path threw on (the store holds, rather than throws)
     std::uint64_t zmq_sent = 0;
     std::uint64_t zmq_dropped = 0;     // at the PUB socket's high-water mark
     std::uint64_t stats_messages = 0;
@@ -77,7 +77,10 @@ private:
     // Publishes the queued changes; true when there were some.
     bool take_changes();
     void publish_change(BaselineChange& change);
-    void save_open_alerts_now();
+    void flush_batch();
+    // Records taken from one ring (or, in order, from all) per pass: one
+    // group commit each.
+    static constexpr std::size_t kBatch = 1024;
     void save_learned_now();
     void send_stats(const std::function<std::string()>& stats_payload);
     void publish_counters();
@@ -86,8 +89,6 @@ private:
     ZmqPublisher* stats_;
     PublisherOptions options_;
     std::uint64_t next_seq_ = 1;
-    // The latest open alerts of each input (each shard's detector).
-    std::vector<std::vector<OpenAlertState>> open_alerts_;
     // The latest learned RRsets of each input.
     std::vector<std::vector<LearnedRRsetState>> learned_;
     PublisherCounters counters_;

@@ -70,7 +70,6 @@ void Shard::consume(std::span<const std::uint8_t> record) {
     const std::string_view source = header.source < sources_.size() ? std::string_view(sources_[header.source])
                                                                       : std::string_view();
     detector_.observe(message, MessageContext{&packet, &datagram, source});
-    if (keep_open_alerts_ && detector_.changed()) sink_.publish_open_alerts(detector_.export_open_alerts());
     if (keep_learned_) sink_.publish_learned(detector_.learner(), packet.time_us);
 }
 

@@ -51,7 +51,6 @@ public:
     // (to be saved for a restart); the open alerts of an earlier run.
     void set_evidence_recorder(EvidenceRecorder* recorder) { detector_.set_evidence_recorder(recorder); }
     void set_max_open_alerts(std::size_t max) { detector_.set_max_open_alerts(max); }
-    void keep_open_alerts(bool keep) { keep_open_alerts_ = keep; }
     // Whether the learned RRsets go to the publisher when they change.
     void keep_learned(bool keep) { keep_learned_ = keep; }
     void import_open_alerts(std::vector<OpenAlertState> alerts) { detector_.import_open_alerts(std::move(alerts)); }
@@ -89,7 +88,6 @@ private:
     std::vector<std::uint32_t> unreleased_;  // records read from each ring since its last release
     std::atomic<std::uint64_t>& frontier_;
     bool ordered_;
-    bool keep_open_alerts_ = false;
     bool keep_learned_ = false;
     ShardCounters counters_;
     CounterBlock<ShardCounters> published_counters_;

@@ -90,9 +90,6 @@ void Worker::run(const std::atomic<bool>& stop) {
             if (first_packet_ns_ == 0) first_packet_ns_ = asked_ns;
             last_packet_ns_ = steady_ns();
             if (router_) router_->publish();
-            if (processor_ && keep_open_alerts_ && processor_->detector().changed()) {
-                alert_sink_->publish_open_alerts(processor_->detector().export_open_alerts());
-            }
             if (processor_ && keep_learned_) {
                 alert_sink_->publish_learned(processor_->detector().learner(),
                                              static_cast<std::int64_t>(last_packet_ns_ / 1000));
@@ -122,9 +119,6 @@ void Worker::run(const std::atomic<bool>& stop) {
         router_->finish();
     } else {
         processor_->finish();
-        if (keep_open_alerts_ && processor_->detector().changed()) {
-            alert_sink_->publish_open_alerts(processor_->detector().export_open_alerts());
-        }
         if (keep_learned_) alert_sink_->publish_learned(processor_->detector().learner(), 0, /*force=*/true);
     }
     input_->refresh_counters();

@@ -54,7 +54,6 @@ public:
     // open alerts of an earlier run); and whether its open alerts go to the
     // publisher whenever they change.
     Detector* detector() { return processor_ ? &processor_->detector() : nullptr; }
-    void keep_open_alerts(bool keep) { keep_open_alerts_ = keep; }
     // Inline workers: whether the learned RRsets go to the publisher when they change.
     void keep_learned(bool keep) { keep_learned_ = keep; }
     // Inline workers: take each new baseline snapshot between bursts.
@@ -83,7 +82,6 @@ private:
     std::unique_ptr<InlineSink> inline_sink_;
     std::unique_ptr<BaselineFollower> baseline_;  // inline, with a changing baseline
     std::atomic<std::uint64_t>& watermark_;
-    bool keep_open_alerts_ = false;
     bool keep_learned_ = false;
     std::uint64_t first_packet_ns_ = 0;
     std::uint64_t last_packet_ns_ = 0;

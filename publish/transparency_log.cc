@@ -64,10 +64,20 @@ std::optional<Checkpoint> parse_checkpoint(std::string_view text) {
 
 namespace {
 
-void write_or_throw(std::FILE* file, const void* data, std::size_t size, bool sync, const std::string& path) {
-    if (std::fwrite(data, 1, size, file) != size || std::fflush(file) != 0 || (sync && ::fsync(fileno(file)) != 0)) {
-        throw TransparencyLogError(path + ": " + std::strerror(errno));
+bool write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        if (n == 0) {
+            errno = EIO;
+            return false;
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
     }
+    return true;
 }
 
 void truncate_or_throw(const std::string& path, std::uint64_t size) {
@@ -76,10 +86,10 @@ void truncate_or_throw(const std::string& path, std::uint64_t size) {
     }
 }
 
-std::FILE* open_or_throw(const std::string& path, const char* mode) {
-    std::FILE* file = std::fopen(path.c_str(), mode);
-    if (file == nullptr) throw TransparencyLogError(path + ": " + std::strerror(errno));
-    return file;
+int open_or_throw(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) throw TransparencyLogError(path + ": " + std::strerror(errno));
+    return fd;
 }
 
 }  // namespace
@@ -108,7 +118,10 @@ TransparencyLog::TransparencyLog(const std::string& dir, NoteSigner signer, bool
                                        std::to_string(checkpoint->size));
         }
         signed_size = checkpoint->size;
+        has_checkpoint_ = true;
+        checkpoint_note_ = signed_text;
     }
+    checkpoint_size_ = signed_size;
     // Hashes whose entries never reached the disk (no fsync, a power cut)
     // were never signed: drop them. Signed ones without contents are a cut file.
     if (const std::uint64_t missing = contents.missing_contents(); missing > 0) {
@@ -130,19 +143,55 @@ TransparencyLog::TransparencyLog(const std::string& dir, NoteSigner signer, bool
     offsets_ = std::move(contents.offsets);
     entries_bytes_ = contents.valid_bytes;
     for (const merkle::Hash& leaf : leaves_) range_.append(leaf);
-    entries_ = open_or_throw(entries_file, "ab");
-    hashes_ = open_or_throw(log_hashes_path(dir), "ab");
-    // Hashes computed from contents (a log older than DIR/hashes) are stored now.
+    entries_ = open_or_throw(entries_file);
+    hashes_ = open_or_throw(log_hashes_path(dir));
+    durable_entries_bytes_ = entries_bytes_;
+    durable_hashes_bytes_ = contents.stored_hashes * 32;
+    // Hashes computed from contents (a log older than DIR/hashes, or a
+    // hash write cut short) are stored now.
     for (std::uint64_t i = contents.stored_hashes; i < leaves_.size(); ++i) {
-        write_or_throw(hashes_, leaves_[i].data(), leaves_[i].size(), false, log_hashes_path(dir));
+        held_hashes_.append(reinterpret_cast<const char*>(leaves_[i].data()), leaves_[i].size());
     }
-    if (fsync_ && ::fsync(fileno(hashes_)) != 0) throw TransparencyLogError(log_hashes_path(dir) + ": " + std::strerror(errno));
-    write_atomically(dir + "/log.pub", signer_.verifier().to_string() + "\n", fsync_);
+    if (!write_held_locked()) throw TransparencyLogError(health_.last_error);
+    // Rewritten only when it changed: a start on a full disk must not fail here.
+    const std::string verifier_text = signer_.verifier().to_string() + "\n";
+    if (read_file(dir + "/log.pub") != verifier_text) write_atomically(dir + "/log.pub", verifier_text, fsync_);
 }
 
 TransparencyLog::~TransparencyLog() {
-    if (entries_ != nullptr) std::fclose(entries_);
-    if (hashes_ != nullptr) std::fclose(hashes_);
+    {
+        std::lock_guard lock(mutex_);
+        write_held_locked();  // what is held, if the disk allows it now
+    }
+    if (entries_ >= 0) ::close(entries_);
+    if (hashes_ >= 0) ::close(hashes_);
+}
+
+merkle::Hash TransparencyLog::leaf(std::uint64_t index) const {
+    std::lock_guard lock(mutex_);
+    return leaves_.at(index);
+}
+
+std::uint64_t TransparencyLog::checkpoint_size() const {
+    std::lock_guard lock(mutex_);
+    return checkpoint_size_;
+}
+
+bool TransparencyLog::has_checkpoint() const {
+    std::lock_guard lock(mutex_);
+    return has_checkpoint_;
+}
+
+std::string TransparencyLog::checkpoint_note() const {
+    std::lock_guard lock(mutex_);
+    return checkpoint_note_;
+}
+
+LogHealth TransparencyLog::health() const {
+    std::lock_guard lock(mutex_);
+    LogHealth health = health_;
+    health.held_entries = held_count_;
+    return health;
 }
 
 std::uint64_t TransparencyLog::size() const {
@@ -160,34 +209,98 @@ std::uint64_t TransparencyLog::first_kept() const {
     return first_kept_;
 }
 
-std::uint64_t TransparencyLog::append(std::string_view entry) {
+std::uint64_t TransparencyLog::stage(std::string_view entry) {
     if (entry.size() > 0xFFFFFFFFu) throw TransparencyLogError("entry too large");
     const auto length = static_cast<std::uint32_t>(entry.size());
-    std::string record = {static_cast<char>(length >> 24), static_cast<char>(length >> 16),
-                          static_cast<char>(length >> 8), static_cast<char>(length)};
-    record.append(entry);
+    const char prefix[4] = {static_cast<char>(length >> 24), static_cast<char>(length >> 16),
+                            static_cast<char>(length >> 8), static_cast<char>(length)};
     const merkle::Hash leaf = merkle::leaf_hash({reinterpret_cast<const std::uint8_t*>(entry.data()), entry.size()});
     std::lock_guard lock(mutex_);
-    // The entry before its hash: a hash on disk always has its contents (until pruned).
-    write_or_throw(entries_, record.data(), record.size(), fsync_, log_entries_path(dir_, first_kept_));
-    write_or_throw(hashes_, leaf.data(), leaf.size(), fsync_, log_hashes_path(dir_));
+    held_entries_.append(prefix, 4).append(entry);
+    held_hashes_.append(reinterpret_cast<const char*>(leaf.data()), leaf.size());
+    ++held_count_;
     offsets_.push_back(entries_bytes_);
-    entries_bytes_ += record.size();
+    entries_bytes_ += 4 + entry.size();
     leaves_.push_back(leaf);
     range_.append(leaf);
     return leaves_.size() - 1;
 }
 
-std::string TransparencyLog::write_checkpoint() {
+// The entries before their hashes: a hash on disk always has its contents
+// (until pruned). A failed write is cut back, so that no torn record stays
+// in front of the next one.
+bool TransparencyLog::write_held_locked() {
+    const auto fail = [&](int fd, std::uint64_t durable, const std::string& path) {
+        const int saved = errno;
+        if (::ftruncate(fd, static_cast<off_t>(durable)) != 0) {
+            // Cut at the next open instead.
+        }
+        ++health_.write_failures;
+        health_.failing = true;
+        health_.last_error = path + ": " + std::strerror(saved);
+        return false;
+    };
+    if (!held_entries_.empty()) {
+        if (!write_all(entries_, held_entries_) || (fsync_ && ::fsync(entries_) != 0)) {
+            return fail(entries_, durable_entries_bytes_, log_entries_path(dir_, first_kept_));
+        }
+        durable_entries_bytes_ += held_entries_.size();
+        held_entries_.clear();
+    }
+    if (!held_hashes_.empty()) {
+        if (!write_all(hashes_, held_hashes_) || (fsync_ && ::fsync(hashes_) != 0)) {
+            return fail(hashes_, durable_hashes_bytes_, log_hashes_path(dir_));
+        }
+        durable_hashes_bytes_ += held_hashes_.size();
+        held_hashes_.clear();
+    }
+    held_count_ = 0;
+    health_.failing = false;
+    return true;
+}
+
+std::uint64_t TransparencyLog::append(std::string_view entry) {
+    const std::uint64_t index = stage(entry);
     std::lock_guard lock(mutex_);
+    if (!write_held_locked()) throw TransparencyLogError(health_.last_error);
+    return index;
+}
+
+std::string TransparencyLog::sign_locked() {
     const std::string note = signer_.sign(checkpoint_text(signer_.verifier().name, leaves_.size(), range_.root()));
     write_atomically(checkpoint_path(dir_), note, fsync_);
     if (fsync_) sync_directory(dir_);
+    checkpoint_size_ = leaves_.size();
+    has_checkpoint_ = true;
+    checkpoint_note_ = note;
     return note;
+}
+
+std::string TransparencyLog::write_checkpoint() {
+    std::lock_guard lock(mutex_);
+    if (!write_held_locked()) throw TransparencyLogError(health_.last_error);
+    return sign_locked();
+}
+
+bool TransparencyLog::commit() {
+    std::lock_guard lock(mutex_);
+    if (!write_held_locked()) return false;
+    if (has_checkpoint_ && checkpoint_size_ == leaves_.size()) return true;
+    try {
+        sign_locked();
+    } catch (const TransparencyLogError& e) {
+        ++health_.write_failures;
+        health_.failing = true;
+        health_.last_error = e.what();
+        return false;
+    }
+    return true;
 }
 
 TransparencyLog::Pruned TransparencyLog::prune(const std::function<bool(std::string_view)>& expired) {
     std::lock_guard lock(mutex_);
+    // Pruning works on the file: what is held goes there first.
+    if (!write_held_locked()) throw TransparencyLogError(health_.last_error);
     const std::string old_path = log_entries_path(dir_, first_kept_);
     // How many of the oldest kept entries have expired.
     std::uint64_t drop = 0;
@@ -220,13 +333,14 @@ TransparencyLog::Pruned TransparencyLog::prune(const std::function<bool(std::str
         write_atomically(new_path, kept, fsync_);
     }
     if (fsync_) sync_directory(dir_);
-    std::fclose(entries_);
-    entries_ = open_or_throw(new_path, "ab");
+    ::close(entries_);
+    entries_ = open_or_throw(new_path);
     std::filesystem::remove(old_path);
     if (fsync_) sync_directory(dir_);
     offsets_.erase(offsets_.begin(), offsets_.begin() + static_cast<std::ptrdiff_t>(drop));
     for (std::uint64_t& offset : offsets_) offset -= cut;
     entries_bytes_ -= cut;
+    durable_entries_bytes_ = entries_bytes_;
     first_kept_ = first;
     return {drop, cut};
 }
@@ -296,6 +410,60 @@ LogVerification verify_log(const std::string& dir, const NoteVerifier& verifier)
                           " later entries are not yet checkpointed";
     }
     if (contents.file_bytes > contents.valid_bytes) result.message += "; the last record is torn";
+    return result;
+}
+
+}  // namespace dnswatch
+
+namespace dnswatch {
+
+LogVerification verify_log_against(const std::string& dir, const NoteVerifier& verifier, std::string_view auditor_note) {
+    LogVerification result = verify_log(dir, verifier);
+    if (!result.ok) return result;
+    result.ok = false;
+    const auto text = open_note(auditor_note, verifier);
+    if (!text) {
+        result.message = "the auditor's checkpoint is not signed by key " + verifier.to_string();
+        return result;
+    }
+    const auto kept = parse_checkpoint(*text);
+    if (!kept || kept->origin != verifier.name) {
+        result.message = "the auditor's checkpoint is not a checkpoint of log '" + verifier.name + "'";
+        return result;
+    }
+    if (result.entries > result.checkpoint_size) {
+        result.message = std::to_string(result.entries - result.checkpoint_size) + " entries after the log's checkpoint (size " +
+                         std::to_string(result.checkpoint_size) +
+                         ") are signed by nothing: a forged tail, or a sensor that stopped before signing them "
+                         "and has not started since";
+        return result;
+    }
+    if (kept->size > result.checkpoint_size) {
+        result.message = "the log's checkpoint is of size " + std::to_string(result.checkpoint_size) +
+                         ", the auditor's of size " + std::to_string(kept->size) +
+                         ": the log was rolled back (a signed log only grows)";
+        return result;
+    }
+    // The log verified: its leaves are those its checkpoint signs.
+    const LogContents contents = read_log_entries(dir);
+    const std::span<const merkle::Hash> signed_leaves = std::span(contents.leaves).first(result.checkpoint_size);
+    const merkle::Hash log_root = merkle::root(signed_leaves);
+    const std::vector<merkle::Hash> proof =
+        kept->size == 0 || kept->size == result.checkpoint_size ? std::vector<merkle::Hash>{}
+                                                                : merkle::consistency_proof(signed_leaves, kept->size);
+    const bool consistent = kept->size == 0 ? true
+                            : kept->size == result.checkpoint_size
+                                ? kept->root == log_root
+                                : merkle::verify_consistency(kept->size, result.checkpoint_size, proof, kept->root, log_root);
+    if (!consistent) {
+        result.message = "the log's tree of size " + std::to_string(result.checkpoint_size) +
+                         " does not extend the auditor's tree of size " + std::to_string(kept->size) + " (root " +
+                         merkle::to_hex(kept->root) + "): the log forked or was rewritten";
+        return result;
+    }
+    result.ok = true;
+    result.message += "; consistent with the auditor's checkpoint of size " + std::to_string(kept->size) + " (" +
+                      std::to_string(proof.size()) + "-hash consistency proof)";
     return result;
 }
 

@@ -32,6 +32,14 @@ struct Checkpoint {
     merkle::Hash root{};
 };
 
+// The log's write path as the summary and /metrics report it.
+struct LogHealth {
+    std::uint64_t held_entries = 0;    // staged, not yet on disk
+    std::uint64_t write_failures = 0;  // commits that failed (a full disk)
+    bool failing = false;
+    std::string last_error;
+};
+
 // Parses checkpoint text ("origin\nsize\nbase64 root\n", extension lines ignored).
 std::optional<Checkpoint> parse_checkpoint(std::string_view text);
 
@@ -48,12 +56,32 @@ public:
     TransparencyLog(const TransparencyLog&) = delete;
     TransparencyLog& operator=(const TransparencyLog&) = delete;
 
-    // Appends an entry and returns its index. Any thread; prune() may run
-    // on another.
+    // Appends an entry, writes it at once and returns its index; throws when
+    // the write fails (the entry stays held). Any thread; prune() may run on
+    // another.
     std::uint64_t append(std::string_view entry);
     // Signs the current tree head, replaces DIR/checkpoint atomically, and
-    // returns the signed note.
+    // returns the signed note (held entries are written first).
     std::string write_checkpoint();
+
+    // Group commit: stage() adds an entry to the tree in memory and returns
+    // its index; commit() writes every staged entry and hash (one fsync
+    // each) and signs one checkpoint. False when that fails (a full disk):
+    // files are cut back to whole records, the entries stay held and the
+    // next commit() writes them.
+    std::uint64_t stage(std::string_view entry);
+    bool commit();
+    LogHealth health() const;
+
+    // The leaf hash of entry `index` (< size()).
+    merkle::Hash leaf(std::uint64_t index) const;
+    // The size the last checkpoint signed (read and verified at open, then
+    // the last one written); 0 with none.
+    std::uint64_t checkpoint_size() const;
+    bool has_checkpoint() const;
+    // The signed note of that checkpoint ("" with none).
+    std::string checkpoint_note() const;
+    const NoteVerifier& verifier() const { return signer_.verifier(); }
 
     std::uint64_t size() const;
     merkle::Hash root() const;
@@ -71,12 +99,24 @@ public:
     Pruned prune(const std::function<bool(std::string_view entry)>& expired);
 
 private:
+    bool write_held_locked();
+    std::string sign_locked();
+
     std::string dir_;
     NoteSigner signer_;
     bool fsync_;
     mutable std::mutex mutex_;
-    std::FILE* entries_ = nullptr;
-    std::FILE* hashes_ = nullptr;
+    int entries_ = -1;
+    int hashes_ = -1;
+    std::string held_entries_;             // staged records not yet in the entries file
+    std::string held_hashes_;              // staged leaf hashes not yet in DIR/hashes
+    std::uint64_t durable_entries_bytes_ = 0;
+    std::uint64_t durable_hashes_bytes_ = 0;
+    std::uint64_t held_count_ = 0;
+    std::uint64_t checkpoint_size_ = 0;
+    bool has_checkpoint_ = false;
+    std::string checkpoint_note_;
+    LogHealth health_;
     std::vector<merkle::Hash> leaves_;
     merkle::CompactRange range_;
     std::uint64_t first_kept_ = 0;
@@ -98,6 +138,15 @@ struct LogVerification {
 // pruned ones by their stored hash. A flipped byte anywhere in the
 // checkpointed entries or hashes fails it.
 LogVerification verify_log(const std::string& dir, const NoteVerifier& verifier);
+
+// verify_log, then checks the log against a checkpoint an auditor kept
+// (`auditor_note`, signed by `verifier`): the log's own checkpoint must be
+// at least as large, and an RFC 9162 consistency proof from the auditor's
+// tree to the log's checkpointed tree must verify against both roots, so
+// that a log rolled back to an older checkpoint, or a fork of it, fails.
+// Entries after the log's checkpoint, which nothing signs, fail it too.
+LogVerification verify_log_against(const std::string& dir, const NoteVerifier& verifier,
+                                   std::string_view auditor_note);
 
 std::string checkpoint_text(std::string_view origin, std::uint64_t size, const merkle::Hash& root);
 

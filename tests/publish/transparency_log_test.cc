@@ -235,5 +235,85 @@ TEST_F(TransparencyLogTest, HashesWithoutContentsFailVerification) {
     EXPECT_THROW(TransparencyLog(dir_.string(), signer_), TransparencyLogError);
 }
 
+// An auditor keeps a checkpoint; later the log is checked against it.
+TEST_F(TransparencyLogTest, AgainstAnAuditorsCheckpointGrowthPassesRollbackAndForkFail) {
+    std::string kept;
+    {
+        TransparencyLog log(dir_.string(), signer_);
+        for (int i = 0; i < 5; ++i) log.append("entry " + std::to_string(i));
+        kept = log.write_checkpoint();
+        fs::copy(dir_, dir_.string() + "-at-5", fs::copy_options::recursive);
+        for (int i = 5; i < 13; ++i) log.append("entry " + std::to_string(i));
+        log.write_checkpoint();
+    }
+    const auto grown = verify_log_against(dir_.string(), signer_.verifier(), kept);
+    EXPECT_TRUE(grown.ok) << grown.message;
+    EXPECT_NE(grown.message.find("consistency proof"), std::string::npos) << grown.message;
+    std::string newer;
+    {
+        std::ifstream in(dir_ / "checkpoint", std::ios::binary);
+        newer.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    EXPECT_TRUE(verify_log_against(dir_.string(), signer_.verifier(), newer).ok);
+
+    // Rolled back to the older genuine copy: it verifies alone, not against
+    // what the auditor saw since.
+    const std::string old_dir = dir_.string() + "-at-5";
+    EXPECT_TRUE(verify_log(old_dir, signer_.verifier()).ok);
+    const auto rolled_back = verify_log_against(old_dir, signer_.verifier(), newer);
+    EXPECT_FALSE(rolled_back.ok);
+    EXPECT_NE(rolled_back.message.find("rolled back"), std::string::npos) << rolled_back.message;
+
+    // A fork: the old copy grown with other entries, signed with the same
+    // key (a compromised sensor showing each auditor its own history).
+    {
+        TransparencyLog fork(old_dir, signer_);
+        for (int i = 5; i < 13; ++i) fork.append("other entry " + std::to_string(i));
+        fork.write_checkpoint();
+    }
+    EXPECT_TRUE(verify_log(old_dir, signer_.verifier()).ok);
+    const auto forked = verify_log_against(old_dir, signer_.verifier(), newer);
+    EXPECT_FALSE(forked.ok);
+    EXPECT_NE(forked.message.find("forked"), std::string::npos) << forked.message;
+    // Against the checkpoint both share, the fork is consistent: it is only
+    // caught by one taken after the fork.
+    EXPECT_TRUE(verify_log_against(old_dir, signer_.verifier(), kept).ok);
+
+    // A checkpoint not signed by the log's key proves nothing.
+    const NoteSigner other = NoteSigner::generate("dnswatch.test/sensor-1");
+    const auto unsigned_note = verify_log_against(dir_.string(), signer_.verifier(),
+                                                  other.sign(checkpoint_text("dnswatch.test/sensor-1", 1, {})));
+    EXPECT_FALSE(unsigned_note.ok);
+    fs::remove_all(old_dir);
+}
+
+TEST_F(TransparencyLogTest, AgainstAnAuditorsCheckpointAnUnsignedTailFails) {
+    std::string kept;
+    {
+        TransparencyLog log(dir_.string(), signer_);
+        for (int i = 0; i < 3; ++i) log.append("entry " + std::to_string(i));
+        kept = log.write_checkpoint();
+        log.append("appended, never signed");
+    }
+    EXPECT_TRUE(verify_log(dir_.string(), signer_.verifier()).ok);  // "not yet checkpointed"
+    const auto result = verify_log_against(dir_.string(), signer_.verifier(), kept);
+    EXPECT_FALSE(result.ok);
+    EXPECT_NE(result.message.find("signed by nothing"), std::string::npos) << result.message;
+}
+
+TEST_F(TransparencyLogTest, StagedEntriesAreWrittenAndSignedByOneCommit) {
+    TransparencyLog log(dir_.string(), signer_);
+    EXPECT_EQ(log.stage("a"), 0u);
+    EXPECT_EQ(log.stage("b"), 1u);
+    EXPECT_EQ(log.health().held_entries, 2u);
+    EXPECT_FALSE(fs::exists(dir_ / "entries") && fs::file_size(dir_ / "entries") > 0);
+    ASSERT_TRUE(log.commit());
+    EXPECT_EQ(log.health().held_entries, 0u);
+    EXPECT_EQ(log.checkpoint_size(), 2u);
+    const auto verified = verify_log(dir_.string(), signer_.verifier());
+    EXPECT_TRUE(verified.ok) << verified.message;
+    EXPECT_EQ(verified.checkpoint_size, 2u);
+}
+
 }  // namespace
 }  // namespace dnswatch
