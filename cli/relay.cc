@@ -22,6 +22,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "common/host_port.h"
 #include "log/log.h"
 #include "publish/catch_up.h"
 #include "publish/relay_store.h"
@@ -33,12 +34,10 @@ namespace {
 
 std::atomic<bool> relay_stopping{false};
 
-// tcp://127.x.x.x:PORT, tcp://[::1]:PORT, tcp://localhost:PORT, or not TCP
-// at all (ipc://, inproc://: this machine only).
-bool is_loopback_endpoint(const std::string& endpoint) {
-    if (endpoint.rfind("tcp://", 0) != 0) return true;
-    const std::string host = endpoint.substr(6, endpoint.rfind(':') - 6);
-    return host.starts_with("127.") || host == "localhost" || host == "[::1]";
+// A loopback address in any spelling (common/host_port.h), or not TCP at
+// all (ipc://, inproc://: this machine only).
+bool stays_on_this_machine(const std::string& endpoint) {
+    return !endpoint.starts_with("tcp://") || is_loopback_endpoint(endpoint);
 }
 extern "C" void stop_relay(int) { relay_stopping = true; }
 
@@ -75,7 +74,7 @@ int relay_command(const RelayOptions& options, const CliStreams& streams) {
         logger.error("usage", {{"msg", "--listen with --key needs --publisher-key FILE for each sensor admitted"}});
         return kExitUsage;
     }
-    if (listen && !options.key && !is_loopback_endpoint(*listen)) {
+    if (listen && !options.key && !stays_on_this_machine(*listen)) {
         logger.error("usage", {{"msg", "--listen " + *listen +
                                            " is not a loopback address, so it needs --key and --publisher-key "
                                            "(plaintext publishers only on loopback)"}});

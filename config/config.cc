@@ -888,7 +888,7 @@ private:
         // The feed changes verdicts: off loopback only a publisher holding
         // the registry's pinned key may speak.
         const std::string& feed = config_.baseline.feed_endpoint;
-        if (config_.baseline.feed_server_key_file.empty() && feed.starts_with("tcp://") && !is_loopback(feed)) {
+        if (config_.baseline.feed_server_key_file.empty() && feed.starts_with("tcp://") && !is_loopback_endpoint(feed)) {
             issue(mark_of({"baseline", "transparency_feed_endpoint"}),
                   "baseline.transparency_feed_endpoint: '" + feed +
                       "' is not a loopback address, so it needs baseline.transparency_feed_server_key (the "

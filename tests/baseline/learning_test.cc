@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "publish/alert_store.h"
 #include "tests/cli/run_support.h"
 #include "tests/support/answer_capture.h"
 
@@ -98,9 +99,10 @@ TEST_F(LearningTest, AnRRsetStableForTheConfiguredTimeJoinsTheBaselineAndSurvive
     // (issue 14), at the packet time that completed it.
     const auto changes = [&] {
         std::vector<json> out;
-        for (const std::string& line : test::lines_of(test::slurp(dir_ / "state/alerts.jsonl"))) {
+        scan_alert_store((dir_ / "state/alerts.jsonl").string(), 0, [&](std::uint64_t, std::string_view line) {
             if (json::parse(line)["schema"] == "dnswatch.change/1") out.push_back(json::parse(line));
-        }
+            return true;
+        });
         return out;
     };
     ASSERT_EQ(changes().size(), 1u) << test::slurp(dir_ / "state/alerts.jsonl");

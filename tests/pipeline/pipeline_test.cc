@@ -122,7 +122,9 @@ TEST_P(PipelineReplay, EmitsExactlyWhatReplayEmits) {
     PipelineTotals totals;
     {
         JsonLinesSink lines((dir / "alerts.jsonl").string(), JsonLinesSink::FileMode::truncate);
-        Publisher publisher(lines, nullptr, PublisherOptions{"", std::chrono::milliseconds(0), ""});
+        PublisherOptions publisher_options;
+        publisher_options.stats_interval = std::chrono::milliseconds(0);
+        Publisher publisher(lines, nullptr, publisher_options);
         PipelineOptions options;
         options.workers = shape.workers;
         options.shards = shape.shards;
@@ -195,7 +197,9 @@ TEST(PipelineSplitZone, ATldSpreadsOverTheShardsAndEmitsWhatReplayEmits) {
     SharedBaseline shared(WatchSet(watch), sources);
     {
         JsonLinesSink lines((dir / "alerts.jsonl").string(), JsonLinesSink::FileMode::truncate);
-        Publisher publisher(lines, nullptr, PublisherOptions{"", std::chrono::milliseconds(0), ""});
+        PublisherOptions publisher_options;
+        publisher_options.stats_interval = std::chrono::milliseconds(0);
+        Publisher publisher(lines, nullptr, publisher_options);
         PipelineOptions options;
         options.workers = 2;
         options.shards = 2;
