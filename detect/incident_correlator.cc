@@ -218,9 +218,16 @@ void IncidentCorrelator::save_if_due(bool force) {
     if (keeper_ == nullptr || !dirty_) return;
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_save_ < std::chrono::seconds(1)) return;
-    dirty_ = false;
     last_save_ = now;
-    keeper_->save(export_state());
+    // The incidents are in the store already (their records); this file
+    // only spares a restart the work. A failed save (a full disk) must not
+    // fail the alert path: counted, and tried again at the next change.
+    try {
+        keeper_->save(export_state());
+        dirty_ = false;
+    } catch (const std::exception&) {
+        ++counters_.save_failures;
+    }
 }
 
 std::vector<IncidentState> IncidentCorrelator::export_state() const {

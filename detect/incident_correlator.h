@@ -53,6 +53,7 @@ struct IncidentCounters {
     std::uint64_t emitted = 0;    // incident records handed on
     std::uint64_t expired = 0;    // closed incidents forgotten after `gap`
     std::uint64_t evicted = 0;    // incidents forgotten to stay within max_incidents
+    std::uint64_t save_failures = 0;  // state saves that failed (a full disk): tried again at the next
 };
 
 // Where the correlator's state goes to survive a restart: detect/ asks,

@@ -42,13 +42,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(std::string(refused.what()).size() > 0);
         return 0;
     }
-    FUZZ_CHECK(!announcement.records.empty());
     const auto json = nlohmann::json::parse(line);
     const auto owner = DnsName::from_text(json.at("name").get<std::string>());
     const auto type = rrtype_from_text(json.at("rrtype").get<std::string>());
     FUZZ_CHECK(owner.has_value());
     FUZZ_CHECK(type.has_value());
     FUZZ_CHECK(announcement.records.size() == json.at("rdata").size());
+    // "rdata": [] announces a removal: the entry still names its RRset.
+    FUZZ_CHECK(announcement.owner == *owner);
+    FUZZ_CHECK(announcement.type == *type);
+    FUZZ_CHECK(announcement.removal() == announcement.records.empty());
     for (const ZoneRecord& record : announcement.records) {
         FUZZ_CHECK(record.owner == *owner);
         FUZZ_CHECK(record.type == *type);

@@ -20,6 +20,7 @@
 #include <zmq.hpp>
 
 #include "capture/pcap_file_source.h"
+#include "publish/alert_store.h"
 #include "publish/catch_up.h"
 #include "publish/evidence_pcap.h"
 #include "publish/zmq_publisher.h"
@@ -95,7 +96,11 @@ TEST_F(IncidentEvidenceTest, TheSampleHijackIsOneIncidentStoredServedAndTitled) 
     EXPECT_NE(run.err.find("incident " + incident["id"].get<std::string>()), std::string::npos) << run.err;
 
     // Kept in the store with the alerts, in one sequence.
-    const std::vector<json> stored = lines_of(test::slurp(dir_ / "state" / "alerts.jsonl"));
+    std::vector<json> stored;
+    scan_alert_store((dir_ / "state" / "alerts.jsonl").string(), 0, [&](std::uint64_t, std::string_view record) {
+        stored.push_back(json::parse(record));
+        return true;
+    });
     EXPECT_EQ(stored.size(), alerts.size() + incidents.size());
     for (std::size_t i = 0; i < stored.size(); ++i) EXPECT_EQ(stored[i]["seq"], i + 1);
 

@@ -122,9 +122,9 @@ TEST_F(TailTest, ATopicPrefixFollowsOneZone) {
 TEST_F(TailTest, AHeartbeatRevealsWhatWasLostAtTheHighWaterMark) {
     // A consumer stops reading (SIGSTOP) while the sensor publishes far more
     // than its queue and the kernel's buffers hold: the PUB drops the rest
-    // for it alone. Nothing more is published after that, and tail stalls
-    // (checked below) until the sensor's heartbeats flow; then it fills the
-    // gap from the store. (Before, tail stalled at 3,891 of 10,000 while the
+    // for it alone. Nothing more is published after that: unless a record
+    // that got through shows the gap, tail stalls until the sensor's
+    // heartbeats flow; then it fills the gap from the store. (Before, tail stalled at 3,891 of 10,000 while the
     // sensor ran on.)
     AlertStore store((dir_ / "burst").string(), /*fsync=*/false);
     ZmqPublisher pub(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 10});
@@ -157,7 +157,10 @@ TEST_F(TailTest, AHeartbeatRevealsWhatWasLostAtTheHighWaterMark) {
         if (now == drained && i > 10) break;
         drained = now;
     }
-    EXPECT_LT(drained, static_cast<std::size_t>(kAlerts)) << "the PUB dropped nothing: the test proves nothing";
+    // How much of the gap tail fills before the first heartbeat depends on
+    // the machine: a record that got through after the drop shows the gap
+    // live (on a quiet machine all of it is filled so). A PUB drops in
+    // silence, so the proof that it dropped is tail's tail_gap_filled below.
     // The sensor's publisher thread sends a heartbeat every second; here, on
     // the thread that owns the socket, every 100 ms until tail is done.
     int exit_code = -1;

@@ -246,7 +246,9 @@ class IncidentChangesTest(SensorFixture):
 
 class PerIncidentTest(SensorFixture):
     """One change at the authoritative server, seen there and through two
-    resolvers: three alerts, one incident, one notice each way."""
+    resolvers: three alerts, one incident, told once as it opens and once
+    more when the first resolver corroborates it and its severity rises
+    (medium to high, docs/alerts.md); the third record changes nothing."""
     SCENARIO = "change-seen-by-resolvers"
 
     def setUp(self):
@@ -267,14 +269,14 @@ class PerIncidentTest(SensorFixture):
         self.wait_for_every_incident_record(read_log, "incident_posted")
         consumer.kill()
         consumer.wait(timeout=10)
-        self.assertEqual(len(received), 1, read_log())
-        headers, incident = received[0]
-        self.assertEqual(incident["schema"], "dnswatch.incident/1")
-        self.assertEqual(headers["X-Dnswatch-Incident-Id"], incident["id"])
-        self.assertEqual(incident["id"], self.incidents[-1]["id"])
-        self.assertEqual(incident["state"], "open")
-        self.assertEqual(incident["title"], "victim.test: www pointed at 203.0.113.66")
-        self.assertEqual(read_log().count("event=incident_unchanged"), 2, read_log())
+        self.assertEqual([incident["severity"] for _, incident in received], ["medium", "high"], read_log())
+        for headers, incident in received:
+            self.assertEqual(incident["schema"], "dnswatch.incident/1")
+            self.assertEqual(headers["X-Dnswatch-Incident-Id"], incident["id"])
+            self.assertEqual(incident["id"], self.incidents[-1]["id"])
+            self.assertEqual(incident["state"], "open")
+            self.assertEqual(incident["title"], "victim.test: www pointed at 203.0.113.66")
+        self.assertEqual(read_log().count("event=incident_unchanged"), 1, read_log())
 
     def test_one_mail(self):
         mails = []
@@ -295,10 +297,11 @@ class PerIncidentTest(SensorFixture):
         self.wait_for_every_incident_record(read_log, "incident_mailed")
         consumer.kill()
         consumer.wait(timeout=10)
-        self.assertEqual(len(mails), 1, read_log())
+        self.assertEqual(len(mails), 2, read_log())
         last = self.incidents[-1]
-        self.assertEqual(mails[0]["Subject"],
-                         f"[dnswatch] {last['severity']} open victim.test: www pointed at 203.0.113.66")
+        self.assertEqual([m["Subject"] for m in mails],
+                         [f"[dnswatch] {severity} open victim.test: www pointed at 203.0.113.66"
+                          for severity in ("medium", "high")])
         self.assertEqual(mails[0]["References"], f"<{last['id']}@dnswatch>")
         # The mail is the incident as it opened: the authority saw it first.
         self.assertIn("seen at:    127.0.0.11 (authoritative)", mails[0].get_content())
