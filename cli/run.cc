@@ -342,8 +342,9 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
     // so that a crash keeps them; the end of the run saves them once more.
     const bool learning = !config.state.dir.empty() && !learning_options(config).zones.empty();
     if (learning) publisher_options.learned_path = learned_path(config);
-    // Stats go on the ZeroMQ socket's `stats.` topic and to NATS.
-    if (NatsForwarder* nats = outputs.nats()) {
+    // Stats go on the ZeroMQ socket's `stats.` topic and to NATS (not at
+    // all with stats.interval 0).
+    if (NatsForwarder* nats = outputs.nats(); nats != nullptr && config.run.stats_interval_s > 0) {
         publisher_options.stats_elsewhere = [nats](const std::string& payload) { nats->publish_stats(payload); };
     }
     Publisher publisher(outputs.sink(), outputs.publisher(), publisher_options);
