@@ -9,8 +9,6 @@
 
 namespace dnswatch {
 
-namespace {
-
 // Every byte, or false with errno set: a short write (a disk filling up) is
 // followed by another, which says why it stopped.
 bool write_all(int fd, std::string_view text) {
@@ -29,7 +27,6 @@ bool write_all(int fd, std::string_view text) {
     return true;
 }
 
-}  // namespace
 
 void write_file_atomically(const std::string& path, std::string_view text, bool sync) {
     const std::string temporary = path + ".tmp";

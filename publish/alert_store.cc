@@ -20,6 +20,7 @@
 #include "publish/alert_json.h"
 #include "publish/change_json.h"
 #include "publish/incident_json.h"
+#include "publish/open_alert_file.h"
 #include "publish/transparency_log.h"
 
 namespace dnswatch {
@@ -54,22 +55,6 @@ std::string meta_of(const Alert& alert, std::uint64_t checkpoint) {
 template <typename Record>
 std::string meta_of(const Record&, std::uint64_t checkpoint) {
     return "{\"checkpoint\":" + std::to_string(checkpoint) + "}";
-}
-
-// The open alerts of DIR/alerts.pruned (after its first line), as
-// publish/open_alert_file.h writes them.
-std::string open_alert_lines(const std::vector<OpenAlertState>& alerts) {
-    std::string text;
-    for (const OpenAlertState& state : alerts) {
-        nlohmann::json line;
-        line["key"] = to_hex(state.key);
-        line["signals"] = state.signals;
-        line["observed_forms"] = nlohmann::json::array();
-        for (const std::string& form : state.observed_forms) line["observed_forms"].push_back(to_hex(form));
-        line["alert"] = to_json(state.alert);
-        text += line.dump() + "\n";
-    }
-    return text;
 }
 
 constexpr std::string_view kOpenAlertsHeader = "open-alerts ";
@@ -113,22 +98,6 @@ std::vector<OpenAlertState> sorted_by_first_seen(std::unordered_map<std::string,
                                                               : a.alert.id < b.alert.id;
     });
     return alerts;
-}
-
-bool write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        if (n == 0) {
-            errno = EIO;
-            return false;
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
 }
 
 }  // namespace
@@ -452,7 +421,7 @@ AlertStore::Pruned AlertStore::prune(const std::function<bool(std::string_view)>
     try {
         write_file_atomically(pruned_path_,
                               std::to_string(last_pruned) + "\n" + std::string(kOpenAlertsHeader) +
-                                  std::to_string(still_open.size()) + "\n" + open_alert_lines(still_open),
+                                  std::to_string(still_open.size()) + "\n" + open_alerts_text(still_open),
                               fsync_);
         pruned_seq_ = last_pruned;
         pruned_open_ = std::move(still_open);

@@ -9,7 +9,7 @@
 
 namespace dnswatch {
 
-void save_open_alerts(const std::string& path, const std::vector<OpenAlertState>& alerts) {
+std::string open_alerts_text(const std::vector<OpenAlertState>& alerts) {
     std::string text;
     for (const OpenAlertState& state : alerts) {
         nlohmann::json line;
@@ -20,7 +20,11 @@ void save_open_alerts(const std::string& path, const std::vector<OpenAlertState>
         line["alert"] = to_json(state.alert);
         text += line.dump() + "\n";
     }
-    write_file_atomically(path, text);
+    return text;
+}
+
+void save_open_alerts(const std::string& path, const std::vector<OpenAlertState>& alerts) {
+    write_file_atomically(path, open_alerts_text(alerts));
 }
 
 std::vector<OpenAlertState> load_open_alerts(const std::string& path) {

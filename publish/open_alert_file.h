@@ -10,6 +10,8 @@
 
 namespace dnswatch {
 
+// One JSON line per open alert (key, signals, observed_forms in hex, the alert).
+std::string open_alerts_text(const std::vector<OpenAlertState>& alerts);
 void save_open_alerts(const std::string& path, const std::vector<OpenAlertState>& alerts);
 // An absent file is an empty list; a malformed one throws std::runtime_error
 // naming the file and line.

@@ -64,22 +64,6 @@ std::optional<Checkpoint> parse_checkpoint(std::string_view text) {
 
 namespace {
 
-bool write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        if (n == 0) {
-            errno = EIO;
-            return false;
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
 void truncate_or_throw(const std::string& path, std::uint64_t size) {
     if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0 && errno != ENOENT) {
         throw TransparencyLogError(path + ": " + std::strerror(errno));
