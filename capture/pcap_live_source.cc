@@ -31,6 +31,10 @@ struct LiveHandle {
     bool failed = false;
     std::uint64_t frames = 0;
     pcap_stat last_stats{};
+    // The kernel's counts once the filter was in place: frames of any kind
+    // reached the socket between activation and pcap_setfilter (libpcap
+    // drains them), and are no part of what this capture saw or dropped.
+    pcap_stat at_filter{};
 };
 
 class PcapLiveInput : public PacketInput {
@@ -67,9 +71,9 @@ public:
         c.received = received_;
         for (LiveHandle& h : handles_) {
             if (!h.failed) pcap_stats(h.pcap.get(), &h.last_stats);
-            c.kernel_seen += h.last_stats.ps_recv;
-            c.kernel_dropped += h.last_stats.ps_drop;
-            c.if_dropped += h.last_stats.ps_ifdrop;
+            c.kernel_seen += h.last_stats.ps_recv - h.at_filter.ps_recv;
+            c.kernel_dropped += h.last_stats.ps_drop - h.at_filter.ps_drop;
+            c.if_dropped += h.last_stats.ps_ifdrop - h.at_filter.ps_ifdrop;
         }
         counters_ = c;
     }
@@ -168,6 +172,7 @@ LiveHandle open_handle(const PcapLiveOptions& options, std::size_t interface_ind
     check(pcap_setnonblock(p, 1, errbuf), p, interface, "non-blocking mode");
 
     LiveHandle handle;
+    if (pcap_stats(p, &handle.at_filter) == 0) handle.last_stats = handle.at_filter;
     handle.link_type = pcap_datalink(p);
     handle.fd = pcap_get_selectable_fd(p);
     handle.source = static_cast<std::uint16_t>(interface_index);

@@ -52,8 +52,8 @@ protected:
         if (!test::have_program("nsd")) GTEST_SKIP() << "nsd is not installed";
         if (::geteuid() != 0) GTEST_SKIP() << "live capture on lo needs root";
         dir_ = test::scratch_dir("changes");
-        nsd_port_ = test::free_tcp_port();
-        notify_port_ = test::free_udp_port();
+        nsd_port_ = test::reserved_port();
+        notify_port_ = test::reserved_port();
         zone_file_ = dir_ / "nsd" / "reg.test.zone";
         fs::create_directories(zone_file_.parent_path());
         write_zone(2026120701, "ns.bank-hosting.example.", true, {{"shop", "ns.shop-hosting.example."}});
@@ -264,7 +264,7 @@ std::vector<std::string> names_and_ops(const std::vector<std::pair<json, std::in
 }
 
 TEST_F(ChangeFeedTest, CreatesReachThePublicEndpointOnlyAfterTheDelayAcrossARestart) {
-    const int vetted_port = test::free_tcp_port(), public_port = test::free_tcp_port();
+    const int vetted_port = test::reserved_port(), public_port = test::reserved_port();
     const std::string vetted = "tcp://127.0.0.1:" + std::to_string(vetted_port);
     const std::string open = "tcp://127.0.0.1:" + std::to_string(public_port);
     // Long enough for a stop and a start under load: a record released while

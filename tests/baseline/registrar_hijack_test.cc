@@ -48,9 +48,9 @@ protected:
         }
         if (::geteuid() != 0) GTEST_SKIP() << "live capture on lo needs root";
         dir_ = test::scratch_dir("registrar-hijack");
-        knot_port_ = test::free_tcp_port();
-        public_port_ = test::free_tcp_port();
-        notify_port_ = test::free_udp_port();
+        knot_port_ = test::reserved_port();
+        public_port_ = test::reserved_port();
+        notify_port_ = test::reserved_port();
         fs::create_directories(dir_ / "zones");
         fs::create_directories(dir_ / "public");
         // The registry's unsigned data; Knot signs it (DNSKEY, RRSIG, NSEC).

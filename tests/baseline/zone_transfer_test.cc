@@ -79,8 +79,8 @@ protected:
     void SetUp() override {
         if (!test::have_program("nsd")) GTEST_SKIP() << "nsd is not installed";
         dir_ = test::scratch_dir("xfr");
-        nsd_port_ = test::free_tcp_port();
-        notify_port_ = test::free_udp_port();
+        nsd_port_ = test::reserved_port();
+        notify_port_ = test::reserved_port();
         zone_file_ = dir_ / "nsd" / "victim.test.zone";
         fs::create_directories(zone_file_.parent_path());
         test::write_file(zone_file_, zone_text("2026030101", "192.0.2.10"));

@@ -19,22 +19,10 @@
 
 #include "capture/pcap_file_source.h"
 #include "capture/pcap_live_source.h"
+#include "tests/support/ports.h"
 
 namespace dnswatch {
 namespace {
-
-// A UDP port nothing listens on, for the test's own filter.
-std::uint16_t unused_udp_port() {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
 
 // Each datagram from a socket of its own (its own source port: spread over
 // a fanout group), its payload one distinct byte.
@@ -63,7 +51,7 @@ class PcapLiveSourceTest : public ::testing::TestWithParam<std::size_t> {};
 
 TEST_P(PcapLiveSourceTest, EveryDatagramOnLoopbackArrivesOnceTheFirstIncluded) {
     if (::geteuid() != 0) GTEST_SKIP() << "live capture needs root";
-    const std::uint16_t port = unused_udp_port();
+    const auto port = static_cast<std::uint16_t>(test::reserved_port());  // no other test sends to it
     PcapLiveOptions options;
     options.interfaces = {"lo"};
     options.filter = "udp dst port " + std::to_string(port);

@@ -265,7 +265,7 @@ TEST_F(DurableRunTest, AFullDiskThenFreedHidesNoAlertAndLosesNone) {
     // (a tmpfs file takes a 4 KiB page at least: each evidence pcap too).
     constexpr int kCopies = 15;
     write_copies(dir_ / "many.pcap", 1, kCopies, 1700000000, {0, 1, 2});
-    const int metrics_port = test::free_tcp_port();
+    const int metrics_port = test::reserved_port();
     test::Spawned live({DNSWATCH_BINARY, "run", "--config",
                         config(dir_ / "many.pcap", "full", "  speed: 2x\n",
                                "metrics:\n  listen: 127.0.0.1:" + std::to_string(metrics_port) + "\n")

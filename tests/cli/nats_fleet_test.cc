@@ -31,8 +31,8 @@ class NatsCluster {
 public:
     explicit NatsCluster(const fs::path& dir) : dir_(dir) {
         for (int i = 0; i < 3; ++i) {
-            client_ports_.push_back(test::free_tcp_port());
-            cluster_ports_.push_back(test::free_tcp_port());
+            client_ports_.push_back(test::reserved_port());
+            cluster_ports_.push_back(test::reserved_port());
         }
         for (int i = 0; i < 3; ++i) {
             std::string routes;
@@ -201,7 +201,7 @@ TEST_F(NatsFleetTest, EveryAlertOnceInOrderPerSensorThroughANodeLossAndAClusterO
 // alerts on dnswatch.alert.*, and the stats messages on dnswatch.stats.<sensor>;
 // the change wakes the forwarder at once. One JetStream node suffices here.
 TEST_F(NatsFleetTest, ChangesAlertsAndStatsTakeTheirOwnSubjects) {
-    const int port = test::free_tcp_port();
+    const int port = test::reserved_port();
     const fs::path node = dir_ / "single";
     fs::create_directories(node);
     write_file(node / "nats.conf", "listen: 127.0.0.1:" + std::to_string(port) + "\njetstream {\n  store_dir: \"" +

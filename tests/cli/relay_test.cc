@@ -27,14 +27,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// A loopback TCP endpoint on a port free right now.
-std::string free_endpoint(zmq::context_t& context) {
-    zmq::socket_t probe(context, zmq::socket_type::pair);
-    probe.bind("tcp://127.0.0.1:*");
-    const std::string endpoint = probe.get(zmq::sockopt::last_endpoint);
-    probe.close();
-    return endpoint;
-}
+// A loopback TCP endpoint on a port reserved for this test process
+// (tests/support/ports.h: a kernel-chosen port, closed again, was taken by
+// another test's connection before the relay bound it).
+std::string free_endpoint() { return "tcp://127.0.0.1:" + std::to_string(test::reserved_port()); }
 
 class RelayTest : public ::testing::Test {
 protected:
@@ -90,7 +86,7 @@ protected:
 TEST_F(RelayTest, TwoSensorsReachOneConsumerThroughTheRelay) {
     ZmqPublisher a(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 1000});
     ZmqPublisher b(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 1000});
-    const std::string to = free_endpoint(context_);
+    const std::string to = free_endpoint();
     relay_ = test::spawn_command({DNSWATCH_BINARY, "relay", "--from", a.endpoint(), "--from", b.endpoint(), "--to", to},
                                  dir_ / "relay.out", dir_ / "relay.err");
     zmq::socket_t sub(context_, zmq::socket_type::sub);
@@ -113,7 +109,7 @@ TEST_F(RelayTest, WithCurveOnlyListedConsumersHearAndSensorsAreAuthenticated) {
     ZapAuthenticator zap(context_, {relay_keys.public_key}, false);
     ZmqPublisher a(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 1000, sensor_keys});
     ZmqPublisher b(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 1000, sensor_keys});
-    const std::string to = free_endpoint(context_);
+    const std::string to = free_endpoint();
     const std::string sensor_pub = (dir_ / "sensor.key.pub").string();
     relay_ = test::spawn_command({DNSWATCH_BINARY, "relay", "--key", (dir_ / "relay.key").string(), "--allow",
                                   (dir_ / "consumer.key.pub").string(), "--from", a.endpoint() + "#" + sensor_pub,
@@ -137,8 +133,8 @@ TEST_F(RelayTest, WithCurveOnlyListedConsumersHearAndSensorsAreAuthenticated) {
 TEST_F(RelayTest, TailSinceZeroThroughTheRelayGetsEveryAlertOfTwoSensors) {
     ZmqPublisher a(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 1000});
     ZmqPublisher b(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 1000});
-    const std::string to = free_endpoint(context_);
-    const std::string catchup = free_endpoint(context_);
+    const std::string to = free_endpoint();
+    const std::string catchup = free_endpoint();
     relay_ = test::spawn_command({DNSWATCH_BINARY, "relay", "--from", a.endpoint(), "--from", b.endpoint(), "--to", to,
                                   "--catchup", catchup, "--store", (dir_ / "store").string(), "--keep", "1000"},
                                  dir_ / "relay.out", dir_ / "relay.err");
@@ -193,7 +189,7 @@ TEST_F(RelayTest, TailSinceZeroThroughTheRelayGetsEveryAlertOfTwoSensors) {
 }
 
 TEST_F(RelayTest, TailSaysWithinSecondsWhenNothingAnswersAndExitsOne) {
-    const std::string nowhere = free_endpoint(context_);  // nothing listens there
+    const std::string nowhere = free_endpoint();  // nothing listens there
     const auto started = std::chrono::steady_clock::now();
     const auto tail = test::run_command({DNSWATCH_BINARY, "tail", "--endpoint", nowhere, "--timeout", "1"}, dir_);
     EXPECT_EQ(tail.exit_code, 1);
@@ -210,10 +206,10 @@ TEST_F(RelayTest, AConsumerKeyTheRelayDoesNotAdmitIsLoggedOnBothSides) {
     stranger.save((dir_ / "stranger.key").string());
     consumer.save((dir_ / "consumer.key").string());
     ZmqPublisher a(context_, ZmqPublisherOptions{"tcp://127.0.0.1:*", 0, 1000});
-    const std::string to = free_endpoint(context_);
+    const std::string to = free_endpoint();
     relay_ = test::spawn_command({DNSWATCH_BINARY, "relay", "--key", (dir_ / "relay.key").string(), "--allow",
                                   (dir_ / "consumer.key.pub").string(), "--from", a.endpoint(), "--to", to,
-                                  "--catchup", free_endpoint(context_)},
+                                  "--catchup", free_endpoint()},
                                  dir_ / "relay.out", dir_ / "relay.err");
     ASSERT_TRUE(relay_ready()) << test::slurp(dir_ / "relay.err");
     const auto tail = test::run_command({DNSWATCH_BINARY, "tail", "--endpoint", to, "--key",
@@ -248,8 +244,8 @@ TEST_F(RelayTest, OnListenOnlyListedPublisherKeysAreHeard) {
     relay_keys.save((dir_ / "relay.key").string());
     sensor_keys.save((dir_ / "sensor.key").string());
     consumer.save((dir_ / "consumer.key").string());
-    const std::string to = free_endpoint(context_);
-    const std::string listen = free_endpoint(context_);
+    const std::string to = free_endpoint();
+    const std::string listen = free_endpoint();
     relay_ = test::spawn_command({DNSWATCH_BINARY, "relay", "--key", (dir_ / "relay.key").string(), "--allow",
                                   (dir_ / "consumer.key.pub").string(), "--listen", listen, "--publisher-key",
                                   (dir_ / "sensor.key.pub").string(), "--to", to},

@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/ports.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/run_command.h"
 
@@ -65,22 +66,6 @@ inline void write_victim_zones(const fs::path& source_dir, const fs::path& dir) 
     write_file(dir / "forged.zone", forged);
 }
 
-// A port on 127.0.0.1 free right now (the kernel's choice), for
-// SOCK_STREAM (TCP) or SOCK_DGRAM (UDP).
-inline int free_port(int socket_type) {
-    const int fd = ::socket(AF_INET, socket_type, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
-
-inline int free_tcp_port() { return free_port(SOCK_STREAM); }
-inline int free_udp_port() { return free_port(SOCK_DGRAM); }
 
 template <typename Predicate>
 bool eventually(Predicate ready, std::chrono::milliseconds timeout) {

@@ -253,7 +253,7 @@ TEST_F(RunTest, SigtermMidRunLosesNoAlert) {
 
 TEST_F(RunTest, CountersGoOutAsStatsMessages) {
     const Case sample = cases().front();
-    const int port = test::free_tcp_port();
+    const int port = test::reserved_port();
     const fs::path config = config_for(
         sample, "capture:\n  source: pcap_file\n  speed: 1500x\n  files: [" + capture_path(sample) +
                     "]\npipeline:\n  workers: 2\n  shards: 1\nstats:\n  interval: 1\npublish:\n  zmq:\n"

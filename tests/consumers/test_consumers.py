@@ -35,10 +35,36 @@ SCENARIOS = os.path.join(SOURCE, "scenarios")
 CONSUMERS = os.path.join(SOURCE, "examples", "consumers")
 
 
+_claimed_ports = []  # open, locked files: the claims last as long as this process
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free over TCP, below the kernel's ephemeral range
+    (where other tests' outgoing connections take their local ports) and
+    claimed with an flock that the C++ tests honour too
+    (tests/support/ports.h)."""
+    import fcntl
+    import random
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        ceiling = int(f.read().split()[0])
+    folder = os.path.join(tempfile.gettempdir(), "dnswatch-test-ports")
+    os.makedirs(folder, exist_ok=True)
+    for _ in range(1000):
+        port = random.randrange(10000, ceiling)
+        claim = open(os.path.join(folder, str(port)), "a")
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            claim.close()
+            continue
+        _claimed_ports.append(claim)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free loopback port after 1000 tries")
 
 
 def wait_for(predicate, timeout, what):

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/run_command.h"
+#include "tests/support/scratch_dir.h"
 
 namespace dnswatch {
 namespace {
@@ -27,7 +28,7 @@ using Opened = std::tuple<std::string, std::string, std::string, std::string>;
 std::set<Opened> replay(const std::string& name) {
     const test::CommandResult result = test::run_command(
         {DNSWATCH_BINARY, "replay", "--config", (kHere / (name + ".yaml")).string(), (kHere / (name + ".pcap")).string()},
-        fs::temp_directory_path());
+        test::scratch_dir("standards"));  // its own stdout.txt: both tests run at once under ctest -j
     EXPECT_EQ(result.exit_code, 0) << result.err;
     std::set<Opened> opened;
     std::istringstream lines(result.out);
