@@ -142,8 +142,8 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
     const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
     if (const IncidentCounters& i = outputs.incidents().counters(); i.opened != 0) {
         std::fprintf(streams.err,
-                     "incidents: opened=%llu joined=%llu records=%llu expired=%llu evicted=%llu save_failures=%llu\n",
-                     u(i.opened), u(i.joined), u(i.emitted), u(i.expired), u(i.evicted), u(i.save_failures));
+                     "incidents: opened=%llu joined=%llu records=%llu expired=%llu evicted=%llu\n",
+                     u(i.opened), u(i.joined), u(i.emitted), u(i.expired), u(i.evicted));
     }
     if (const QueryFrameCounters& q = processor.detector().query_frame_counters(); q.remembered != 0) {
         std::fprintf(streams.err, "evidence queries: kept=%llu truncated=%llu found=%llu missing=%llu\n",

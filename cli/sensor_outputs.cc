@@ -43,13 +43,15 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger
         fan_out_.add(*publisher_);
     }
     entry_ = &fan_out_;
+    IncidentRebuild incident_rebuild;  // filled while the store opens, if there is one
     if (!config.state.dir.empty()) {
         // A dnswatch before the store held everything kept open alerts in a
         // second file; read once more as the base the records fold onto.
         const std::string legacy_open = config.state.dir + "/open-alerts.jsonl";
         store_ = std::make_unique<AlertStore>(
             config.state.dir, config.state.fsync, static_cast<std::size_t>(config.state.max_held_records),
-            std::filesystem::exists(legacy_open) ? load_open_alerts(legacy_open) : std::vector<OpenAlertState>{});
+            std::filesystem::exists(legacy_open) ? load_open_alerts(legacy_open) : std::vector<OpenAlertState>{},
+            [&](const nlohmann::json& record) { incident_rebuild.fold(record); });
         learned_path_ = config.state.dir + "/learned.jsonl";
         evidence_ = std::make_unique<PcapEvidenceWriter>(config.state.dir + "/evidence");
         if (!config.state.tlog_dir.empty()) {
@@ -112,11 +114,9 @@ SensorOutputs::SensorOutputs(const Config& config, AlertSink* lines, log::Logger
     // It learns of each change record once the store has numbered it.
     incidents_ = std::make_unique<IncidentCorrelator>(IncidentOptions{}, config.sensor_id, *entry_);
     fan_out_.add(incidents_->change_observer());
-    if (!config.state.dir.empty()) {
-        incident_file_ = std::make_unique<IncidentStateFile>(config.state.dir + "/incidents.jsonl", config.state.fsync);
-        incidents_->import_state(incident_file_->load());  // throws "PATH:LINE: ..." when damaged
-        incidents_->set_state_keeper(incident_file_.get());
-    }
+    // The incidents of the last run, from the store's records (read as the
+    // store opened).
+    incidents_->import_state(incident_rebuild.incidents(), incident_rebuild.changes());
     entry_ = incidents_.get();
     // The baseline's own changes, judged as they pass: its alerts enter the
     // path at its head, to be grouped, numbered and stored like any other.

@@ -23,7 +23,7 @@
 #include "publish/catch_up.h"
 #include "publish/evidence_pcap.h"
 #include "publish/fan_out_sink.h"
-#include "publish/incident_state_file.h"
+#include "publish/incident_rebuild.h"
 #include "publish/json_lines_sink.h"
 #include "publish/nats_forwarder.h"
 #include "publish/numbering_sink.h"
@@ -97,7 +97,6 @@ private:
     std::unique_ptr<Retention> retention_;
     std::unique_ptr<NumberingSink> numbering_;  // the head when there is no durable store
     std::unique_ptr<ChangeWatcher> change_watcher_;
-    std::unique_ptr<IncidentStateFile> incident_file_;
     std::unique_ptr<IncidentCorrelator> incidents_;  // the head of the alert path
     AlertSink* entry_ = nullptr;
 };

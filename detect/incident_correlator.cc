@@ -161,8 +161,6 @@ void IncidentCorrelator::publish(const Alert& given) {
         ++counters_.emitted;
         next_.publish_incident(state.incident);
     }
-    dirty_ = true;
-    save_if_due(false);
 }
 
 bool IncidentCorrelator::refresh(Tracked& tracked) const {
@@ -202,33 +200,13 @@ void IncidentCorrelator::forget_stale(std::int64_t now_us) {
             for (const Alert& member : state.members) incident_of_.erase(member.id);
             it = incidents_.erase(it);
             ++counters_.expired;
-            dirty_ = true;
         } else {
             ++it;
         }
     }
 }
 
-void IncidentCorrelator::flush() {
-    save_if_due(true);
-    next_.flush();
-}
-
-void IncidentCorrelator::save_if_due(bool force) {
-    if (keeper_ == nullptr || !dirty_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (!force && now - last_save_ < std::chrono::seconds(1)) return;
-    last_save_ = now;
-    // The incidents are in the store already (their records); this file
-    // only spares a restart the work. A failed save (a full disk) must not
-    // fail the alert path: counted, and tried again at the next change.
-    try {
-        keeper_->save(export_state());
-        dirty_ = false;
-    } catch (const std::exception&) {
-        ++counters_.save_failures;
-    }
-}
+void IncidentCorrelator::flush() { next_.flush(); }
 
 std::vector<IncidentState> IncidentCorrelator::export_state() const {
     std::vector<std::pair<std::uint64_t, const IncidentState*>> order;
@@ -241,10 +219,19 @@ std::vector<IncidentState> IncidentCorrelator::export_state() const {
     return out;
 }
 
-void IncidentCorrelator::import_state(std::vector<IncidentState> incidents) {
+void IncidentCorrelator::import_state(std::vector<IncidentState> incidents, const std::vector<BaselineChange>& changes) {
+    for (const BaselineChange& change : changes) note_change(change);
     for (IncidentState& state : incidents) {
         if (state.incident.id.empty()) continue;
-        for (const Alert& member : state.members) incident_of_[member.id] = state.incident.id;
+        std::vector<std::string> ties;
+        for (const Alert& member : state.members) {
+            incident_of_[member.id] = state.incident.id;
+            const std::vector<std::string> more = ties_of(member);
+            std::vector<std::string> merged;
+            std::set_union(ties.begin(), ties.end(), more.begin(), more.end(), std::back_inserter(merged));
+            ties = std::move(merged);
+        }
+        state.ties = std::move(ties);
         Tracked& tracked = incidents_[state.incident.id];
         tracked.state = std::move(state);
         tracked.touched = ++clock_;

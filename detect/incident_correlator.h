@@ -23,7 +23,6 @@
 // `gap` after their last alert.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -53,15 +52,6 @@ struct IncidentCounters {
     std::uint64_t emitted = 0;    // incident records handed on
     std::uint64_t expired = 0;    // closed incidents forgotten after `gap`
     std::uint64_t evicted = 0;    // incidents forgotten to stay within max_incidents
-    std::uint64_t save_failures = 0;  // state saves that failed (a full disk): tried again at the next
-};
-
-// Where the correlator's state goes to survive a restart: detect/ asks,
-// publish/ decides (a file in state.dir).
-class IncidentStateKeeper {
-public:
-    virtual ~IncidentStateKeeper() = default;
-    virtual void save(const std::vector<IncidentState>& incidents) = 0;
 };
 
 class IncidentCorrelator : public AlertSink {
@@ -80,12 +70,12 @@ public:
     // the store, ahead of the change watcher.
     AlertSink& change_observer() { return change_observer_; }
 
-    // State across restarts: the incidents remembered now, and taking back
-    // those saved before. With a keeper, changes are saved at most once a
-    // second while alerts flow, and at flush().
+    // State across restarts, rebuilt from the store's records
+    // (publish/incident_rebuild.h): the incidents remembered then, each with
+    // its members' last records, the one touched least recently first, and
+    // the change records before them, oldest first. Ties are computed anew.
     std::vector<IncidentState> export_state() const;
-    void import_state(std::vector<IncidentState> incidents);
-    void set_state_keeper(IncidentStateKeeper* keeper) { keeper_ = keeper; }
+    void import_state(std::vector<IncidentState> incidents, const std::vector<BaselineChange>& changes = {});
 
     const IncidentCounters& counters() const { return counters_; }
     std::size_t incidents() const { return incidents_.size(); }
@@ -116,19 +106,15 @@ private:
     // Recomputes the record from the members; true when it differs from before.
     bool refresh(Tracked& tracked) const;
     void forget_stale(std::int64_t now_us);
-    void save_if_due(bool force);
 
     IncidentOptions options_;
     std::string sensor_;
     AlertSink& next_;
     ChangeObserver change_observer_{*this};
-    IncidentStateKeeper* keeper_ = nullptr;
     std::unordered_map<std::string, Tracked> incidents_;       // by incident id
     std::unordered_map<std::string, std::string> incident_of_;  // alert id -> incident id
     std::deque<NotedChange> changes_;
     std::uint64_t clock_ = 0;
-    bool dirty_ = false;
-    std::chrono::steady_clock::time_point last_save_{};
     IncidentCounters counters_;
 };
 

@@ -124,7 +124,11 @@ std::optional<StoreLine> parse_store_line(std::string_view line) {
 }
 
 void fold_open_alert(std::unordered_map<std::string, OpenAlertState>& open, const StoreLine& line) {
-    const nlohmann::json record = nlohmann::json::parse(line.record, nullptr, false);
+    fold_open_alert(open, line, nlohmann::json::parse(line.record, nullptr, false));
+}
+
+void fold_open_alert(std::unordered_map<std::string, OpenAlertState>& open, const StoreLine& line,
+                     const nlohmann::json& record) {
     if (record.is_discarded() || record.value("schema", "") != "dnswatch.alert/1" || !record.contains("id") ||
         !record.contains("state")) {
         return;  // a change record: no alert's state
@@ -176,7 +180,7 @@ std::uint64_t scan_alert_store_from(const std::string& path, std::uint64_t offse
 }
 
 AlertStore::AlertStore(const std::string& dir, bool fsync, std::size_t max_held,
-                       std::vector<OpenAlertState> legacy_open)
+                       std::vector<OpenAlertState> legacy_open, const RecordVisitor& on_record)
     : dir_(dir), path_(dir + "/alerts.jsonl"), pruned_path_(dir + "/alerts.pruned"), fsync_(fsync),
       max_held_(std::max<std::size_t>(max_held, 1)) {
     std::error_code error;
@@ -238,7 +242,9 @@ AlertStore::AlertStore(const std::string& dir, bool fsync, std::size_t max_held,
                     checkpoint_seen_ = std::max(checkpoint_seen_, meta["checkpoint"].get<std::uint64_t>());
                 }
             }
-            fold_open_alert(open, *parsed);
+            const nlohmann::json record = nlohmann::json::parse(parsed->record, nullptr, false);
+            fold_open_alert(open, *parsed, record);
+            if (on_record && !record.is_discarded()) on_record(record);
         }
     }
     if (rewrite) {

@@ -58,6 +58,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "detect/alert.h"
 #include "detect/alert_sink.h"
 #include "detect/detector.h"
@@ -109,8 +111,12 @@ public:
     // the open alerts a dnswatch that kept them in a second file saved
     // (publish/open_alert_file.h), the base the records fold onto until a
     // prune has written its own.
+    // `on_record` sees each record kept, parsed, in seq order, as the
+    // store is opened: what else a restart rebuilds from the records
+    // (publish/incident_rebuild.h) is read in the same pass.
+    using RecordVisitor = std::function<void(const nlohmann::json& record)>;
     AlertStore(const std::string& dir, bool fsync = true, std::size_t max_held = 100000,
-               std::vector<OpenAlertState> legacy_open = {});
+               std::vector<OpenAlertState> legacy_open = {}, const RecordVisitor& on_record = {});
     ~AlertStore();
     AlertStore(const AlertStore&) = delete;
     AlertStore& operator=(const AlertStore&) = delete;
@@ -187,6 +193,9 @@ private:
 // The open alerts a run of records leaves: each record folded in order
 // into `open` (id -> state), the last record of an id deciding.
 void fold_open_alert(std::unordered_map<std::string, OpenAlertState>& open, const StoreLine& line);
+// The same with the record's JSON already parsed (discarded: not JSON).
+void fold_open_alert(std::unordered_map<std::string, OpenAlertState>& open, const StoreLine& line,
+                     const nlohmann::json& record);
 
 // Reads the complete records of a store file in order, from any thread or
 // process (a torn or damaged line is not returned). `visit` gets the seq and

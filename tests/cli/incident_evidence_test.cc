@@ -25,6 +25,7 @@
 #include "publish/evidence_pcap.h"
 #include "publish/zmq_publisher.h"
 #include "publish/zmq_security.h"
+#include "tests/support/answer_capture.h"
 #include "tests/support/run_command.h"
 
 namespace dnswatch {
@@ -117,11 +118,26 @@ TEST_F(IncidentEvidenceTest, TheSampleHijackIsOneIncidentStoredServedAndTitled) 
     EXPECT_EQ(last_line, incident["id"].get<std::string>() + " critical " + incident["state"].get<std::string>() + " " +
                              std::to_string(members.size()) + " alerts: " + title + "\n");
 
-    // Restarted, the sensor still knows the incident: the open alerts it
-    // restores report into it (state.dir/incidents.jsonl).
-    const std::vector<json> saved = lines_of(test::slurp(dir_ / "state" / "incidents.jsonl"));
-    ASSERT_EQ(saved.size(), 1u);
-    EXPECT_EQ(saved[0]["incident"]["id"], incident["id"]);
+    // Restarted on the same state, the sensor still knows the incident from
+    // the store alone (no second state file): the attacker's server (its
+    // alerts still open) gives one more name the attacker's address, a new
+    // alert tied to the incident by that server and address, which only a
+    // restored correlator knows.
+    EXPECT_FALSE(fs::exists(dir_ / "state" / "incidents.jsonl"));
+    const fs::path later = dir_ / "later.pcap";
+    test::write_answer_capture(later, 1773482400 /* 2026-03-14T10:00:00Z, after the sample */,
+                               {{0, "ftp.victim.test. IN A", {"ftp.victim.test. 300 IN A 203.0.113.66"}, false,
+                                 "127.0.0.66"}});
+    const test::CommandResult again = replay(later);
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    std::size_t new_alerts = 0;
+    for (const json& record : lines_of(again.out)) {
+        if (record["schema"] != "dnswatch.alert/1") continue;
+        EXPECT_FALSE(alert_ids.contains(record["id"].get<std::string>())) << record.dump();
+        EXPECT_EQ(record.value("incident_id", ""), incident["id"]) << record.dump();
+        ++new_alerts;
+    }
+    EXPECT_EQ(new_alerts, 1u) << again.out << again.err;
 }
 
 TEST_F(IncidentEvidenceTest, EvidenceHoldsQueryAndResponseAndTailFetchesItOverCurve) {
