@@ -55,8 +55,8 @@ struct Tunnel {
 };
 
 // One DNS message and its addressing (the innermost IP header when it came
-// through a tunnel). `dns` points into the packet's bytes or into a
-// reassembly buffer, and `tunnel` into the decoder's walk of the packet:
+// through a tunnel). `dns` (and `carriers`) point into the packet's bytes or
+// into a reassembly buffer, and `tunnel` into the decoder's walk of the packet:
 // valid only while the call that handed them out runs.
 struct DnsDatagram {
     IpAddress src;
@@ -68,6 +68,11 @@ struct DnsDatagram {
     Responder responder = Responder::from_flags;
     std::span<const std::uint8_t> dns;
     const Tunnel* tunnel = nullptr;  // null: not tunnelled
+    // For a message reassembled from TCP segments or IP fragments: the
+    // frames of the other segments or fragments that carried it, as captured
+    // (decode/carrier_frames.h), without the frame handed with the message.
+    // Empty for a message in one frame. Valid as `dns` is.
+    std::span<const std::uint8_t> carriers;
 };
 
 // Receives the DNS messages a packet completes. A virtual call per message
