@@ -27,6 +27,7 @@ struct RouterCounters {
     std::uint64_t messages_routed = 0;     // copies written to shard rings
     std::uint64_t message_ring_drops = 0;  // copies lost to a full ring
     std::uint64_t oversized = 0;           // larger than a ring record can be (never with sane ring sizes)
+    std::uint64_t carriers_omitted = 0;    // reassembled answers sent without their other frames: too large
 };
 
 class MessageRouter : public PacketSink, private DnsMessageSink {
