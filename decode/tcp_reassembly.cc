@@ -273,8 +273,11 @@ void TcpReassembler::deliver(const Flow& f, int side, std::span<const std::uint8
     datagram.reassembled = reassembled;
     datagram.dns = message;
     datagram.tunnel = emit.tunnel;
-    datagram.carriers = carriers;
-    emit.sink->on_dns(datagram, *emit.packet);
+    if (carriers.empty()) {
+        emit.sink->on_dns(datagram, *emit.packet);
+    } else {
+        emit.sink->on_reassembled_dns(datagram, *emit.packet, carriers);
+    }
     ++emit.count;
 }
 

@@ -17,7 +17,7 @@
 // The evidence of an alert must show a reassembled answer as it crossed the
 // wire, so a message that spans segments keeps copies of the frames that
 // carried it (decode/carrier_frames.h) in the same pool, as long as the
-// message is incomplete: handed out with it as DnsDatagram::carriers, then
+// message is incomplete: handed out with it (on_reassembled_dns), then
 // released. Bounded by the pool and by twice the per-direction byte cap (the
 // message and every segment's headers, at any MSS); a frame refused is
 // counted (tcp_carrier_dropped) and the message is still reassembled. A

@@ -181,9 +181,6 @@ struct TransportDecoder::Layers {
     // The innermost tunnel peeled so far (in self.tunnel_), or null: what a
     // message takes as it is, one load for an untunnelled one.
     const Tunnel* innermost = nullptr;
-    // The frames of the other fragments of a datagram this frame completed
-    // (decode/carrier_frames.h): the evidence of what the datagram carries.
-    std::span<const std::uint8_t> carriers{};
 
     TransportResult skip(SkipKind kind) {
         self.counters_.count(kind);
@@ -376,7 +373,7 @@ TransportResult TransportDecoder::Layers::ipv4(std::span<const std::uint8_t> ip)
     case FragmentVerdict::malformed: return malformed(why);
     case FragmentVerdict::complete: break;
     }
-    carriers = kept.out;
+    self.fragment_carriers_ = kept.out;
     ++reassemblies;
     return upper(protocol, datagram, src, dst, true);
 }
@@ -423,7 +420,7 @@ TransportResult TransportDecoder::Layers::ipv6_chain(std::uint8_t next, std::spa
                 case FragmentVerdict::malformed: return malformed(why);
                 case FragmentVerdict::complete: break;
                 }
-                carriers = kept.out;
+                self.fragment_carriers_ = kept.out;
                 ++reassemblies;
                 reassembled = true;
                 rest = datagram;
@@ -472,8 +469,11 @@ TransportResult TransportDecoder::Layers::udp(std::span<const std::uint8_t> l4, 
         datagram.reassembled = reassembled;
         datagram.dns = payload;
         datagram.tunnel = innermost;
-        datagram.carriers = carriers;
-        sink.on_dns(datagram, packet);
+        if (reassembled && !self.fragment_carriers_.empty()) {  // the other fragments' frames go with it
+            sink.on_reassembled_dns(datagram, packet, self.fragment_carriers_);
+        } else {
+            sink.on_dns(datagram, packet);
+        }
         return TransportResult::dns;
     }
     return udp_not_dns(payload, src, dst);

@@ -683,7 +683,7 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
         std::span<const std::uint8_t> query_carriers;
         const bool have_query = query_frames_.find(datagram, message, query, query_carriers);
         EvidenceFile file = evidence_->record(
-            alert, EvidencePackets{&packet, datagram.carriers, have_query ? &query : nullptr, query_carriers});
+            alert, EvidencePackets{&packet, facts.context->carriers, have_query ? &query : nullptr, query_carriers});
         alert.evidence.pcap = std::move(file.path);
         alert.evidence.pcap_bytes = file.bytes;
         alert.evidence.pcap_sha256 = std::move(file.sha256);

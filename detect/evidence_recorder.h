@@ -23,7 +23,7 @@ struct EvidenceFile {
 // The frames that make an alert's evidence: the response that opened it and
 // the query it answers (null when not seen), each with the frames of its
 // other TCP segments when it was reassembled from several
-// (DnsDatagram::carriers, decode/carrier_frames.h; empty otherwise).
+// (DnsMessageSink::on_reassembled_dns, decode/carrier_frames.h; empty otherwise).
 struct EvidencePackets {
     const PacketView* response = nullptr;
     std::span<const std::uint8_t> response_carriers;

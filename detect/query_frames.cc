@@ -30,7 +30,8 @@ std::uint64_t QueryFrames::key_of(const IpAddress& client, std::uint16_t client_
     return fast_hash({buffer.data(), n}, 0x9e3779b97f4a7c15ULL) | 1;  // never 0
 }
 
-void QueryFrames::remember(const DnsDatagram& query, const DnsMessageView& message, const PacketView& packet) {
+void QueryFrames::remember(const DnsDatagram& query, const DnsMessageView& message, const PacketView& packet,
+                           std::span<const std::uint8_t> query_carriers) {
     if (!enabled()) return;
     const std::uint64_t key = key_of(query.src, query.src_port, query.dst, query.dst_port, message.header.id);
     const std::size_t index = key % kSlots;
@@ -38,12 +39,12 @@ void QueryFrames::remember(const DnsDatagram& query, const DnsMessageView& messa
     const std::size_t length = std::min(packet.bytes.size(), kMaxFrame);
     std::uint8_t* const at = bytes_.data() + index * kMaxFrame;
     std::memcpy(at, packet.bytes.data(), length);
-    std::size_t carriers = query.carriers.size();
+    std::size_t carriers = query_carriers.size();
     if (carriers > kMaxFrame - length) {
         ++counters_.carriers_omitted;
         carriers = 0;
     }
-    if (carriers > 0) std::memcpy(at + length, query.carriers.data(), carriers);
+    if (carriers > 0) std::memcpy(at + length, query_carriers.data(), carriers);
     slot = {key,
             packet.time_us,
             packet.frame_number,

@@ -4,8 +4,8 @@
 // id), allocated once when evidence is kept at all: remembering a query is
 // one copy into a slot, never an allocation, and a flood of queries only
 // overwrites older slots. A query that came in several TCP segments keeps
-// the frames of the others (DnsDatagram::carriers) in its slot after its own,
-// when they fit.
+// the frames of the others (decode/carrier_frames.h) in its slot after its
+// own, when they fit.
 #pragma once
 
 #include <cstddef>
@@ -36,7 +36,8 @@ public:
     void enable();
     bool enabled() const { return !slots_.empty(); }
 
-    void remember(const DnsDatagram& query, const DnsMessageView& message, const PacketView& packet);
+    void remember(const DnsDatagram& query, const DnsMessageView& message, const PacketView& packet,
+                  std::span<const std::uint8_t> carriers = {});
     // The frame of the query `response` answers, in `out`, and the frames of
     // its other segments in `carriers` (both valid until the next
     // remember()); false when it is not here.

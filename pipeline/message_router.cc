@@ -80,6 +80,13 @@ void MessageRouter::on_dns(const DnsDatagram& datagram, const PacketView& packet
     }
 }
 
+void MessageRouter::on_reassembled_dns(const DnsDatagram& datagram, const PacketView& packet,
+                                       std::span<const std::uint8_t> carriers) {
+    carriers_ = carriers;
+    on_dns(datagram, packet);
+    carriers_ = {};
+}
+
 void MessageRouter::send(std::size_t shard, const DnsDatagram& datagram, const PacketView& packet) {
     MessageRecordHeader header;
     header.key = key_;
@@ -114,7 +121,7 @@ void MessageRouter::send(std::size_t shard, const DnsDatagram& datagram, const P
     // The frames of a reassembled answer's other segments, for its evidence:
     // left out (and counted) rather than lose the message when the record
     // would not fit.
-    std::span<const std::uint8_t> carriers = datagram.carriers;
+    std::span<const std::uint8_t> carriers = carriers_;
     if (!carriers.empty() && size + carriers.size() > ring.max_record()) {
         ++router_.carriers_omitted;
         carriers = {};

@@ -54,6 +54,8 @@ public:
 
 private:
     void on_dns(const DnsDatagram& datagram, const PacketView& packet) override;
+    void on_reassembled_dns(const DnsDatagram& datagram, const PacketView& packet,
+                            std::span<const std::uint8_t> carriers) override;
     void send(std::size_t shard, const DnsDatagram& datagram, const PacketView& packet);
 
     BaselineFollower follower_;
@@ -71,6 +73,9 @@ private:
     std::uint64_t key_ = 0;
     std::uint16_t source_ = 0;
     std::vector<std::uint8_t> targets_;  // per shard: does this message go there
+    // The other frames of the reassembled message being routed (empty
+    // otherwise): copied into each record, for the evidence.
+    std::span<const std::uint8_t> carriers_;
 };
 
 }  // namespace dnswatch

@@ -51,7 +51,7 @@ inline std::vector<Frame> read_frames(const std::string& relative) { return read
 
 struct Message {
     std::uint64_t frame = 0;
-    // `dns`, `tunnel` and `carriers` cleared: the bytes are in `payload`, the rest below
+    // `dns` and `tunnel` cleared: the bytes are in `payload`, the rest below
     DnsDatagram datagram;
     Bytes payload;
     std::optional<Tunnel> tunnel;
@@ -72,14 +72,18 @@ public:
         m.datagram = datagram;
         m.datagram.dns = {};
         m.datagram.tunnel = nullptr;
-        m.datagram.carriers = {};
         m.payload.assign(datagram.dns.begin(), datagram.dns.end());
-        for_each_carrier_frame(datagram.carriers, [&m](const PacketView& c) {
+        if (datagram.tunnel != nullptr) m.tunnel = *datagram.tunnel;
+        messages.push_back(std::move(m));
+    }
+    void on_reassembled_dns(const DnsDatagram& datagram, const PacketView& packet,
+                            std::span<const std::uint8_t> carriers) override {
+        on_dns(datagram, packet);
+        Message& m = messages.back();
+        for_each_carrier_frame(carriers, [&m](const PacketView& c) {
             m.carriers.push_back(Frame{Bytes(c.bytes.begin(), c.bytes.end()), c.time_us, c.link_type,
                                        c.frame_number, c.time_ns});
         });
-        if (datagram.tunnel != nullptr) m.tunnel = *datagram.tunnel;
-        messages.push_back(std::move(m));
     }
 };
 
