@@ -40,10 +40,11 @@ std::string dpdk_error(const std::string& what, int code) {
     return "DPDK: " + what + ": " + rte_strerror(code < 0 ? -code : code);
 }
 
-std::int64_t wall_clock_us() {
+// Nanoseconds: the evidence pcap keeps them (PacketView::time_ns).
+std::int64_t wall_clock_ns() {
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
-    return static_cast<std::int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
+    return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
 }  // namespace
@@ -94,8 +95,8 @@ public:
         for (const QueueRef& q : queues_) {
             const std::uint16_t n = rte_eth_rx_burst(q.port_id, q.queue, mbufs_.data(), burst_);
             if (n == 0) continue;
-            const std::int64_t now_us = wall_clock_us();
-            for (std::uint16_t i = 0; i < n; ++i) deliver(mbufs_[i], q, now_us, sink);
+            const std::int64_t now_ns = wall_clock_ns();
+            for (std::uint16_t i = 0; i < n; ++i) deliver(mbufs_[i], q, now_ns, sink);
             rte_pktmbuf_free_bulk(mbufs_.data(), n);
             delivered += n;
         }
@@ -119,7 +120,7 @@ public:
     CaptureCounters counters() const override { return counters_; }
 
 private:
-    void deliver(rte_mbuf* m, const QueueRef& q, std::int64_t now_us, PacketSink& sink) {
+    void deliver(rte_mbuf* m, const QueueRef& q, std::int64_t now_ns, PacketSink& sink) {
         PacketView packet;
         const std::uint32_t length = rte_pktmbuf_pkt_len(m);
         if (m->nb_segs == 1) {
@@ -131,10 +132,12 @@ private:
             packet.bytes = {static_cast<const std::uint8_t*>(data), data != nullptr ? take : 0};
         }
         packet.wire_length = length;
-        packet.time_us = now_us;
+        packet.time_us = now_ns / 1000;
+        packet.time_ns = static_cast<std::uint16_t>(now_ns % 1000);
         if (q.capture_times && timestamp_offset_ >= 0 && (m->ol_flags & timestamp_flag_) != 0) {
             // net_pcap stores the file's packet time as tv_sec * 10^6 + tv_usec
             // (DPDK 22.11): microseconds, the unit of PacketView.
+            packet.time_ns = 0;
             packet.time_us = static_cast<std::int64_t>(
                 *RTE_MBUF_DYNFIELD(m, timestamp_offset_, const rte_mbuf_timestamp_t*));
         }

@@ -20,10 +20,22 @@ inline constexpr int kLinkTypeDnstap = 0x10000 + 0x7461;  // "ta", for dnstap
 struct PacketView {
     std::span<const std::uint8_t> bytes;  // captured bytes (may be shorter than wire_length)
     std::uint32_t wire_length = 0;        // length of the frame on the wire
+    // Nanoseconds past time_us (0..999) when the source has them: the
+    // evidence pcap keeps the capture's own time to the nanosecond, while
+    // detection and alerts stay in microseconds. Two bytes in what was
+    // padding, so a PacketView is no bigger for it.
+    std::uint16_t time_ns = 0;
     std::int64_t time_us = 0;             // packet timestamp, microseconds since the Unix epoch (UTC)
     int link_type = 0;                    // libpcap DLT_* value of the source
     std::uint64_t frame_number = 0;       // 1-based position in its source
 };
+
+static_assert(sizeof(PacketView) == 48, "time_ns lives in padding: the packet path copies no more");
+
+// The nanoseconds since the Unix epoch of a packet time.
+inline std::int64_t packet_time_ns(const PacketView& packet) {
+    return packet.time_us * 1000 + packet.time_ns;
+}
 
 // A burst of packets, processed to completion before the next is read
 // (CONVENTIONS 7). Capacity is fixed so that a batch never allocates.

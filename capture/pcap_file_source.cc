@@ -30,10 +30,11 @@ std::optional<std::int64_t> packet_time_us(std::int64_t seconds, std::int64_t mi
 
 PcapFileSource::PcapFileSource(const std::string& path) : path_(path) {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
-    // Microsecond precision: libpcap scales nanosecond pcap and pcapng
-    // timestamps down for us, so every source yields the same unit.
+    // Nanosecond precision: libpcap scales every format (microsecond and
+    // nanosecond pcap, pcapng with any if_tsresol) to it, so the evidence
+    // keeps what the capture had; detection takes the microseconds.
     handle_.reset(
-        pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf));
+        pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
     if (!handle_) throw std::runtime_error(path + ": " + errbuf);
 
     link_type_ = pcap_datalink(handle_.get());
@@ -65,10 +66,13 @@ bool PcapFileSource::next_batch(PacketBatch& batch) {
             view.wire_length = header->len;
             // A time no calendar holds becomes the epoch, counted: the
             // packet itself is still worth decoding.
-            const auto time = packet_time_us(static_cast<std::int64_t>(header->ts.tv_sec),
-                                             static_cast<std::int64_t>(header->ts.tv_usec));
+            const auto nanoseconds = static_cast<std::int64_t>(header->ts.tv_usec);  // tv_usec holds ns here
+            const auto time = nanoseconds >= 0 && nanoseconds < 1'000'000'000
+                                  ? packet_time_us(static_cast<std::int64_t>(header->ts.tv_sec), nanoseconds / 1000)
+                                  : std::nullopt;
             if (!time) ++bad_timestamps_;
             view.time_us = time.value_or(0);
+            view.time_ns = time ? static_cast<std::uint16_t>(nanoseconds % 1000) : 0;
             view.link_type = link_type_;
             view.frame_number = ++packets_read_;
             batch.push(view);

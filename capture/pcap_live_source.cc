@@ -29,6 +29,7 @@ struct LiveHandle {
     int fd = -1;
     bool loopback = false;
     bool failed = false;
+    bool nanoseconds = false;  // the kernel gives this handle nanosecond times
     std::uint64_t frames = 0;
     pcap_stat last_stats{};
     // The kernel's counts once the filter was in place: frames of any kind
@@ -91,7 +92,13 @@ private:
         PacketView packet;
         packet.bytes = std::span<const std::uint8_t>(bytes, header->caplen);
         packet.wire_length = header->len;
-        packet.time_us = static_cast<std::int64_t>(header->ts.tv_sec) * 1'000'000 + header->ts.tv_usec;
+        const auto fraction = static_cast<std::int64_t>(header->ts.tv_usec);  // ns when the handle has them
+        if (context->handle->nanoseconds) {
+            packet.time_us = static_cast<std::int64_t>(header->ts.tv_sec) * 1'000'000 + fraction / 1000;
+            packet.time_ns = static_cast<std::uint16_t>(fraction % 1000);
+        } else {
+            packet.time_us = static_cast<std::int64_t>(header->ts.tv_sec) * 1'000'000 + fraction;
+        }
         packet.link_type = context->handle->link_type;
         packet.frame_number = ++context->handle->frames;
         const std::uint64_t key = ++context->input->received_;
@@ -137,7 +144,9 @@ LiveHandle open_handle(const PcapLiveOptions& options, std::size_t interface_ind
     } else {
         check(pcap_set_timeout(p, options.timeout_ms), p, interface, "timeout");
     }
-    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
+    // Nanoseconds where the kernel gives them (AF_PACKET does), for the
+    // evidence pcap; microseconds otherwise.
+    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
     const int activated = pcap_activate(p);
     if (activated < 0) {
         const std::string reason = activated == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(activated);
@@ -174,6 +183,7 @@ LiveHandle open_handle(const PcapLiveOptions& options, std::size_t interface_ind
     LiveHandle handle;
     if (pcap_stats(p, &handle.at_filter) == 0) handle.last_stats = handle.at_filter;
     handle.link_type = pcap_datalink(p);
+    handle.nanoseconds = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
     handle.fd = pcap_get_selectable_fd(p);
     handle.source = static_cast<std::uint16_t>(interface_index);
     handle.interface = interface;

@@ -151,6 +151,7 @@ bool PcapWindowSource::next_batch(PacketBatch& batch) {
         packet.wire_length = read32(record + 12);
         packet.time_us = static_cast<std::int64_t>(read32(record)) * 1'000'000 +
                          (nanoseconds_ ? fraction / 1000 : fraction);
+        packet.time_ns = nanoseconds_ ? static_cast<std::uint16_t>(fraction % 1000) : 0;
         packet.link_type = link_type_;
         packet.frame_number = ++packets_read_;
         const std::size_t length = 16 + static_cast<std::size_t>(captured);

@@ -146,8 +146,9 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
                      u(i.opened), u(i.joined), u(i.emitted), u(i.expired), u(i.evicted));
     }
     if (const QueryFrameCounters& q = processor.detector().query_frame_counters(); q.remembered != 0) {
-        std::fprintf(streams.err, "evidence queries: kept=%llu truncated=%llu found=%llu missing=%llu\n",
-                     u(q.remembered), u(q.truncated), u(q.found), u(q.missing));
+        std::fprintf(streams.err,
+                     "evidence queries: kept=%llu truncated=%llu found=%llu missing=%llu carriers_omitted=%llu\n",
+                     u(q.remembered), u(q.truncated), u(q.found), u(q.missing), u(q.carriers_omitted));
     }
     outputs.finish_nats(streams.err);
     const double rate = seconds > 0 ? static_cast<double>(c.packets) / seconds : 0.0;

@@ -96,6 +96,9 @@ void RunMetrics::update(const PipelineTotals& t, std::uint64_t log_lines_suppres
     metrics_.txid_bursts().set_total(t.queries.bursts);
     metrics_.bound_reached("open_alerts").set_total(d.alerts_evicted);
     metrics_.bound_reached("observed_rdata").set_total(d.observed_rdata_omitted);
+    metrics_.bound_reached("evidence_frames")
+        .set_total(t.decode.of(ReassemblyEvent::tcp_carrier_dropped) +
+                   t.decode.of(ReassemblyEvent::frag_carrier_dropped) + t.router.carriers_omitted);
     metrics_.bound_reached("http_connections").set_total(endpoint_->refused());
     metrics_.bound_reached("feed_announcements").set_total(shared_.counters().announcements_refused);
     if (c.dnstap_writers + c.dnstap_writers_refused > 0) {

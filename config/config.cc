@@ -434,7 +434,8 @@ constexpr KeySpec kSchema[] = {
      .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.max_tcp_flows); }},
     {.path = "decode.reassembly.tcp_flow_bytes", .type = KeyType::size, .default_value = "65537", .min = 1024,
      .max = 1048576,
-     .doc = "bytes one direction of a TCP flow may hold (65537: any DNS message and its length)",
+     .doc = "bytes one direction of a TCP flow may hold (65537: any DNS message and its length); the frames "
+            "of a message's segments are kept for its evidence up to twice this",
      .set = [](Config& c, Index, const Value& v) { c.decode.reassembly.tcp_flow_bytes = v.number; },
      .get = [](const Config& c, Index) { return number_value(c.decode.reassembly.tcp_flow_bytes); }},
     {.path = "decode.reassembly.total_bytes", .type = KeyType::size, .default_value = "32MiB",

@@ -70,6 +70,7 @@ namespace dnswatch {
     X(frag_timeout)          /* datagrams dropped incomplete after the timeout */    \
     X(frag_evicted)          /* datagrams dropped for room (table or memory full) */ \
     X(frag_too_many)         /* datagrams dropped for having too many fragments */   \
+    X(frag_carrier_dropped)  /* fragments' frames not kept for evidence */           \
     X(tcp_flow)              /* TCP flows tracked (on a DNS port) */                 \
     X(tcp_midstream)         /* flows first seen without their SYN */                \
     X(tcp_gap)               /* bytes that never came: the stream was resynced */    \
@@ -78,7 +79,8 @@ namespace dnswatch {
     X(tcp_message_dropped)   /* messages too large for the buffer or memory */       \
     X(tcp_incomplete)        /* flows ended holding part of a message */             \
     X(tcp_flow_timeout)      /* flows ended after the idle timeout */                \
-    X(tcp_flow_evicted)      /* flows ended for room (table or memory full) */
+    X(tcp_flow_evicted)      /* flows ended for room (table or memory full) */ \
+    X(tcp_carrier_dropped)   /* frames of a spanning message not kept for evidence */
 
 // Encapsulations peeled: packets handed on to the layer a tunnel carries,
 // counted per tunnel header (a GTP-U packet inside GRE counts once in each).

@@ -169,6 +169,12 @@ DnstapOutcome DnstapDecoder::decode(std::span<const std::uint8_t> frame, DnstapM
         time_of(m.has_response_time_sec, m.response_time_sec, m.has_response_time_nsec, m.response_time_nsec);
     out.time_us = response ? (response_time != 0 ? response_time : query_time)
                            : (query_time != 0 ? query_time : response_time);
+    // The nanoseconds below the microsecond, of whichever time was taken.
+    const bool took_response = out.time_us != 0 && out.time_us == response_time &&
+                               (response || query_time == 0);
+    const std::uint32_t nsec = took_response ? (m.has_response_time_nsec ? m.response_time_nsec : 0)
+                                             : (m.has_query_time_nsec && out.time_us != 0 ? m.query_time_nsec : 0);
+    out.time_ns = nsec < 1'000'000'000u ? static_cast<std::uint16_t>(nsec % 1000) : 0;
     return {DnstapResult::message, SkipKind{}, MalformedKind::none};
 }
 
@@ -204,7 +210,7 @@ std::vector<std::uint8_t> encode_dnstap(const DnstapMessage& message) {
     m.has_response_port = true;
     m.response_port = response ? d.src_port : d.dst_port;
     const auto sec = static_cast<std::uint64_t>(message.time_us / 1'000'000);
-    const auto nsec = static_cast<std::uint32_t>(message.time_us % 1'000'000) * 1000;
+    const auto nsec = static_cast<std::uint32_t>(message.time_us % 1'000'000) * 1000 + message.time_ns % 1000;
     const ProtobufCBinaryData dns{d.dns.size(), const_cast<std::uint8_t*>(d.dns.data())};
     if (response) {
         m.has_response_time_sec = m.has_response_time_nsec = m.has_response_message = true;

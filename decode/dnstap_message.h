@@ -48,6 +48,7 @@ struct DnstapMessage {
     // decode().
     DnsDatagram datagram;
     std::int64_t time_us = 0;  // query_time for queries, response_time for responses; 0: none given
+    std::uint16_t time_ns = 0; // the nanoseconds of that time past time_us (0..999)
     DnstapType type = DnstapType::auth_query;
     DnstapTransport transport = DnstapTransport::unknown;
 };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "decode/carrier_frames.h"
+
 namespace dnswatch {
 
 IpReassembler::IpReassembler(BlockPool& pool, std::size_t max_datagrams, std::int64_t timeout_us,
@@ -48,6 +50,8 @@ std::uint32_t IpReassembler::open(const FragmentKey& key, std::int64_t now_us) {
 void IpReassembler::drop(std::uint32_t slot) {
     Datagram& d = slots_[slot];
     for (std::size_t i = 0; i < d.piece_count; ++i) d.pieces[i].bytes.release(pool_);
+    d.carriers.release(pool_);
+    d.carrier_frames = 0;
     d.piece_count = 0;
     d.used = false;
     if (d.older != kNil) slots_[d.older].newer = d.newer;
@@ -64,6 +68,19 @@ void IpReassembler::clear() {
         counters_.count(ReassemblyEvent::frag_timeout);
         drop(oldest_);
     }
+}
+
+bool IpReassembler::shed_carriers() {
+    int steps = 64;  // bounded: memory pressure must not make one packet walk the table
+    for (std::uint32_t i = oldest_; i != kNil && steps-- > 0; i = slots_[i].newer) {
+        Datagram& d = slots_[i];
+        if (d.carriers.empty()) continue;
+        for (std::uint32_t n = 0; n < d.carrier_frames; ++n) counters_.count(ReassemblyEvent::frag_carrier_dropped);
+        d.carriers.release(pool_);
+        d.carrier_frames = 0;
+        return true;
+    }
+    return false;
 }
 
 bool IpReassembler::evict_oldest() {
@@ -114,7 +131,7 @@ bool IpReassembler::complete(const Datagram& d) const {
 
 FragmentVerdict IpReassembler::add(const FragmentKey& key, const Fragment& fragment, std::int64_t now_us,
                                    std::span<std::uint8_t> scratch, std::span<const std::uint8_t>& payload,
-                                   std::uint8_t& next_header, MalformedKind& why) {
+                                   std::uint8_t& next_header, MalformedKind& why, Carriers* carriers) {
     expire(now_us);
     const std::size_t length = fragment.bytes.size();
     // Every fragment but the last carries a multiple of 8 bytes (offsets are
@@ -150,6 +167,7 @@ FragmentVerdict IpReassembler::add(const FragmentKey& key, const Fragment& fragm
     // Room in the pool: the oldest other datagrams give way first.
     ByteChain bytes;
     while (!bytes.append(pool_, fragment.bytes)) {
+        if (shed_carriers()) continue;
         if (oldest_ == slot || oldest_ == kNil) {
             counters_.count(ReassemblyEvent::frag_evicted);
             drop(slot);
@@ -172,8 +190,29 @@ FragmentVerdict IpReassembler::add(const FragmentKey& key, const Fragment& fragm
         d.have_last = true;
         d.total = static_cast<std::uint32_t>(fragment.offset + length);
     }
-    if (!complete(d)) return FragmentVerdict::held;
+    if (!complete(d)) {
+        // This fragment's frame, for the evidence: from free blocks only
+        // (never evicting a datagram for it), within kMaxCarrierBytes.
+        if (carriers != nullptr && carriers->frame != nullptr) {
+            const PacketView& frame = *carriers->frame;
+            const std::size_t size = carrier_frame_size(frame);
+            if (d.carriers.size + size > kMaxCarrierBytes || d.carriers.blocks_needed(size) > pool_.free_blocks()) {
+                counters_.count(ReassemblyEvent::frag_carrier_dropped);
+            } else {
+                const CarrierFrameHeader header = carrier_header_of(frame);
+                d.carriers.append(pool_, {reinterpret_cast<const std::uint8_t*>(&header), sizeof header});
+                d.carriers.append(pool_, frame.bytes);
+                ++d.carrier_frames;
+            }
+        }
+        return FragmentVerdict::held;
+    }
 
+    if (carriers != nullptr) {
+        const std::span<std::uint8_t> out = carriers->scratch.first(d.carriers.size);
+        d.carriers.copy_out(pool_, 0, out);
+        carriers->out = out;
+    }
     for (std::size_t i = 0; i < d.piece_count; ++i) {
         const Piece& p = d.pieces[i];
         p.bytes.copy_out(pool_, 0, scratch.subspan(p.offset, p.length));

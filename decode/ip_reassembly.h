@@ -5,6 +5,12 @@
 // overlaps that repeat the same bytes and drops the datagram when they
 // disagree, since the disagreement is how fragment-overlap evasion works.
 // Exact duplicates (a fragment sent twice) are ignored in both.
+//
+// For the evidence of an alert, each datagram keeps the captured frames of
+// its fragments but the last (decode/carrier_frames.h) in the same pool, at
+// most kMaxCarrierBytes; a frame refused is counted (frag_carrier_dropped).
+// The completed datagram hands them out; the frame that completed it is
+// the packet being decoded.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +18,7 @@
 #include <span>
 #include <vector>
 
+#include "capture/packet.h"
 #include "decode/decode_counters.h"
 #include "decode/dns_datagram.h"
 #include "decode/reassembly_buffer.h"
@@ -39,16 +46,25 @@ class IpReassembler {
 public:
     static constexpr std::size_t kMaxPieces = 64;  // fragments per datagram
     static constexpr std::size_t kMaxDatagram = 65535;
+    static constexpr std::size_t kMaxCarrierBytes = 2 * kMaxDatagram;  // a datagram's fragments with their headers
 
     IpReassembler(BlockPool& pool, std::size_t max_datagrams, std::int64_t timeout_us,
                   DecodeCounters& counters);
 
+    // Where a fragment came from, and where the frames of the others go.
+    struct Carriers {
+        const PacketView* frame = nullptr;  // the frame that holds this fragment
+        std::span<std::uint8_t> scratch;     // at least kMaxCarrierBytes
+        std::span<const std::uint8_t> out;   // on `complete`: the other fragments' frames
+    };
+
     // Adds one fragment. On `complete`, `payload` holds the reassembled
     // fragmentable part (copied into `scratch`, at least kMaxDatagram bytes)
     // and `next_header` its protocol. On `malformed`, `why` says which kind.
+    // With `carriers`, the fragments' frames are kept for the evidence.
     FragmentVerdict add(const FragmentKey& key, const Fragment& fragment, std::int64_t now_us,
                         std::span<std::uint8_t> scratch, std::span<const std::uint8_t>& payload,
-                        std::uint8_t& next_header, MalformedKind& why);
+                        std::uint8_t& next_header, MalformedKind& why, Carriers* carriers = nullptr);
 
     // Drops datagrams whose first fragment is older than the timeout.
     void expire(std::int64_t now_us) {
@@ -82,6 +98,8 @@ private:
         std::int64_t first_seen_us = 0;
         std::uint32_t older = kNil, newer = kNil;  // age list: timeouts count from the first fragment
         FragmentKey key;
+        ByteChain carriers;  // the frames of the fragments so far
+        std::uint32_t carrier_frames = 0;
         Piece pieces[kMaxPieces];  // sorted by offset
     };
 
@@ -92,6 +110,9 @@ private:
     // stored; `duplicate` when every byte of it is held already.
     bool check_overlap(const Datagram& d, bool ipv6, const Fragment& fragment, bool& duplicate) const;
     bool complete(const Datagram& d) const;
+    // Frees the kept frames of the oldest datagram that has any (counted):
+    // evidence gives way before any datagram's bytes do. False when none.
+    bool shed_carriers();
 
     BlockPool& pool_;
     std::int64_t timeout_us_;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <random>
 
+#include "decode/carrier_frames.h"
 #include "decode/word_hash.h"
 
 namespace dnswatch {
@@ -52,11 +53,13 @@ bool endpoint_less(const IpAddress& a, std::uint16_t a_port, const IpAddress& b,
 
 TcpReassembler::TcpReassembler(BlockPool& pool, std::size_t max_flows, std::size_t flow_bytes,
                                std::int64_t timeout_us, DecodeCounters& counters)
-    : pool_(pool), flow_bytes_(std::max<std::size_t>(flow_bytes, 64)), timeout_us_(timeout_us),
+    : pool_(pool), flow_bytes_(std::max<std::size_t>(flow_bytes, 64)), carrier_cap_(2 * flow_bytes_),
+      timeout_us_(timeout_us),
       counters_(counters), flows_(std::max<std::size_t>(1, max_flows)),
       // A seed the sender cannot know, so that it cannot pile flows into one bucket.
       seed_((std::uint64_t{std::random_device{}()} << 32) | std::random_device{}()),
-      message_scratch_(new std::uint8_t[kMessageScratch]), segment_scratch_(new std::uint8_t[kSegmentScratch]) {
+      message_scratch_(new std::uint8_t[kMessageScratch]), segment_scratch_(new std::uint8_t[kSegmentScratch]),
+      carriers_scratch_(new std::uint8_t[carrier_cap_]), frame_scratch_(new std::uint8_t[carrier_cap_]) {
     std::size_t buckets = 1;
     while (buckets < 2 * flows_.size()) buckets <<= 1;
     buckets_.assign(buckets, kNil);
@@ -125,7 +128,12 @@ std::uint32_t TcpReassembler::open(const Endpoint& a, const Endpoint& b, std::in
 
 void TcpReassembler::release(Direction& d) {
     d.message.release(pool_);
-    for (std::size_t i = 0; i < d.ooo_count; ++i) d.ooo[i].bytes.release(pool_);
+    d.carriers.release(pool_);
+    d.carrier_frames = 0;
+    for (std::size_t i = 0; i < d.ooo_count; ++i) {
+        d.ooo[i].bytes.release(pool_);
+        d.ooo[i].frame.release(pool_);
+    }
     d.ooo_count = 0;
 }
 
@@ -174,13 +182,34 @@ void TcpReassembler::clear() {
     while (oldest_ != kNil) close(oldest_);
 }
 
+void TcpReassembler::shed_carriers(Direction& d) {
+    std::size_t frames = d.carrier_frames;
+    d.carriers.release(pool_);
+    d.carrier_frames = 0;
+    for (std::size_t i = 0; i < d.ooo_count; ++i) {
+        frames += d.ooo[i].frame.empty() ? 0 : 1;
+        d.ooo[i].frame.release(pool_);
+    }
+    for (std::size_t n = 0; n < frames; ++n) counters_.count(ReassemblyEvent::tcp_carrier_dropped);
+}
+
 bool TcpReassembler::make_room(std::size_t blocks, std::uint32_t keep) {
-    // Bounded walk from the least recently used end, so that memory pressure
-    // cannot make one packet scan the whole table.
+    // Bounded walks from the least recently used end, so that memory pressure
+    // cannot make one packet scan the whole table. Frames kept for evidence
+    // give way first: they never cost a flow its messages.
+    int shed_steps = 64;
+    for (std::uint32_t i = oldest_; i != kNil && pool_.free_blocks() < blocks && shed_steps-- > 0;
+         i = flows_[i].lru_newer) {
+        if (i == keep) continue;
+        for (Direction& d : flows_[i].dir) shed_carriers(d);
+    }
     int steps = 64;
     for (std::uint32_t i = oldest_; i != kNil && pool_.free_blocks() < blocks && steps-- > 0;) {
         const std::uint32_t newer = flows_[i].lru_newer;
-        if (i != keep && flows_[i].dir[0].held() + flows_[i].dir[1].held() > 0) {
+        const Flow& f = flows_[i];
+        const std::size_t pooled =
+            f.dir[0].held() + f.dir[1].held() + f.dir[0].carrier_bytes() + f.dir[1].carrier_bytes();
+        if (i != keep && pooled > 0) {
             counters_.count(ReassemblyEvent::tcp_flow_evicted);
             close(i);
         }
@@ -195,8 +224,46 @@ bool TcpReassembler::hold(ByteChain& chain, std::span<const std::uint8_t> bytes,
     return chain.append(pool_, bytes);
 }
 
+void TcpReassembler::keep_carrier(ByteChain& chain, std::size_t held_already, const FrameRef& frame) {
+    const std::size_t size = frame.live != nullptr ? carrier_frame_size(*frame.live) : frame.held.size();
+    if (size == 0) return;  // a held segment whose frame was refused (counted then)
+    if (held_already + size > carrier_cap_ || chain.blocks_needed(size) > pool_.free_blocks()) {
+        counters_.count(ReassemblyEvent::tcp_carrier_dropped);
+        return;
+    }
+    // Room for all of it was checked: both appends succeed.
+    if (frame.live != nullptr) {
+        const CarrierFrameHeader header = carrier_header_of(*frame.live);
+        chain.append(pool_, {reinterpret_cast<const std::uint8_t*>(&header), sizeof header});
+        chain.append(pool_, frame.live->bytes);
+    } else {
+        chain.append(pool_, frame.held);
+    }
+}
+
+void TcpReassembler::keep_frame(Direction& d, FrameRef& frame, Emit& emit) {
+    if (frame.kept) return;
+    frame.kept = true;  // refused or kept: once per message
+    const std::uint32_t before = d.carriers.size;
+    keep_carrier(d.carriers, d.carrier_bytes(), frame);
+    if (d.carriers.size > before) ++d.carrier_frames;
+    if (frame.live != nullptr && d.carriers.size > before) {
+        emit.live_at = before;
+        emit.live_size = d.carriers.size - before;
+    }
+}
+
+// The partial message is given up: so are the frames that carried it.
+void TcpReassembler::drop_message(Direction& d, FrameRef& frame, Emit& emit) {
+    d.message.release(pool_);
+    d.carriers.release(pool_);
+    d.carrier_frames = 0;
+    frame.kept = false;
+    emit.live_size = 0;
+}
+
 void TcpReassembler::deliver(const Flow& f, int side, std::span<const std::uint8_t> message, bool reassembled,
-                             Emit& emit) {
+                             std::span<const std::uint8_t> carriers, Emit& emit) {
     DnsDatagram datagram;
     datagram.src = f.end[side].address;
     datagram.src_port = f.end[side].port;
@@ -206,12 +273,18 @@ void TcpReassembler::deliver(const Flow& f, int side, std::span<const std::uint8
     datagram.reassembled = reassembled;
     datagram.dns = message;
     datagram.tunnel = emit.tunnel;
-    emit.sink->on_dns(datagram, *emit.packet);
+    if (carriers.empty()) {
+        emit.sink->on_dns(datagram, *emit.packet);
+    } else {
+        emit.sink->on_reassembled_dns(datagram, *emit.packet, carriers);
+    }
     ++emit.count;
 }
 
-// In-order bytes of one segment (or of one replayed out-of-order segment).
-void TcpReassembler::consume(Flow& f, int side, std::span<const std::uint8_t> bytes, Emit& emit) {
+// In-order bytes of one segment (or of one replayed out-of-order segment),
+// which came in `frame`.
+void TcpReassembler::consume(Flow& f, int side, std::span<const std::uint8_t> bytes, FrameRef frame,
+                             Emit& emit) {
     Direction& d = f.dir[side];
     bool segment_start = true;
     while (!bytes.empty()) {
@@ -227,10 +300,11 @@ void TcpReassembler::consume(Flow& f, int side, std::span<const std::uint8_t> by
             if (d.message.size < 2) {  // one byte of the length so far
                 if (!hold(d.message, bytes.first(1), current_)) {
                     counters_.count(ReassemblyEvent::tcp_message_dropped);
-                    d.message.release(pool_);
+                    drop_message(d, frame, emit);
                     d.synced = false;
                     return;
                 }
+                keep_frame(d, frame, emit);
                 bytes = bytes.subspan(1);
                 continue;
             }
@@ -240,22 +314,38 @@ void TcpReassembler::consume(Flow& f, int side, std::span<const std::uint8_t> by
             if (total > flow_bytes_) {
                 counters_.count(ReassemblyEvent::tcp_message_dropped);
                 d.skip = static_cast<std::uint32_t>(total - d.message.size);
-                d.message.release(pool_);
+                drop_message(d, frame, emit);
                 continue;
             }
             const std::size_t n = std::min(total - d.message.size, bytes.size());
             if (!hold(d.message, bytes.first(n), current_)) {
                 counters_.count(ReassemblyEvent::tcp_message_dropped);
                 d.skip = static_cast<std::uint32_t>(total - d.message.size);
-                d.message.release(pool_);
+                drop_message(d, frame, emit);
                 continue;
             }
             bytes = bytes.subspan(n);
+            // The packet being added is handed out with the message; any
+            // other frame that carried bytes of it is a carrier.
+            if (d.message.size < total || frame.live == nullptr) keep_frame(d, frame, emit);
             if (d.message.size == total) {
                 const std::span<std::uint8_t> whole(message_scratch_.get(), total);
                 d.message.copy_out(pool_, 0, whole);
                 d.message.release(pool_);
-                deliver(f, side, whole.subspan(2), true, emit);
+                // Every carrier but the packet's own frame, handed with it.
+                const std::size_t before = emit.live_size != 0 ? emit.live_at : d.carriers.size;
+                const std::size_t after = emit.live_size != 0 ? d.carriers.size - emit.live_at - emit.live_size : 0;
+                d.carriers.copy_out(pool_, 0, std::span<std::uint8_t>(carriers_scratch_.get(), before));
+                if (after > 0) {
+                    d.carriers.copy_out(pool_, before + emit.live_size,
+                                        std::span<std::uint8_t>(carriers_scratch_.get() + before, after));
+                }
+                const std::span<const std::uint8_t> carriers(carriers_scratch_.get(), before + after);
+                d.carriers.release(pool_);
+                d.carrier_frames = 0;
+                emit.live_size = 0;
+                frame.kept = false;  // the next message may start in this frame
+                deliver(f, side, whole.subspan(2), true, carriers, emit);
             }
             continue;
         }
@@ -272,7 +362,8 @@ void TcpReassembler::consume(Flow& f, int side, std::span<const std::uint8_t> by
         if (bytes.size() >= 2) {
             total = 2 + std::size_t{load_be16(bytes.data())};
             if (total <= bytes.size()) {
-                deliver(f, side, bytes.subspan(2, total - 2), false, emit);  // in place
+                // In place; a replayed segment's own frame is its carrier.
+                deliver(f, side, bytes.subspan(2, total - 2), false, frame.held, emit);
                 bytes = bytes.subspan(total);
                 continue;
             }
@@ -291,8 +382,33 @@ void TcpReassembler::consume(Flow& f, int side, std::span<const std::uint8_t> by
             d.skip = static_cast<std::uint32_t>(total);
             continue;
         }
+        keep_frame(d, frame, emit);
         return;
     }
+}
+
+// Takes the first held segment and replays what of it the stream has not
+// had, with its frame.
+void TcpReassembler::replay_first(Flow& f, int side, Emit& emit) {
+    Direction& d = f.dir[side];
+    PendingSegment next = d.ooo[0];
+    std::copy(d.ooo + 1, d.ooo + d.ooo_count, d.ooo);
+    --d.ooo_count;
+    const std::uint32_t old = d.next_seq - next.seq;
+    if (old >= next.bytes.size) {
+        next.bytes.release(pool_);
+        next.frame.release(pool_);
+        return;
+    }
+    const std::size_t n = next.bytes.size - old;
+    next.bytes.copy_out(pool_, old, std::span<std::uint8_t>(segment_scratch_.get(), n));
+    next.bytes.release(pool_);
+    FrameRef frame;
+    frame.held = std::span<const std::uint8_t>(frame_scratch_.get(), next.frame.size);
+    next.frame.copy_out(pool_, 0, std::span<std::uint8_t>(frame_scratch_.get(), next.frame.size));
+    next.frame.release(pool_);
+    consume(f, side, std::span<const std::uint8_t>(segment_scratch_.get(), n), frame, emit);
+    d.next_seq += static_cast<std::uint32_t>(n);
 }
 
 // Replays every held segment in order, jumping over the holes between
@@ -302,53 +418,32 @@ void TcpReassembler::consume(Flow& f, int side, std::span<const std::uint8_t> by
 void TcpReassembler::gap(Flow& f, int side, Emit& emit) {
     Direction& d = f.dir[side];
     counters_.count(ReassemblyEvent::tcp_gap);
-    d.message.release(pool_);
+    FrameRef none;
+    drop_message(d, none, emit);
     d.skip = 0;
     d.synced = false;
     while (d.ooo_count > 0) {
-        PendingSegment next = d.ooo[0];
-        std::copy(d.ooo + 1, d.ooo + d.ooo_count, d.ooo);
-        --d.ooo_count;
-        std::span<const std::uint8_t> bytes(segment_scratch_.get(), next.bytes.size);
-        next.bytes.copy_out(pool_, 0, std::span<std::uint8_t>(segment_scratch_.get(), next.bytes.size));
-        next.bytes.release(pool_);
-        if (seq_after(next.seq, d.next_seq)) {
-            d.message.release(pool_);
+        if (seq_after(d.ooo[0].seq, d.next_seq)) {
+            drop_message(d, none, emit);
             d.skip = 0;
             d.synced = false;
-            d.next_seq = next.seq;
+            d.next_seq = d.ooo[0].seq;
         }
-        const std::uint32_t old = d.next_seq - next.seq;
-        if (old >= bytes.size()) continue;
-        bytes = bytes.subspan(old);
-        consume(f, side, bytes, emit);
-        d.next_seq += static_cast<std::uint32_t>(bytes.size());
+        replay_first(f, side, emit);
     }
 }
 
 // Replays held segments that the stream has now reached.
 void TcpReassembler::drain(Flow& f, int side, Emit& emit) {
     Direction& d = f.dir[side];
-    while (d.ooo_count > 0 && !seq_after(d.ooo[0].seq, d.next_seq)) {
-        PendingSegment next = d.ooo[0];
-        std::copy(d.ooo + 1, d.ooo + d.ooo_count, d.ooo);
-        --d.ooo_count;
-        const std::uint32_t old = d.next_seq - next.seq;
-        if (old >= next.bytes.size) {
-            next.bytes.release(pool_);
-            continue;
-        }
-        const std::size_t n = next.bytes.size - old;
-        next.bytes.copy_out(pool_, old, std::span<std::uint8_t>(segment_scratch_.get(), n));
-        next.bytes.release(pool_);
-        consume(f, side, std::span<const std::uint8_t>(segment_scratch_.get(), n), emit);
-        d.next_seq += static_cast<std::uint32_t>(n);
-    }
+    while (d.ooo_count > 0 && !seq_after(d.ooo[0].seq, d.next_seq)) replay_first(f, side, emit);
 }
 
 void TcpReassembler::data(Flow& f, int side, std::uint32_t seq, std::span<const std::uint8_t> bytes,
                           Emit& emit) {
     Direction& d = f.dir[side];
+    FrameRef frame;
+    frame.live = emit.packet;
     if (seq_after(d.next_seq, seq)) {  // starts with bytes we have had
         const std::uint32_t old = d.next_seq - seq;
         if (old >= bytes.size()) {
@@ -372,8 +467,10 @@ void TcpReassembler::data(Flow& f, int side, std::uint32_t seq, std::span<const 
             }
             ByteChain held;
             if (hold(held, bytes, current_)) {
+                ByteChain held_frame;  // the segment's frame waits with it
+                keep_carrier(held_frame, d.carrier_bytes(), frame);
                 std::copy_backward(d.ooo + at, d.ooo + d.ooo_count, d.ooo + d.ooo_count + 1);
-                d.ooo[at] = PendingSegment{seq, held};
+                d.ooo[at] = PendingSegment{seq, held, held_frame};
                 ++d.ooo_count;
                 return;
             }
@@ -384,13 +481,14 @@ void TcpReassembler::data(Flow& f, int side, std::uint32_t seq, std::span<const 
             if (old >= bytes.size()) return;
             bytes = bytes.subspan(old);
         } else if (seq_after(seq, d.next_seq)) {
-            d.message.release(pool_);
+            FrameRef none;
+            drop_message(d, none, emit);
             d.skip = 0;
             d.synced = false;
             d.next_seq = seq;
         }
     }
-    consume(f, side, bytes, emit);
+    consume(f, side, bytes, frame, emit);
     d.next_seq += static_cast<std::uint32_t>(bytes.size());
     drain(f, side, emit);
 }

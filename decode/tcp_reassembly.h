@@ -13,6 +13,15 @@
 // cannot be filled; while unsynchronised, a message may start only at the
 // beginning of a segment, and only where the length and the DNS header it
 // introduces are plausible. Other segments are passed over and counted.
+//
+// The evidence of an alert must show a reassembled answer as it crossed the
+// wire, so a message that spans segments keeps copies of the frames that
+// carried it (decode/carrier_frames.h) in the same pool, as long as the
+// message is incomplete: handed out with it (on_reassembled_dns), then
+// released. Bounded by the pool and by twice the per-direction byte cap (the
+// message and every segment's headers, at any MSS); a frame refused is
+// counted (tcp_carrier_dropped) and the message is still reassembled. A
+// message whole in one segment keeps nothing: that frame is the packet.
 #pragma once
 
 #include <cstddef>
@@ -69,6 +78,7 @@ private:
     struct PendingSegment {
         std::uint32_t seq = 0;
         ByteChain bytes;
+        ByteChain frame;  // its frame, one carrier record; empty when refused
     };
     struct Direction {
         bool seen = false;         // next_seq is known
@@ -79,12 +89,19 @@ private:
         std::uint32_t peer_acked = 0;  // the highest ACK the other side sent for these bytes
         std::uint32_t skip = 0;        // bytes left of a message we could not hold
         ByteChain message;             // a partial message, from its length prefix on
+        ByteChain carriers;            // the frames that carried `message` so far
+        std::uint16_t carrier_frames = 0;
         std::uint8_t ooo_count = 0;
         PendingSegment ooo[kMaxOutOfOrder];  // sorted by seq
 
         std::size_t held() const {
             std::size_t n = message.size;
             for (std::size_t i = 0; i < ooo_count; ++i) n += ooo[i].bytes.size;
+            return n;
+        }
+        std::size_t carrier_bytes() const {
+            std::size_t n = carriers.size;
+            for (std::size_t i = 0; i < ooo_count; ++i) n += ooo[i].frame.size;
             return n;
         }
     };
@@ -96,12 +113,24 @@ private:
         std::uint32_t lru_newer = kNil, lru_older = kNil;
         std::uint32_t hash_next = kNil;
     };
+    // The frame the bytes being consumed came from: the packet being added,
+    // or (replaying out-of-order segments) a held segment's carrier record.
+    struct FrameRef {
+        const PacketView* live = nullptr;
+        std::span<const std::uint8_t> held;
+        bool kept = false;  // already among the direction's carriers
+    };
     // What one call needs to hand out a message: where it is from and to.
     struct Emit {
         const PacketView* packet;
         DnsMessageSink* sink;
         std::size_t count = 0;
         const Tunnel* tunnel = nullptr;
+        // Where the packet's own frame lies among the carriers of the
+        // message being reassembled (size 0: not there). A message completed
+        // by replaying a held segment is handed out with the packet, which
+        // may have carried part of it: it is then no carrier.
+        std::uint32_t live_at = 0, live_size = 0;
     };
 
     std::size_t bucket_of(const Endpoint& a, const Endpoint& b) const;
@@ -113,16 +142,26 @@ private:
     // Frees blocks by ending the least recently used flows other than
     // `keep` that hold bytes; true when `blocks` are free.
     bool make_room(std::size_t blocks, std::uint32_t keep);
+    // Frees the frames a direction keeps for evidence (counted).
+    void shed_carriers(Direction& d);
     bool hold(ByteChain& chain, std::span<const std::uint8_t> bytes, std::uint32_t keep);
+    // Adds `frame` to `chain` as a carrier record, unless a bound refuses it
+    // (counted); never evicts a flow for it.
+    void keep_carrier(ByteChain& chain, std::size_t held_already, const FrameRef& frame);
+    void keep_frame(Direction& d, FrameRef& frame, Emit& emit);
+    void drop_message(Direction& d, FrameRef& frame, Emit& emit);
 
     void data(Flow& f, int side, std::uint32_t seq, std::span<const std::uint8_t> bytes, Emit& emit);
     void gap(Flow& f, int side, Emit& emit);
     void drain(Flow& f, int side, Emit& emit);
-    void consume(Flow& f, int side, std::span<const std::uint8_t> bytes, Emit& emit);
-    void deliver(const Flow& f, int side, std::span<const std::uint8_t> message, bool reassembled, Emit& emit);
+    void consume(Flow& f, int side, std::span<const std::uint8_t> bytes, FrameRef frame, Emit& emit);
+    void replay_first(Flow& f, int side, Emit& emit);
+    void deliver(const Flow& f, int side, std::span<const std::uint8_t> message, bool reassembled,
+                 std::span<const std::uint8_t> carriers, Emit& emit);
 
     BlockPool& pool_;
     std::size_t flow_bytes_;
+    std::size_t carrier_cap_;  // carrier bytes held per direction: 2 * flow_bytes_
     std::int64_t timeout_us_;
     DecodeCounters& counters_;
     std::vector<Flow> flows_;
@@ -137,6 +176,10 @@ private:
     static constexpr std::size_t kMessageScratch = 2 + 65535, kSegmentScratch = 65535;
     std::unique_ptr<std::uint8_t[]> message_scratch_;
     std::unique_ptr<std::uint8_t[]> segment_scratch_;
+    // The carriers of a message being handed out, and a replayed segment's
+    // frame: carrier_cap_ bytes each.
+    std::unique_ptr<std::uint8_t[]> carriers_scratch_;
+    std::unique_ptr<std::uint8_t[]> frame_scratch_;
 };
 
 }  // namespace dnswatch

@@ -366,12 +366,14 @@ TransportResult TransportDecoder::Layers::ipv4(std::span<const std::uint8_t> ip)
     std::span<const std::uint8_t> datagram;
     std::uint8_t protocol = 0;
     MalformedKind why = MalformedKind::none;
+    IpReassembler::Carriers kept{&packet, self.carrier_scratch(reassemblies), {}};
     switch (self.ip_->add(key, piece, self.now_us_, self.scratch(reassemblies), datagram, protocol,
-                          why)) {
+                          why, &kept)) {
     case FragmentVerdict::held: return held(HeldKind::ip_fragment);
     case FragmentVerdict::malformed: return malformed(why);
     case FragmentVerdict::complete: break;
     }
+    self.fragment_carriers_ = kept.out;
     ++reassemblies;
     return upper(protocol, datagram, src, dst, true);
 }
@@ -411,12 +413,14 @@ TransportResult TransportDecoder::Layers::ipv6_chain(std::uint8_t next, std::spa
                                      rest[0], rest.subspan(8)};
                 std::span<const std::uint8_t> datagram;
                 MalformedKind why = MalformedKind::none;
+                IpReassembler::Carriers kept{&packet, self.carrier_scratch(reassemblies), {}};
                 switch (self.ip_->add(key, piece, self.now_us_, self.scratch(reassemblies), datagram,
-                                      next, why)) {
+                                      next, why, &kept)) {
                 case FragmentVerdict::held: return held(HeldKind::ip_fragment);
                 case FragmentVerdict::malformed: return malformed(why);
                 case FragmentVerdict::complete: break;
                 }
+                self.fragment_carriers_ = kept.out;
                 ++reassemblies;
                 reassembled = true;
                 rest = datagram;
@@ -465,7 +469,11 @@ TransportResult TransportDecoder::Layers::udp(std::span<const std::uint8_t> l4, 
         datagram.reassembled = reassembled;
         datagram.dns = payload;
         datagram.tunnel = innermost;
-        sink.on_dns(datagram, packet);
+        if (reassembled && !self.fragment_carriers_.empty()) {  // the other fragments' frames go with it
+            sink.on_reassembled_dns(datagram, packet, self.fragment_carriers_);
+        } else {
+            sink.on_dns(datagram, packet);
+        }
         return TransportResult::dns;
     }
     return udp_not_dns(payload, src, dst);
@@ -632,9 +640,14 @@ TransportDecoder::TransportDecoder(const TransportOptions& options)
     for (std::uint16_t port : options.gtpu_ports) gtpu_ports_.add(port);
     // Not value-initialised: a decoder that never reassembles never touches them.
     for (auto& scratch : datagram_scratch_) scratch.reset(new std::uint8_t[IpReassembler::kMaxDatagram]);
+    for (auto& scratch : carrier_scratch_) scratch.reset(new std::uint8_t[IpReassembler::kMaxCarrierBytes]);
 }
 
 TransportDecoder::~TransportDecoder() = default;
+
+std::span<std::uint8_t> TransportDecoder::carrier_scratch(int depth) {
+    return {carrier_scratch_[depth].get(), IpReassembler::kMaxCarrierBytes};
+}
 
 TransportResult TransportDecoder::decode(const PacketView& packet, DnsMessageSink& sink) {
     if (packet.link_type == kLinkTypeDnstap) return decode_dnstap(packet, sink);
@@ -660,7 +673,10 @@ TransportResult TransportDecoder::decode_dnstap(const PacketView& packet, DnsMes
     // Detection, evidence and the alert's times take the time the server
     // wrote down, not when the frame reached the sensor.
     PacketView timed = packet;
-    if (message.time_us != 0) timed.time_us = message.time_us;
+    if (message.time_us != 0) {
+        timed.time_us = message.time_us;
+        timed.time_ns = message.time_ns;
+    }
     sink.on_dns(message.datagram, timed);
     return TransportResult::dns;
 }

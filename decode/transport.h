@@ -97,6 +97,7 @@ private:
     std::span<std::uint8_t> scratch(int depth) {
         return {datagram_scratch_[depth].get(), 65535};
     }
+    std::span<std::uint8_t> carrier_scratch(int depth);
     friend struct Layers;
 
     DecodeCounters counters_;
@@ -110,6 +111,11 @@ private:
     // fragments: a tunnel inside a reassembled datagram may carry fragments too.
     static constexpr int kMaxReassemblyDepth = 2;
     std::unique_ptr<std::uint8_t[]> datagram_scratch_[kMaxReassemblyDepth];
+    // And for the frames of their fragments (IpReassembler::kMaxCarrierBytes each).
+    std::unique_ptr<std::uint8_t[]> carrier_scratch_[kMaxReassemblyDepth];
+    // The frames of the other fragments of the datagram the frame being
+    // walked completed (decode/carrier_frames.h), in carrier_scratch_.
+    std::span<const std::uint8_t> fragment_carriers_;
     PortSet gtpu_ports_;  // asked only about UDP that is not DNS
     Tunnel tunnel_;       // the innermost tunnel of the frame being walked
 };

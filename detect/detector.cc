@@ -680,8 +680,10 @@ void Detector::apply(const MessageFacts& facts, const WatchedZone& zone, const D
     merge_observed(entry);
     if (evidence_ != nullptr) {
         PacketView query;
-        const bool have_query = query_frames_.find(datagram, message, query);
-        EvidenceFile file = evidence_->record(alert, packet, have_query ? &query : nullptr);
+        std::span<const std::uint8_t> query_carriers;
+        const bool have_query = query_frames_.find(datagram, message, query, query_carriers);
+        EvidenceFile file = evidence_->record(
+            alert, EvidencePackets{&packet, facts.context->carriers, have_query ? &query : nullptr, query_carriers});
         alert.evidence.pcap = std::move(file.path);
         alert.evidence.pcap_bytes = file.bytes;
         alert.evidence.pcap_sha256 = std::move(file.sha256);

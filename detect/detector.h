@@ -68,6 +68,9 @@ struct MessageContext {
     const PacketView* packet = nullptr;
     const DnsDatagram* datagram = nullptr;
     std::string_view source;  // capture file or interface name
+    // The other frames that carried a reassembled message (DnsMessageSink::
+    // on_reassembled_dns), for the evidence; empty for one frame.
+    std::span<const std::uint8_t> carriers = {};
 };
 
 class Detector {
@@ -85,10 +88,12 @@ public:
     // Remembers a fully decoded query whose question is in a watched zone,
     // so that responses are matched with it (detect/query_tracker.h).
     void observe_query(const DnsMessageView& query, const DnsDatagram& datagram, std::int64_t time_us);
-    // The same, keeping the query's frame for the evidence of the alerts its
-    // answers open (when an evidence recorder is set).
-    void observe_query(const DnsMessageView& query, const DnsDatagram& datagram, const PacketView& packet) {
-        query_frames_.remember(datagram, query, packet);
+    // The same, keeping the query's frame (and `carriers`, the frames of its
+    // other TCP segments) for the evidence of the alerts its answers open
+    // (when an evidence recorder is set).
+    void observe_query(const DnsMessageView& query, const DnsDatagram& datagram, const PacketView& packet,
+                       std::span<const std::uint8_t> carriers = {}) {
+        query_frames_.remember(datagram, query, packet, carriers);
         observe_query(query, datagram, packet.time_us);
     }
 

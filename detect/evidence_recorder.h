@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "capture/packet.h"
@@ -19,13 +20,27 @@ struct EvidenceFile {
     std::string sha256;
 };
 
+// The frames that make an alert's evidence: the response that opened it and
+// the query it answers (null when not seen), each with the frames of its
+// other TCP segments when it was reassembled from several
+// (DnsMessageSink::on_reassembled_dns, decode/carrier_frames.h; empty otherwise).
+struct EvidencePackets {
+    const PacketView* response = nullptr;
+    std::span<const std::uint8_t> response_carriers;
+    const PacketView* query = nullptr;
+    std::span<const std::uint8_t> query_carriers;
+};
+
 class EvidenceRecorder {
 public:
     virtual ~EvidenceRecorder() = default;
-    // Records `response` (and before it `query`, the frame of the query it
-    // answers, when not null) as the evidence of `alert`, whose id is set.
+    // Records `packets` as the evidence of `alert`, whose id is set.
     // Never throws: it runs on the packet path.
-    virtual EvidenceFile record(const Alert& alert, const PacketView& response, const PacketView* query) = 0;
+    virtual EvidenceFile record(const Alert& alert, const EvidencePackets& packets) = 0;
+    // A response (and the query it answers, when not null) that each came in one frame.
+    EvidenceFile record(const Alert& alert, const PacketView& response, const PacketView* query) {
+        return record(alert, EvidencePackets{&response, {}, query, {}});
+    }
 };
 
 }  // namespace dnswatch

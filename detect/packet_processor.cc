@@ -18,17 +18,25 @@ void PacketProcessor::process(const PacketView& packet, std::string_view source)
 
 // One DNS message: a UDP payload, or one of the messages a TCP segment or a
 // last fragment completed. Its bytes are valid during this call only.
-void PacketProcessor::on_dns(const DnsDatagram& datagram, const PacketView& packet) {
+void PacketProcessor::on_dns(const DnsDatagram& datagram, const PacketView& packet) { judge(datagram, packet, {}); }
+
+void PacketProcessor::on_reassembled_dns(const DnsDatagram& datagram, const PacketView& packet,
+                                         std::span<const std::uint8_t> carriers) {
+    judge(datagram, packet, carriers);
+}
+
+void PacketProcessor::judge(const DnsDatagram& datagram, const PacketView& packet,
+                            std::span<const std::uint8_t> carriers) {
     DnsMessageView message;
     if (filter_watched_response(datagram.dns, *watch_, decoder_, message, counters_, transport_.counters()) == nullptr) {
         // A query about a watched name is remembered, so that its answers
         // are matched with it and forged ones stand out.
         if (watched_query_zone(*watch_, decoder_, message) != nullptr) {
-            detector_.observe_query(message, datagram, packet);
+            detector_.observe_query(message, datagram, packet, carriers);
         }
         return;
     }
-    detector_.observe(message, MessageContext{&packet, &datagram, source_});
+    detector_.observe(message, MessageContext{&packet, &datagram, source_, carriers});
 }
 
 const WatchedZone* watched_query_zone(const WatchSet& watch, DnsDecoder& decoder, DnsMessageView& message) {

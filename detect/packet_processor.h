@@ -80,6 +80,9 @@ public:
 
 private:
     void on_dns(const DnsDatagram& datagram, const PacketView& packet) override;
+    void on_reassembled_dns(const DnsDatagram& datagram, const PacketView& packet,
+                            std::span<const std::uint8_t> carriers) override;
+    void judge(const DnsDatagram& datagram, const PacketView& packet, std::span<const std::uint8_t> carriers);
 
     const WatchSet* watch_;
     TransportDecoder transport_;

@@ -114,7 +114,9 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
                            "What a bound turned away, by bound: open_alerts (the least recently seen open alert "
                            "evicted), observed_rdata (divergent rdata not listed in an alert), feed_announcements "
                            "(announcements dropped past the bound), http_connections (refused by the HTTP "
-                           "server's connection limits).",
+                           "server's connection limits), evidence_frames (frames of a reassembled message's TCP "
+                           "segments or IP fragments not kept for its evidence: past their bound, the reassembly "
+                           "memory full, or too large for a shard ring record).",
                            MetricType::counter, {"bound"})),
       refused_(r.add("dnswatch_refused_total",
                      "Network peers refused, by input: feed (a transparency feed publisher that failed the CURVE "
@@ -161,7 +163,7 @@ SensorMetrics::SensorMetrics(Registry& r, std::string_view version)
     for (const char* source : {"ldns", "cache"}) dnssec_verdicts_.counter({source});
     for (const char* result : {"tracked", "matched", "unsolicited", "unknown", "evicted"}) queries_.counter({result});
     txid_bursts_.counter();
-    for (const char* bound : {"open_alerts", "observed_rdata"}) bound_reached_.counter({bound});
+    for (const char* bound : {"open_alerts", "observed_rdata", "evidence_frames"}) bound_reached_.counter({bound});
     for (const char* result : {"accepted", "refused"}) notifies_.counter({result});
     for (const char* result : {"ok", "up_to_date", "failed"}) zone_transfers_.counter({result});
     for (const char* result : {"admitted", "denied"}) zap_requests_.counter({result});

@@ -50,6 +50,7 @@ bool FileReader::dispatch(const PacketView& packet, std::uint16_t source, std::u
     PacketRecordHeader header;
     header.key = key;
     header.time_us = packet.time_us;
+    header.time_ns = packet.time_ns;
     header.frame_number = packet.frame_number;
     header.wire_length = packet.wire_length;
     header.link_type = packet.link_type;
@@ -108,6 +109,7 @@ PacketInput::Poll RingInput::poll(PacketSink& sink) {
         packet.bytes = record.subspan(sizeof header, header.captured);
         packet.wire_length = header.wire_length;
         packet.time_us = header.time_us;
+        packet.time_ns = header.time_ns;
         packet.link_type = header.link_type;
         packet.frame_number = header.frame_number;
         sink.on_packet(packet, header.source, header.key);

@@ -80,10 +80,18 @@ void MessageRouter::on_dns(const DnsDatagram& datagram, const PacketView& packet
     }
 }
 
+void MessageRouter::on_reassembled_dns(const DnsDatagram& datagram, const PacketView& packet,
+                                       std::span<const std::uint8_t> carriers) {
+    carriers_ = carriers;
+    on_dns(datagram, packet);
+    carriers_ = {};
+}
+
 void MessageRouter::send(std::size_t shard, const DnsDatagram& datagram, const PacketView& packet) {
     MessageRecordHeader header;
     header.key = key_;
     header.time_us = packet.time_us;
+    header.time_ns = packet.time_ns;
     header.frame_number = packet.frame_number;
     header.wire_length = packet.wire_length;
     header.link_type = packet.link_type;
@@ -108,8 +116,18 @@ void MessageRouter::send(std::size_t shard, const DnsDatagram& datagram, const P
         header.tunnel = *datagram.tunnel;
     }
 
-    const std::size_t size = sizeof header + packet.bytes.size() + (inside ? 0 : datagram.dns.size());
+    std::size_t size = sizeof header + packet.bytes.size() + (inside ? 0 : datagram.dns.size());
     ByteRing& ring = *outputs_[shard];
+    // The frames of a reassembled answer's other segments, for its evidence:
+    // left out (and counted) rather than lose the message when the record
+    // would not fit.
+    std::span<const std::uint8_t> carriers = carriers_;
+    if (!carriers.empty() && size + carriers.size() > ring.max_record()) {
+        ++router_.carriers_omitted;
+        carriers = {};
+    }
+    header.carriers_size = static_cast<std::uint32_t>(carriers.size());
+    size += carriers.size();
     if (size > ring.max_record()) {
         ++router_.oversized;
         return;
@@ -136,6 +154,8 @@ void MessageRouter::send(std::size_t shard, const DnsDatagram& datagram, const P
     if (!packet.bytes.empty()) std::memcpy(out, packet.bytes.data(), packet.bytes.size());
     out += packet.bytes.size();
     if (!inside && !datagram.dns.empty()) std::memcpy(out, datagram.dns.data(), datagram.dns.size());
+    out += inside ? 0 : datagram.dns.size();
+    if (!carriers.empty()) std::memcpy(out, carriers.data(), carriers.size());
     ring.commit(size);
     dirty_[shard] = 1;
     ++router_.messages_routed;

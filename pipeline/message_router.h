@@ -27,6 +27,7 @@ struct RouterCounters {
     std::uint64_t messages_routed = 0;     // copies written to shard rings
     std::uint64_t message_ring_drops = 0;  // copies lost to a full ring
     std::uint64_t oversized = 0;           // larger than a ring record can be (never with sane ring sizes)
+    std::uint64_t carriers_omitted = 0;    // reassembled answers sent without their other frames: too large
 };
 
 class MessageRouter : public PacketSink, private DnsMessageSink {
@@ -53,6 +54,8 @@ public:
 
 private:
     void on_dns(const DnsDatagram& datagram, const PacketView& packet) override;
+    void on_reassembled_dns(const DnsDatagram& datagram, const PacketView& packet,
+                            std::span<const std::uint8_t> carriers) override;
     void send(std::size_t shard, const DnsDatagram& datagram, const PacketView& packet);
 
     BaselineFollower follower_;
@@ -70,6 +73,9 @@ private:
     std::uint64_t key_ = 0;
     std::uint16_t source_ = 0;
     std::vector<std::uint8_t> targets_;  // per shard: does this message go there
+    // The other frames of the reassembled message being routed (empty
+    // otherwise): copied into each record, for the evidence.
+    std::span<const std::uint8_t> carriers_;
 };
 
 }  // namespace dnswatch

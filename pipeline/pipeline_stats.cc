@@ -138,6 +138,7 @@ std::string Pipeline::stats_json() const {
         {"rings",
          {{"packet_drops", t.capture.ring_dropped},
           {"message_drops", t.router.message_ring_drops},
+          {"evidence_frames_omitted", t.router.carriers_omitted},
           {"alert_drops", t.alert_ring_drops}}},
         {"publish",
          {{"alerts", t.publisher.alerts},

@@ -23,7 +23,7 @@ struct PacketRecordHeader {
     std::int32_t link_type = 0;
     std::uint32_t captured = 0;      // bytes that follow
     std::uint16_t source = 0;
-    std::uint16_t unused = 0;
+    std::uint16_t time_ns = 0;       // nanoseconds past time_us
 };
 
 // Worker -> shard: one DNS response about a watched zone, with the frame
@@ -37,6 +37,11 @@ struct MessageRecordHeader {
     std::int32_t link_type = 0;
     std::uint32_t frame_size = 0;    // frame bytes that follow the header
     std::uint32_t dns_size = 0;
+    // The other frames that carried a reassembled message (decode/
+    // carrier_frames.h), after the frame and the message's bytes: empty
+    // for a message in one frame.
+    std::uint32_t carriers_size = 0;
+    std::uint16_t time_ns = 0;       // nanoseconds past time_us
     // Where the message starts inside the frame, or -1 when it was
     // reassembled and its bytes follow the frame's.
     std::int32_t dns_in_frame = -1;

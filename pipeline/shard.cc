@@ -39,6 +39,7 @@ void Shard::consume(std::span<const std::uint8_t> record) {
     packet.bytes = body.first(header.frame_size);
     packet.wire_length = header.wire_length;
     packet.time_us = header.time_us;
+    packet.time_ns = header.time_ns;
     packet.link_type = header.link_type;
     packet.frame_number = header.frame_number;
     DnsDatagram datagram;
@@ -53,6 +54,8 @@ void Shard::consume(std::span<const std::uint8_t> record) {
     datagram.dns = header.dns_in_frame >= 0
                        ? packet.bytes.subspan(static_cast<std::size_t>(header.dns_in_frame), header.dns_size)
                        : body.subspan(header.frame_size, header.dns_size);
+    const std::size_t carriers_at = header.frame_size + (header.dns_in_frame >= 0 ? 0 : header.dns_size);
+    const std::span<const std::uint8_t> carriers = body.subspan(carriers_at, header.carriers_size);
 
     DnsMessageView message;
     if (decoder_.decode(datagram.dns, message) != MalformedKind::none) {
@@ -62,14 +65,14 @@ void Shard::consume(std::span<const std::uint8_t> record) {
     if (baseline_) detector_.follow(*baseline_);  // one atomic load unless it moved
     if (!message.header.qr()) {  // a query about one of our zones: its answers are matched with it
         ++counters_.queries;
-        detector_.observe_query(message, datagram, packet);
+        detector_.observe_query(message, datagram, packet, carriers);
         return;
     }
     ++counters_.messages;
     sink_.set_key(header.key);
     const std::string_view source = header.source < sources_.size() ? std::string_view(sources_[header.source])
                                                                       : std::string_view();
-    detector_.observe(message, MessageContext{&packet, &datagram, source});
+    detector_.observe(message, MessageContext{&packet, &datagram, source, carriers});
     if (keep_learned_) sink_.publish_learned(detector_.learner(), packet.time_us);
 }
 

@@ -2,15 +2,18 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 #include <pcap/pcap.h>
 
 #include "capture/frame_streams.h"
+#include "decode/carrier_frames.h"
 #include "common/hex.h"
 
 namespace dnswatch {
@@ -32,7 +35,8 @@ EvidenceFile describe_evidence(const std::string& path) {
     return {path, bytes.size(), to_hex(digest)};
 }
 
-EvidenceFile PcapEvidenceWriter::record(const Alert& alert, const PacketView& response, const PacketView* query) {
+EvidenceFile PcapEvidenceWriter::record(const Alert& alert, const EvidencePackets& packets) {
+    const PacketView& response = *packets.response;
     // A dnstap message is kept as it came, in a Frame Streams file that
     // `dnstap -r` and `dnstap-ldns -r` read: no pcap link type holds it, and
     // made-up IP headers would be evidence of nothing.
@@ -52,18 +56,29 @@ EvidenceFile PcapEvidenceWriter::record(const Alert& alert, const PacketView& re
         ++failed_;
         return {};
     }
-    auto dump = [&](const PacketView& packet) {
-        pcap_pkthdr header{};
-        header.ts.tv_sec = static_cast<time_t>(packet.time_us / 1000000);
-        header.ts.tv_usec = static_cast<suseconds_t>(packet.time_us % 1000000 * 1000);  // nanoseconds here
-        header.caplen = static_cast<bpf_u_int32>(packet.bytes.size());
-        header.len = packet.wire_length;
-        pcap_dump(reinterpret_cast<u_char*>(dumper), &header, packet.bytes.data());
+    // Every frame, in the order they were captured (a TCP query's segments,
+    // the answer's): an analyst reads the exchange as it crossed the wire.
+    // Only frames of the response's link type: one pcap file has one.
+    std::vector<PacketView> frames;
+    auto add = [&](const PacketView& frame) {
+        if (frame.link_type == response.link_type) frames.push_back(frame);
     };
-    // The query only when it came over the same kind of link: one pcap file
-    // has one link type.
-    if (query != nullptr && query->link_type == response.link_type) dump(*query);
-    dump(response);
+    for_each_carrier_frame(packets.query_carriers, add);
+    if (packets.query != nullptr) add(*packets.query);
+    for_each_carrier_frame(packets.response_carriers, add);
+    add(response);
+    std::stable_sort(frames.begin(), frames.end(), [](const PacketView& a, const PacketView& b) {
+        return packet_time_ns(a) < packet_time_ns(b);
+    });
+    for (const PacketView& frame : frames) {
+        pcap_pkthdr header{};
+        header.ts.tv_sec = static_cast<time_t>(frame.time_us / 1000000);
+        // Nanoseconds here (the dumper's precision): the capture's own.
+        header.ts.tv_usec = static_cast<suseconds_t>(frame.time_us % 1000000 * 1000 + frame.time_ns);
+        header.caplen = static_cast<bpf_u_int32>(frame.bytes.size());
+        header.len = frame.wire_length;
+        pcap_dump(reinterpret_cast<u_char*>(dumper), &header, frame.bytes.data());
+    }
     const bool ok = pcap_dump_flush(dumper) == 0;
     pcap_dump_close(dumper);
     ++(ok ? written_ : failed_);

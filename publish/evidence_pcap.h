@@ -1,6 +1,7 @@
 // Writes the packets that opened each alert to DIR/<alert id>.pcap: the
-// query the sensor saw, then the response, in a nanosecond pcap (as
-// precise as the capture's timestamps), or the dnstap message to
+// query the sensor saw and the response, each as every frame that carried
+// it (all the TCP segments of a reassembled one), in capture order, in a
+// nanosecond pcap with the capture's own times; or the dnstap message to
 // DIR/<alert id>.fstrm (a Frame Streams file). Each file's size and SHA-256
 // go into the alert.
 #pragma once
@@ -18,7 +19,8 @@ public:
     // Creates `dir` if needed; throws std::runtime_error when it cannot.
     explicit PcapEvidenceWriter(std::string dir);
 
-    EvidenceFile record(const Alert& alert, const PacketView& response, const PacketView* query) override;
+    using EvidenceRecorder::record;
+    EvidenceFile record(const Alert& alert, const EvidencePackets& packets) override;
 
     const std::string& dir() const { return dir_; }
     std::uint64_t written() const { return written_.load(); }

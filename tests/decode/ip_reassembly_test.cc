@@ -209,5 +209,44 @@ TEST(IpReassembly, IncompleteDatagramsTimeOutInPacketTime) {
     EXPECT_EQ(decode_frames(frames).messages.size(), 2u);
 }
 
+TEST(IpReassembly, ADatagramCarriesTheFramesOfItsOtherFragments) {
+    // frags.pcap: 82 datagrams in 495 frames; each is handed out with the
+    // frame that completed it and carries the others, as captured.
+    std::vector<Frame> frames = read_frames("pcap/dnscap/frags.pcap");
+    for (std::size_t i = 0; i < frames.size(); ++i) frames[i].time_ns = static_cast<std::uint16_t>(i % 1000);
+    const DecodeRun r = decode_frames(frames);
+    ASSERT_EQ(r.messages.size(), 82u);
+    std::size_t carried = 0;
+    for (const Message& m : r.messages) {
+        EXPECT_FALSE(m.carriers.empty());
+        for (const Frame& c : m.carriers) {
+            ASSERT_GE(c.number, 1u);
+            EXPECT_LT(c.number, m.frame);
+            const Frame& captured = frames[c.number - 1];
+            EXPECT_EQ(c.bytes, captured.bytes);
+            EXPECT_EQ(c.time_us, captured.time_us);
+            EXPECT_EQ(c.time_ns, captured.time_ns);
+        }
+        carried += m.carriers.size();
+    }
+    EXPECT_EQ(carried, 495u - 82u);  // every fragment held is a carrier of its datagram
+    EXPECT_EQ(r.counters.of(ReassemblyEvent::frag_carrier_dropped), 0u);
+
+    // IPv6: the 3230-byte answer in three fragments carries the first two.
+    const DecodeRun v6 = decode_file("pcap/zeek/ipv6-fragmented-dns.pcap");
+    ASSERT_EQ(v6.messages.size(), 5u);
+    EXPECT_EQ(v6.messages[4].carriers.size(), 2u);
+    // Unfragmented messages carry nothing.
+    for (const Message& m : decode_file("pcap/dnscap/dns.pcap").messages) EXPECT_TRUE(m.carriers.empty());
+
+    // With 12 KiB of reassembly memory (each held fragment takes a 1 KiB
+    // block) the datagrams just fit, their frames no longer: those give way
+    // to the fragments' bytes, counted, and no datagram is evicted for them.
+    const DecodeRun tight = decode_frames(frames, options_with(12 * 1024, 64, 128));
+    EXPECT_GT(tight.counters.of(ReassemblyEvent::frag_carrier_dropped), 0u);
+    EXPECT_EQ(tight.counters.of(ReassemblyEvent::frag_evicted), 0u);
+    EXPECT_EQ(tight.messages.size(), 82u);
+}
+
 }  // namespace
 }  // namespace dnswatch::test

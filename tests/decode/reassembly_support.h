@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "capture/pcap_file_source.h"
+#include "decode/carrier_frames.h"
 #include "decode/transport.h"
 
 namespace dnswatch::test {
@@ -25,6 +26,7 @@ struct Frame {
     std::int64_t time_us = 0;
     int link_type = 0;
     std::uint64_t number = 0;
+    std::uint16_t time_ns = 0;
 };
 
 // A capture committed to this repository, e.g. "tests/decode/tunnel-captures/gtpu-dns.pcap".
@@ -38,7 +40,8 @@ inline std::vector<Frame> read_capture(const std::string& path) {
     PacketBatch batch;
     while (source.next_batch(batch)) {
         for (const PacketView& p : batch) {
-            frames.push_back(Frame{Bytes(p.bytes.begin(), p.bytes.end()), p.time_us, p.link_type, p.frame_number});
+            frames.push_back(
+                Frame{Bytes(p.bytes.begin(), p.bytes.end()), p.time_us, p.link_type, p.frame_number, p.time_ns});
         }
     }
     return frames;
@@ -48,9 +51,11 @@ inline std::vector<Frame> read_frames(const std::string& relative) { return read
 
 struct Message {
     std::uint64_t frame = 0;
-    DnsDatagram datagram;  // `dns` and `tunnel` cleared: the bytes are in `payload`, the tunnel below
+    // `dns` and `tunnel` cleared: the bytes are in `payload`, the rest below
+    DnsDatagram datagram;
     Bytes payload;
     std::optional<Tunnel> tunnel;
+    std::vector<Frame> carriers;  // the other frames that carried it, as handed out
 
     std::uint16_t id() const {
         return payload.size() < 2 ? 0 : static_cast<std::uint16_t>(payload[0] << 8 | payload[1]);
@@ -70,6 +75,15 @@ public:
         m.payload.assign(datagram.dns.begin(), datagram.dns.end());
         if (datagram.tunnel != nullptr) m.tunnel = *datagram.tunnel;
         messages.push_back(std::move(m));
+    }
+    void on_reassembled_dns(const DnsDatagram& datagram, const PacketView& packet,
+                            std::span<const std::uint8_t> carriers) override {
+        on_dns(datagram, packet);
+        Message& m = messages.back();
+        for_each_carrier_frame(carriers, [&m](const PacketView& c) {
+            m.carriers.push_back(Frame{Bytes(c.bytes.begin(), c.bytes.end()), c.time_us, c.link_type,
+                                       c.frame_number, c.time_ns});
+        });
     }
 };
 
@@ -103,6 +117,7 @@ inline DecodeRun decode_frames(const std::vector<Frame>& frames, const Transport
         view.bytes = std::span<const std::uint8_t>(f.bytes.data(), f.bytes.size());
         view.wire_length = static_cast<std::uint32_t>(f.bytes.size());
         view.time_us = f.time_us;
+        view.time_ns = f.time_ns;
         view.link_type = f.link_type;
         view.frame_number = f.number;
         const std::size_t before = log.messages.size();

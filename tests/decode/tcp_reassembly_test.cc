@@ -346,5 +346,157 @@ TEST(TcpReassembly, EveryCutOfEveryFrameIsSafeWithStateAround) {
     }
 }
 
+// --- the frames that carried a message (evidence) ------------------------------
+
+std::uint32_t seq_of(const Frame& f) {
+    return (std::uint32_t{f.bytes[kTcp + 4]} << 24) | (std::uint32_t{f.bytes[kTcp + 5]} << 16) |
+           (std::uint32_t{f.bytes[kTcp + 6]} << 8) | f.bytes[kTcp + 7];
+}
+
+// `f` cut into segments whose payloads begin at `cuts` (each > 0), with IP
+// lengths and sequence numbers set as a sender would.
+std::vector<Frame> cut_segment(const Frame& f, const std::vector<std::size_t>& cuts) {
+    const std::size_t n = payload_of(f);
+    const std::size_t header = f.bytes.size() - n;
+    std::vector<std::size_t> starts{0};
+    for (std::size_t c : cuts) starts.push_back(c);
+    starts.push_back(n);
+    std::vector<Frame> out;
+    for (std::size_t i = 0; i + 1 < starts.size(); ++i) {
+        Frame part = f;
+        part.bytes.assign(f.bytes.begin(), f.bytes.begin() + static_cast<long>(header));
+        part.bytes.insert(part.bytes.end(), f.bytes.begin() + static_cast<long>(header + starts[i]),
+                          f.bytes.begin() + static_cast<long>(header + starts[i + 1]));
+        put16(part.bytes, 14 + 2, part.bytes.size() - 14);
+        const std::uint32_t seq = seq_of(f) + static_cast<std::uint32_t>(starts[i]);
+        for (int b = 0; b < 4; ++b) part.bytes[kTcp + 4 + b] = static_cast<std::uint8_t>(seq >> (24 - 8 * b));
+        out.push_back(std::move(part));
+    }
+    return out;
+}
+
+// Numbered 1.. in order, each a time of its own down to the nanosecond.
+void renumber(std::vector<Frame>& frames) {
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        frames[i].number = i + 1;
+        frames[i].time_us += static_cast<std::int64_t>(i);
+        frames[i].time_ns = static_cast<std::uint16_t>((i * 7 + 1) % 1000);
+    }
+}
+
+bool same_frame(const Frame& a, const Frame& b) {
+    return a.bytes == b.bytes && a.time_us == b.time_us && a.time_ns == b.time_ns && a.number == b.number &&
+           a.link_type == b.link_type;
+}
+
+TEST(TcpCarriers, AQueryWhoseLengthCameAloneCarriesThatFrame) {
+    std::vector<Frame> frames = read_frames("pcap/dnscap/dnso1tcp.pcap");
+    renumber(frames);
+    const DecodeRun r = decode_frames(frames);
+    ASSERT_EQ(r.messages.size(), 82u);
+    std::size_t spanning = 0;
+    for (const Message& m : r.messages) {
+        if (!m.datagram.reassembled) {
+            EXPECT_TRUE(m.carriers.empty());  // the frame handed with it is all of it
+            continue;
+        }
+        ++spanning;
+        ASSERT_EQ(m.carriers.size(), 1u);
+        const Frame& carrier = m.carriers[0];
+        ASSERT_GE(carrier.number, 1u);
+        EXPECT_LT(carrier.number, m.frame);
+        EXPECT_TRUE(same_frame(carrier, frames[carrier.number - 1])) << "frame " << carrier.number;
+        EXPECT_EQ(payload_of(carrier), 2u);  // the length prefix
+    }
+    EXPECT_EQ(spanning, 41u);
+    EXPECT_EQ(r.counters.of(ReassemblyEvent::tcp_carrier_dropped), 0u);
+}
+
+// Every answer of 145 bytes cut into three segments.
+std::vector<Frame> answers_in_three(std::vector<Frame> frames) {
+    std::vector<Frame> out;
+    for (const Frame& f : frames) {
+        if (payload_of(f) != 145) {
+            out.push_back(f);
+            continue;
+        }
+        for (Frame& part : cut_segment(f, {50, 100})) out.push_back(std::move(part));
+    }
+    renumber(out);
+    return out;
+}
+
+TEST(TcpCarriers, AnAnswerInThreeSegmentsCarriesTheFirstTwoInOrderOrNot) {
+    const std::vector<Frame> frames = answers_in_three(read_frames("pcap/dnscap/dnso1tcp.pcap"));
+    auto check = [&](const DecodeRun& r) {
+        std::size_t answers = 0;
+        for (const Message& m : r.messages) {
+            if (!m.response() || m.payload.size() != 143) continue;
+            ++answers;
+            ASSERT_EQ(m.carriers.size(), 2u);
+            for (const Frame& carrier : m.carriers) {
+                EXPECT_TRUE(same_frame(carrier, frames[carrier.number - 1])) << "frame " << carrier.number;
+                EXPECT_NE(carrier.number, m.frame);
+            }
+            EXPECT_NE(m.carriers[0].number, m.carriers[1].number);
+        }
+        EXPECT_EQ(answers, 17u);
+        EXPECT_EQ(r.counters.of(ReassemblyEvent::tcp_carrier_dropped), 0u);
+    };
+    check(decode_frames(frames));
+    // Out of order: the middle part of each answer after the last. The
+    // held segment's frame waits with it and is handed out as a carrier.
+    std::vector<Frame> shuffled = frames;
+    std::size_t swapped = 0;
+    for (std::size_t i = 0; i + 2 < shuffled.size(); ++i) {
+        if (payload_of(shuffled[i]) == 50 && payload_of(shuffled[i + 1]) == 50 && payload_of(shuffled[i + 2]) == 45) {
+            std::swap(shuffled[i + 1], shuffled[i + 2]);
+            ++swapped;
+            i += 2;
+        }
+    }
+    EXPECT_EQ(swapped, 17u);
+    const DecodeRun reordered = decode_frames(shuffled);
+    EXPECT_EQ(reordered.counters.of(ReassemblyEvent::tcp_gap), 0u);
+    check(reordered);
+}
+
+TEST(TcpCarriers, FramesPastTwiceTheFlowCapAreCountedAndTheMessageStillComes) {
+    // Each answer in 15 segments of about ten bytes: fifteen frames of ~100
+    // bytes with their headers, more than twice a flow cap of 200 bytes.
+    std::vector<Frame> out;
+    for (const Frame& f : read_frames("pcap/dnscap/dnso1tcp.pcap")) {
+        if (payload_of(f) != 145) {
+            out.push_back(f);
+            continue;
+        }
+        std::vector<std::size_t> cuts;
+        for (std::size_t at = 10; at < 145; at += 10) cuts.push_back(at);
+        for (Frame& part : cut_segment(f, cuts)) out.push_back(std::move(part));
+    }
+    renumber(out);
+    TransportOptions options = options_with();
+    options.tcp_flow_bytes = 200;
+    const DecodeRun r = decode_frames(out, options);
+    EXPECT_EQ(r.messages.size(), 82u);
+    EXPECT_GT(r.counters.of(ReassemblyEvent::tcp_carrier_dropped), 0u);
+    for (const Message& m : r.messages) {
+        std::size_t bytes = 0;
+        for (const Frame& c : m.carriers) bytes += sizeof(CarrierFrameHeader) + c.bytes.size();
+        EXPECT_LE(bytes, 2 * options.tcp_flow_bytes);
+        if (m.response() && m.payload.size() == 143) {
+            EXPECT_GT(m.carriers.size(), 1u);
+        }
+    }
+    // With the default cap every one of the fourteen other frames comes.
+    const DecodeRun roomy = decode_frames(out);
+    EXPECT_EQ(roomy.counters.of(ReassemblyEvent::tcp_carrier_dropped), 0u);
+    for (const Message& m : roomy.messages) {
+        if (m.response() && m.payload.size() == 143) {
+            EXPECT_EQ(m.carriers.size(), 14u);
+        }
+    }
+}
+
 }  // namespace
 }  // namespace dnswatch::test
