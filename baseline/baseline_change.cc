@@ -17,6 +17,7 @@ const char* to_string(ChangeSource source) {
         case ChangeSource::zone_file: return "zone_file";
         case ChangeSource::feed: return "feed";
         case ChangeSource::learned: return "learned";
+        case ChangeSource::zone_version: return "zone_version";
     }
     return "unknown";
 }

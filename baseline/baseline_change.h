@@ -14,7 +14,9 @@
 
 namespace dnswatch {
 
-enum class ChangeSource : std::uint8_t { axfr, ixfr, zone_file, feed, learned };
+// zone_version: a version of watch.zones[].versions taking over at its
+// packet time (replay of a capture against the zone's successive files).
+enum class ChangeSource : std::uint8_t { axfr, ixfr, zone_file, feed, learned, zone_version };
 // At the level of a domain: a child whose NS appears in (or leaves) its
 // parent's data is created (deleted); every other change is an update.
 enum class ChangeOp : std::uint8_t { create, remove, update };
@@ -38,7 +40,7 @@ struct BaselineChange {
     std::optional<std::uint32_t> serial_before;  // the zone's SOA serial, where it has one
     std::optional<std::uint32_t> serial_after;
     bool announced = false;     // the feed had announced every rdata it adds
-    std::int64_t time_us = 0;   // when the sensor applied it (wall clock)
+    std::int64_t time_us = 0;   // when the sensor applied it (wall clock; packet time for zone_version)
     std::int64_t tlog_index = -1;  // set by the store when a transparency log is kept
 };
 

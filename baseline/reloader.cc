@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "baseline/transparency_feed.h"
+#include "baseline/zone_versions.h"
 #include "decode/ldns_glue.h"
 
 namespace dnswatch {
@@ -105,6 +106,9 @@ bool Reloader::reload(const char* cause) {
         std::string reasons;
         for (const ConfigIssue& issue : e.issues()) reasons += (reasons.empty() ? "" : "; ") + issue.to_string();
         return reject(reasons);
+    }
+    if (const std::string refused = zone_versions_refused_by_run(config); !refused.empty()) {
+        return reject(config.source_path + ": " + refused);
     }
     if (learning_options(config).zones != learning_zones_) {
         return reject(config.source_path + ": watch.zones[].learn changed; which zones learn takes a restart");

@@ -155,10 +155,10 @@ void SharedBaseline::set_change_listener(ChangeListener listener) {
 }
 
 void SharedBaseline::report(const BaselineSnapshot& before, const Baseline& after, const WatchSet& after_watch,
-                            const std::vector<ChangedKey>& keys, ChangeSource source) {
+                            const std::vector<ChangedKey>& keys, ChangeSource source, std::int64_t time_us) {
     if (!listener_ || keys.empty()) return;
     std::vector<BaselineChange> changes;
-    const std::int64_t now = wall_clock_us();
+    const std::int64_t now = time_us;
     // The serials, once a zone.
     std::unordered_map<const WatchedZone*, std::pair<std::optional<std::uint32_t>, std::optional<std::uint32_t>>> serials;
     for (const ChangedKey& key : keys) {
@@ -222,15 +222,25 @@ void SharedBaseline::apply(std::span<const RRsetChange> changes, ChangeSource so
         std::vector<ChangedKey> keys;
         for (const RRsetChange& change : changes) keys.push_back({change.owner, change.type});
         dedupe(keys);
-        report(*current, next, *current->watch, keys, source);
+        report(*current, next, *current->watch, keys, source, wall_clock_us());
     }
     publish(current->watch, current->shards, std::move(next));
 }
 
 void SharedBaseline::set_transfer(const std::string& zone, const std::vector<ZoneRecord>& records) {
     std::lock_guard lock(writer_);
+    replace_source(zone, transfer_source(zone), records, ChangeSource::axfr, wall_clock_us());
+}
+
+void SharedBaseline::set_zone_version(const std::string& zone, const std::vector<ZoneRecord>& records,
+                                      std::int64_t time_us) {
+    std::lock_guard lock(writer_);
+    replace_source(zone, zone_file_source(zone), records, ChangeSource::zone_version, time_us);
+}
+
+void SharedBaseline::replace_source(const std::string& zone, SourceId source, const std::vector<ZoneRecord>& records,
+                                    ChangeSource reported_as, std::int64_t time_us) {
     const std::shared_ptr<const BaselineSnapshot> current = snapshot();
-    const SourceId source = transfer_source(zone);
     // The new content, as a table of its own, then the difference with what
     // the last transfer said: only that goes into the new snapshot.
     BaselineInput input(*current->watch);
@@ -280,7 +290,7 @@ void SharedBaseline::set_transfer(const std::string& zone, const std::vector<Zon
     }
     if (!first) {
         dedupe(keys);
-        report(*current, next, *current->watch, keys, ChangeSource::axfr);
+        report(*current, next, *current->watch, keys, reported_as, time_us);
     }
     publish(current->watch, current->shards, std::move(next));
 }
@@ -338,7 +348,7 @@ bool SharedBaseline::apply_transfer_changes(const std::string& zone, const std::
     if (listener_) {
         std::vector<ChangedKey> keys;
         for (const RRsetChange& change : changes) keys.push_back({change.owner, change.type});
-        report(*current, next, *current->watch, keys, ChangeSource::ixfr);  // `touched` gave each key once
+        report(*current, next, *current->watch, keys, ChangeSource::ixfr, wall_clock_us());  // `touched` gave each key once
     }
     publish(current->watch, current->shards, std::move(next));
     return true;
@@ -528,7 +538,7 @@ void SharedBaseline::replace(WatchSet watch, BaselineInput input) {
             if (!current->baseline.find(owner, rrset_layout::type(rrset)).has_rdata()) check(owner, rrset);
         });
         dedupe(keys);
-        report(*current, baseline, *shared_watch, keys, ChangeSource::zone_file);
+        report(*current, baseline, *shared_watch, keys, ChangeSource::zone_file, wall_clock_us());
     }
     const std::size_t shard_count = current->shards->shard_count();
     auto shards = std::make_shared<const ZoneShards>(shared_watch, shard_count, current->shards.get(),

@@ -68,6 +68,12 @@ public:
     // The whole new content of `zone` ("victim.test") from its primary: its
     // difference from the last transfer is applied.
     void set_transfer(const std::string& zone, const std::vector<ZoneRecord>& records);
+    // A version of `zone`'s zone file (watch.zones[].versions) taking over
+    // at packet time `time_us`: its difference from the zone's file so far
+    // is applied and reported as a reload's is, source zone_version, at
+    // `time_us` (so that the short-lived window and announcements count in
+    // packet time). A version that changes nothing publishes nothing.
+    void set_zone_version(const std::string& zone, const std::vector<ZoneRecord>& records, std::int64_t time_us);
     // An incremental transfer of `zone`: the records removed and added since
     // the last version, applied in O(changes). False, and nothing applied,
     // when a removed record is not what the last transfer gave (the copies
@@ -129,8 +135,13 @@ private:
         DnsName owner;
         std::uint16_t type;
     };
+    // `time_us`: when the change applied (the wall clock, or the packet time of a zone version).
     void report(const BaselineSnapshot& before, const Baseline& after, const WatchSet& after_watch,
-                const std::vector<ChangedKey>& keys, ChangeSource source);
+                const std::vector<ChangedKey>& keys, ChangeSource source, std::int64_t time_us);
+    // Replaces what `source` gave of `zone` with `records` (the writer mutex
+    // is held): a transfer's or a version's whole content.
+    void replace_source(const std::string& zone, SourceId source, const std::vector<ZoneRecord>& records,
+                        ChangeSource reported_as, std::int64_t time_us);
 
     void report_announcement(const BaselineSnapshot& current, const Announcement& announcement);
     BaselineChange* announcement_change(const BaselineSnapshot& current, const ZoneRecord& record, std::int64_t now,

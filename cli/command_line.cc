@@ -144,7 +144,9 @@ struct CommandLine {
              "Reads pcap or pcapng captures (or dnstap files, .fstrm, as dnstap -w and Unbound write them), compares every DNS answer about a watched zone with its baseline, "
              "and writes alerts as JSON lines (schema dnswatch.alert/1), also on ZeroMQ when "
              "publish.zmq.endpoint is set. A progress bar is drawn on standard error when it is a terminal; a "
-             "summary line and each incident's title end the run. Exit status: 0 done, 2 bad usage or config, "
+             "summary line and each incident's title end the run. A zone with watch.zones[].versions moves to "
+             "each version when the packet clock reaches its time, as a reload would (change records, "
+             "suspicious_change, short_lived_change). Exit status: 0 done, 2 bad usage or config, "
              "1 I/O failure."});
         c->add_option("--config", replay.config, "the YAML config (watched zones, zone files)")
             ->required()
@@ -155,6 +157,9 @@ struct CommandLine {
         c->add_flag("--incidents", replay.incidents,
                     "write the incident records (schema dnswatch.incident/1: the alerts of one hijack grouped) on "
                     "the same lines");
+        c->add_flag("--changes", replay.changes,
+                    "write the change records of the baseline (schema dnswatch.change/1: what a zone's own data "
+                    "said before and after, e.g. at each version of watch.zones[].versions) on the same lines");
         c->add_option("PCAP", replay.captures,
                       "a capture file (pcap, pcapng, or dnstap .fstrm), or '-' for a capture streamed on standard input "
                       "(e.g. tcpdump -w -)")

@@ -18,6 +18,7 @@ struct ReplayOptions {
     std::string alerts = "-";
     std::vector<std::string> captures;  // "-": standard input
     bool incidents = false;             // incident records (dnswatch.incident/1) on the same lines
+    bool changes = false;               // change records of the baseline (dnswatch.change/1) on the same lines
 };
 int replay_command(const ReplayOptions& options, const CliStreams& streams);
 

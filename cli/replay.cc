@@ -17,6 +17,7 @@
 #include "cli/startup.h"
 #include "config/config.h"
 #include "detect/packet_processor.h"
+#include "pipeline/change_queue.h"
 #include "publish/json_lines_sink.h"
 
 namespace dnswatch {
@@ -31,6 +32,7 @@ public:
         ++count_;
         next_.publish(alert);
     }
+    void publish_change(const BaselineChange& change) override { next_.publish_change(change); }
     void publish_incident(const Incident& incident) override {
         const auto it = std::find_if(incidents_.begin(), incidents_.end(),
                                      [&](const Incident& known) { return known.id == incident.id; });
@@ -80,6 +82,7 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
     lines = alerts_path == "-" ? std::make_unique<JsonLinesSink>(streams.out)
                                : std::make_unique<JsonLinesSink>(alerts_path, JsonLinesSink::FileMode::truncate);
     lines->set_incidents(options.incidents);
+    lines->set_changes(options.changes);
     CountingSink counting(*lines);
     SensorOutputs& outputs = sensor->open_outputs(&counting);  // throws "path: reason" -> exit 1
 
@@ -95,6 +98,23 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
     configure_detector(processor.detector(), *config);
     processor.detector().set_evidence_recorder(outputs.evidence());
     outputs.restore(processor.detector());
+    // The baseline's own changes (a zone version reached, a transfer, the
+    // feed) are judged and published as run does: queued by whichever
+    // thread made them, handed to the alert path on this one, before the
+    // next packet is judged.
+    ChangeQueue changes;
+    sensor->baseline().set_change_listener([&changes, sensor_id = config->sensor_id](std::vector<BaselineChange> made) {
+        for (BaselineChange& change : made) change.sensor = sensor_id;
+        changes.push(std::move(made));
+    });
+    struct DetachChanges {
+        SharedBaseline& baseline;
+        ~DetachChanges() { baseline.set_change_listener(nullptr); }
+    } detach_changes{sensor->baseline()};
+    const auto publish_changes = [&] {
+        for (const BaselineChange& change : changes.take()) outputs.sink().publish_change(change);
+    };
+    ZoneVersionTimeline& versions = sensor->zone_versions();
     sensor->start_live_sources(*config);
     if (const std::string note = outputs.store_recovery_note(); !note.empty()) {
         logger.warn("store_recovered", {{"msg", note}});
@@ -107,8 +127,25 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
     for (const std::string& path : options.captures) {
         CaptureFile source(path);
         while (source.next_batch(batch)) {
+            publish_changes();
             processor.follow(follower);
-            processor.process(batch, path);
+            const bool version_due = std::any_of(batch.begin(), batch.end(), [&](const PacketView& packet) {
+                return packet.time_us >= versions.next_us();
+            });
+            if (!version_due) {
+                processor.process(batch, path);
+            } else {
+                // A zone version takes over between two packets: the one
+                // whose time reaches it is judged against the new zone.
+                for (const PacketView& packet : batch) {
+                    if (packet.time_us >= versions.next_us()) {
+                        versions.apply_due(packet.time_us, sensor->baseline());
+                        publish_changes();
+                        processor.follow(follower);
+                    }
+                    processor.process(packet, path);
+                }
+            }
             outputs.after_batch(processor.detector());
             if (progress.enabled()) {
                 progress.update(bytes_before + source.bytes_read(), processor.counters().packets, counting.count());
@@ -129,6 +166,7 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
         bytes_before += source.file_size();
     }
     processor.finish();  // what is still in reassembly is counted, not silently lost
+    publish_changes();
     outputs.after_batch(processor.detector());
     outputs.sink().flush();
     progress.finish();
@@ -164,6 +202,11 @@ int replay_command(const ReplayOptions& options, const CliStreams& streams) {
                      incident.title.c_str());
     }
     print_baseline_counters(streams.err, processor.detector(), sensor->live());
+    if (!versions.empty()) {
+        // Versions after the last packet never took over: say so, not silently.
+        std::fprintf(streams.err, "zone versions: %zu of %zu applied (the rest start after the last packet)\n",
+                     versions.applied(), versions.size());
+    }
     if (outputs.store() != nullptr) {
         const StoreHealth health = outputs.store()->health();
         if (health.write_failures > 0 || health.held_records > 0) {

@@ -261,6 +261,10 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
         logger.error("config_invalid", {{"error", config.source_path + ": " + problem}});
         return kExitUsage;
     }
+    if (const std::string refused = zone_versions_refused_by_run(config); !refused.empty()) {
+        logger.error("config_invalid", {{"error", config.source_path + ": " + refused}});
+        return kExitUsage;
+    }
     // Signals are taken by sigtimedwait in wait_for_end: block them before
     // any thread exists (DPDK's and ZeroMQ's included), so all inherit it.
     sigset_t signals;

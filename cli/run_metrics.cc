@@ -13,7 +13,8 @@ RunMetrics::RunMetrics(const std::string& listen, const SharedBaseline& baseline
         for (const Severity severity : kSeverities) metrics_.alerts(kind, to_string(severity));
     }
     for (const ChangeSource source :
-         {ChangeSource::axfr, ChangeSource::ixfr, ChangeSource::zone_file, ChangeSource::feed, ChangeSource::learned}) {
+         {ChangeSource::axfr, ChangeSource::ixfr, ChangeSource::zone_file, ChangeSource::feed, ChangeSource::learned,
+          ChangeSource::zone_version}) {
         for (const ChangeOp op : {ChangeOp::create, ChangeOp::remove, ChangeOp::update}) {
             metrics_.baseline_changes(to_string(source), to_string(op));
         }

@@ -9,7 +9,9 @@ namespace dnswatch {
 
 std::unique_ptr<Sensor> Sensor::build(const Config& config, log::Logger& log) {
     try {
-        return std::unique_ptr<Sensor>(new Sensor(config, log, build_baseline_model(config)));
+        std::unique_ptr<BaselineModel> model = build_baseline_model(config);
+        return std::unique_ptr<Sensor>(
+            new Sensor(config, log, std::move(model), std::make_unique<ZoneVersionTimeline>(config)));
     } catch (const ZoneFileError& e) {
         log.write_all(log::Level::error, "config_invalid", {{"error", e.what()}});
     } catch (const FeedError& e) {

@@ -10,6 +10,7 @@
 
 #include "baseline/live_sources.h"
 #include "baseline/sources.h"
+#include "baseline/zone_versions.h"
 #include "cli/sensor_outputs.h"
 #include "config/config.h"
 #include "detect/alert_sink.h"
@@ -26,6 +27,8 @@ public:
     static std::unique_ptr<Sensor> build(const Config& config, log::Logger& log);
 
     BaselineModel& model() { return *model_; }
+    // watch.zones[].versions, read with the baseline (replay applies them by packet time).
+    ZoneVersionTimeline& zone_versions() { return *versions_; }
     SharedBaseline& baseline() { return model_->shared; }
 
     // Step 2: the durable store and transparency log, JSON lines (`lines`,
@@ -44,12 +47,14 @@ public:
     bool has_live() const { return live_ != nullptr; }
 
 private:
-    Sensor(const Config& config, log::Logger& log, std::unique_ptr<BaselineModel> model)
-        : config_(config), log_(log), model_(std::move(model)) {}
+    Sensor(const Config& config, log::Logger& log, std::unique_ptr<BaselineModel> model,
+           std::unique_ptr<ZoneVersionTimeline> versions)
+        : config_(config), log_(log), model_(std::move(model)), versions_(std::move(versions)) {}
 
     const Config& config_;
     log::Logger& log_;
     std::unique_ptr<BaselineModel> model_;
+    std::unique_ptr<ZoneVersionTimeline> versions_;
     std::unique_ptr<SensorOutputs> outputs_;
     std::unique_ptr<LiveBaselineSources> live_;
 };

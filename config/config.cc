@@ -26,6 +26,7 @@
 
 #include "common/host_port.h"
 #include "common/regular_file.h"
+#include "common/rfc3339.h"
 #include "config/units.h"
 
 namespace dnswatch {
@@ -101,6 +102,16 @@ const char* host_port_problem(const std::string& text) {
     return nullptr;
 }
 
+// An RFC 3339 time with its zone (watch.zones[].versions[].from); why not, or nullptr.
+const char* rfc3339_problem(const std::string& text) {
+    try {
+        parse_rfc3339_us(text);
+        return nullptr;
+    } catch (const std::invalid_argument&) {
+        return "expected an RFC 3339 time such as 2026-03-16T10:00:00Z";
+    }
+}
+
 // clang-format off
 constexpr KeySpec kSchema[] = {
     {.path = "sensor", .type = KeyType::mapping,
@@ -135,6 +146,28 @@ constexpr KeySpec kSchema[] = {
      .set = [](Config& c, Index i, const Value& v) { c.zones.at(i[0]).primary = v.text; },
      .get = [](const Config& c, Index i) { return text_value(c.zones.at(i[0]).primary); },
      .check = host_port_problem},
+    {.path = "watch.zones[].versions", .type = KeyType::list_of_mappings, .min = 0, .max = 100000,
+     .doc = "later versions of the zone's data, each a zone file taking over from a packet time on (e.g. the "
+            "registry's successive zone files, to judge a day's capture against the zone of each moment): when "
+            "the packet clock reaches a version's time, the baseline moves to it as a reload does (change records "
+            "with source zone_version and that packet time, suspicious_change and short_lived_change). Needs "
+            "zone_file (the version before the first) and no primary; times increasing. dnswatch replay applies "
+            "them; dnswatch run refuses them (its baseline follows the live zone)",
+     .set = [](Config& c, Index i, const Value& v) {
+         c.zones.at(i[0]).versions.resize(static_cast<std::size_t>(v.number));
+     },
+     .get = [](const Config& c, Index i) {
+         return number_value(static_cast<std::int64_t>(c.zones.at(i[0]).versions.size()));
+     }},
+    {.path = "watch.zones[].versions[].from", .type = KeyType::string, .required = true,
+     .doc = "RFC 3339 time (e.g. 2026-03-16T10:00:00Z) from which this version is the zone's data, by packet time",
+     .set = [](Config& c, Index i, const Value& v) { c.zones.at(i[0]).versions.at(i[1]).from_us = parse_rfc3339_us(v.text); },
+     .get = [](const Config& c, Index i) { return text_value(format_rfc3339_us(c.zones.at(i[0]).versions.at(i[1]).from_us)); },
+     .check = rfc3339_problem},
+    {.path = "watch.zones[].versions[].zone_file", .type = KeyType::file, .required = true,
+     .doc = "the zone file of this version (relative paths: from the config file's folder)",
+     .set = [](Config& c, Index i, const Value& v) { c.zones.at(i[0]).versions.at(i[1]).zone_file = v.text; },
+     .get = [](const Config& c, Index i) { return text_value(c.zones.at(i[0]).versions.at(i[1]).zone_file); }},
     {.path = "watch.zones_file", .type = KeyType::file,
      .doc = "a file of more watched zones, one name a line ('#' starts a comment), e.g. a registry's million "
             "registry-locked or high-value names: each is watched for its delegation alone (NS, DS, glue), its "
@@ -844,6 +877,31 @@ private:
         }
     }
 
+    // watch.zones[].versions: a timeline of the zone file, so it starts from
+    // one (zone_file: the version before the first), follows no primary (a
+    // transfer would move the same data by another clock), and goes forward.
+    void check_zone_versions(const YAML::Node& zones) {
+        for (std::size_t i = 0; i < config_.zones.size() && i < zones.size(); ++i) {
+            const WatchedZoneConfig& zone = config_.zones[i];
+            if (!zones[i].IsMap() || !zones[i]["versions"] || zone.versions.empty()) continue;
+            const YAML::Node versions = zones[i]["versions"];
+            const std::string where = "watch.zones[" + std::to_string(i) + "].versions";
+            if (!zones[i]["zone_file"]) {
+                issue(versions.Mark(), where + ": needs zone_file (the zone's data before the first version)");
+            }
+            if (zones[i]["primary"]) {
+                issue(versions.Mark(), where + ": not with primary (the zone's versions come from its transfers then)");
+            }
+            for (std::size_t j = 1; j < zone.versions.size() && j < versions.size(); ++j) {
+                if (zone.versions[j].from_us > zone.versions[j - 1].from_us) continue;
+                const YAML::Node from = versions[j].IsMap() && versions[j]["from"] ? versions[j]["from"] : versions[j];
+                issue(from.Mark(), where + "[" + std::to_string(j) + "].from: " +
+                                       format_rfc3339_us(zone.versions[j].from_us) + " is not after the version before (" +
+                                       format_rfc3339_us(zone.versions[j - 1].from_us) + "): versions go forward in time");
+            }
+        }
+    }
+
     // Rules that span keys, checked once each key is valid on its own.
     void check_together(const YAML::Node& root) {
         const auto mark_of = [&](std::initializer_list<const char*> path) {
@@ -862,6 +920,9 @@ private:
             }
             return mark;
         };
+        if (const YAML::Node watch = root["watch"]; watch && watch.IsMap() && watch["zones"] && watch["zones"].IsSequence()) {
+            check_zone_versions(watch["zones"]);
+        }
         if (config_.zones.empty() && config_.zones_file.empty()) {
             issue(mark_of({"watch"}), "watch: expected zones, zones_file or both (what to watch)");
         }

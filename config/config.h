@@ -11,11 +11,19 @@
 
 namespace dnswatch {
 
+// A later version of a watched zone's data, applied when the packet clock
+// reaches `from_us` (watch.zones[].versions; baseline/zone_versions.h).
+struct ZoneVersionConfig {
+    std::int64_t from_us = 0;  // packet time it takes effect, microseconds since the epoch (UTC)
+    std::string zone_file;     // resolved
+};
+
 struct WatchedZoneConfig {
     std::string name;       // lower case, no trailing dot ("victim.test")
     std::string zone_file;  // absolute or relative to the working directory, resolved; empty = none
     bool learn = false;     // learning mode: RRsets the sources do not hold are learned (baseline/learner.h)
     std::string primary;    // "ADDR[:PORT]" to transfer the zone from (AXFR, IXFR); empty = none
+    std::vector<ZoneVersionConfig> versions;  // by packet time, increasing; replay applies them (run refuses)
 };
 
 // Baseline sources beyond zone files (baseline/shared_baseline.h).

@@ -18,6 +18,7 @@
 // remembered is bounded (max_tracked RRsets, oldest first out, counted).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -31,6 +32,12 @@
 #include "detect/alert_sink.h"
 
 namespace dnswatch {
+
+// The signals of alerts on the baseline's own changes, beyond the packet
+// signals (detect/alert.h; short_lived is one of those): the alert schema
+// lists both.
+inline constexpr std::array<const char*, 5> kChangeSignalNames = {
+    "ns_provider_changed", "ds_removed", "ttl_lowered_before_change", "unannounced", "locked"};
 
 struct ChangeWatchOptions {
     std::int64_t window_us = 7LL * 24 * 3600 * 1000000;  // detect.short_lived_change.window

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "publish/alert_json.h"
+#include "publish/change_json.h"
 #include "publish/incident_json.h"
 
 namespace dnswatch {
@@ -29,6 +30,10 @@ void JsonLinesSink::publish(const Alert& alert) { write_line(to_json_line(alert)
 
 void JsonLinesSink::publish_incident(const Incident& incident) {
     if (incidents_) write_line(to_json_line(incident));
+}
+
+void JsonLinesSink::publish_change(const BaselineChange& change) {
+    if (changes_) write_line(to_json_line(change));
 }
 
 void JsonLinesSink::write_line(std::string line) {

@@ -34,6 +34,9 @@ public:
     // asked for (replay --incidents): readers of alert files expect alerts.
     void publish_incident(const Incident& incident) override;
     void set_incidents(bool on) { incidents_ = on; }
+    // Change records of the baseline (dnswatch.change/1) likewise (replay --changes).
+    void publish_change(const BaselineChange& change) override;
+    void set_changes(bool on) { changes_ = on; }
     void flush() override;
 
     // Opens the file again by its path (appending), from any thread: after
@@ -59,6 +62,7 @@ private:
     std::uint64_t lines_written_ = 0;
     std::uint64_t write_errors_ = 0;
     bool incidents_ = false;
+    bool changes_ = false;
 };
 
 }  // namespace dnswatch

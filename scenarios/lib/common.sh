@@ -329,6 +329,7 @@ scenario_begin() {
     rm -rf "$W" "$OUT"
     mkdir -p "$W" "$OUT"
     : >"$W/spec.jsonl"
+    : >"$W/changes.jsonl"
     NQ=0 EXTRA_RESPONSES=0 BOUNDARIES='' OFFSETS='' QID= INCIDENTS=
     echo "== $1"
 }
@@ -365,7 +366,7 @@ scenario_end() {
     python3 "$HERE/../samples/stretch-times.py" "$W/raw.pcap" "$OUT/capture.pcap" \
         --start "$start" --boundaries "$BOUNDARIES" --offsets "$OFFSETS"
     python3 "$LIB/dnspcap.py" finalize "$OUT/capture.pcap" "$W/spec.jsonl" "$OUT/expected.json" \
-        --meta "$meta"
+        --meta "$meta" --changes "$W/changes.jsonl"
     python3 "$LIB/dnspcap.py" list "$OUT/capture.pcap" >"$W/listing.txt"
     [ "$(stat -c %s "$OUT/capture.pcap")" -lt 51200 ] || die "capture.pcap is 50 KB or more"
     chmod 0644 "$OUT"/*

@@ -296,6 +296,15 @@ def cmd_finalize(args):
     alerts = []
     for spec in specs:
         loc = spec.pop("locate")
+        if loc.get("baseline"):
+            # An alert on the baseline's own change: no packet shows it; its
+            # time is the zone version's, given by the scenario.
+            alert = {"kind": spec.pop("kind"), "zone": spec.pop("zone"), "name": spec.pop("name"),
+                     "rrtype": spec.pop("rrtype"), "server": "", "first_seen": spec.pop("first_seen"),
+                     "evidence": {"source": spec.pop("source")}}
+            alert.update(spec)
+            alerts.append(alert)
+            continue
         hits = [(p, m) for p in all_packets if p.get("src") == loc["server"]
                 for m in p["dns"] if m["qr"] and m["id"] == loc["dns_id"]
                 and (loc.get("client") is None or p.get("dst") == loc["client"])]
@@ -321,9 +330,14 @@ def cmd_finalize(args):
     doc = json.loads(args.meta) if args.meta else {}
     doc.update(summary(all_packets))
     doc["alerts"] = alerts
+    if args.changes:
+        with open(args.changes) as f:
+            changes = [json.loads(line) for line in f if line.strip()]
+        if changes:
+            doc["changes"] = changes
     # A stable key order that reads well.
     order = ["scenario", "summary", "capture", "config", "packets", "start", "end", "duration_s",
-             "pending", "allowed_final_states", "alerts", "incidents"]
+             "pending", "allowed_final_states", "alerts", "changes", "incidents"]
     doc = {k: doc[k] for k in order if k in doc} | {k: v for k, v in doc.items() if k not in order}
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=2)
@@ -358,6 +372,7 @@ def main():
     p.add_argument("spec")
     p.add_argument("out")
     p.add_argument("--meta")
+    p.add_argument("--changes", help="change records (JSON lines) the replay must emit, in order")
     p.set_defaults(fn=cmd_finalize)
     p = sub.add_parser("summary")
     p.add_argument("pcap")

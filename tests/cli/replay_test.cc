@@ -16,6 +16,7 @@
 
 #include "tests/support/message_builder.h"
 #include "tests/support/run_command.h"
+#include "tests/support/scratch_dir.h"
 
 namespace dnswatch {
 namespace {
@@ -281,6 +282,79 @@ TEST_F(ReplayTest, MalformedPacketsAreCountedAndSkipped) {
         EXPECT_NE(result.err.find(kind), std::string::npos) << kind << "\n" << result.err;
     }
     EXPECT_NE(result.err.find("7 packets, 6 DNS messages, 6 malformed, 1 alerts"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace dnswatch
+
+namespace dnswatch {
+namespace {
+
+// watch.zones[].versions end to end, on scenarios/registrar-hijack-reverted:
+// the versions are what keeps the wire and the zone in step. Without them
+// the same capture diverges from the first hijacked referral (the opposite
+// of the point); with them it alerts only on the zone's own changes. `run`
+// refuses the key (its baseline follows the live zone).
+class ReplayZoneVersionsTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = test::scratch_dir("replay-versions");
+        for (const auto& entry : fs::directory_iterator(kScenario)) fs::copy(entry.path(), dir_ / entry.path().filename());
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    std::vector<nlohmann::json> replay(const fs::path& config, int want_exit = 0) {
+        const test::CommandResult result = test::run_command(
+            {DNSWATCH_BINARY, "replay", "--changes", "--config", config.string(), (dir_ / "capture.pcap").string()},
+            dir_);
+        EXPECT_EQ(result.exit_code, want_exit) << result.err;
+        err_ = result.err;
+        return parse_lines(result.out);
+    }
+    static std::vector<std::string> kinds(const std::vector<nlohmann::json>& records) {
+        std::vector<std::string> out;
+        for (const auto& r : records) out.push_back(r.value("schema", "") == "dnswatch.change/1" ? "change" : r.value("kind", ""));
+        return out;
+    }
+
+    const fs::path kScenario = fs::path(DNSWATCH_SOURCE_DIR) / "scenarios" / "registrar-hijack-reverted";
+    fs::path dir_;
+    std::string err_;
+};
+
+TEST_F(ReplayZoneVersionsTest, WithoutTheVersionsTheSameCaptureDivergesWithThemOnlyTheChangesAlert) {
+    // The config as the folder has it, less its versions.
+    std::ifstream in(dir_ / "dnswatch.yaml");
+    std::string yaml, line;
+    bool in_versions = false;
+    while (std::getline(in, line)) {
+        if (line.find("versions:") != std::string::npos) in_versions = true;
+        else if (in_versions && line.rfind("        ", 0) != 0) in_versions = false;
+        if (!in_versions) yaml += line + "\n";
+    }
+    std::ofstream(dir_ / "static.yaml") << yaml;
+    const auto static_records = replay(dir_ / "static.yaml");
+    const auto static_kinds = kinds(static_records);
+    EXPECT_NE(std::find(static_kinds.begin(), static_kinds.end(), "rrset_divergence"), static_kinds.end())
+        << "a static baseline sees the served hijack as a divergence";
+    EXPECT_EQ(std::find(static_kinds.begin(), static_kinds.end(), "change"), static_kinds.end());
+    EXPECT_EQ(err_.find("zone versions:"), std::string::npos);
+
+    const auto record_kinds = kinds(replay(dir_ / "dnswatch.yaml"));
+    for (const auto& kind : record_kinds) {
+        EXPECT_TRUE(kind == "change" || kind == "suspicious_change" || kind == "short_lived_change") << kind;
+    }
+    EXPECT_EQ(std::count(record_kinds.begin(), record_kinds.end(), "change"), 8);
+    EXPECT_NE(err_.find("zone versions: 2 of 2 applied"), std::string::npos) << err_;
+}
+
+TEST_F(ReplayZoneVersionsTest, ARunConfigWithVersionsIsRefused) {
+    std::ofstream(dir_ / "dnswatch.yaml", std::ios::app) << "capture:\n  source: pcap_file\n  files: [capture.pcap]\n";
+    const test::CommandResult run =
+        test::run_command({DNSWATCH_BINARY, "run", "--config", (dir_ / "dnswatch.yaml").string()}, dir_);
+    EXPECT_EQ(run.exit_code, 2) << run.err;
+    EXPECT_NE(run.err.find("watch.zones[0].versions (test): versions are applied by packet time"), std::string::npos)
+        << run.err;
 }
 
 }  // namespace

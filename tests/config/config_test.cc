@@ -144,7 +144,7 @@ TEST_F(ConfigTest, UnknownKeyListsTheExpectedOnes) {
       zonefile: baseline/victim.test.zone
 )"),
               (Issues{"3:7: watch.zones[0]: expected zone_file, primary or learn: true (where its baseline comes from)",
-                      "4:7: unknown key 'zonefile' in watch.zones[0] (expected one of: name, zone_file, learn, primary)"}));
+                      "4:7: unknown key 'zonefile' in watch.zones[0] (expected one of: name, zone_file, learn, primary, versions)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publsh: {}\n"),
               (Issues{"5:1: unknown key 'publsh' at the top level (expected one of: sensor, watch, baseline, publish, state, detect, transparency_log, decode, capture, pipeline, run, stats, metrics, log)"}));
     EXPECT_EQ(issues_of(std::string(kMinimal) + "publish:\n  zmq:\n    hwm: 5\n"),
@@ -331,6 +331,63 @@ TEST_F(ConfigTest, RetentionAndTheLogsHttpEndpoint) {
                         "8:9: transparency_log.http: 'nowhere': expected IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:8080"),
               bad.end())
         << ::testing::PrintToString(bad);
+}
+
+// watch.zones[].versions (issue 14): the zone's later zone files by packet
+// time, read whole; every entry that could not be applied as written is
+// refused where it stands.
+TEST_F(ConfigTest, ZoneVersionsAreReadAndRefusedWhereTheyCannotApply) {
+    write("baseline/test.v2.zone", "test. 3600 IN SOA ns1 admin 2 7200 3600 1209600 300\n");
+    write("baseline/test.v3.zone", "test. 3600 IN SOA ns1 admin 3 7200 3600 1209600 300\n");
+    // The zone `test` from its file, then these versions (lines 6 on).
+    const auto with_versions = [](const std::string& entries) {
+        return "watch:\n  zones:\n    - name: test\n      zone_file: baseline/test.zone\n      versions:\n" + entries;
+    };
+    const Config config = load_config(write("versions.yaml", with_versions(R"(        - from: 2026-03-20T10:00:00Z
+          zone_file: baseline/test.v2.zone
+        - from: 2026-03-20T15:00:00+02:00
+          zone_file: baseline/test.v3.zone
+    - name: victim.test
+      zone_file: baseline/victim.test.zone
+)")));
+    ASSERT_EQ(config.zones.size(), 2u);
+    ASSERT_EQ(config.zones[0].versions.size(), 2u);
+    EXPECT_EQ(config.zones[0].versions[0].from_us, 1774000800LL * 1000000);  // 2026-03-20T10:00:00Z
+    EXPECT_EQ(config.zones[0].versions[0].zone_file, resolved("baseline/test.v2.zone"));
+    EXPECT_EQ(config.zones[0].versions[1].from_us, 1774000800LL * 1000000 + 3 * 3600LL * 1000000);  // 13:00Z
+    EXPECT_TRUE(config.zones[1].versions.empty());
+
+    // Times that do not go forward, each at the offending entry's `from`.
+    EXPECT_EQ(issues_of(with_versions(R"(        - from: 2026-03-20T10:00:00Z
+          zone_file: baseline/test.v2.zone
+        - from: 2026-03-20T09:00:00Z
+          zone_file: baseline/test.v3.zone
+        - from: 2026-03-20T09:00:00Z
+          zone_file: baseline/test.v3.zone
+)")),
+              (Issues{"8:17: watch.zones[0].versions[1].from: 2026-03-20T09:00:00.000000Z is not after the version "
+                      "before (2026-03-20T10:00:00.000000Z): versions go forward in time",
+                      "10:17: watch.zones[0].versions[2].from: 2026-03-20T09:00:00.000000Z is not after the version "
+                      "before (2026-03-20T09:00:00.000000Z): versions go forward in time"}));
+    // A missing file, a time that is not one, a missing key.
+    EXPECT_EQ(issues_of(with_versions(R"(        - from: 2026-03-20T10:00:00Z
+          zone_file: baseline/nope.zone
+        - from: yesterday
+          zone_file: baseline/test.v3.zone
+        - zone_file: baseline/test.v3.zone
+)")),
+              (Issues{"7:22: watch.zones[0].versions[0].zone_file: cannot read 'baseline/nope.zone' (No such file or "
+                      "directory)",
+                      "8:17: watch.zones[0].versions[1].from: 'yesterday': expected an RFC 3339 time such as "
+                      "2026-03-16T10:00:00Z",
+                      "10:11: watch.zones[0].versions[2].from: required key is missing"}));
+    // A timeline of the zone file: it needs the file it starts from, and
+    // no primary moving the same data by another clock.
+    EXPECT_EQ(issues_of("watch:\n  zones:\n    - name: test\n      primary: 127.0.0.1:5300\n      versions:\n"
+                        "        - {from: 2026-03-20T10:00:00Z, zone_file: baseline/test.v2.zone}\n"),
+              (Issues{"6:9: watch.zones[0].versions: needs zone_file (the zone's data before the first version)",
+                      "6:9: watch.zones[0].versions: not with primary (the zone's versions come from its transfers "
+                      "then)"}));
 }
 
 TEST_F(ConfigTest, YamlSyntaxError) {

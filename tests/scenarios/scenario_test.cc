@@ -8,7 +8,10 @@
 // (issue 16: the alerts of one hijack grouped) are compared too: each
 // expected incident is there with its title, final state and members (named
 // "kind name/rrtype @server"), no other incident is, and every alert names
-// the incident that lists it.
+// the incident that lists it. The change records of the baseline itself
+// (dnswatch.change/1: a zone version of watch.zones[].versions taking over
+// at its packet time) are compared too: exactly the expected ones, in order,
+// each with the fields listed.
 //
 // Scenarios whose expected.json says "pending" need detection the sensor does
 // not have yet: they are replayed (the replay must succeed) and skipped, the
@@ -101,6 +104,7 @@ struct ReplayOutcome {
     test::CommandResult command;
     std::vector<AlertHistory> alerts;  // in order of first emission
     std::vector<json> incidents;       // the last record of each, in order of first emission
+    std::vector<json> changes;         // change records, in order
 };
 
 std::string member_name(const AlertHistory& alert) { return alert.first().value("kind", "") + " " + alert.key(); }
@@ -122,7 +126,7 @@ protected:
 
     ReplayOutcome replay(const fs::path& dir) {
         ReplayOutcome outcome;
-        outcome.command = test::run_command({DNSWATCH_BINARY, "replay", "--incidents", "--config",
+        outcome.command = test::run_command({DNSWATCH_BINARY, "replay", "--incidents", "--changes", "--config",
                                              (dir / "dnswatch.yaml").string(), (dir / "capture.pcap").string()},
                                             scratch_);
         std::map<std::string, std::size_t> by_id;
@@ -136,6 +140,10 @@ protected:
                 continue;
             }
             const std::string id = record.value("id", "");
+            if (record.value("schema", "") == "dnswatch.change/1") {
+                outcome.changes.push_back(std::move(record));
+                continue;
+            }
             if (record.value("schema", "") == "dnswatch.incident/1") {
                 const auto [at, first] = incident_by_id.emplace(id, outcome.incidents.size());
                 if (first) outcome.incidents.emplace_back();
@@ -193,14 +201,21 @@ TEST_P(ScenarioTest, RaisesExactlyTheExpectedAlerts) {
         const json vantage = member(first, "vantage");
         const json got_evidence = member(first, "evidence");
         EXPECT_EQ(first.value("kind", ""), want.at("kind").get<std::string>());
-        EXPECT_EQ(first.value("zone", ""), "victim.test");
+        EXPECT_EQ(first.value("zone", ""), want.value("zone", "victim.test"));
         EXPECT_EQ(first.value("first_seen", ""), want.at("first_seen").get<std::string>());
         if (want.contains("role")) {
             EXPECT_EQ(vantage.value("role", ""), want["role"].get<std::string>());
         }
+        // A packet's alert names its frame and DNS id; an alert on the
+        // baseline's own change names where the change came from.
         const json& evidence = want.at("evidence");
-        EXPECT_EQ(got_evidence.value("frame", 0), evidence.at("frame").get<int>());
-        EXPECT_EQ(got_evidence.value("dns_id", -1), evidence.at("dns_id").get<int>());
+        if (evidence.contains("frame") || !evidence.contains("source")) {
+            EXPECT_EQ(got_evidence.value("frame", 0), evidence.at("frame").get<int>());
+            EXPECT_EQ(got_evidence.value("dns_id", -1), evidence.at("dns_id").get<int>());
+        }
+        if (evidence.contains("source")) {
+            EXPECT_EQ(got_evidence.value("source", ""), evidence["source"].get<std::string>());
+        }
         if (evidence.contains("section")) {
             EXPECT_EQ(got_evidence.value("section", ""), evidence["section"].get<std::string>());
         }
@@ -248,7 +263,7 @@ TEST_P(ScenarioTest, RaisesExactlyTheExpectedAlerts) {
             found = incident_matched[i] = true;
             EXPECT_EQ(outcome.incidents[i].value("title", ""), want.at("title").get<std::string>());
             EXPECT_EQ(outcome.incidents[i].value("state", ""), want.at("state").get<std::string>());
-            EXPECT_EQ(outcome.incidents[i].value("zone", ""), "victim.test");
+            EXPECT_EQ(outcome.incidents[i].value("zone", ""), want.value("zone", "victim.test"));
         }
         EXPECT_TRUE(found) << "missing incident " << want.at("title") << " with members " << want.at("members").dump();
     }
@@ -260,6 +275,19 @@ TEST_P(ScenarioTest, RaisesExactlyTheExpectedAlerts) {
         const json members = incident->value("members", json::array());
         EXPECT_NE(std::find(members.begin(), members.end(), alert.first().value("id", "")), members.end())
             << alert.describe() << " is not a member of its incident";
+    }
+
+    // The baseline's own changes: exactly those expected, in order.
+    const json want_changes = expected.value("changes", json::array());
+    std::string got_changes;
+    for (const json& change : outcome.changes) got_changes += "\n  " + change.dump();
+    SCOPED_TRACE("the sensor's change records:" + got_changes);
+    EXPECT_EQ(outcome.changes.size(), want_changes.size()) << "change records";
+    for (std::size_t i = 0; i < want_changes.size() && i < outcome.changes.size(); ++i) {
+        for (const auto& [field, value] : want_changes[i].items()) {
+            EXPECT_EQ(outcome.changes[i].value(field, json()), value) << "change record " << i << ": " << field;
+        }
+        EXPECT_EQ(outcome.changes[i].value("schema", ""), "dnswatch.change/1");
     }
 
     const json allowed = expected.value("allowed_final_states", json::array());

@@ -15,6 +15,7 @@
 
 #include "decode/dns_datagram.h"
 #include "detect/alert.h"
+#include "detect/change_watcher.h"
 #include "detect/signals.h"
 #include "tests/support/run_command.h"
 
@@ -60,8 +61,11 @@ TEST_F(AlertSchemaTest, SignalsAreExactlyTheOnesTheSensorKnows) {
     std::ifstream in(kSchema);
     const auto schema = nlohmann::json::parse(in);
     std::vector<std::string> listed = schema.at("properties").at("signals").at("items").at("enum");
-    // Every bit: the names of all signals, in declaration order.
-    EXPECT_EQ(listed, signal_names(~SignalSet{0}));
+    // Every bit: the names of all signals, in declaration order; then
+    // those of the alerts on the baseline's own changes.
+    std::vector<std::string> known = signal_names(~SignalSet{0});
+    known.insert(known.end(), kChangeSignalNames.begin(), kChangeSignalNames.end());
+    EXPECT_EQ(listed, known);
 }
 
 TEST_F(AlertSchemaTest, KindsAreExactlyTheOnesTheMetricsDeclare) {
