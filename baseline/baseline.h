@@ -151,6 +151,10 @@ public:
         if (overlay_) overlay_->prefetch(owner_hash);
         if (base_) base_->prefetch(owner_hash);
     }
+    // Then the node those slots name (the base's: the overlay is small).
+    void prefetch_node(std::uint32_t owner_hash) const {
+        if (base_) base_->prefetch_node(owner_hash);
+    }
 
     // Distinct (owner, type) pairs the zone data speaks of (the feed's
     // announcements aside).

@@ -45,7 +45,7 @@ bool same_comparison_form(std::uint16_t type, std::span<const std::uint8_t> a, s
         return std::memcmp(a.data(), b.data(), serial) == 0 &&
                std::memcmp(a.data() + serial + 4, b.data() + serial + 4, 16) == 0;
     }
-    return std::memcmp(a.data(), b.data(), a.size()) == 0;
+    return bytes_equal(a.data(), b.data(), a.size());
 }
 
 bool RRsetPool::has_rdata() const {

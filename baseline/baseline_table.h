@@ -76,7 +76,7 @@ public:
             if (entry == 0) return nullptr;
             if (static_cast<std::uint32_t>(entry >> 32) != hash) continue;
             const std::uint8_t* node = arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4;
-            if (node[0] == owner.size() && std::memcmp(node + node_layout::kHeader, owner.data(), owner.size()) == 0) {
+            if (node[0] == owner.size() && bytes_equal(node + node_layout::kHeader, owner.data(), owner.size())) {
                 return node;
             }
         }
@@ -84,6 +84,16 @@ public:
     // Brings the index slot of `hash` towards the cache, for a lookup soon.
     void prefetch(std::uint32_t hash) const {
         if (nodes_ != 0) __builtin_prefetch(&index_[hash & mask_]);
+    }
+    // Brings the node the index slot of `hash` names towards the cache (the
+    // slot itself should be there by now: prefetch() a while before). Only
+    // the first slot probed: the others are rare.
+    void prefetch_node(std::uint32_t hash) const {
+        if (nodes_ == 0) return;
+        const std::uint64_t entry = index_[hash & mask_];
+        if (entry != 0 && static_cast<std::uint32_t>(entry >> 32) == hash) {
+            __builtin_prefetch(arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4);
+        }
     }
 
     // True when some node's owner lies below the name of `hash`

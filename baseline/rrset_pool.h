@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "decode/bytes_equal.h"
+
 namespace dnswatch {
 
 // Where an RRset of the baseline came from, so that a change from one

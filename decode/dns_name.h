@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "decode/bytes_equal.h"
 #include "decode/decode_counters.h"
 
 namespace dnswatch {
@@ -40,7 +41,9 @@ struct DnsName {
     // The wire form of the suffix that drops the first `skip` labels.
     std::string_view suffix_key(unsigned skip) const;
 
-    friend bool operator==(const DnsName& a, const DnsName& b) { return a.key() == b.key(); }
+    friend bool operator==(const DnsName& a, const DnsName& b) {
+        return a.length == b.length && bytes_equal(a.wire.data(), b.wire.data(), a.length);
+    }
 };
 
 // Decodes the name at `offset` of `message`. Compression pointers must point

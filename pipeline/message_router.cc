@@ -71,7 +71,19 @@ void MessageRouter::on_dns(const DnsDatagram& datagram, const PacketView& packet
     // another shard owns.
     std::fill(targets_.begin(), targets_.end(), 0);
     targets_[shards_->shard_of(*zone, message.qname)] = 1;
+    // An owner repeated as the same compression pointer (an RRset's records,
+    // glue's A and AAAA) goes where its first record went: decoded and
+    // looked up once. This thread does it for every response, ahead of all
+    // the shards: what it saves is what two workers gain over one.
+    const std::uint8_t* const wire = message.wire.data();
+    const RecordView* previous = nullptr;
     for (const RecordView& record : message.records) {
+        if (previous != nullptr && record.owner_hash == previous->owner_hash &&
+            (wire[record.owner_offset] & 0xC0) == 0xC0 && wire[record.owner_offset] == wire[previous->owner_offset] &&
+            wire[record.owner_offset + 1] == wire[previous->owner_offset + 1]) {
+            continue;
+        }
+        previous = &record;
         const DnsName owner = message.owner(record);
         if (const WatchedZone* owner_zone = watch_->find(owner)) targets_[shards_->shard_of(*owner_zone, owner)] = 1;
     }
