@@ -196,22 +196,31 @@ TEST_F(ZoneFileReloadTest, ARecordMovedToAnotherPartChangesNothing) {
 
 TEST_F(ZoneFileReloadTest, OriginAndTtlChangesReachEveryRecordAfterThem) {
     const std::string before = header() + delegations(0, 30) + "$ORIGIN sub.example.\n$TTL 60\nwww IN A 192.0.2.7\n" +
-                               "mail IN A 192.0.2.8\n$ORIGIN example.\n" + delegations(30, 30);
+                               "mail IN A 192.0.2.8\n$ORIGIN example.\n$TTL 3600\n" + delegations(30, 60);
     start(before);
     std::string after = before;
-    after.replace(after.find("$TTL 3600"), 9, "$TTL 7200");
+    after.replace(after.find("$TTL 60"), 7, "$TTL 120");
     ASSERT_TRUE(reload(after));
     expect_same();
-    EXPECT_GT(incremental_changes_.size(), 30u);  // every delegation's TTL
+    EXPECT_EQ(incremental_changes_.size(), 2u);  // www and mail: their TTL
+    EXPECT_LT(last_parts_read_, last_parts_ / 2);
     std::string moved = after;
     moved.replace(moved.find("$ORIGIN sub.example."), 20, "$ORIGIN sub2.example.");
     ASSERT_TRUE(reload(moved));
     expect_same();
     EXPECT_EQ(incremental_changes_.size(), 4u);  // www and mail gone from sub, come to sub2
     std::string ttl_dropped = moved;
-    ttl_dropped.erase(ttl_dropped.find("$TTL 60\n"), 8);
+    ttl_dropped.erase(ttl_dropped.find("$TTL 120\n"), 9);
     ASSERT_TRUE(reload(ttl_dropped));
     expect_same();
+    EXPECT_EQ(incremental_changes_.size(), 2u);  // back to the TTL above them
+    // The first $TTL reaches every record up to the next $TTL: each part
+    // read again, as its start state changed.
+    std::string top = ttl_dropped;
+    top.replace(top.find("$TTL 3600"), 9, "$TTL 7200");
+    ASSERT_TRUE(reload(top));
+    expect_same();
+    EXPECT_GT(incremental_changes_.size(), 60u);  // NS, DS and glue of the first 30 delegations
 }
 
 TEST_F(ZoneFileReloadTest, AnOwnerInheritedAcrossAPartsEdge) {
@@ -329,7 +338,7 @@ TEST_F(ZoneFileReloadTest, RandomEditsGiveTheFullLoadsChangeRecords) {
                         lines.insert(lines.begin() + static_cast<long>(5 + random() % (lines.size() - 5)), lines[at]);
                         break;
                     case 5:  // a TTL of its own
-                        if (lines[at].find(" IN ") != std::string::npos && lines[at][0] != ' ') {
+                        if (lines[at].find(" IN ") != std::string::npos && lines[at].find(" IN ") == lines[at].find(' ')) {
                             lines[at].insert(lines[at].find(" IN "), " " + std::to_string(60 + random() % 3));
                         }
                         break;
