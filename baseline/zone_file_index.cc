@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <unordered_map>
 
 #include "decode/dns_name.h"
 
@@ -164,7 +163,8 @@ public:
         index_.start = save(zone_reader_start(spec.path, ZoneReadOptions{.origin = spec.origin, .zone = std::nullopt}));
         if (last_ != nullptr) {
             old_by_hash_.reserve(last_->parts.size());
-            for (std::size_t i = 0; i < last_->parts.size(); ++i) old_by_hash_.emplace(last_->parts[i].hash, i);
+            for (std::size_t i = 0; i < last_->parts.size(); ++i) old_by_hash_.emplace_back(last_->parts[i].hash, i);
+            std::sort(old_by_hash_.begin(), old_by_hash_.end());
             old_used_.assign(last_->parts.size(), false);
         }
     }
@@ -177,7 +177,7 @@ public:
                     index_.parts.push_back(*same);
                     matched_.push_back(index_.parts.size() - 1);
                     offsets_.push_back(offset);
-                    now = same->after;
+                    now = same->after();
                     lines_ += same->lines;
                     return offset + length;
                 }
@@ -189,11 +189,12 @@ public:
             const std::size_t joined = offset + length - start;
             ZoneReaderState state = restore(pending_state_);
             ZoneFilePartState part;
+            ZoneFilePartState::Detail detail;
             try {
                 part.records = static_cast<std::uint32_t>(read_part(std::string_view(stream_.at(start), joined),
                                                                     static_cast<int>(pending_line_) + 1,
                                                                     offset + length < stream_.size(), state,
-                                                                    part.owners, nullptr));
+                                                                    detail.owners, nullptr));
             } catch (const ZoneTextEndsInsideEntry&) {
                 pending_ = true;  // read it again joined with the next part
                 return start;
@@ -203,8 +204,9 @@ public:
             part.hash = joined == length ? hash : hash_bytes(text, joined);
             part.length = static_cast<std::uint32_t>(joined);
             part.lines = static_cast<std::uint32_t>(std::count(text, text + joined, '\n'));
-            part.after = save(state);
-            now = part.after;
+            detail.after = save(state);
+            now = detail.after;
+            part.detail = std::make_shared<const ZoneFilePartState::Detail>(std::move(detail));
             lines_ += part.lines;
             bytes_read_ += joined;
             if (last_ != nullptr && bytes_read_ > give_up_bytes_) throw FullLoadIsCheaper{};
@@ -226,29 +228,29 @@ public:
     // The owner hashes the changed parts named, in the old version and the new.
     void changed_owners(std::vector<std::uint32_t>& owners) const {
         for (const std::size_t i : changed_) {
-            owners.insert(owners.end(), index_.parts[i].owners.begin(), index_.parts[i].owners.end());
+            owners.insert(owners.end(), index_.parts[i].owners().begin(), index_.parts[i].owners().end());
         }
         if (last_ == nullptr) return;
         for (std::size_t i = 0; i < last_->parts.size(); ++i) {
-            if (!old_used_[i]) owners.insert(owners.end(), last_->parts[i].owners.begin(), last_->parts[i].owners.end());
+            if (!old_used_[i]) owners.insert(owners.end(), last_->parts[i].owners().begin(), last_->parts[i].owners().end());
         }
     }
 
     // Reads again the unchanged parts that name one of `owners` (sorted;
     // `maybe` a filter of their hashes), adding those owners' records.
-    void read_unchanged_naming(const std::vector<std::uint32_t>& owners, const std::bitset<1 << 16>& maybe) {
+    void read_unchanged_naming(const std::vector<std::uint32_t>& owners, const std::bitset<1 << 22>& maybe) {
         std::string text;
         std::vector<std::size_t> first_lines;  // by part, made at the first part read
         for (const std::size_t i : matched_) {
             const ZoneFilePartState& part = index_.parts[i];
-            const bool names_one = std::any_of(part.owners.begin(), part.owners.end(), [&](std::uint32_t h) {
-                return maybe.test(h & 0xFFFF) && std::binary_search(owners.begin(), owners.end(), h);
+            const bool names_one = std::any_of(part.owners().begin(), part.owners().end(), [&](std::uint32_t h) {
+                return maybe.test(h & 0x3FFFFF) && std::binary_search(owners.begin(), owners.end(), h);
             });
             if (!names_one) continue;
             if (!stream_.read_again(offsets_[i], part.length, part.hash, text)) {
                 throw ZoneFileError(spec_.path, 0, "changed while it was read; the next reload reads it again");
             }
-            ZoneReaderState state = restore(i == 0 ? index_.start : index_.parts[i - 1].after);
+            ZoneReaderState state = restore(i == 0 ? index_.start : index_.parts[i - 1].after());
             if (first_lines.empty()) {
                 std::size_t line = 1;
                 for (const ZoneFilePartState& p : index_.parts) {
@@ -270,10 +272,10 @@ public:
 private:
     const ZoneFilePartState* unchanged(std::uint64_t hash, const SavedReaderState& now, char first_byte) {
         if (last_ == nullptr) return nullptr;
-        const auto [first, end] = old_by_hash_.equal_range(hash);
-        for (auto it = first; it != end; ++it) {
+        for (auto it = std::lower_bound(old_by_hash_.begin(), old_by_hash_.end(), std::pair<std::uint64_t, std::size_t>{hash, 0});
+             it != old_by_hash_.end() && it->first == hash; ++it) {
             const std::size_t i = it->second;
-            const SavedReaderState& old_start = i == 0 ? last_->start : last_->parts[i - 1].after;
+            const SavedReaderState& old_start = i == 0 ? last_->start : last_->parts[i - 1].after();
             if (same_start(old_start, now, first_byte)) {
                 old_used_[i] = true;
                 return &last_->parts[i];
@@ -316,7 +318,7 @@ private:
     ZoneFileStream stream_;
     std::size_t give_up_bytes_;
     ZoneFileIndex index_;
-    std::unordered_multimap<std::uint64_t, std::size_t> old_by_hash_;
+    std::vector<std::pair<std::uint64_t, std::size_t>> old_by_hash_;  // (hash, part of last_), sorted
     std::vector<bool> old_used_;
     std::vector<std::size_t> matched_;  // parts of index_ taken from last_
     std::vector<std::size_t> changed_;  // parts of index_ read
@@ -335,9 +337,9 @@ private:
 std::size_t ZoneFileIndex::memory_bytes() const {
     std::size_t held = sizeof(*this) + parts.capacity() * sizeof(ZoneFilePartState);
     for (const ZoneFilePartState& part : parts) {
-        held += part.owners.capacity() * sizeof(std::uint32_t);
-        if (part.after.origin.capacity() > 15) held += part.after.origin.capacity();
-        if (part.after.previous_owner.capacity() > 15) held += part.after.previous_owner.capacity();
+        held += sizeof(ZoneFilePartState::Detail) + 16 + part.owners().capacity() * sizeof(std::uint32_t);
+        if (part.after().origin.capacity() > 15) held += part.after().origin.capacity();
+        if (part.after().previous_owner.capacity() > 15) held += part.after().previous_owner.capacity();
     }
     return held;
 }
@@ -380,25 +382,17 @@ std::optional<ZoneFilesDelta> reload_zone_files(const ZoneFileIndexes& last, con
     std::sort(owners.begin(), owners.end());
     owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
     // Their records elsewhere in the files: an owner across a cut, or listed twice.
-    auto maybe = std::make_unique<std::bitset<1 << 16>>();
-    for (const std::uint32_t h : owners) maybe->set(h & 0xFFFF);
+    auto maybe = std::make_unique<std::bitset<1 << 22>>();
+    for (const std::uint32_t h : owners) maybe->set(h & 0x3FFFFF);
     for (auto& walk : walks) walk->read_unchanged_naming(owners, *maybe);
     const Baseline now = input.build();
 
-    // The owners to compare: those read, and those the old version named.
-    std::vector<DnsName> names;
-    now.for_each_rrset([&](const DnsName& owner, const std::uint8_t*) {
-        if (names.empty() || !(names.back() == owner)) names.push_back(owner);
-    });
-    for (const std::uint32_t h : owners) {
-        for (DnsName& owner : current.owners_with_hash(h)) names.push_back(owner);
-    }
-    std::sort(names.begin(), names.end(), [](const DnsName& a, const DnsName& b) { return a.key() < b.key(); });
-    names.erase(std::unique(names.begin(), names.end()), names.end());
     std::vector<SourceId> sources;
     for (const ZoneFileSpec& spec : specs) sources.push_back(spec.source);
     auto of_files = [&](SourceId source) { return std::find(sources.begin(), sources.end(), source) != sources.end(); };
-    for (const DnsName& owner : names) {
+    // One owner's RRsets of the files' sources, before and after.
+    auto compare = [&](const DnsName& owner) {
+        ++delta.owners;
         current.for_each_rrset_of(owner, [&](const std::uint8_t* was) {
             const SourceId source = rrset_layout::source(was);
             if (!of_files(source)) return;
@@ -412,8 +406,23 @@ std::optional<ZoneFilesDelta> reload_zone_files(const ZoneFileIndexes& last, con
                 delta.changes.push_back(rrset_change_to(owner, rrset_layout::type(is), is, source));
             }
         });
+    };
+    // The owners read (each node once), then those the old version named
+    // that the new one names nowhere.
+    DnsName previous;
+    previous.length = 0;
+    now.for_each_rrset([&](const DnsName& owner, const std::uint8_t*) {
+        if (owner == previous) return;
+        previous = owner;
+        compare(owner);
+    });
+    for (const std::uint32_t h : owners) {
+        for (const DnsName& owner : current.owners_with_hash(h)) {
+            bool read = false;
+            now.for_each_rrset_of(owner, [&](const std::uint8_t*) { read = true; });
+            if (!read) compare(owner);
+        }
     }
-    delta.owners = names.size();
     for (auto& walk : walks) {
         delta.parts_read += walk->parts_read();
         delta.bytes_read += walk->bytes_read();

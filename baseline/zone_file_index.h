@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,8 +62,15 @@ struct ZoneFilePartState {
     std::uint32_t length = 0;
     std::uint32_t lines = 0;    // newlines in it
     std::uint32_t records = 0;
-    SavedReaderState after;     // the reader's state after the part
-    std::vector<std::uint32_t> owners;  // hash_name() of the watched owners it names, sorted, unique
+    struct Detail {
+        SavedReaderState after;             // the reader's state after the part
+        std::vector<std::uint32_t> owners;  // hash_name() of the watched owners it names, sorted, unique
+    };
+    // Shared by the indexes of successive loads while the part is
+    // unchanged: taking an unchanged part over costs no copy.
+    std::shared_ptr<const Detail> detail;
+    const SavedReaderState& after() const { return detail->after; }
+    const std::vector<std::uint32_t>& owners() const { return detail->owners; }
 };
 
 struct ZoneFileIndex {

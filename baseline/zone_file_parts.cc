@@ -1,5 +1,6 @@
 #include "baseline/zone_file_parts.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -38,6 +39,13 @@ inline const char* owner_end(const char* line, const char* end) {
     const char* p = line;
     while (p < end && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != ';' && *p != '(') ++p;
     return p;
+}
+
+// The first 8 bytes at `line` (fewer near the end, zero-padded).
+inline std::uint64_t prefix_of(const char* line, const char* end) {
+    std::uint64_t prefix = 0;
+    std::memcpy(&prefix, line, std::min<std::size_t>(8, static_cast<std::size_t>(end - line)));
+    return prefix;
 }
 
 inline bool names_owner(char first) {
@@ -110,18 +118,28 @@ std::size_t next_file_cut(std::string_view text, std::size_t start, const FilePa
         }
     }
     std::string_view previous_owner(previous, static_cast<std::size_t>(owner_end(previous, end) - previous));
+    // Lines that start alike (most of an owner's run) are passed over
+    // without looking for where their owner ends; a line's first bytes are
+    // its own (never the next line's), so that the cuts are the same
+    // whatever window of the file is being cut.
+    std::uint64_t previous_prefix = prefix_of(previous, nl);
     const unsigned shift = options.cut_bits == 0 ? 0 : 64 - options.cut_bits;
     while (line < end) {
         if (static_cast<std::size_t>(line - first) >= options.max_bytes) return static_cast<std::size_t>(line - begin);
-        const std::string_view owner(line, static_cast<std::size_t>(owner_end(line, end) - line));
-        if (names_owner(*line) && owner != previous_owner &&
-            (shift == 0 || (hash_bytes(owner.data(), owner.size(), 0x7a6f6e65) >> shift) == 0)) {
-            return static_cast<std::size_t>(line - begin);
+        const char* line_end = static_cast<const char*>(std::memchr(line, '\n', static_cast<std::size_t>(end - line)));
+        if (line_end == nullptr) line_end = end;
+        const std::uint64_t prefix = prefix_of(line, line_end);
+        if (prefix != previous_prefix) {
+            previous_prefix = prefix;
+            const std::string_view owner(line, static_cast<std::size_t>(owner_end(line, line_end) - line));
+            if (names_owner(*line) && owner != previous_owner &&
+                (shift == 0 || (hash_bytes(owner.data(), owner.size(), 0x7a6f6e65) >> shift) == 0)) {
+                return static_cast<std::size_t>(line - begin);
+            }
+            previous_owner = owner;
         }
-        previous_owner = owner;
-        nl = static_cast<const char*>(std::memchr(line, '\n', static_cast<std::size_t>(end - line)));
-        if (nl == nullptr) break;
-        line = nl + 1;
+        if (line_end == end) break;
+        line = line_end + 1;
     }
     return text.size();
 }

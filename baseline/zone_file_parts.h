@@ -25,9 +25,12 @@ namespace dnswatch {
 std::uint64_t hash_bytes(const void* data, std::size_t size, std::uint64_t seed = 0);
 
 struct FilePartOptions {
-    std::size_t min_bytes = 1024;
+    // Parts of ~2 KB on a TLD's file: a changed delegation costs reading
+    // about 2 KB of records and comparing about 25 owners, and the index
+    // ~10 bytes per RRset (bench_reload prints both).
+    std::size_t min_bytes = 512;
     std::size_t max_bytes = 64 * 1024;
-    unsigned cut_bits = 5;  // one owner run in 32 may start a part (0: every one): parts of ~3 KB on a TLD's file
+    unsigned cut_bits = 4;  // one owner run in 16 may start a part (0: every one)
 };
 
 struct FilePart {
