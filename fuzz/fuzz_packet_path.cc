@@ -64,6 +64,7 @@ public:
     void publish(const Alert& alert) override {
         const std::string line = to_json_line(alert);
         FUZZ_CHECK(!line.empty() && line.find('\n') == std::string::npos);
+        FUZZ_CHECK(line == to_json_line_through_a_document(alert));  // the direct writer changes no byte
         const Alert back = alert_from_json(nlohmann::json::parse(line));
         FUZZ_CHECK(back.id == alert.id && back.seq == alert.seq && back.name == alert.name);
         FUZZ_CHECK(back.observed == alert.observed && back.baseline == alert.baseline);

@@ -50,49 +50,6 @@ std::vector<zmq::message_t> receive_all(zmq::socket_t& socket) {
 
 }  // namespace
 
-std::uint64_t StoreIndex::seek(std::uint64_t after_seq) {
-    refresh();
-    // The last mark at or before after_seq: the records after it follow.
-    const auto next = std::upper_bound(marks_.begin(), marks_.end(), std::pair{after_seq, ~std::uint64_t{0}});
-    return next == marks_.begin() ? 0 : std::prev(next)->second;
-}
-
-void StoreIndex::refresh() {
-    struct stat st {};
-    if (::stat(path_.c_str(), &st) != 0) {
-        marks_.clear();
-        indexed_bytes_ = records_ = inode_ = 0;
-        return;
-    }
-    // Two prunes between two requests may hand the newest file the inode
-    // number of an older one: the last mark must still be where it was.
-    const auto mark_moved = [&] {
-        if (marks_.empty()) return false;
-        std::uint64_t seq = 0;
-        try {
-            scan_alert_store_from(path_, marks_.back().second, 0, [&](const StoredRecord& record) {
-                seq = record.seq;
-                return false;
-            });
-        } catch (const std::exception&) {
-            return true;  // not the start of a record any more
-        }
-        return seq != marks_.back().first;
-    };
-    if (static_cast<std::uint64_t>(st.st_ino) != inode_ || static_cast<std::uint64_t>(st.st_size) < indexed_bytes_ ||
-        mark_moved()) {
-        marks_.clear();  // pruned (a new file) or cut back: start again
-        indexed_bytes_ = records_ = 0;
-        inode_ = static_cast<std::uint64_t>(st.st_ino);
-    }
-    if (static_cast<std::uint64_t>(st.st_size) == indexed_bytes_) return;
-    scan_alert_store_from(path_, indexed_bytes_, 0, [&](const StoredRecord& record) {
-        if (records_++ % kStride == 0) marks_.emplace_back(record.seq, record.offset);
-        indexed_bytes_ = record.end;
-        return true;
-    });
-}
-
 CatchUpServer::CatchUpServer(zmq::context_t& context, std::string store_path, const std::string& endpoint,
                              const std::optional<CurveKeyPair>& curve, std::size_t page_size, std::string evidence_dir)
     : store_path_(std::move(store_path)),
@@ -149,7 +106,7 @@ void CatchUpServer::serve(zmq::socket_t socket) {
         bool more = false;
         std::uint64_t last = after;
         try {
-            last = scan_alert_store_from(store_path_, index_.seek(after), after, [&](const StoredRecord& stored) {
+            last = index_.scan_after(after, [&](const StoredRecord& stored) {
                 if (sent == page_size_) {
                     more = true;
                     return false;

@@ -26,38 +26,10 @@
 
 #include <zmq.hpp>
 
+#include "publish/store_index.h"
 #include "publish/zmq_security.h"
 
 namespace dnswatch {
-
-// Where the records of a store file start, every kStride-th one, so that a
-// request for the records after a seq reads from just before them instead
-// of from the start of the file (a full catch-up page by page was
-// quadratic: 100,000 records took 31 s). Built at the first request and
-// extended from where it stopped as the store grows; a store file replaced
-// by a prune (another inode) or cut shorter is indexed anew. Keyed by seq,
-// found by the store's own reader (scan_alert_store_from), so it knows no
-// more of the record format than the store does.
-class StoreIndex {
-public:
-    explicit StoreIndex(std::string path) : path_(std::move(path)) {}
-    // An offset in the file from which a scan finds every record after
-    // `after_seq` (the start of the last marked record at or before it).
-    std::uint64_t seek(std::uint64_t after_seq);
-    std::size_t marks() const { return marks_.size(); }
-    std::uint64_t records_indexed() const { return records_; }
-
-    static constexpr std::uint64_t kStride = 64;
-
-private:
-    void refresh();
-
-    std::string path_;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> marks_;  // (seq, offset), seq ascending
-    std::uint64_t indexed_bytes_ = 0;  // the records before this offset are indexed
-    std::uint64_t records_ = 0;
-    std::uint64_t inode_ = 0;
-};
 
 class CatchUpServer {
 public:

@@ -89,7 +89,7 @@ NatsForwarder::NatsForwarder(NatsForwarderOptions options, std::string sensor_id
     std::uint64_t delivered = 0;
     if (std::ifstream in(delivered_path_); in) in >> delivered;
     delivered_ = delivered;
-    stored_ = scan_alert_store(store_path_, 0, [](std::uint64_t, std::string_view) { return true; });
+    stored_ = index_.last_seq();
     thread_ = std::thread([this] { run(); });
 }
 
@@ -167,7 +167,9 @@ void NatsForwarder::write_delivered(std::uint64_t seq) {
 // next; false at the first that is not (the cluster is away).
 bool NatsForwarder::forward_pending(Connection& c) {
     bool ok = true;
-    scan_alert_store(store_path_, delivered_.load(), [&](std::uint64_t seq, std::string_view line) {
+    index_.scan_after(delivered_.load(), [&](const StoredRecord& stored) {
+        const std::uint64_t seq = stored.seq;
+        const std::string_view line = stored.line;
         if (stop_) return ok = false;
         // Records the retention pruned before the stream had them are gone:
         // counted, so that a cluster away longer than the retention is seen.

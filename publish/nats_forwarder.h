@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "detect/alert_sink.h"
+#include "publish/store_index.h"
 
 namespace dnswatch {
 
@@ -100,6 +101,7 @@ private:
     NatsForwarderOptions options_;
     std::string sensor_id_;
     std::string store_path_;
+    StoreIndex index_{store_path_};  // the follower thread's own: it reads from where it stopped
     std::string delivered_path_;
     std::atomic<std::uint64_t> stored_{0};
     std::atomic<std::uint64_t> delivered_{0};

@@ -35,7 +35,7 @@ PublicFeed::PublicFeed(PublicFeedOptions options, std::string store_path, std::s
     // others up to `scanned` were sent before the restart.
     restart_scanned_ = scanned_;
     scanned_ = released_;
-    stored_ = scan_alert_store(store_path_, 0, [](std::uint64_t, std::string_view) { return true; });
+    stored_ = index_.last_seq();
     thread_ = std::thread([this] { run(); });
 }
 
@@ -74,7 +74,9 @@ void PublicFeed::send_record(std::string_view line) {
 
 void PublicFeed::scan() {
     const std::int64_t delay_us = options_.delay_ms * 1000;
-    scan_alert_store(store_path_, scanned_, [&](std::uint64_t seq, std::string_view line) {
+    index_.scan_after(scanned_, [&](const StoredRecord& stored) {
+        const std::uint64_t seq = stored.seq;
+        const std::string_view line = stored.line;
         if (stop_) return false;
         const nlohmann::json record = nlohmann::json::parse(line, nullptr, false);
         // Held back: a change that creates or deletes a domain, and an
@@ -125,7 +127,9 @@ void PublicFeed::release_due(std::int64_t now) {
         due.push_back(h.seq);
     }
     std::size_t next = 0;
-    scan_alert_store(store_path_, due.front() - 1, [&](std::uint64_t seq, std::string_view line) {
+    index_.scan_after(due.front() - 1, [&](const StoredRecord& stored) {
+        const std::uint64_t seq = stored.seq;
+        const std::string_view line = stored.line;
         if (seq == due[next]) {
             send_record(line);
             ++released_late_;

@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "detect/alert_sink.h"
+#include "publish/store_index.h"
 #include "publish/zmq_publisher.h"
 
 namespace dnswatch {
@@ -90,6 +91,7 @@ private:
 
     PublicFeedOptions options_;
     std::string store_path_;
+    StoreIndex index_{store_path_};  // the follower thread's own: it reads from where it stopped
     std::string cursor_path_;
     std::unique_ptr<zmq::context_t> context_;       // before the authenticator and the socket: outlives both
     std::unique_ptr<ZapAuthenticator> zap_;

@@ -32,6 +32,11 @@ def add_feed_arguments(parser):
                         help="the sensor's public CURVE key (Z85), when it encrypts")
     parser.add_argument("--curve-secret-file", metavar="FILE",
                         help="this consumer's key pair as written by `dnswatch keygen` (public-key, secret-key)")
+    parser.add_argument("--group-wait", type=float, default=30.0, metavar="SECONDS",
+                        help="how long an incident's notice waits for the rest of its alerts (other vantages, "
+                             "a rising severity) before it is told, and each later change for the ones after it "
+                             "(default 30: one hijack seen at the authority and through resolvers is one notice; "
+                             "0: tell every change at once)")
     parser.add_argument("--count", type=int, default=0,
                         help="stop after this many notices (0: run until interrupted)")
 
@@ -57,28 +62,58 @@ def is_incident(record):
 
 def alerts(args):
     """Yields (topic, record, raw_json) for each record worth a notice, for
-    ever or until args.count have been yielded: every alert record, and an
-    incident record when its incident is new here or its state or severity
-    changed (its other updates, a member joining, are logged and skipped).
+    ever or until args.count have been yielded: every alert record at once,
+    and an incident record once its incident has settled.
+
+    Settling (Alertmanager's group_wait): the alerts of one hijack arrive
+    seconds apart, the authority first, then each resolver as it fetches
+    the change, and each raises the incident's severity or adds a vantage.
+    Told at once, one hijack would page three times. So an incident's
+    record waits args.group_wait seconds; the records that come meanwhile
+    replace it (logged as incident_coalesced); then the newest is told if
+    its state or severity differs from what was last told of that incident
+    (else logged as incident_unchanged). A later change waits the same way.
     A message that is not topic + JSON object is logged and skipped."""
-    told = {}  # incident id -> (state, severity) last told
+    told = {}     # incident id -> (state, severity) last told
+    waiting = {}  # incident id -> [deadline, topic, record, raw]: the newest record, not yet told
     received = 0
-    for topic, record, raw in records(args):
-        if is_incident(record):
-            now = (record.get("state"), record.get("severity"))
-            if told.get(record.get("id")) == now:
-                log("info", "incident_unchanged", id=record.get("id"), seq=record.get("seq"),
+    for message in records(args, wake=lambda: min((w[0] for w in waiting.values()), default=None)):
+        now = time.monotonic()
+        if message is not None:
+            topic, record, raw = message
+            if not is_incident(record):
+                received += 1
+                yield topic, record, raw
+                if args.count and received >= args.count:
+                    return
+                continue
+            incident_id = record.get("id")
+            if incident_id in waiting:
+                superseded = waiting[incident_id][2]
+                log("info", "incident_coalesced", id=incident_id, seq=superseded.get("seq"), by=record.get("seq"))
+                waiting[incident_id][1:] = [topic, record, raw]
+            else:
+                waiting[incident_id] = [now + args.group_wait, topic, record, raw]
+        for incident_id, (deadline, topic, record, raw) in sorted(waiting.items(), key=lambda item: item[1][0]):
+            if deadline > now:
+                break
+            del waiting[incident_id]
+            state = (record.get("state"), record.get("severity"))
+            if told.get(incident_id) == state:
+                log("info", "incident_unchanged", id=incident_id, seq=record.get("seq"),
                     members=len(record.get("members", [])))
                 continue
-            told[record.get("id")] = now
-        received += 1
-        yield topic, record, raw
-        if args.count and received >= args.count:
-            return
+            told[incident_id] = state
+            received += 1
+            yield topic, record, raw
+            if args.count and received >= args.count:
+                return
 
 
-def records(args):
-    """Yields (topic, record, raw_json) for each record published, for ever."""
+def records(args, wake=lambda: None):
+    """Yields (topic, record, raw_json) for each record published, for ever;
+    and None when the monotonic time wake() returns has come with nothing
+    received (wake() None: no time to wake at)."""
     context = zmq.Context.instance()
     socket = context.socket(zmq.SUB)
     socket.setsockopt(zmq.RECONNECT_IVL, 50)  # find a restarted sensor quickly
@@ -92,6 +127,11 @@ def records(args):
     log("info", "subscribed", endpoint=args.endpoint, topic=args.topic)
     try:
         while True:
+            deadline = wake()
+            timeout = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000) + 1)
+            if not socket.poll(timeout):
+                yield None
+                continue
             frames = socket.recv_multipart()
             if len(frames) != 2:
                 log("warn", "message_skipped", reason=f"{len(frames)} frames, expected topic + JSON")

@@ -3,7 +3,8 @@
 
 Subscribes to a sensor's ZeroMQ PUB socket and, by default, sends one mail
 when an incident (dnswatch.incident/1: the alerts of one hijack) opens and
-one more each time its state or severity changes, at or above
+one more each time its state or severity changes, each once it has settled
+for --group-wait seconds (the other vantages' alerts join it), at or above
 --min-severity: the subject is its title ("[dnswatch] critical open
 victim.test delegated to ns1.victim-dns.example ..."), the body where and
 when it was seen, its alerts, then the record itself. With --topic alert.

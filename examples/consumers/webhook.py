@@ -4,8 +4,9 @@
 Subscribes to a sensor's ZeroMQ PUB socket and POSTs, unchanged, as
 application/json to --url: by default each dnswatch.incident/1 record that
 tells something new (the incident opened, or its state or severity
-changed: one hijack seen by many servers and resolvers is one post, not one
-per alert); with --topic alert. every dnswatch.alert/1 record. The record's
+changed), once it has settled for --group-wait seconds: one hijack seen by
+many servers and resolvers is one post, not one per alert; with --topic
+alert. every dnswatch.alert/1 record. The record's
 id and seq go in headers too (X-Dnswatch-Incident-Id or X-Dnswatch-Alert-Id,
 X-Dnswatch-Seq), so the receiver can group or deduplicate them. A failed POST
 (no connection, timeout, 5xx, 429) is retried with exponential backoff; a

@@ -189,6 +189,66 @@ TEST(AlertJson, JsonLineIsCompactInSchemaOrderWithoutNewline) {
     EXPECT_EQ(json::parse(line), to_json(alert));
 }
 
+// to_json_line() writes the line directly (publish/json_line_writer.h);
+// it must be byte for byte the document nlohmann dumps, for every shape of
+// alert: optional parts present or not, strings with every escape, UTF-8,
+// fractional and huge durations, extreme numbers.
+TEST(AlertJson, TheDirectLineIsTheDocumentsDumpByteForByte) {
+    std::mt19937_64 random(20261207);
+    const std::vector<std::string> texts = {"",
+                                            "www.victim.test.",
+                                            "\"quoted\" \\ back",
+                                            std::string("nul\0and\x01\x1f\x7f", 10),
+                                            "tab\tnew\nline\rform\fbell\b",
+                                            "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x94\x91",
+                                            "\\# 4 c0000201",
+                                            "v=spf1 include:_spf.example ~all"};
+    auto text = [&] { return texts[random() % texts.size()]; };
+    auto list = [&] {
+        std::vector<std::string> out(random() % 4);
+        for (std::string& item : out) item = text();
+        return out;
+    };
+    for (int i = 0; i < 2000; ++i) {
+        Alert a = testing::sample_alert();
+        a.id = text();
+        a.seq = random() >> (random() % 64);
+        a.sensor = text();
+        a.kind = text();
+        a.severity = static_cast<Severity>(random() % 4);
+        a.state = static_cast<AlertState>(random() % 3);
+        a.zone = text();
+        a.name = text();
+        a.rrtype = text();
+        a.baseline = list();
+        a.observed = list();
+        a.observed_truncated = random() % 2 == 0;
+        a.observed_omitted = random();
+        a.first_seen_us = static_cast<std::int64_t>(random() % 4'000'000'000'000'000ULL);
+        a.last_seen_us = a.first_seen_us + static_cast<std::int64_t>(random() % (random() % 2 ? 1'000'000 : 1ULL << 52));
+        a.signals = list();
+        a.vantage.role = text();
+        a.vantage.server = text();
+        a.vantage.client = text();
+        a.vantage.tunnel = random() % 2 ? AlertTunnel{} : AlertTunnel{text() + "p", random() % 2 ? "" : "teid",
+                                                                      static_cast<std::uint32_t>(random()), text(),
+                                                                      text()};
+        a.evidence.source = text();
+        a.evidence.frame = random();
+        a.evidence.dns_id = static_cast<std::uint16_t>(random());
+        a.evidence.qname = text();
+        a.evidence.qtype = text();
+        a.evidence.section = text();
+        a.evidence.pcap = random() % 2 ? "" : text() + "x";
+        a.evidence.pcap_bytes = random();
+        a.evidence.pcap_sha256 = text();
+        a.tlog_index = random() % 2 ? -1 : static_cast<std::int64_t>(random() >> 1);
+        a.changes.assign(random() % 3, random());
+        a.incident_id = random() % 2 ? "" : text();
+        ASSERT_EQ(to_json_line(a), to_json_line_through_a_document(a)) << "alert " << i;
+    }
+}
+
 TEST(AlertJson, RoundTripsThroughJsonAndThroughText) {
     const Alert alert = testing::sample_alert("mail.victim.test");
     expect_same_alert(alert_from_json(to_json(alert)), alert);
