@@ -350,6 +350,11 @@ TEST_F(RunTest, ReloadTakesANewBaselineAndRejectsABadConfig) {
     const std::string extra = "capture:\n  source: pcap_file\n  speed: 1x\n  files: [" + capture_path(sample) +
                               "]\nmetrics:\n  listen: 127.0.0.1:0\n";
     const fs::path config = config_for(sample, extra);
+    {
+        // A zone of a few parts, so that a reload can read only the one that changes.
+        std::ofstream zone(config.parent_path() / "victim.test.zone", std::ios::app);
+        for (int i = 0; i < 400; ++i) zone << "filler" << i << " 300 IN A 192.0.2." << (i % 250 + 1) << "\n";
+    }
     test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
     const std::uint16_t port = test::metrics_port(run);
     ASSERT_NE(port, 0) << run.err();
