@@ -353,7 +353,7 @@ TEST_F(RunTest, ReloadTakesANewBaselineAndRejectsABadConfig) {
     {
         // A zone of a few parts, so that a reload can read only the one that changes.
         std::ofstream zone(config.parent_path() / "victim.test.zone", std::ios::app);
-        for (int i = 0; i < 400; ++i) zone << "filler" << i << " 300 IN A 192.0.2." << (i % 250 + 1) << "\n";
+        for (int i = 0; i < 1500; ++i) zone << "f" << i << "-filler 300 IN A 192.0.2." << (i % 250 + 1) << "\n";
     }
     test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
     const std::uint16_t port = test::metrics_port(run);
