@@ -33,6 +33,29 @@ DnsName node_owner(const std::uint8_t* node) {
     return owner;
 }
 
+bool same_rrset_bytes(const std::uint8_t* a, const std::uint8_t* b) {
+    const std::size_t x = static_cast<std::size_t>(rrset_layout::end(a) - a);
+    const std::size_t y = static_cast<std::size_t>(rrset_layout::end(b) - b);
+    return rrset_layout::ttl(a) == rrset_layout::ttl(b) && x == y &&
+           std::memcmp(a + rrset_layout::kHeader, b + rrset_layout::kHeader, x - rrset_layout::kHeader) == 0;
+}
+
+RRsetChange rrset_change_to(const DnsName& owner, std::uint16_t type, const std::uint8_t* rrset, SourceId source) {
+    RRsetChange change;
+    change.owner = owner;
+    change.type = type;
+    change.source = source;
+    if (rrset == nullptr) return change;
+    change.ttl = rrset_layout::ttl(rrset);
+    const std::uint8_t* p = rrset + rrset_layout::kHeader;
+    for (std::uint16_t i = rrset_layout::item_count(rrset); i > 0; --i) {
+        const std::uint16_t length = rrset_layout::load16(p);
+        change.rdata.emplace_back(p + rrset_layout::kItemHeader, p + rrset_layout::kItemHeader + length);
+        p += rrset_layout::kItemHeader + length;
+    }
+    return change;
+}
+
 // ---------------------------------------------------------------- announcements
 
 const Announcements::Entry* Announcements::find_in(const Table& table, std::uint64_t key, std::string_view owner,
@@ -182,6 +205,23 @@ RRsetPool Baseline::find_wildcard(const DnsName& owner, std::uint16_t type, cons
         return find(wildcard, type);
     }
     return {};
+}
+
+std::vector<DnsName> Baseline::owners_with_hash(std::uint32_t hash) const {
+    std::vector<DnsName> owners;
+    if (overlay_) {
+        overlay_->for_each_node_with_hash(hash, [&](const std::uint8_t* n) {
+            if (node_layout::rrset_count(n) != 0) owners.push_back(node_owner(n));
+        });
+    }
+    if (base_) {
+        base_->for_each_node_with_hash(hash, [&](const std::uint8_t* n) {
+            // Hidden by the overlay's node of the same owner (its changes, or a tombstone).
+            if (overlay_ && overlay_->find(node_layout::owner(n), hash) != nullptr) return;
+            owners.push_back(node_owner(n));
+        });
+    }
+    return owners;
 }
 
 bool Baseline::is_delegated(const DnsName& owner, const WatchedZone& zone) const {

@@ -119,6 +119,12 @@ struct RRsetChange {
     std::vector<std::vector<std::uint8_t>> rdata;  // canonical wire form
 };
 
+// True when two RRsets (rrset_pool.h layout) hold the same TTL and items:
+// equal for equal rdata lists, since a table keeps them sorted and unique.
+bool same_rrset_bytes(const std::uint8_t* a, const std::uint8_t* b);
+// `rrset` as `source` now gives it (nullptr: it gives nothing any more).
+RRsetChange rrset_change_to(const DnsName& owner, std::uint16_t type, const std::uint8_t* rrset, SourceId source);
+
 class Baseline {
 public:
     // Past this many changed owners, with_changes() folds the overlay into
@@ -156,6 +162,11 @@ public:
         if (base_) base_->prefetch_node(owner_hash);
     }
 
+    // The owners of the current content whose hash_name() is `hash` (a
+    // reload knows the owners an old part of a file named by their hash
+    // alone: baseline/zone_file_index.h).
+    std::vector<DnsName> owners_with_hash(std::uint32_t hash) const;
+
     // Distinct (owner, type) pairs the zone data speaks of (the feed's
     // announcements aside).
     std::size_t rrset_count() const { return rrsets_; }
@@ -171,6 +182,16 @@ public:
     // beyond its data can be told). Walks everything.
     std::size_t rdata_bytes() const;
     std::size_t overlay_nodes() const { return overlay_ ? overlay_->node_count() : 0; }
+
+    // Calls f(rrset) for every RRset (rrset_pool.h layout) of `owner`, any
+    // type and source, in the current content.
+    template <typename F>
+    void for_each_rrset_of(const DnsName& owner, F&& f) const {
+        const std::uint8_t* n = node(owner.bytes(), hash_name(owner));
+        if (n == nullptr) return;
+        const std::uint8_t* rrset = node_layout::rrsets(n);
+        for (std::uint8_t i = node_layout::rrset_count(n); i > 0; --i, rrset = rrset_layout::end(rrset)) f(rrset);
+    }
 
     // Calls f(owner, rrset) for every RRset (rrset_pool.h layout) of the
     // current content: the overlay's nodes and the base's it does not hide.
@@ -193,6 +214,13 @@ public:
     // content's own data now holds: once the registry's change reached the
     // zone, its announcement is no longer needed. *pruned counts them.
     Baseline with_announcements_of(const Baseline& other, std::size_t* pruned = nullptr) const;
+    // This content with the announcements of `other` as they are (a reload
+    // re-reads the feed's files, as a full load does, and prunes nothing).
+    Baseline with_announcements_replaced(const Baseline& other) const {
+        Baseline next = *this;
+        next.announced_ = other.announced_;
+        return next;
+    }
     // Announced RRsets and rdata held (the feed's state).
     std::size_t announced_rrsets() const { return announced_ ? announced_->size() : 0; }
     std::size_t announced_rdata() const { return announced_ ? announced_->rdata_count() : 0; }

@@ -81,6 +81,17 @@ public:
             }
         }
     }
+    // Calls f(node) for every node whose owner's hash is `hash`.
+    template <typename F>
+    void for_each_node_with_hash(std::uint32_t hash, F&& f) const {
+        if (nodes_ == 0) return;
+        for (std::size_t slot = hash & mask_;; slot = (slot + 1) & mask_) {
+            const std::uint64_t entry = index_[slot];
+            if (entry == 0) return;
+            if (static_cast<std::uint32_t>(entry >> 32) != hash) continue;
+            f(arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4);
+        }
+    }
     // Brings the index slot of `hash` towards the cache, for a lookup soon.
     void prefetch(std::uint32_t hash) const {
         if (nodes_ != 0) __builtin_prefetch(&index_[hash & mask_]);

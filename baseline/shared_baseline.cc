@@ -15,37 +15,6 @@
 namespace dnswatch {
 namespace {
 
-// The items of an RRset (everything after its header): equal for equal
-// rdata lists, since a table keeps them sorted and unique.
-std::span<const std::uint8_t> items_of(const std::uint8_t* rrset) {
-    return {rrset + rrset_layout::kHeader,
-            static_cast<std::size_t>(rrset_layout::end(rrset) - rrset) - rrset_layout::kHeader};
-}
-
-bool same_rrset(const std::uint8_t* a, const std::uint8_t* b) {
-    const auto x = items_of(a);
-    const auto y = items_of(b);
-    return rrset_layout::ttl(a) == rrset_layout::ttl(b) && x.size() == y.size() &&
-           std::memcmp(x.data(), y.data(), x.size()) == 0;
-}
-
-// `rrset` as `source` now gives it (nullptr: it gives nothing any more).
-RRsetChange change_to(const DnsName& owner, std::uint16_t type, const std::uint8_t* rrset, SourceId source) {
-    RRsetChange change;
-    change.owner = owner;
-    change.type = type;
-    change.source = source;
-    if (rrset == nullptr) return change;
-    change.ttl = rrset_layout::ttl(rrset);
-    const std::uint8_t* p = rrset + rrset_layout::kHeader;
-    for (std::uint16_t i = rrset_layout::item_count(rrset); i > 0; --i) {
-        const std::uint16_t length = rrset_layout::load16(p);
-        change.rdata.emplace_back(p + rrset_layout::kItemHeader, p + rrset_layout::kItemHeader + length);
-        p += rrset_layout::kItemHeader + length;
-    }
-    return change;
-}
-
 bool bytes_less(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
     return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
 }
@@ -249,7 +218,7 @@ void SharedBaseline::replace_source(const std::string& zone, SourceId source, co
     auto for_each_change = [&](auto&& on_change) {
         transferred.for_each_rrset([&](const DnsName& owner, const std::uint8_t* rrset) {
             const std::uint8_t* before = current->baseline.find_rrset(owner, rrset_layout::type(rrset), source);
-            if (before == nullptr || !same_rrset(before, rrset)) on_change(owner, rrset_layout::type(rrset), rrset);
+            if (before == nullptr || !same_rrset_bytes(before, rrset)) on_change(owner, rrset_layout::type(rrset), rrset);
         });
         current->baseline.for_each_rrset([&](const DnsName& owner, const std::uint8_t* rrset) {
             if (rrset_layout::source(rrset) != source) return;
@@ -284,7 +253,7 @@ void SharedBaseline::replace_source(const std::string& zone, SourceId source, co
         std::vector<RRsetChange> changes;
         changes.reserve(count);
         for_each_change([&](const DnsName& owner, std::uint16_t type, const std::uint8_t* rrset) {
-            changes.push_back(change_to(owner, type, rrset, source));
+            changes.push_back(rrset_change_to(owner, type, rrset, source));
         });
         next = without_applied(current->baseline.with_changes(changes), current->baseline);
     }
@@ -308,7 +277,7 @@ bool SharedBaseline::apply_transfer_changes(const std::string& zone, const std::
         key.push_back(static_cast<char>(r.type & 0xFF));
         auto [it, fresh] = touched.try_emplace(std::move(key));
         if (fresh) {
-            it->second = change_to(r.owner, r.type, current->baseline.find_rrset(r.owner, r.type, source), source);
+            it->second = rrset_change_to(r.owner, r.type, current->baseline.find_rrset(r.owner, r.type, source), source);
         }
         return it->second;
     };
@@ -544,6 +513,25 @@ void SharedBaseline::replace(WatchSet watch, BaselineInput input) {
     auto shards = std::make_shared<const ZoneShards>(shared_watch, shard_count, current->shards.get(),
                                                      zones_to_split(baseline, *shared_watch, shard_count));
     publish(std::move(shared_watch), std::move(shards), std::move(baseline));
+}
+
+void SharedBaseline::apply_reload(std::span<const RRsetChange> changes, const Baseline& announced) {
+    std::lock_guard lock(writer_);
+    const std::shared_ptr<const BaselineSnapshot> current = snapshot();
+    const std::size_t before = current->baseline.overlay_nodes();
+    Baseline next = current->baseline.with_changes(changes).with_announcements_replaced(announced);
+    if (!changes.empty() && (next.overlay_nodes() < before || before + changes.size() > Baseline::kMaxOverlayNodes)) {
+        ++counters_.compactions;
+    }
+    counters_.rrsets_changed += changes.size();
+    ++counters_.reloads_incremental;
+    if (listener_) {
+        std::vector<ChangedKey> keys;
+        for (const RRsetChange& change : changes) keys.push_back({change.owner, change.type});
+        dedupe(keys);
+        report(*current, next, *current->watch, keys, ChangeSource::zone_file);
+    }
+    publish(current->watch, current->shards, std::move(next));
 }
 
 void SharedBaseline::replace(WatchSet watch, const BaselineSources& sources) {

@@ -48,6 +48,7 @@ struct BaselineSnapshot {
 struct SharedBaselineCounters {
     std::atomic<std::uint64_t> snapshots{0};      // published
     std::atomic<std::uint64_t> rrsets_changed{0}; // RRset changes applied incrementally
+    std::atomic<std::uint64_t> reloads_incremental{0};  // reloads applied as their changes alone
     std::atomic<std::uint64_t> compactions{0};    // overlays folded into a new base
     std::atomic<std::uint64_t> reclaimed{0};      // retired snapshots freed by the reclaimer
     std::atomic<std::uint64_t> changes_reported{0};  // change records handed to the listener
@@ -99,6 +100,13 @@ public:
     // would fall to a parent zone).
     void replace(WatchSet watch, BaselineInput input);
     void replace(WatchSet watch, const BaselineSources& sources);
+    // A reload that changed only zone files' data, the watch list as it was
+    // (baseline/zone_file_index.h): `changes` (RRsets of the files'
+    // sources, as a full load would give them now) applied in O(changes),
+    // the feed's announcements taken from `announced` as re-read, reported
+    // as a zone_file change: the same records replace() gives for the
+    // same files.
+    void apply_reload(std::span<const RRsetChange> changes, const Baseline& announced);
     // From now on, every snapshot's changes of zones watched before and
     // after it go to `listener` (baseline_change.h), on the writer's thread.
     // A zone's first data (a first transfer, a zone newly watched) is not a

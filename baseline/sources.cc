@@ -62,9 +62,32 @@ void read_zones_file(const std::string& path, WatchSet& watch) {
 
 std::unique_ptr<BaselineModel> build_baseline_model(const Config& config) {
     WatchSet watch = read_watch_list(config);
-    BaselineInput input = read_baseline_input(config, watch);
+    ZoneFileIndexes indexes;
+    BaselineInput input = read_baseline_input(config, watch, &indexes);
     Baseline baseline = input.build();
-    return std::make_unique<BaselineModel>(std::move(watch), std::move(baseline));
+    auto model = std::make_unique<BaselineModel>(std::move(watch), std::move(baseline));
+    model->zone_files = std::move(indexes);
+    return model;
+}
+
+std::vector<ZoneFileSpec> zone_file_specs(const Config& config) {
+    std::vector<ZoneFileSpec> specs;
+    for (const WatchedZoneConfig& zone : config.zones) {
+        if (!zone.zone_file.empty()) specs.push_back({zone.zone_file, zone.name + ".", zone_file_source(zone.name)});
+    }
+    for (const std::string& path : config.baseline_zone_files) specs.push_back({path, std::nullopt, other_files_source()});
+    return specs;
+}
+
+void read_announcements(const Config& config, const WatchSet& watch, BaselineInput& input) {
+    if (!config.state.transparency_feed.empty()) {
+        for (const Announcement& a : read_transparency_feed(config.state.transparency_feed, watch)) input.announce(a);
+    }
+    if (!config.baseline.feed_endpoint.empty() && !config.state.dir.empty()) {
+        for (const Announcement& a : read_transparency_feed(received_feed_path(config), watch, /*missing_ok=*/true)) {
+            input.announce(a);
+        }
+    }
 }
 
 namespace {
@@ -83,28 +106,27 @@ void read_into(BaselineInput& input, const std::string& path, const std::optiona
 
 }  // namespace
 
-BaselineInput read_baseline_input(const Config& config, const WatchSet& watch) {
+BaselineInput read_baseline_input(const Config& config, const WatchSet& watch, ZoneFileIndexes* indexes) {
     BaselineInput input(watch);
+    // The zone files: watch.zones[].zone_file, then other zone files (a
+    // parent's, say), whose records for watched names (the delegation NS,
+    // glue and DS) join the baseline.
+    for (const ZoneFileSpec& spec : zone_file_specs(config)) {
+        if (indexes != nullptr) {
+            indexes->files.push_back(read_zone_file_indexed(spec, input, indexes->options));
+        } else {
+            read_into(input, spec.path, spec.origin, spec.source);
+        }
+    }
+    // The last transfer from a zone's primary: a restart while the primary
+    // is unreachable still has the zone's baseline.
     for (const WatchedZoneConfig& zone : config.zones) {
-        if (!zone.zone_file.empty()) read_into(input, zone.zone_file, zone.name + ".", zone_file_source(zone.name));
-        // The last transfer from the zone's primary: a restart while the
-        // primary is unreachable still has the zone's baseline.
         const std::string kept = transferred_zone_path(config, zone.name);
         if (!zone.primary.empty() && !kept.empty() && std::filesystem::exists(kept)) {
             read_into(input, kept, zone.name + ".", transfer_source(zone.name));
         }
     }
-    // Other zone files (a parent's, say) contribute their records for
-    // watched names: the delegation NS, glue and DS.
-    for (const std::string& path : config.baseline_zone_files) read_into(input, path, std::nullopt, other_files_source());
-    if (!config.state.transparency_feed.empty()) {
-        for (const Announcement& a : read_transparency_feed(config.state.transparency_feed, watch)) input.announce(a);
-    }
-    if (!config.baseline.feed_endpoint.empty() && !config.state.dir.empty()) {
-        for (const Announcement& a : read_transparency_feed(received_feed_path(config), watch, /*missing_ok=*/true)) {
-            input.announce(a);
-        }
-    }
+    read_announcements(config, watch, input);
     return input;
 }
 

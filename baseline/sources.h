@@ -12,6 +12,7 @@
 #include "baseline/learner.h"
 #include "baseline/shared_baseline.h"
 #include "baseline/watch_set.h"
+#include "baseline/zone_file_index.h"
 #include "config/config.h"
 
 namespace dnswatch {
@@ -24,6 +25,9 @@ struct BaselineModel {
     // follow it between batches (BaselineFollower). Nothing else holds a
     // snapshot, so that a replaced one is freed (shared_baseline.h).
     SharedBaseline shared;
+    // What the start-up load saw of each zone file, for the first reload
+    // (baseline/zone_file_index.h); the reloader keeps it up to date.
+    ZoneFileIndexes zone_files;
 };
 
 // Where a zone's last transfer is kept: STATE_DIR/zones/<zone>.zone.
@@ -59,8 +63,17 @@ std::unique_ptr<BaselineModel> build_baseline_model(const Config& config);
 // What the baseline is built from, read afresh (zone files, the kept
 // transfers, the feed file and the received announcements), each file once:
 // at start, and again on a reload. `watch` must outlive the input. Throws
-// as build_baseline_model does.
-BaselineInput read_baseline_input(const Config& config, const WatchSet& watch);
+// as build_baseline_model does. With `indexes`, what was seen of each zone
+// file (zone_file_specs) is put there for the next reload.
+BaselineInput read_baseline_input(const Config& config, const WatchSet& watch, ZoneFileIndexes* indexes = nullptr);
+
+// The config's zone files (watch.zones[].zone_file, then
+// baseline.zone_files), each with its origin and source.
+std::vector<ZoneFileSpec> zone_file_specs(const Config& config);
+
+// The announcements of the feed's files (state.transparency_feed, and those
+// received over ZeroMQ kept in state.dir), into `input`. Throws FeedError.
+void read_announcements(const Config& config, const WatchSet& watch, BaselineInput& input);
 
 // The learning options the config asks for (no zones: learning is off).
 LearningOptions learning_options(const Config& config);

@@ -61,6 +61,10 @@ std::string control_reason(char c) {
 ZoneLexer::ZoneLexer(int fd, std::size_t file_size)
     : fd_(fd), capacity_(kMaxEntrySpan + std::min(file_size, kChunk) + 1) {}
 
+ZoneLexer::ZoneLexer(const char* text, std::size_t size, int first_line, bool part_of_file)
+    : fd_(-1), capacity_(0), pos_(text), end_(text + size), line_start_(text), eof_(true),
+      part_of_file_(part_of_file), line_(first_line) {}
+
 void ZoneLexer::fail_at(const char* p, const std::string& reason) const {
     throw ZoneSyntaxError(line_, static_cast<int>(p - line_start_) + 1, reason);
 }
@@ -211,6 +215,7 @@ bool ZoneLexer::next(ZoneEntry& entry) {
                     if (p != end_) fail_at(p, "NUL byte in the file");
                     // Short of the end of the file, the buffer holds more than one entry may span.
                     if (!eof_ || static_cast<std::size_t>(p - pos_) > kMaxEntrySpan) fail_too_long(first_line);
+                    if (depth > 0 && part_of_file_) throw ZoneTextEndsInsideEntry{};
                     if (depth > 0) throw ZoneSyntaxError(open_line, open_column, "'(' not closed");
                     done = true;
                     break;

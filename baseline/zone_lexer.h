@@ -36,6 +36,11 @@ struct ZoneSyntaxError : std::runtime_error {
     int column;
 };
 
+// Thrown by a lexer over a part of a file (the text constructor with
+// `part_of_file`) when the part ends inside an entry (a '(' still open): the
+// caller reads it again joined with the next part. Not an error of the file.
+struct ZoneTextEndsInsideEntry {};
+
 // One logical line: a record or a directive, its parentheses joined.
 struct ZoneEntry {
     std::vector<ZoneToken> tokens;  // never empty
@@ -57,6 +62,12 @@ public:
     // buffer), read from its current offset; the lexer does not close it.
     // Read errors throw ZoneSyntaxError.
     ZoneLexer(int fd, std::size_t file_size);
+    // Over text in memory, whole entries, with a NUL at text[size] (the
+    // sentinel the scanner stops at); its first line is numbered
+    // `first_line`. With `part_of_file`, ending inside an entry throws
+    // ZoneTextEndsInsideEntry instead of "'(' not closed" (a reload reads a
+    // file's changed parts alone: baseline/zone_file_index.h).
+    ZoneLexer(const char* text, std::size_t size, int first_line, bool part_of_file);
 
     // Fills `entry` with the next record or directive; false at the end of
     // the file. Throws ZoneSyntaxError.
@@ -82,6 +93,7 @@ private:
     const char* end_ = nullptr;
     const char* line_start_ = nullptr;
     bool eof_ = false;
+    bool part_of_file_ = false;
     int line_ = 1;
 };
 

@@ -63,23 +63,44 @@ void to_owner(const WireName& name, DnsName& owner) {
 
 class ZoneReader {
 public:
-    ZoneReader(const std::string& path, const ZoneReadOptions& options,
+    ZoneReader(const std::string& path, const ZoneReadOptions& options, ZoneReaderState& state,
                const std::function<void(const ZoneFileRecord&)>& on_record)
-        : path_(path), on_record_(on_record) {
-        if (options.origin) {
-            std::string text = *options.origin;
-            if (!ends_with_unescaped_dot(text)) text += '.';  // "victim.test" names the same zone
-            try {
-                set_origin(ZoneToken{text, 0, 0, false});
-            } catch (const ZoneSyntaxError& error) {
-                throw ZoneFileError(path, 0, "bad origin '" + *options.origin + "': " + error.what());
-            }
-            to_owner(origin_, previous_owner_);
-        }
+        : path_(path), on_record_(on_record), state_(state) {
         if (options.zone) {
             zone_ = DnsName::from_text(*options.zone);
             if (!zone_) throw ZoneFileError(path, 0, "bad zone name '" + *options.zone + "'");
         }
+    }
+
+    // The state before the first entry of a file read with `options`.
+    static void start(const std::string& path, const ZoneReadOptions& options, ZoneReaderState& state) {
+        if (!options.origin) return;
+        std::string text = *options.origin;
+        if (!ends_with_unescaped_dot(text)) text += '.';  // "victim.test" names the same zone
+        try {
+            set_origin(ZoneToken{text, 0, 0, false}, state);
+        } catch (const ZoneSyntaxError& error) {
+            throw ZoneFileError(path, 0, "bad origin '" + *options.origin + "': " + error.what());
+        }
+        to_owner(state.origin, state.previous_owner);
+    }
+
+    // Entries of text in memory (whole ones), from the state given.
+    std::size_t read_text(std::string_view text, int first_line, bool part_of_file) {
+        ZoneLexer lexer(text.data(), text.size(), first_line, part_of_file);
+        ZoneEntry entry;
+        try {
+            while (lexer.next(entry)) {
+                if (entry.directive) {
+                    directive(entry);
+                } else {
+                    record(entry);
+                }
+            }
+        } catch (const ZoneSyntaxError& error) {
+            throw ZoneFileError(path_, error.line, error.column, error.what());
+        }
+        return records_;
     }
 
     void read() {
@@ -102,15 +123,15 @@ public:
     }
 
 private:
-    const WireName* origin() const { return origin_.length != 0 ? &origin_ : nullptr; }
+    const WireName* origin() const { return state_.origin.length != 0 ? &state_.origin : nullptr; }
 
-    void set_origin(const ZoneToken& token) {
+    static void set_origin(const ZoneToken& token, ZoneReaderState& state) {
         if (!ends_with_unescaped_dot(token.text)) {
             throw ZoneSyntaxError(token, "$ORIGIN needs an absolute name (ending in '.'), not '" +
                                              std::string(token.text) + "'");
         }
-        parse_name(token, nullptr, origin_);
-        origin_text_ = name_to_ldns_text(origin_);
+        parse_name(token, nullptr, state.origin);
+        state.origin_text = name_to_ldns_text(state.origin);
     }
 
     void directive(const ZoneEntry& entry) {
@@ -127,9 +148,9 @@ private:
         };
         // Upper case only, as ldns reads them: it takes "$ttl 60" for a record.
         if (keyword.text == "$ORIGIN") {
-            set_origin(argument());
+            set_origin(argument(), state_);
         } else if (keyword.text == "$TTL") {
-            default_ttl_ = parse_ttl(argument(), "$TTL");
+            state_.default_ttl = parse_ttl(argument(), "$TTL");
         } else if (equals_ignoring_case(keyword.text, "$INCLUDE")) {
             throw ZoneSyntaxError(keyword, "$INCLUDE is not supported: put the records in this file");
         } else if (equals_ignoring_case(keyword.text, "$GENERATE")) {
@@ -147,17 +168,17 @@ private:
             const ZoneToken& token = tokens[at++];
             WireName name;
             parse_name(token, origin(), name);
-            to_owner(name, previous_owner_);
-            if (zone_ && !previous_owner_.is_at_or_below(*zone_)) {
-                throw ZoneSyntaxError(token, "owner '" + previous_owner_.to_text() + "' is outside the zone '" +
+            to_owner(name, state_.previous_owner);
+            if (zone_ && !state_.previous_owner.is_at_or_below(*zone_)) {
+                throw ZoneSyntaxError(token, "owner '" + state_.previous_owner.to_text() + "' is outside the zone '" +
                                                  zone_->to_text() + "'");
             }
-        } else if (previous_owner_.length == 0) {
+        } else if (state_.previous_owner.length == 0) {
             // ldns falls back on the origin until a record names its owner.
             if (origin() == nullptr) throw ZoneSyntaxError(tokens[0], "no owner: this record starts with white space");
-            to_owner(origin_, owner_);
+            to_owner(state_.origin, owner_);
         }
-        const DnsName& owner = previous_owner_.length != 0 ? previous_owner_ : owner_;
+        const DnsName& owner = state_.previous_owner.length != 0 ? state_.previous_owner : owner_;
         if (entry.owner_blank && zone_ && !owner.is_at_or_below(*zone_)) {
             throw ZoneSyntaxError(tokens[0], "owner '" + owner.to_text() + "' is outside the zone '" + zone_->to_text() + "'");
         }
@@ -200,7 +221,7 @@ private:
                                                        std::to_string(kMaxRdataLength));
         }
         ++records_;
-        on_record_(ZoneFileRecord{owner, *type, rrclass.value_or(kClassIn), ttl.value_or(default_ttl_), rdata_,
+        on_record_(ZoneFileRecord{owner, *type, rrclass.value_or(kClassIn), ttl.value_or(state_.default_ttl), rdata_,
                                   tokens[0].line});
     }
 
@@ -246,7 +267,7 @@ private:
         };
         try {
             if (origin() != nullptr) {
-                rdata_ = rdata_from_text(type, text, origin_text_);
+                rdata_ = rdata_from_text(type, text, state_.origin_text);
                 return;
             }
             rdata_ = rdata_from_text(type, text, std::string("a.zone-reader.invalid."));
@@ -260,12 +281,9 @@ private:
 
     const std::string& path_;
     const std::function<void(const ZoneFileRecord&)>& on_record_;
-    WireName origin_;  // length 0: none
-    std::string origin_text_;
+    ZoneReaderState& state_;
     std::optional<DnsName> zone_;
-    DnsName previous_owner_;  // length 0: none yet
     DnsName owner_;           // a blank owner before any owner: the origin
-    std::uint32_t default_ttl_ = kDefaultTtl;
     std::vector<std::uint8_t> rdata_;
     std::size_t records_ = 0;
 };
@@ -274,7 +292,20 @@ private:
 
 void read_zone(const std::string& path, const ZoneReadOptions& options,
                const std::function<void(const ZoneFileRecord&)>& on_record) {
-    ZoneReader(path, options, on_record).read();
+    ZoneReaderState state = zone_reader_start(path, options);
+    ZoneReader(path, options, state, on_record).read();
+}
+
+ZoneReaderState zone_reader_start(const std::string& path, const ZoneReadOptions& options) {
+    ZoneReaderState state;
+    state.default_ttl = kDefaultTtl;
+    ZoneReader::start(path, options, state);
+    return state;
+}
+
+std::size_t read_zone_text(const std::string& path, std::string_view text, int first_line, bool part_of_file,
+                           ZoneReaderState& state, const std::function<void(const ZoneFileRecord&)>& on_record) {
+    return ZoneReader(path, ZoneReadOptions{}, state, on_record).read_text(text, first_line, part_of_file);
 }
 
 std::vector<ZoneRecord> read_zone_records(const std::string& path, const ZoneReadOptions& options) {

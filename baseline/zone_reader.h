@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "baseline/zone_fields.h"
 #include "decode/dns_name.h"
 #include "decode/ldns_glue.h"
 
@@ -47,6 +48,31 @@ struct ZoneFileRecord {                   // valid only during the callback
 // Throws ZoneFileError ("file:line:col: reason").
 void read_zone(const std::string& path, const ZoneReadOptions& options,
                const std::function<void(const ZoneFileRecord&)>& on_record);
+
+// What reading carries from one entry to the next: the origin ($ORIGIN, or
+// the zone's), the default TTL ($TTL) and the last owner named (a blank
+// owner's). Reading a part of a file from the state its start was read in
+// gives exactly what reading the whole file gives for that part
+// (baseline/zone_file_index.h re-reads only a reloaded file's changed parts).
+struct ZoneReaderState {
+    WireName origin;          // length 0: none
+    std::string origin_text;  // origin as ldns reads it back
+    DnsName previous_owner;   // length 0: none yet
+    std::uint32_t default_ttl = 3600;
+};
+
+// The state at the start of a file read with `options` (`zone` aside).
+// Throws ZoneFileError for a bad origin.
+ZoneReaderState zone_reader_start(const std::string& path, const ZoneReadOptions& options);
+
+// Reads the whole entries of `text`, part of the file `path` (for errors)
+// starting on line `first_line`, from `state`, which is left as the end of
+// the text leaves it; text.data()[text.size()] must be a NUL. Returns the
+// records read. Throws ZoneFileError ("file:line:col: reason"), and
+// ZoneTextEndsInsideEntry when `part_of_file` and the text ends inside an
+// entry. A text without records is no error here.
+std::size_t read_zone_text(const std::string& path, std::string_view text, int first_line, bool part_of_file,
+                           ZoneReaderState& state, const std::function<void(const ZoneFileRecord&)>& on_record);
 
 // The same into ZoneRecords, for callers that want a list.
 std::vector<ZoneRecord> read_zone_records(const std::string& path, const ZoneReadOptions& options);

@@ -277,7 +277,7 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
     if (!sensor) return kExitUsage;
     // Zone files are watched from here on: a file written while the rest
     // starts is reloaded, not missed.
-    Reloader reloader(options.config, config, sensor->baseline(), logger);
+    Reloader reloader(options.config, config, sensor->baseline(), logger, &sensor->model().zone_files);
 
 
     const std::size_t cores = available_cores();

@@ -350,6 +350,11 @@ TEST_F(RunTest, ReloadTakesANewBaselineAndRejectsABadConfig) {
     const std::string extra = "capture:\n  source: pcap_file\n  speed: 1x\n  files: [" + capture_path(sample) +
                               "]\nmetrics:\n  listen: 127.0.0.1:0\n";
     const fs::path config = config_for(sample, extra);
+    {
+        // A zone of a few parts, so that a reload can read only the one that changes.
+        std::ofstream zone(config.parent_path() / "victim.test.zone", std::ios::app);
+        for (int i = 0; i < 1500; ++i) zone << "f" << i << "-filler 300 IN A 192.0.2." << (i % 250 + 1) << "\n";
+    }
     test::Spawned run({DNSWATCH_BINARY, "run", "--config", config.string()}, dir_ / "out", dir_ / "err");
     const std::uint16_t port = test::metrics_port(run);
     ASSERT_NE(port, 0) << run.err();
@@ -368,6 +373,8 @@ TEST_F(RunTest, ReloadTakesANewBaselineAndRejectsABadConfig) {
     ASSERT_TRUE(test::eventually([&] { return metric(rrsets) == before + 1; }, std::chrono::seconds(10)))
         << run.err();
     EXPECT_NE(run.err().find("zone_file_changed"), std::string::npos) << run.err();
+    // Only the changed part of the file was read (baseline/zone_file_index.h).
+    EXPECT_NE(run.err().find("mode=changed_parts"), std::string::npos) << run.err();
     EXPECT_EQ(metric("dnswatch_config_reloads_total{result=\"ok\"}"), 1);
 
     // A config with a mistake: rejected, located, the sensor runs on.
