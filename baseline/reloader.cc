@@ -134,7 +134,7 @@ bool Reloader::reload(const char* cause) {
         return reject(cause, reasons);
     }
     if (const std::string refused = zone_versions_refused_by_run(config); !refused.empty()) {
-        return reject(config.source_path + ": " + refused);
+        return reject(cause, config.source_path + ": " + refused);
     }
     if (learning_options(config).zones != learning_zones_) {
         return reject(cause, config.source_path + ": watch.zones[].learn changed; which zones learn takes a restart");

@@ -529,7 +529,7 @@ void SharedBaseline::apply_reload(std::span<const RRsetChange> changes, const Ba
         std::vector<ChangedKey> keys;
         for (const RRsetChange& change : changes) keys.push_back({change.owner, change.type});
         dedupe(keys);
-        report(*current, next, *current->watch, keys, ChangeSource::zone_file);
+        report(*current, next, *current->watch, keys, ChangeSource::zone_file, wall_clock_us());
     }
     publish(current->watch, current->shards, std::move(next));
 }
