@@ -175,15 +175,6 @@ bool wildcard_of(const DnsName& owner, unsigned skip, DnsName& out) {
     return true;
 }
 
-DnsName suffix_of(const DnsName& owner, unsigned skip) {
-    const std::string_view suffix = owner.suffix_key(skip);
-    DnsName out;
-    std::copy(suffix.begin(), suffix.end(), out.wire.begin());
-    out.length = static_cast<std::uint8_t>(suffix.size());
-    out.label_count = static_cast<std::uint8_t>(owner.label_count - skip);
-    return out;
-}
-
 }  // namespace
 
 bool Baseline::exists(const DnsName& name) const {
@@ -199,7 +190,7 @@ RRsetPool Baseline::find_wildcard(const DnsName& owner, std::uint16_t type, cons
     if (exists(owner)) return {};
     for (unsigned skip = 1; skip + zone.name.label_count <= owner.label_count; ++skip) {
         const bool apex = skip + zone.name.label_count == owner.label_count;
-        if (!apex && !exists(suffix_of(owner, skip))) continue;
+        if (!apex && !exists(owner.suffix(skip))) continue;
         DnsName wildcard;
         if (!wildcard_of(owner, skip, wildcard)) return {};
         return find(wildcard, type);
@@ -227,7 +218,7 @@ std::vector<DnsName> Baseline::owners_with_hash(std::uint32_t hash) const {
 bool Baseline::is_delegated(const DnsName& owner, const WatchedZone& zone) const {
     // Every ancestor strictly below the apex, the owner itself included.
     for (unsigned skip = 0; skip + zone.name.label_count < owner.label_count; ++skip) {
-        const DnsName ancestor = suffix_of(owner, skip);
+        const DnsName ancestor = owner.suffix(skip);
         const std::uint8_t* n = node(ancestor.bytes(), hash_name(ancestor));
         if (n != nullptr && (node_layout::flags(n) & node_layout::kHasNs) != 0) return true;
     }

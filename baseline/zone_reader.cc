@@ -88,15 +88,8 @@ public:
     // Entries of text in memory (whole ones), from the state given.
     std::size_t read_text(std::string_view text, int first_line, bool part_of_file) {
         ZoneLexer lexer(text.data(), text.size(), first_line, part_of_file);
-        ZoneEntry entry;
         try {
-            while (lexer.next(entry)) {
-                if (entry.directive) {
-                    directive(entry);
-                } else {
-                    record(entry);
-                }
-            }
+            read_entries(lexer);
         } catch (const ZoneSyntaxError& error) {
             throw ZoneFileError(path_, error.line, error.column, error.what());
         }
@@ -107,15 +100,8 @@ public:
         const FileDescriptor file(::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
         const std::size_t file_size = check_regular_file(path_, file);
         ZoneLexer lexer(file.get(), file_size);
-        ZoneEntry entry;
         try {
-            while (lexer.next(entry)) {
-                if (entry.directive) {
-                    directive(entry);
-                } else {
-                    record(entry);
-                }
-            }
+            read_entries(lexer);
             if (records_ == 0) throw ZoneSyntaxError(lexer.line(), lexer.column(), "no records in the file");
         } catch (const ZoneSyntaxError& error) {
             throw ZoneFileError(path_, error.line, error.column, error.what());
@@ -123,6 +109,18 @@ public:
     }
 
 private:
+    // Every entry the lexer gives, a directive or a record, in order.
+    void read_entries(ZoneLexer& lexer) {
+        ZoneEntry entry;
+        while (lexer.next(entry)) {
+            if (entry.directive) {
+                directive(entry);
+            } else {
+                record(entry);
+            }
+        }
+    }
+
     const WireName* origin() const { return state_.origin.length != 0 ? &state_.origin : nullptr; }
 
     static void set_origin(const ZoneToken& token, ZoneReaderState& state) {

@@ -477,4 +477,13 @@ std::string_view DnsName::suffix_key(unsigned skip) const {
     return key().substr(pos);
 }
 
+DnsName DnsName::suffix(unsigned skip) const {
+    const std::string_view tail = suffix_key(skip);
+    DnsName out;
+    std::copy(tail.begin(), tail.end(), out.wire.begin());
+    out.length = static_cast<std::uint8_t>(tail.size());
+    out.label_count = static_cast<std::uint8_t>(label_count - skip);
+    return out;
+}
+
 }  // namespace dnswatch

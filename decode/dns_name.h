@@ -40,6 +40,8 @@ struct DnsName {
     bool is_at_or_below(const DnsName& zone) const;
     // The wire form of the suffix that drops the first `skip` labels.
     std::string_view suffix_key(unsigned skip) const;
+    // The same suffix as a name of its own (the ancestor `skip` labels up).
+    DnsName suffix(unsigned skip) const;
 
     friend bool operator==(const DnsName& a, const DnsName& b) {
         return a.length == b.length && bytes_equal(a.wire.data(), b.wire.data(), a.length);

@@ -22,16 +22,6 @@ IpAddress address_of(std::string_view rdata) {
     return address;
 }
 
-// `owner` without its first `skip` labels.
-DnsName suffix_of(const DnsName& owner, unsigned skip) {
-    const std::string_view suffix = owner.suffix_key(skip);
-    DnsName out;
-    std::copy(suffix.begin(), suffix.end(), out.wire.begin());
-    out.length = static_cast<std::uint8_t>(suffix.size());
-    out.label_count = static_cast<std::uint8_t>(owner.label_count - skip);
-    return out;
-}
-
 bool same_address(const IpAddress& address, std::string_view rdata) {
     const std::size_t length = address.family == 4 ? 4 : 16;
     return rdata.size() == length && std::memcmp(address.bytes.data(), rdata.data(), length) == 0;
@@ -91,7 +81,7 @@ const std::vector<IpAddress>& ZoneServers::parent_expected(const WatchedZone& zo
     // The closest enclosing zone whose NS the baseline holds (a watched
     // parent, or a zone file's apex NS kept for it).
     for (unsigned skip = 1; skip < zone.name.label_count; ++skip) {
-        const DnsName ancestor = suffix_of(zone.name, skip);
+        const DnsName ancestor = zone.name.suffix(skip);
         if (!baseline_->find(ancestor, rrtype::NS).has_rdata()) continue;
         addresses_of_servers(ancestor, servers);
         break;
