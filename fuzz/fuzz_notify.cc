@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
+#include "tests/support/ports.h"
 
 namespace dnswatch {
 namespace {
@@ -57,18 +58,16 @@ struct Listener {
         ::bind(refusing_fd, reinterpret_cast<sockaddr*>(&any), sizeof any);
         socklen_t length = sizeof any;
         ::getsockname(refusing_fd, reinterpret_cast<sockaddr*>(&any), &length);
-        // A port the kernel just gave out (notify_listen wants 1..65535).
-        const int probe = udp_socket();
-        sockaddr_in bound{};
-        socklen_t bound_length = sizeof bound;
-        ::getsockname(probe, reinterpret_cast<sockaddr*>(&bound), &bound_length);
-        ::close(probe);
+        // Not a port the kernel just gave out and we closed again: under
+        // ctest -j another test's outgoing connection may take it before the
+        // listener binds it (CI: "cannot bind 127.0.0.1:41724 over TCP").
+        const int notify_port = test::reserved_port();
         const std::string dir = fuzz::scratch_dir("notify");
         const std::string path = dir + "/dnswatch.yaml";
         fuzz::write_file(path, "sensor: {id: fuzz}\nwatch:\n  zones:\n    - name: victim.test\n      primary: 127.0.0.1:" +
                                    std::to_string(ntohs(any.sin_port)) +
                                    "\nbaseline:\n  transfer:\n    notify_listen: 127.0.0.1:" +
-                                   std::to_string(ntohs(bound.sin_port)) + "\n    timeout: 1s\n");
+                                   std::to_string(notify_port) + "\n    timeout: 1s\n");
         config = std::make_unique<Config>(load_config(path));
         model = build_baseline_model(*config);
         refresher = std::make_unique<ZoneRefresher>(*config, model->shared, nullptr);
