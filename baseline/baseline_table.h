@@ -28,6 +28,7 @@
 
 #include "baseline/rrset_pool.h"
 #include "common/large_page_allocator.h"
+#include "common/prefetch.h"
 #include "decode/dns_name.h"
 
 namespace dnswatch {
@@ -94,7 +95,7 @@ public:
     }
     // Brings the index slot of `hash` towards the cache, for a lookup soon.
     void prefetch(std::uint32_t hash) const {
-        if (nodes_ != 0) __builtin_prefetch(&index_[hash & mask_]);
+        if (nodes_ != 0) prefetch_line(&index_[hash & mask_]);
     }
     // Brings the node the index slot of `hash` names towards the cache (the
     // slot itself should be there by now: prefetch() a while before). Only
@@ -103,7 +104,7 @@ public:
         if (nodes_ == 0) return;
         const std::uint64_t entry = index_[hash & mask_];
         if (entry != 0 && static_cast<std::uint32_t>(entry >> 32) == hash) {
-            __builtin_prefetch(arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4);
+            prefetch_line(arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4);
         }
     }
 
