@@ -293,6 +293,7 @@ std::size_t DnstapInput::hand_on(Connection& c, PacketSink& sink, std::size_t ro
                 packet.link_type = kLinkTypeDnstap;
                 packet.frame_number = listener_->frames_numbered_.fetch_add(1, std::memory_order_relaxed) + 1;
                 sink.on_packet(packet, c.source, ++received_);
+                sink.end_of_burst();  // the frame lives in the reader's buffer, which the next read moves
                 ++delivered;
                 continue;
             }

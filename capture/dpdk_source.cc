@@ -97,6 +97,7 @@ public:
             if (n == 0) continue;
             const std::int64_t now_ns = wall_clock_ns();
             for (std::uint16_t i = 0; i < n; ++i) deliver(mbufs_[i], q, now_ns, sink);
+            sink.end_of_burst();
             rte_pktmbuf_free_bulk(mbufs_.data(), n);
             delivered += n;
         }
@@ -144,6 +145,7 @@ private:
         packet.link_type = 1;  // DPDK ports deliver Ethernet frames
         packet.frame_number = ++received_;
         sink.on_packet(packet, q.port_index, received_);
+        if (m->nb_segs != 1) sink.end_of_burst();  // scratch_ holds the next jumbo frame
     }
 
     std::vector<QueueRef> queues_;

@@ -20,6 +20,11 @@ class PacketSink {
 public:
     virtual ~PacketSink() = default;
     virtual void on_packet(const PacketView& packet, std::uint16_t source, std::uint64_t key) = 0;
+    // The bytes of the packets handed to on_packet() stay valid until the
+    // input calls this, before it reuses or frees them: a sink may keep
+    // packets until then (PacketProcessor's look-ahead). An input whose
+    // bytes do not outlive on_packet() calls it after every packet.
+    virtual void end_of_burst() {}
 };
 
 // What the capture layer saw and lost, per input. All counters are totals

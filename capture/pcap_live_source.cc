@@ -103,6 +103,9 @@ private:
         packet.frame_number = ++context->handle->frames;
         const std::uint64_t key = ++context->input->received_;
         context->sink->on_packet(packet, context->handle->source, key);
+        // libpcap may hand the ring's block back to the kernel once the
+        // callback returns.
+        context->sink->end_of_burst();
     }
 
     std::vector<LiveHandle> handles_;

@@ -231,17 +231,11 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
     for (const RecordView& r : message.section(Section::additional)) {
         if (r.type == rrtype::OPT) facts.dnssec_ok = (r.ttl & 0x8000) != 0;
     }
-    // A TLD's baseline is hundreds of MB: the lookups of this message's
-    // owners would each wait for two cache misses in a row (index slot, then
-    // node). Their slots are requested now, their nodes after the query
-    // bookkeeping below, so that the misses overlap with it and each other
-    // (Baseline::find was half of the judging time at 1 M delegations).
-    std::uint32_t previous_hash = 0;
-    for (const RecordView& r : message.records) {
-        facts.signed_records = facts.signed_records || r.type == rrtype::RRSIG;
-        if (r.owner_hash != previous_hash) baseline_->prefetch(r.owner_hash);
-        previous_hash = r.owner_hash;
-    }
+    for (const RecordView& r : message.records) facts.signed_records = facts.signed_records || r.type == rrtype::RRSIG;
+    // Without a look-ahead in front (the shards), the misses of this
+    // message's lookups still overlap with each other and with the query
+    // bookkeeping below; after one, these find the lines there already.
+    prefetch_index(message);
     const WatchedZone* question_zone = message.has_question ? watch_->find(message.qname) : nullptr;
     const QueryTracker::Match match = queries_.on_response(*context.datagram, message, context.packet->time_us);
     // A pipeline shard also sees responses whose question belongs to another
@@ -267,11 +261,7 @@ void Detector::observe(const DnsMessageView& message, const MessageContext& cont
         fingerprint += hash_bytes({reinterpret_cast<const char*>(rdata_bytes_.data()), rdata_bytes_.size()}, r.type);
     }
     facts.conflicting = answers_.conflicts(query_key(message, *context.datagram), fingerprint, context.packet->time_us);
-    previous_hash = 0;
-    for (const RecordView& r : message.records) {
-        if (r.owner_hash != previous_hash) baseline_->prefetch_node(r.owner_hash);
-        previous_hash = r.owner_hash;
-    }
+    prefetch_nodes(message);
 
     consumed_.assign(message.records.size(), 0);
     DnsName owner;
@@ -489,6 +479,22 @@ void Detector::judge_unsolicited(const MessageFacts& facts, const WatchedZone& z
     verdict.pool = baseline_->find(message.qname, message.qtype);
     verdict.signals = bit(Signal::txid_mismatch_burst) | bit(Signal::unsolicited_response);
     apply(facts, zone, message.qname, message.qtype, Section::answer, verdict, {}, kSpoofingLane);
+}
+
+void Detector::prefetch_index(const DnsMessageView& message) const {
+    std::uint32_t previous_hash = 0;
+    for (const RecordView& r : message.records) {
+        if (r.owner_hash != previous_hash) baseline_->prefetch(r.owner_hash);
+        previous_hash = r.owner_hash;
+    }
+}
+
+void Detector::prefetch_nodes(const DnsMessageView& message) const {
+    std::uint32_t previous_hash = 0;
+    for (const RecordView& r : message.records) {
+        if (r.owner_hash != previous_hash) baseline_->prefetch_node(r.owner_hash);
+        previous_hash = r.owner_hash;
+    }
 }
 
 void Detector::observe_query(const DnsMessageView& query, const DnsDatagram& datagram, std::int64_t time_us) {

@@ -85,6 +85,13 @@ public:
 
     // Judges a fully decoded response whose question is in a watched zone.
     void observe(const DnsMessageView& message, const MessageContext& context);
+    // A TLD's baseline is hundreds of MB: each owner's lookup waits for two
+    // cache misses in a row (index slot, then node). A caller that sees the
+    // next messages before judging this one (PacketProcessor's look-ahead)
+    // asks for the slots of a response's owners a few messages ahead, and
+    // for their nodes a little later, once the slots are there.
+    void prefetch_index(const DnsMessageView& message) const;
+    void prefetch_nodes(const DnsMessageView& message) const;
     // Remembers a fully decoded query whose question is in a watched zone,
     // so that responses are matched with it (detect/query_tracker.h).
     void observe_query(const DnsMessageView& query, const DnsDatagram& datagram, std::int64_t time_us);

@@ -7,21 +7,44 @@ PacketProcessor::PacketProcessor(const WatchSet& watch, const Baseline& baseline
     : watch_(&watch), transport_(transport), detector_(watch, baseline, std::move(sensor_id), sink) {}
 
 void PacketProcessor::process(const PacketBatch& batch, std::string_view source) {
-    for (const PacketView& packet : batch) process(packet, source);
+    for (const PacketView& packet : batch) process_in_burst(packet, source);
+    end_of_burst();
 }
 
 void PacketProcessor::process(const PacketView& packet, std::string_view source) {
+    end_of_burst();
     ++counters_.packets;
     source_ = source;
     transport_.decode(packet, *this);
 }
 
+void PacketProcessor::process_in_burst(const PacketView& packet, std::string_view source) {
+    ++counters_.packets;
+    source_ = source;
+    in_burst_ = true;
+    transport_.decode(packet, *this);
+    in_burst_ = false;
+}
+
+void PacketProcessor::end_of_burst() {
+    while (pending_count_ != 0) judge_first_pending();
+}
+
 // One DNS message: a UDP payload, or one of the messages a TCP segment or a
-// last fragment completed. Its bytes are valid during this call only.
-void PacketProcessor::on_dns(const DnsDatagram& datagram, const PacketView& packet) { judge(datagram, packet, {}); }
+// last fragment completed. Its bytes are valid during this call only, or,
+// in a burst, until end_of_burst() for a message in one frame.
+void PacketProcessor::on_dns(const DnsDatagram& datagram, const PacketView& packet) {
+    if (in_burst_ && !datagram.reassembled) {
+        defer(datagram, packet);
+    } else {
+        end_of_burst();
+        judge(datagram, packet, {});
+    }
+}
 
 void PacketProcessor::on_reassembled_dns(const DnsDatagram& datagram, const PacketView& packet,
                                          std::span<const std::uint8_t> carriers) {
+    end_of_burst();
     judge(datagram, packet, carriers);
 }
 
@@ -37,6 +60,45 @@ void PacketProcessor::judge(const DnsDatagram& datagram, const PacketView& packe
         return;
     }
     detector_.observe(message, MessageContext{&packet, &datagram, source_, carriers});
+}
+
+void PacketProcessor::defer(const DnsDatagram& datagram, const PacketView& packet) {
+    Pending& p = pending_[(pending_first_ + pending_count_) % kLookAhead];
+    if (filter_watched_response(datagram.dns, *watch_, p.decoder, p.message, counters_, transport_.counters()) !=
+        nullptr) {
+        p.query = false;
+        detector_.prefetch_index(p.message);
+    } else if (watched_query_zone(*watch_, p.decoder, p.message) != nullptr) {
+        p.query = true;
+    } else {
+        return;  // nothing to judge: unwatched, or malformed (counted)
+    }
+    // The packet and datagram the decoder handed out are its own, valid
+    // during this call: kept by value (their bytes stay put in the burst).
+    p.packet = packet;
+    p.datagram = datagram;
+    if (datagram.tunnel != nullptr) {
+        p.tunnel = *datagram.tunnel;
+        p.datagram.tunnel = &p.tunnel;
+    }
+    p.source = source_;
+    ++pending_count_;
+    if (pending_count_ > kLookAhead / 2) {
+        const Pending& half_way = pending_[(pending_first_ + pending_count_ - 1 - kLookAhead / 2) % kLookAhead];
+        if (!half_way.query) detector_.prefetch_nodes(half_way.message);
+    }
+    if (pending_count_ == kLookAhead) judge_first_pending();
+}
+
+void PacketProcessor::judge_first_pending() {
+    Pending& p = pending_[pending_first_];
+    pending_first_ = (pending_first_ + 1) % kLookAhead;
+    --pending_count_;
+    if (p.query) {
+        detector_.observe_query(p.message, p.datagram, p.packet);
+    } else {
+        detector_.observe(p.message, MessageContext{&p.packet, &p.datagram, p.source, {}});
+    }
 }
 
 const WatchedZone* watched_query_zone(const WatchSet& watch, DnsDecoder& decoder, DnsMessageView& message) {

@@ -26,10 +26,13 @@ PacketInput::Poll PcapFileInput::poll(PacketSink& sink) {
         return Poll::exhausted;
     }
     for (const PacketView& packet : batch_) {
-        if (!pacer_.wait(packet.time_us, stop_, [] {})) break;
+        // Before sleeping until the next packet is due, what waits in the
+        // sink's look-ahead is judged: paced, that may be seconds away.
+        if (!pacer_.wait(packet.time_us, stop_, [&sink] { sink.end_of_burst(); })) break;
         ++counters_.received;
         sink.on_packet(packet, static_cast<std::uint16_t>(current_), ++key_);
     }
+    sink.end_of_burst();  // batch_ is read again at the next poll
     published_.publish(counters_);
     return Poll::packets;
 }
@@ -117,6 +120,7 @@ PacketInput::Poll RingInput::poll(PacketSink& sink) {
         ring_.advance();
     }
     if (delivered > 0) {
+        sink.end_of_burst();
         ring_.release();  // the views are no longer used: the sink is done with the burst
         return Poll::packets;
     }

@@ -22,8 +22,10 @@ public:
     InlineSink(PacketProcessor& processor, const std::vector<std::string>& sources)
         : processor_(processor), sources_(sources) {}
     void on_packet(const PacketView& packet, std::uint16_t source, std::uint64_t) override {
-        processor_.process(packet, source < sources_.size() ? std::string_view(sources_[source]) : std::string_view());
+        processor_.process_in_burst(packet,
+                                    source < sources_.size() ? std::string_view(sources_[source]) : std::string_view());
     }
+    void end_of_burst() override { processor_.end_of_burst(); }
 
 private:
     PacketProcessor& processor_;

@@ -83,6 +83,33 @@ std::vector<std::string> reference_alerts(const Model& model, const std::vector<
     return sink.lines;
 }
 
+// The same, each packet judged before the next is decoded: no look-ahead.
+std::vector<std::string> alerts_one_at_a_time(const Model& model, const std::vector<std::string>& paths) {
+    CollectingSink sink;
+    PacketProcessor processor(model.watch, model.baseline, "pipeline-test", sink);
+    PacketBatch batch;
+    for (const std::string& path : paths) {
+        PcapFileSource source(path);
+        while (source.next_batch(batch)) {
+            for (const PacketView& packet : batch) processor.process(packet, path);
+        }
+    }
+    processor.finish();
+    return sink.lines;
+}
+
+// PacketProcessor judges a batch's messages a few messages after decoding
+// them (its look-ahead, for the baseline's cache misses): queries, answers,
+// TCP and fragments in between keep their order, so every alert is what
+// judging each packet at once gives.
+TEST(PacketProcessorLookAhead, EmitsWhatJudgingEachPacketAtOnceEmits) {
+    const Model model;
+    const std::vector<std::string> paths = captures();
+    const std::vector<std::string> at_once = alerts_one_at_a_time(model, paths);
+    ASSERT_GT(at_once.size(), 20u) << "the captures should raise plenty of alerts";
+    EXPECT_EQ(reference_alerts(model, paths), at_once);
+}
+
 std::vector<std::string> read_lines(const fs::path& path) {
     std::ifstream in(path);
     std::vector<std::string> lines;
