@@ -1,11 +1,11 @@
 // Differential test of issue 20: the GTP-U and GRE/PPP captures of
 // tests/decode/tunnel-captures (recorded on a link OsmoGGSN carried, made
-// from real dig <-> NSD traffic, and Zeek's, found; SOURCES.md there)
-// decoded by TransportDecoder and by tshark, run on each capture now. Both
-// must see the same port-53 DNS messages in the same frames (id, QR bit,
-// the innermost addresses and ports), through the same tunnel (GTP-U TEID,
-// PPTP call id, GRE key), and peel as many GTP-U T-PDUs and PPP-carried IP
-// packets.
+// from real dig <-> NSD traffic, and Zeek's and Arkime's, found; SOURCES.md
+// there) decoded by TransportDecoder and by tshark, run on each capture now.
+// Both must see the same port-53 DNS messages in the same frames (id, QR
+// bit, the innermost addresses and ports), through the same tunnel (GTP-U
+// TEID, PPTP call id, GRE key), and peel as many GTP-U T-PDUs and
+// PPP-carried IP packets.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -78,6 +78,7 @@ const std::vector<Capture> kAll = {
     {"zeek/gtp7_ipv6.pcap", 0},       // found: IPv6 in GTP-U, LLMNR (port 5355) and ICMPv6
     {"zeek/gtp_ext_header.pcap", 0},  // found: GTP-U extension headers and an outer fragment
     {"zeek/gtp10_not_0xff.pcap", 0},  // found: GTP-U signalling only
+    {"arkime/ipv6-gtp6.pcap", 1},     // found: GTP-U over IPv6 on a VLAN, a DNS answer to an IPv6 UE
 };
 
 // What tshark says of one capture, from one run over every frame.
