@@ -79,6 +79,7 @@ const std::vector<Capture> kAll = {
     {"zeek/gtp_ext_header.pcap", 0},  // found: GTP-U extension headers and an outer fragment
     {"zeek/gtp10_not_0xff.pcap", 0},  // found: GTP-U signalling only
     {"arkime/ipv6-gtp6.pcap", 1},     // found: GTP-U over IPv6 on a VLAN, a DNS answer to an IPv6 UE
+    {"arkime/gtp-iphone.pcap", 6},    // found: an iPhone's bearer on a Gn link, IPv4 outer
 };
 
 // What tshark says of one capture, from one run over every frame.
