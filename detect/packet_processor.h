@@ -108,7 +108,7 @@ private:
     // comes. Order is kept (queries and responses wait in one queue, and a
     // reassembled message, whose bytes do not outlive its call, is judged
     // after everything before it), so verdicts are those of judging at once.
-    static constexpr std::size_t kLookAhead = 8;
+    static constexpr std::size_t kLookAhead = 16;
     struct Pending {
         PacketView packet;
         DnsDatagram datagram;
