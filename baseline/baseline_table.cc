@@ -295,13 +295,23 @@ BaselineTable BaselineTableBuilder::build() {
     std::vector<std::span<const std::uint8_t>> items;
     std::vector<Staged> group;  // records of one hash
     std::vector<std::size_t> order;
+    std::vector<std::size_t> rrset_offsets;
 
+    // In hash order the staged records lie all over staging_ (hundreds of MB
+    // for a TLD): each read would wait for a cache miss. The records some
+    // way ahead are asked for first (build() was a fifth of start-up at 1 M
+    // delegations, most of it waiting).
+    constexpr std::size_t kAhead = 16;
+    for (std::size_t r = 0; r < std::min(kAhead, refs_.size()); ++r) prefetch_line(staging_.data() + refs_[r].offset);
     for (std::size_t i = 0; i < refs_.size();) {
         // One hash: usually one owner; split by owner (collisions are rare).
         const std::uint64_t hash = refs_[i].key >> 32;
         std::size_t j = i;
         group.clear();
-        for (; j < refs_.size() && (refs_[j].key >> 32) == hash; ++j) group.emplace_back(staging_.data() + refs_[j].offset);
+        for (; j < refs_.size() && (refs_[j].key >> 32) == hash; ++j) {
+            if (j + kAhead < refs_.size()) prefetch_line(staging_.data() + refs_[j + kAhead].offset);
+            group.emplace_back(staging_.data() + refs_[j].offset);
+        }
         i = j;
         order.resize(group.size());
         for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
@@ -317,7 +327,7 @@ BaselineTable BaselineTableBuilder::build() {
         for (std::size_t k = 0; k < order.size();) {
             const Staged& first = group[order[k]];
             rrset_bytes.clear();
-            std::vector<std::size_t> rrset_offsets;
+            rrset_offsets.clear();
             std::size_t m = k;
             while (m < order.size() && std::equal(group[order[m]].owner.begin(), group[order[m]].owner.end(),
                                                   first.owner.begin(), first.owner.end())) {
@@ -356,7 +366,9 @@ BaselineTable BaselineTableBuilder::build() {
     }
     staging_ = {};
     refs_ = {};
-    arena.shrink_to_fit();
+    // No shrink_to_fit: it would copy the whole arena (and fault in as many
+    // new pages) to give back a tail that was never touched, so never
+    // resident: large blocks are mapped (common/large_page_allocator.h).
     return BaselineTable(std::move(arena));
 }
 

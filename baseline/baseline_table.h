@@ -118,8 +118,9 @@ public:
     std::size_t node_count() const { return nodes_; }
     // (owner, type, source) RRsets.
     std::size_t rrset_count() const { return rrsets_; }
-    // What the table holds in memory: arena and index.
-    std::size_t memory_bytes() const { return arena_.capacity() + index_.capacity() * sizeof(std::uint64_t); }
+    // What the table holds in memory: arena and index (the arena's capacity
+    // beyond its size is mapped but never touched, so never resident).
+    std::size_t memory_bytes() const { return arena_.size() + index_.capacity() * sizeof(std::uint64_t); }
     bool empty() const { return nodes_ == 0; }
 
     // Calls f(node) for every node, in arena order.
