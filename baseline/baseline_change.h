@@ -49,7 +49,7 @@ struct BaselineChange {
 // for long (a queue, not a socket).
 using ChangeListener = std::function<void(std::vector<BaselineChange>)>;
 
-class DnsName;
+struct DnsName;
 struct WatchedZone;
 
 // A change of this (owner, type) is a change of a delegation, whose
