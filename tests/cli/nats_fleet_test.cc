@@ -171,16 +171,22 @@ TEST_F(NatsFleetTest, EveryAlertOnceInOrderPerSensorThroughANodeLossAndAClusterO
     std::string servers;
     for (const std::string& url : urls) servers += std::string(servers.empty() ? "" : ",") + url;
     // A cluster just restarted elects its stream's leader first, and under
-    // load may pause longer than tail's idle exit: the durable consumer is
-    // read again, from where it stopped (acknowledged records are not sent
-    // twice), until every stored record came or ten tries were made.
+    // load may pause longer than tail's idle exit (ten tries once ended
+    // before the records came, under ctest -j2 beside a compile): the
+    // durable consumer is read again, from where it stopped (acknowledged
+    // records are not sent twice), until every stored record came or two
+    // minutes passed. Each try's errors are kept for the failure message.
     const std::size_t all = stored("sensor-a") + stored("sensor-b");
     std::map<std::string, std::vector<std::uint64_t>> seqs;
     std::size_t received = 0;
     test::CommandResult tail;
-    for (int attempt = 0; attempt < 10 && received < all; ++attempt) {
+    std::string tries;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (received < all && std::chrono::steady_clock::now() < give_up) {
         tail = test::run_command(
             {DNSWATCH_BINARY, "tail", "--nats", servers, "--durable", "soc", "--idle-exit", "3000"}, dir_);
+        tries += "try: exit " + std::to_string(tail.exit_code) + ", " + std::to_string(lines_of(tail.out).size()) +
+                 " records; " + tail.err + "\n";
         for (const std::string& line : lines_of(tail.out)) {
             const json record = json::parse(line);
             seqs[record["sensor"].get<std::string>()].push_back(record["seq"].get<std::uint64_t>());
@@ -192,7 +198,7 @@ TEST_F(NatsFleetTest, EveryAlertOnceInOrderPerSensorThroughANodeLossAndAClusterO
     for (const std::string id : {"sensor-a", "sensor-b"}) {
         std::vector<std::uint64_t> expected(stored(id));
         for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = i + 1;
-        EXPECT_EQ(seqs[id], expected) << id;
+        EXPECT_EQ(seqs[id], expected) << id << "\n" << tries;
     }
 }
 
