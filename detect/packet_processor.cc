@@ -1,10 +1,22 @@
 #include "detect/packet_processor.h"
 
+#include <functional>
+
 namespace dnswatch {
 
 PacketProcessor::PacketProcessor(const WatchSet& watch, const Baseline& baseline, std::string sensor_id,
                                  AlertSink& sink, const TransportOptions& transport)
     : watch_(&watch), transport_(transport), detector_(watch, baseline, std::move(sensor_id), sink) {}
+
+namespace {
+
+bool lies_within(std::span<const std::uint8_t> part, std::span<const std::uint8_t> whole) {
+    const std::less_equal<const std::uint8_t*> at_or_before;
+    return !part.empty() && at_or_before(whole.data(), part.data()) &&
+           at_or_before(part.data() + part.size(), whole.data() + whole.size());
+}
+
+}  // namespace
 
 void PacketProcessor::process(const PacketBatch& batch, std::string_view source) {
     for (const PacketView& packet : batch) process_in_burst(packet, source);
@@ -34,7 +46,10 @@ void PacketProcessor::end_of_burst() {
 // last fragment completed. Its bytes are valid during this call only, or,
 // in a burst, until end_of_burst() for a message in one frame.
 void PacketProcessor::on_dns(const DnsDatagram& datagram, const PacketView& packet) {
-    if (in_burst_ && !datagram.reassembled) {
+    // Only a message lying in the packet's own bytes may wait: one from a
+    // decoder's buffer (a TCP segment replayed out of order whose frame
+    // was not kept, say) is overwritten by the next.
+    if (in_burst_ && lies_within(datagram.dns, packet.bytes)) {
         defer(datagram, packet);
     } else {
         end_of_burst();

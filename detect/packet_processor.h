@@ -106,8 +106,9 @@ private:
     // kLookAhead messages later: its index slots are requested when it
     // arrives, its nodes half-way, so both are in the cache when its turn
     // comes. Order is kept (queries and responses wait in one queue, and a
-    // reassembled message, whose bytes do not outlive its call, is judged
-    // after everything before it), so verdicts are those of judging at once.
+    // message in a decoder's buffer rather than in its frame, reassembled or
+    // replayed, whose bytes do not outlive its call, is judged after
+    // everything before it), so verdicts are those of judging at once.
     static constexpr std::size_t kLookAhead = 16;
     struct Pending {
         PacketView packet;
