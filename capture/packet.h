@@ -32,6 +32,21 @@ struct PacketView {
 
 static_assert(sizeof(PacketView) == 48, "time_ns lives in padding: the packet path copies no more");
 
+// The view of a packet whose fields travel in a record header under the
+// same names (a ring's packet record, a routed message, a carrier frame),
+// with its captured bytes.
+template <typename Header>
+PacketView packet_view_of(const Header& header, std::span<const std::uint8_t> bytes) {
+    PacketView packet;
+    packet.bytes = bytes;
+    packet.wire_length = header.wire_length;
+    packet.time_us = header.time_us;
+    packet.time_ns = header.time_ns;
+    packet.link_type = header.link_type;
+    packet.frame_number = header.frame_number;
+    return packet;
+}
+
 // The nanoseconds since the Unix epoch of a packet time.
 inline std::int64_t packet_time_ns(const PacketView& packet) {
     return packet.time_us * 1000 + packet.time_ns;

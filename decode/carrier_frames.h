@@ -63,14 +63,8 @@ void for_each_carrier_frame(std::span<const std::uint8_t> run, F&& f) {
         CarrierFrameHeader header;
         std::memcpy(&header, run.data(), sizeof header);
         if (header.captured > run.size() - sizeof header) return;
-        PacketView frame;
-        frame.bytes = run.subspan(sizeof header, header.captured);
-        frame.wire_length = header.wire_length;
-        frame.time_us = header.time_us;
-        frame.time_ns = header.time_ns;
-        frame.link_type = header.link_type;
-        frame.frame_number = header.frame_number;
-        f(static_cast<const PacketView&>(frame));
+        const PacketView frame = packet_view_of(header, run.subspan(sizeof header, header.captured));
+        f(frame);
         run = run.subspan(sizeof header + header.captured);
     }
 }

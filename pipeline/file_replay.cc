@@ -108,13 +108,7 @@ PacketInput::Poll RingInput::poll(PacketSink& sink) {
         const std::span<const std::uint8_t> record = ring_.peek();
         if (record.data() == nullptr) break;
         const auto header = read_header<PacketRecordHeader>(record);
-        PacketView packet;
-        packet.bytes = record.subspan(sizeof header, header.captured);
-        packet.wire_length = header.wire_length;
-        packet.time_us = header.time_us;
-        packet.time_ns = header.time_ns;
-        packet.link_type = header.link_type;
-        packet.frame_number = header.frame_number;
+        const PacketView packet = packet_view_of(header, record.subspan(sizeof header, header.captured));
         sink.on_packet(packet, header.source, header.key);
         last_key_ = header.key;
         ring_.advance();

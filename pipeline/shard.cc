@@ -35,13 +35,7 @@ Shard::Shard(const WatchSet& local_watch, const Baseline& baseline, std::string 
 void Shard::consume(std::span<const std::uint8_t> record) {
     const auto header = read_header<MessageRecordHeader>(record);
     const std::span<const std::uint8_t> body = record.subspan(sizeof header);
-    PacketView packet;
-    packet.bytes = body.first(header.frame_size);
-    packet.wire_length = header.wire_length;
-    packet.time_us = header.time_us;
-    packet.time_ns = header.time_ns;
-    packet.link_type = header.link_type;
-    packet.frame_number = header.frame_number;
+    const PacketView packet = packet_view_of(header, body.first(header.frame_size));
     DnsDatagram datagram;
     datagram.src = header.src;
     datagram.dst = header.dst;
