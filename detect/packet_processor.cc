@@ -63,31 +63,37 @@ void PacketProcessor::on_reassembled_dns(const DnsDatagram& datagram, const Pack
     judge(datagram, packet, carriers);
 }
 
+PacketProcessor::ForDetector PacketProcessor::decode_for_detector(std::span<const std::uint8_t> dns,
+                                                                  DnsDecoder& decoder, DnsMessageView& message) {
+    if (filter_watched_response(dns, *watch_, decoder, message, counters_, transport_.counters()) != nullptr) {
+        return ForDetector::response;
+    }
+    // A query about a watched name is remembered, so that its answers are
+    // matched with it and forged ones stand out.
+    return watched_query_zone(*watch_, decoder, message) != nullptr ? ForDetector::query : ForDetector::nothing;
+}
+
 void PacketProcessor::judge(const DnsDatagram& datagram, const PacketView& packet,
                             std::span<const std::uint8_t> carriers) {
     DnsMessageView message;
-    if (filter_watched_response(datagram.dns, *watch_, decoder_, message, counters_, transport_.counters()) == nullptr) {
-        // A query about a watched name is remembered, so that its answers
-        // are matched with it and forged ones stand out.
-        if (watched_query_zone(*watch_, decoder_, message) != nullptr) {
+    switch (decode_for_detector(datagram.dns, decoder_, message)) {
+        case ForDetector::response:
+            detector_.observe(message, MessageContext{&packet, &datagram, source_, carriers});
+            break;
+        case ForDetector::query:
             detector_.observe_query(message, datagram, packet, carriers);
-        }
-        return;
+            break;
+        case ForDetector::nothing:
+            break;
     }
-    detector_.observe(message, MessageContext{&packet, &datagram, source_, carriers});
 }
 
 void PacketProcessor::defer(const DnsDatagram& datagram, const PacketView& packet) {
     Pending& p = pending_[(pending_first_ + pending_count_) % kLookAhead];
-    if (filter_watched_response(datagram.dns, *watch_, p.decoder, p.message, counters_, transport_.counters()) !=
-        nullptr) {
-        p.query = false;
-        detector_.prefetch_index(p.message);
-    } else if (watched_query_zone(*watch_, p.decoder, p.message) != nullptr) {
-        p.query = true;
-    } else {
-        return;  // nothing to judge: unwatched, or malformed (counted)
-    }
+    const ForDetector kind = decode_for_detector(datagram.dns, p.decoder, p.message);
+    if (kind == ForDetector::nothing) return;  // unwatched, or malformed (counted)
+    p.query = kind == ForDetector::query;
+    if (!p.query) detector_.prefetch_index(p.message);
     // The packet and datagram the decoder handed out are its own, valid
     // during this call: kept by value (their bytes stay put in the burst).
     p.packet = packet;

@@ -94,6 +94,10 @@ private:
     void on_dns(const DnsDatagram& datagram, const PacketView& packet) override;
     void on_reassembled_dns(const DnsDatagram& datagram, const PacketView& packet,
                             std::span<const std::uint8_t> carriers) override;
+    // What the detector is to do with a message: decodes it as far as that
+    // needs (filter_watched_response, watched_query_zone), counting it.
+    enum class ForDetector { nothing, query, response };
+    ForDetector decode_for_detector(std::span<const std::uint8_t> dns, DnsDecoder& decoder, DnsMessageView& message);
     void judge(const DnsDatagram& datagram, const PacketView& packet, std::span<const std::uint8_t> carriers);
     void defer(const DnsDatagram& datagram, const PacketView& packet);
     void judge_first_pending();

@@ -71,27 +71,23 @@ public:
     std::vector<std::string> lines;
 };
 
-std::vector<std::string> reference_alerts(const Model& model, const std::vector<std::string>& paths) {
-    CollectingSink sink;
-    PacketProcessor processor(model.watch, model.baseline, "pipeline-test", sink);
-    PacketBatch batch;
-    for (const std::string& path : paths) {
-        PcapFileSource source(path);
-        while (source.next_batch(batch)) processor.process(batch, path);
-    }
-    processor.finish();
-    return sink.lines;
-}
+// Batches go through PacketProcessor's look-ahead; one packet at a time,
+// each is judged before the next is decoded.
+enum class Feed { batches, one_packet_at_a_time };
 
-// The same, each packet judged before the next is decoded: no look-ahead.
-std::vector<std::string> alerts_one_at_a_time(const Model& model, const std::vector<std::string>& paths) {
+std::vector<std::string> reference_alerts(const Model& model, const std::vector<std::string>& paths,
+                                          Feed feed = Feed::batches) {
     CollectingSink sink;
     PacketProcessor processor(model.watch, model.baseline, "pipeline-test", sink);
     PacketBatch batch;
     for (const std::string& path : paths) {
         PcapFileSource source(path);
         while (source.next_batch(batch)) {
-            for (const PacketView& packet : batch) processor.process(packet, path);
+            if (feed == Feed::batches) {
+                processor.process(batch, path);
+            } else {
+                for (const PacketView& packet : batch) processor.process(packet, path);
+            }
         }
     }
     processor.finish();
@@ -105,7 +101,7 @@ std::vector<std::string> alerts_one_at_a_time(const Model& model, const std::vec
 TEST(PacketProcessorLookAhead, EmitsWhatJudgingEachPacketAtOnceEmits) {
     const Model model;
     const std::vector<std::string> paths = captures();
-    const std::vector<std::string> at_once = alerts_one_at_a_time(model, paths);
+    const std::vector<std::string> at_once = reference_alerts(model, paths, Feed::one_packet_at_a_time);
     ASSERT_GT(at_once.size(), 20u) << "the captures should raise plenty of alerts";
     EXPECT_EQ(reference_alerts(model, paths), at_once);
 }
