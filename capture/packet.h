@@ -47,6 +47,16 @@ PacketView packet_view_of(const Header& header, std::span<const std::uint8_t> by
     return packet;
 }
 
+// The other way: a packet's fields into such a header (its bytes go after).
+template <typename Header>
+void copy_packet_fields(const PacketView& packet, Header& header) {
+    header.wire_length = packet.wire_length;
+    header.time_us = packet.time_us;
+    header.time_ns = packet.time_ns;
+    header.link_type = packet.link_type;
+    header.frame_number = packet.frame_number;
+}
+
 // The nanoseconds since the Unix epoch of a packet time.
 inline std::int64_t packet_time_ns(const PacketView& packet) {
     return packet.time_us * 1000 + packet.time_ns;

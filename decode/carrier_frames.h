@@ -38,12 +38,8 @@ inline std::size_t carrier_frame_size(const PacketView& frame) {
 
 inline CarrierFrameHeader carrier_header_of(const PacketView& frame) {
     CarrierFrameHeader header;
-    header.time_us = frame.time_us;
-    header.frame_number = frame.frame_number;
-    header.wire_length = frame.wire_length;
+    copy_packet_fields(frame, header);
     header.captured = static_cast<std::uint32_t>(frame.bytes.size());
-    header.link_type = frame.link_type;
-    header.time_ns = frame.time_ns;
     return header;
 }
 

@@ -52,11 +52,7 @@ bool FileReader::dispatch(const PacketView& packet, std::uint16_t source, std::u
     ByteRing& ring = *workers_[workers_.size() == 1 ? 0 : flow_hash(packet) % workers_.size()];
     PacketRecordHeader header;
     header.key = key;
-    header.time_us = packet.time_us;
-    header.time_ns = packet.time_ns;
-    header.frame_number = packet.frame_number;
-    header.wire_length = packet.wire_length;
-    header.link_type = packet.link_type;
+    copy_packet_fields(packet, header);
     header.captured = static_cast<std::uint32_t>(packet.bytes.size());
     header.source = source;
     const std::size_t size = sizeof header + packet.bytes.size();

@@ -102,11 +102,7 @@ void MessageRouter::on_reassembled_dns(const DnsDatagram& datagram, const Packet
 void MessageRouter::send(std::size_t shard, const DnsDatagram& datagram, const PacketView& packet) {
     MessageRecordHeader header;
     header.key = key_;
-    header.time_us = packet.time_us;
-    header.time_ns = packet.time_ns;
-    header.frame_number = packet.frame_number;
-    header.wire_length = packet.wire_length;
-    header.link_type = packet.link_type;
+    copy_packet_fields(packet, header);
     header.frame_size = static_cast<std::uint32_t>(packet.bytes.size());
     header.dns_size = static_cast<std::uint32_t>(datagram.dns.size());
     // A plain UDP message lies inside its frame: send the frame only.
