@@ -210,13 +210,18 @@ BaselineTable::BaselineTable(TableBytes arena) : arena_(std::move(arena)) {
 
 // ---------------------------------------------------------------- building
 
+BaselineTableBuilder::BaselineTableBuilder() : buckets_(std::size_t{1} << kBucketBits) {}
+
 void BaselineTableBuilder::stage(std::uint32_t hash, std::span<const std::uint8_t> owner, std::uint8_t labels,
                                  std::uint16_t type, std::uint32_t ttl, SourceId source,
                                  std::span<const std::uint8_t> rdata) {
     if (rdata.size() > 0xFFFF) throw std::length_error("rdata over 65535 bytes");
-    const std::size_t at = staging_.size();
-    staging_.resize(at + 1 + owner.size() + 1 + 2 + 4 + 4 + 2 + rdata.size());
-    std::uint8_t* p = staging_.data() + at;
+    Bucket& bucket = buckets_[hash >> (32 - kBucketBits)];
+    const std::size_t at = bucket.staging.size();
+    const std::size_t size = 1 + owner.size() + 1 + 2 + 4 + 4 + 2 + rdata.size();
+    if (at + size > 0xFFFFFFFFull) throw std::length_error("over 4 GiB of staged records in one bucket");
+    bucket.staging.resize(at + size);
+    std::uint8_t* p = bucket.staging.data() + at;
     *p++ = static_cast<std::uint8_t>(owner.size());
     std::memcpy(p, owner.data(), owner.size());
     p += owner.size();
@@ -226,7 +231,8 @@ void BaselineTableBuilder::stage(std::uint32_t hash, std::span<const std::uint8_
     rrset_layout::store32(p + 6, source);
     rrset_layout::store16(p + 10, static_cast<std::uint16_t>(rdata.size()));
     if (!rdata.empty()) std::memcpy(p + 12, rdata.data(), rdata.size());
-    refs_.push_back({std::uint64_t{hash} << 32 | std::uint64_t{type} << 16, at});
+    bucket.refs.push_back({hash, type, static_cast<std::uint32_t>(at)});
+    ++records_;
 }
 
 void BaselineTableBuilder::add(const DnsName& owner, std::uint16_t type, std::uint32_t ttl, SourceId source,
@@ -282,90 +288,100 @@ bool bytes_less(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b
 }  // namespace
 
 BaselineTable BaselineTableBuilder::build() {
-    // Sorted by (hash, type) on keys alone (no staged byte is read), then by
-    // position: records of an owner and type end up together, in the order
-    // they came. Owners that share a hash are told apart below.
-    std::sort(refs_.begin(), refs_.end(), [](const Ref& a, const Ref& b) {
-        return a.key != b.key ? a.key < b.key : a.offset < b.offset;
-    });
+    std::size_t staged = 0;
+    for (const Bucket& bucket : buckets_) staged += bucket.staging.size();
     TableBytes arena;
-    arena.reserve(staging_.size() - refs_.size() * 8);  // roughly: the staging headers are larger
-    std::vector<std::uint8_t> rrset_bytes;              // the RRsets of the node being built
+    arena.reserve(staged - records_ * 8);  // roughly: the staging headers are larger (untouched capacity costs nothing)
+    std::vector<std::uint8_t> rrset_bytes;  // the RRsets of the node being built
     std::vector<std::span<const std::uint8_t>> rrsets;
     std::vector<std::span<const std::uint8_t>> items;
     std::vector<Staged> group;  // records of one hash
     std::vector<std::size_t> order;
     std::vector<std::size_t> rrset_offsets;
 
-    // In hash order the staged records lie all over staging_ (hundreds of MB
-    // for a TLD): each read would wait for a cache miss. The records some
-    // way ahead are asked for first (build() was a fifth of start-up at 1 M
-    // delegations, most of it waiting).
-    constexpr std::size_t kAhead = 16;
-    for (std::size_t r = 0; r < std::min(kAhead, refs_.size()); ++r) prefetch_line(staging_.data() + refs_[r].offset);
-    for (std::size_t i = 0; i < refs_.size();) {
-        // One hash: usually one owner; split by owner (collisions are rare).
-        const std::uint64_t hash = refs_[i].key >> 32;
-        std::size_t j = i;
-        group.clear();
-        for (; j < refs_.size() && (refs_[j].key >> 32) == hash; ++j) {
-            if (j + kAhead < refs_.size()) prefetch_line(staging_.data() + refs_[j + kAhead].offset);
-            group.emplace_back(staging_.data() + refs_[j].offset);
-        }
-        i = j;
-        order.resize(group.size());
-        for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-        // By owner, type, source, rdata: a stable layout whatever the input order.
-        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-            const Staged& x = group[a];
-            const Staged& y = group[b];
-            if (!std::equal(x.owner.begin(), x.owner.end(), y.owner.begin(), y.owner.end())) return bytes_less(x.owner, y.owner);
-            if (x.type != y.type) return x.type < y.type;
-            if (x.source != y.source) return x.source < y.source;
-            return bytes_less(x.rdata, y.rdata);
+    for (Bucket& bucket : buckets_) {
+        const auto& refs = bucket.refs;
+        const std::uint8_t* staging = bucket.staging.data();
+        // Sorted by (hash, type) on keys alone (no staged byte is read),
+        // then by position: records of an owner and type end up together,
+        // in the order they came. Owners that share a hash are told apart
+        // below. Buckets go by the hash's top byte, so the arena is in
+        // hash order throughout.
+        std::sort(bucket.refs.begin(), bucket.refs.end(), [](const Ref& a, const Ref& b) {
+            if (a.hash != b.hash) return a.hash < b.hash;
+            return a.type != b.type ? a.type < b.type : a.offset < b.offset;
         });
-        for (std::size_t k = 0; k < order.size();) {
-            const Staged& first = group[order[k]];
-            rrset_bytes.clear();
-            rrset_offsets.clear();
-            std::size_t m = k;
-            while (m < order.size() && std::equal(group[order[m]].owner.begin(), group[order[m]].owner.end(),
-                                                  first.owner.begin(), first.owner.end())) {
-                // One (type, source): one RRset.
-                const Staged& head = group[order[m]];
-                std::uint32_t ttl = 0;
-                items.clear();
-                std::size_t n = m;
-                for (; n < order.size(); ++n) {
-                    const Staged& r = group[order[n]];
-                    if (r.type != head.type || r.source != head.source ||
-                        !std::equal(r.owner.begin(), r.owner.end(), first.owner.begin(), first.owner.end())) {
-                        break;
-                    }
-                    ttl = std::max(ttl, r.ttl);
-                    if (!items.empty() && std::equal(items.back().begin(), items.back().end(), r.rdata.begin(),
-                                                     r.rdata.end())) {
-                        continue;  // the same rdata twice
-                    }
-                    items.push_back(r.rdata);
+        // In hash order the staged records lie all over the bucket (MBs for
+        // a TLD): each read would wait for a cache miss. The records some
+        // way ahead are asked for first.
+        constexpr std::size_t kAhead = 16;
+        for (std::size_t r = 0; r < std::min(kAhead, refs.size()); ++r) prefetch_line(staging + refs[r].offset);
+        for (std::size_t i = 0; i < refs.size();) {
+            // One hash: usually one owner; split by owner (collisions are rare).
+            const std::uint32_t hash = refs[i].hash;
+            std::size_t j = i;
+            group.clear();
+            for (; j < refs.size() && refs[j].hash == hash; ++j) {
+                if (j + kAhead < refs.size()) prefetch_line(staging + refs[j + kAhead].offset);
+                group.emplace_back(staging + refs[j].offset);
+            }
+            i = j;
+            order.resize(group.size());
+            for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+            // By owner, type, source, rdata: a stable layout whatever the input order.
+            std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+                const Staged& x = group[a];
+                const Staged& y = group[b];
+                if (!std::equal(x.owner.begin(), x.owner.end(), y.owner.begin(), y.owner.end())) {
+                    return bytes_less(x.owner, y.owner);
                 }
-                if (items.size() > 0xFFFF) throw std::length_error("more than 65535 rdata in one RRset");
-                // Empty rdata is rdata too (RFC 3597 allows it); every staged record has an item.
-                rrset_offsets.push_back(rrset_bytes.size());
-                rrset_layout::append(rrset_bytes, head.type, ttl, head.source, items);
-                m = n;
+                if (x.type != y.type) return x.type < y.type;
+                if (x.source != y.source) return x.source < y.source;
+                return bytes_less(x.rdata, y.rdata);
+            });
+            for (std::size_t k = 0; k < order.size();) {
+                const Staged& first = group[order[k]];
+                rrset_bytes.clear();
+                rrset_offsets.clear();
+                std::size_t m = k;
+                while (m < order.size() && std::equal(group[order[m]].owner.begin(), group[order[m]].owner.end(),
+                                                      first.owner.begin(), first.owner.end())) {
+                    // One (type, source): one RRset.
+                    const Staged& head = group[order[m]];
+                    std::uint32_t ttl = 0;
+                    items.clear();
+                    std::size_t n = m;
+                    for (; n < order.size(); ++n) {
+                        const Staged& r = group[order[n]];
+                        if (r.type != head.type || r.source != head.source ||
+                            !std::equal(r.owner.begin(), r.owner.end(), first.owner.begin(), first.owner.end())) {
+                            break;
+                        }
+                        ttl = std::max(ttl, r.ttl);
+                        if (!items.empty() && std::equal(items.back().begin(), items.back().end(), r.rdata.begin(),
+                                                         r.rdata.end())) {
+                            continue;  // the same rdata twice
+                        }
+                        items.push_back(r.rdata);
+                    }
+                    if (items.size() > 0xFFFF) throw std::length_error("more than 65535 rdata in one RRset");
+                    // Empty rdata is rdata too (RFC 3597 allows it); every staged record has an item.
+                    rrset_offsets.push_back(rrset_bytes.size());
+                    rrset_layout::append(rrset_bytes, head.type, ttl, head.source, items);
+                    m = n;
+                }
+                rrsets.clear();
+                for (std::size_t r = 0; r < rrset_offsets.size(); ++r) {
+                    const std::size_t end = r + 1 < rrset_offsets.size() ? rrset_offsets[r + 1] : rrset_bytes.size();
+                    rrsets.emplace_back(rrset_bytes.data() + rrset_offsets[r], end - rrset_offsets[r]);
+                }
+                node_layout::append(arena, first.owner, first.labels, rrsets);
+                k = m;
             }
-            rrsets.clear();
-            for (std::size_t r = 0; r < rrset_offsets.size(); ++r) {
-                const std::size_t end = r + 1 < rrset_offsets.size() ? rrset_offsets[r + 1] : rrset_bytes.size();
-                rrsets.emplace_back(rrset_bytes.data() + rrset_offsets[r], end - rrset_offsets[r]);
-            }
-            node_layout::append(arena, first.owner, first.labels, rrsets);
-            k = m;
         }
+        bucket = {};  // its memory back before the arena grows further
     }
-    staging_ = {};
-    refs_ = {};
+    records_ = 0;
     // No shrink_to_fit: it would copy the whole arena (and fault in as many
     // new pages) to give back a tail that was never touched, so never
     // resident: large blocks are mapped (common/large_page_allocator.h).

@@ -147,27 +147,40 @@ private:
 // records of one owner become one node; those of one (type, source) one
 // RRset, their rdata sorted and unique, their TTL the largest given.
 // Staging costs about 30 bytes a record beyond its rdata, until build().
+//
+// Records are staged in 256 buckets by the top byte of their owner's hash,
+// the order the arena is laid out in: build() turns one bucket into nodes
+// and frees it before the next, so staging and the arena it becomes never
+// both hold a whole TLD (at 10 M delegations they are ~2 GB each), and no
+// single staging array doubles from GBs to more GBs while it is filled.
 class BaselineTableBuilder {
 public:
+    BaselineTableBuilder();
     void add(const DnsName& owner, std::uint16_t type, std::uint32_t ttl, SourceId source,
              std::span<const std::uint8_t> canonical_rdata);
     // Every RRset of `node` (a node of another table), as records.
     void add_node(const std::uint8_t* node, std::uint32_t hash);
-    std::size_t records() const { return refs_.size(); }
+    std::size_t records() const { return records_; }
     BaselineTable build();
 
 private:
+    static constexpr unsigned kBucketBits = 8;
     struct Ref {
-        std::uint64_t key;     // hash << 32 | type << 16: records of one owner and type sort together
-        std::uint64_t offset;  // in staging_
+        std::uint32_t hash;
+        std::uint32_t type;
+        std::uint32_t offset;  // in its bucket's staging
+    };
+    // Each record: u8 owner length | owner | u8 labels | u16 type | u32 ttl |
+    // u32 source | u16 rdata length | rdata
+    struct Bucket {
+        TableBytes staging;
+        std::vector<Ref, LargePageAllocator<Ref>> refs;
     };
     void stage(std::uint32_t hash, std::span<const std::uint8_t> owner, std::uint8_t labels, std::uint16_t type,
                std::uint32_t ttl, SourceId source, std::span<const std::uint8_t> rdata);
 
-    // Each record: u8 owner length | owner | u8 labels | u16 type | u32 ttl |
-    // u32 source | u16 rdata length | rdata
-    TableBytes staging_;
-    std::vector<Ref, LargePageAllocator<Ref>> refs_;
+    std::vector<Bucket> buckets_;  // by hash >> (32 - kBucketBits)
+    std::size_t records_ = 0;
 };
 
 }  // namespace dnswatch
