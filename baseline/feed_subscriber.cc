@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "baseline/transparency_feed.h"
+#include "common/background_priority.h"
 #include "decode/ldns_glue.h"
 #include "common/rfc3339.h"
 
@@ -78,6 +79,10 @@ void FeedSubscriber::read_monitor() {
 }
 
 void FeedSubscriber::receive_loop() {
+    // Applies announcements to the baseline: maintenance, never ahead of the packet path.
+    if (const std::string refused = run_at_background_priority(); !refused.empty() && log_ != nullptr) {
+        log_->warn("background_priority_refused", {{"thread", "feed_subscriber"}, {"error", refused}});
+    }
     while (!stop_) {
         zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
         if (zmq::poll(items, 2, std::chrono::milliseconds(100)) == 0) continue;

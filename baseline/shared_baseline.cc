@@ -9,6 +9,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "common/background_priority.h"
 #include "decode/dns_message.h"
 #include "decode/rdata.h"
 
@@ -573,6 +574,10 @@ void SharedBaseline::reclaim() {
 }
 
 void SharedBaseline::reclaim_loop() {
+    // Freeing a TLD's retired snapshot is tens of ms of munmap: maintenance,
+    // never ahead of the packet path. A refusal is logged by the command's
+    // control thread, which asks the same kernel the same (cli/run.cc).
+    (void)run_at_background_priority();
     // Signals are for the command's own thread (run takes them with
     // sigtimedwait); this thread may start before it blocks them.
     sigset_t all;

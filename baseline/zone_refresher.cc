@@ -14,6 +14,7 @@
 
 #include <ldns/ldns.h>
 
+#include "common/background_priority.h"
 #include "common/errors.h"
 #include "common/host_port.h"
 
@@ -230,7 +231,14 @@ void ZoneRefresher::schedule(Zone& zone, bool failed) {
     zone.due = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
 }
 
+void ZoneRefresher::run_in_background(const char* thread) {
+    if (const std::string refused = run_at_background_priority(); !refused.empty() && log_ != nullptr) {
+        log_->warn("background_priority_refused", {{"thread", thread}, {"error", refused}});
+    }
+}
+
 void ZoneRefresher::timer_loop() {
+    run_in_background("zone_refresher");  // transfers and applies them: never ahead of the packet path
     std::unique_lock lock(mutex_);
     while (!stop_) {
         auto next = std::chrono::steady_clock::now() + std::chrono::hours(24);
@@ -359,6 +367,7 @@ void ZoneRefresher::serve_tcp(int connection) {
 }
 
 void ZoneRefresher::notify_loop() {
+    run_in_background("notify_listener");
     std::vector<std::uint8_t> buffer(65535);
     for (;;) {
         {

@@ -80,6 +80,8 @@ private:
 
     void refresh(Zone& zone);
     void schedule(Zone& zone, bool failed);
+    // Lowers the calling thread (common/background_priority.h), logging a refusal.
+    void run_in_background(const char* thread);
     void timer_loop();
     void notify_loop();
     // One NOTIFY received over UDP or TCP from `from`: the answer to send

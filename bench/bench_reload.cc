@@ -36,6 +36,7 @@
 
 #include "baseline/reloader.h"
 #include "baseline/sources.h"
+#include "common/background_priority.h"
 #include "config/config.h"
 #include "log/log.h"
 
@@ -225,6 +226,11 @@ int run(int argc, char** argv) {
                 static_cast<double>(model->zone_files.memory_bytes()) / static_cast<double>(rrsets));
 
     Worker worker(model->shared, editable.size());
+    // Reloads run as `dnswatch run` runs them: on its control thread, at
+    // background priority once the packet path's threads are started.
+    if (const std::string refused = run_at_background_priority(); !refused.empty()) {
+        std::fprintf(stderr, "bench_reload: %s\n", refused.c_str());
+    }
     auto settle = [&] {
         // The replaced snapshots freed (by the reclaimer, never the worker).
         for (int i = 0; i < 100 && model->shared.retired() != 0; ++i) {

@@ -32,6 +32,7 @@
 #include "baseline/reloader.h"
 #include "cli/logging.h"
 #include "cli/commands.h"
+#include "common/background_priority.h"
 #include "common/errors.h"
 #include "cli/run_metrics.h"
 #include "cli/sensor.h"
@@ -515,6 +516,15 @@ int run_command(const RunOptions& options, const CliStreams& streams) {
     hooks.every_tick = [&] {
         if (reloader.files_changed()) reloader.reload("zone_file_changed");
     };
+    // From here on this thread only keeps things up (reloads, metrics,
+    // pruning, signals): it yields to the packet path's threads, which
+    // started above at the usual priority (common/background_priority.h).
+    if (const std::string refused = run_at_background_priority(); !refused.empty()) {
+        logger.warn("background_priority_refused",
+                    {{"thread", "control"},
+                     {"error", refused},
+                     {"msg", "reloads and zone transfers share the cores with the packet path as equals"}});
+    }
     wait_for_end(pipeline, signals, config.capture.idle_exit_ms, logger, hooks);
     service.stopping();
     pipeline.join();
