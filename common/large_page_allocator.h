@@ -1,15 +1,11 @@
 // An allocator for the few very large arrays of the baseline (a TLD's table
-// is hundreds of MB, staged in buckets of MBs): from 64 KiB a block is
-// mapped on its own, and from 2 MiB also marked for transparent huge pages
-// (MADV_HUGEPAGE). Filling such an array then faults in 2 MiB at a time
-// instead of 4 KiB, which on a virtual machine is most of what loading a
-// large zone costs in the kernel, and the TLB covers the table with 512
-// times fewer entries when it is looked up. Freed blocks go straight back to
-// the system (munmap), so that memory returns to its level after a load or
-// a reload: blocks of a few hundred KiB left to malloc would stay in its
-// heap once freed (glibc raises its own mapping threshold to the largest
-// block freed), 260 MB of them at 10 M delegations. Smaller blocks are
-// ordinary malloc ones.
+// is hundreds of MB): above 2 MiB a block is mapped on its own and marked
+// for transparent huge pages (MADV_HUGEPAGE). Filling such an array then
+// faults in 2 MiB at a time instead of 4 KiB, which on a virtual machine
+// is most of what loading a large zone costs in the kernel, and the TLB
+// covers the table with 512 times fewer entries when it is looked up. Freed
+// blocks go straight back to the system (munmap), so that memory returns to
+// its level after a reload. Smaller blocks are ordinary malloc ones.
 #pragma once
 
 #include <sys/mman.h>
@@ -23,8 +19,7 @@ namespace dnswatch {
 template <typename T>
 struct LargePageAllocator {
     using value_type = T;
-    static constexpr std::size_t kMappedFrom = std::size_t{64} << 10;
-    static constexpr std::size_t kHugeFrom = std::size_t{2} << 20;
+    static constexpr std::size_t kMappedFrom = std::size_t{2} << 20;
 
     LargePageAllocator() = default;
     template <typename U>
@@ -39,7 +34,7 @@ struct LargePageAllocator {
         }
         void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) throw std::bad_alloc();
-        if (bytes >= kHugeFrom) ::madvise(p, bytes, MADV_HUGEPAGE);  // advice: where THP is off, ordinary pages
+        ::madvise(p, bytes, MADV_HUGEPAGE);  // advice: where THP is off, ordinary pages
         return static_cast<T*>(p);
     }
     void deallocate(T* p, std::size_t n) noexcept {
