@@ -84,8 +84,15 @@ public:
     // at at(offset) and NUL-terminated in place during the call; on_part
     // returns the offset from which the text must stay in the window (a
     // part joined with the ones after it).
-    template <typename OnPart>
-    void for_each_part(OnPart&& on_part) {
+    //
+    // expected() names the part of the last load that should come next (or
+    // nullptr): when the bytes here, as long as it was, hash as it did, they
+    // are that part, and no line of them is looked at. Only where they do
+    // not are parts cut by content (next_file_cut), until a cut part is one
+    // of the last load's again. So a reload of a TLD's file costs hashing it
+    // plus cutting around its changes, not looking at each of its lines.
+    template <typename Expected, typename OnPart>
+    void for_each_part(Expected&& expected, OnPart&& on_part) {
         if (!buffer_) buffer_.reset(new char[kWindowBytes + 1]);
         std::size_t filled = 0, next = 0, keep = 0;
         window_offset_ = 0;
@@ -111,14 +118,28 @@ public:
                 const std::size_t last_newline = text.rfind('\n');
                 text = text.substr(0, last_newline == std::string_view::npos ? 0 : last_newline + 1);
             }
-            const std::size_t consumed = cut_file_parts(text, eof, options_, [&](std::size_t at, std::size_t length) {
-                char* part = const_cast<char*>(text.data()) + at;
-                const std::uint64_t hash = hash_bytes(part, length);
+            std::size_t consumed = 0;
+            while (consumed < text.size()) {
+                char* part = const_cast<char*>(text.data()) + consumed;
+                std::size_t length = 0;
+                std::uint64_t hash = 0;
+                const ZoneFilePartState* old = expected();
+                if (old != nullptr && old->length <= text.size() - consumed) {
+                    hash = hash_bytes(part, old->length);
+                    if (hash == old->hash) length = old->length;
+                }
+                if (length == 0) {
+                    const std::size_t cut = next_file_cut(text, consumed, options_);
+                    if (cut == text.size() && !eof) break;  // the rest, with what the next read brings
+                    length = cut - consumed;
+                    hash = hash_bytes(part, length);
+                }
                 const char kept_byte = part[length];
                 part[length] = '\0';
-                keep = on_part(next + at, length, hash);
+                keep = on_part(next + consumed, length, hash);
                 part[length] = kept_byte;
-            });
+                consumed += length;
+            }
             next += consumed;
             if (eof && next == window_offset_ + filled) return;
             if (consumed == 0 && std::min(keep, next) == window_offset_ && filled == kWindowBytes) {
@@ -171,7 +192,10 @@ public:
 
     void walk() {
         SavedReaderState now = index_.start;
-        stream_.for_each_part([&](std::size_t offset, std::size_t length, std::uint64_t hash) -> std::size_t {
+        const auto expected = [&]() -> const ZoneFilePartState* {
+            return !pending_ && last_ != nullptr && next_old_ < last_->parts.size() ? &last_->parts[next_old_] : nullptr;
+        };
+        stream_.for_each_part(expected, [&](std::size_t offset, std::size_t length, std::uint64_t hash) -> std::size_t {
             if (!pending_) {
                 if (const ZoneFilePartState* same = unchanged(hash, now, *stream_.at(offset))) {
                     index_.parts.push_back(*same);
@@ -270,17 +294,26 @@ public:
     std::size_t bytes_read() const { return bytes_read_; }
 
 private:
+    // The part of the last load these bytes are (same hash, read from the
+    // same state), or nullptr; the one after it is expected next.
     const ZoneFilePartState* unchanged(std::uint64_t hash, const SavedReaderState& now, char first_byte) {
         if (last_ == nullptr) return nullptr;
+        const auto take = [&](std::size_t i) {
+            old_used_[i] = true;
+            next_old_ = i + 1;
+            return &last_->parts[i];
+        };
+        if (next_old_ < last_->parts.size() && last_->parts[next_old_].hash == hash &&
+            same_start(next_old_ == 0 ? last_->start : last_->parts[next_old_ - 1].after(), now, first_byte)) {
+            return take(next_old_);
+        }
         for (auto it = std::lower_bound(old_by_hash_.begin(), old_by_hash_.end(), std::pair<std::uint64_t, std::size_t>{hash, 0});
              it != old_by_hash_.end() && it->first == hash; ++it) {
             const std::size_t i = it->second;
             const SavedReaderState& old_start = i == 0 ? last_->start : last_->parts[i - 1].after();
-            if (same_start(old_start, now, first_byte)) {
-                old_used_[i] = true;
-                return &last_->parts[i];
-            }
+            if (same_start(old_start, now, first_byte)) return take(i);
         }
+        next_old_ = last_->parts.size();  // none expected: cut by content until one matches again
         return nullptr;
     }
 
@@ -320,6 +353,7 @@ private:
     ZoneFileIndex index_;
     std::vector<std::pair<std::uint64_t, std::size_t>> old_by_hash_;  // (hash, part of last_), sorted
     std::vector<bool> old_used_;
+    std::size_t next_old_ = 0;          // the part of last_ expected next
     std::vector<std::size_t> matched_;  // parts of index_ taken from last_
     std::vector<std::size_t> changed_;  // parts of index_ read
     std::vector<std::size_t> offsets_;  // by part of index_: where it starts in the file

@@ -10,6 +10,9 @@
 // min_bytes after the part's start; a part longer than max_bytes ends at the
 // next line's start whatever it holds. Cutting before an owner run keeps an
 // owner's records in one part, as zone files list them together.
+//
+// A reload follows the last load's parts where the bytes are the same
+// (baseline/zone_file_index.cc), and cuts by content only around changes.
 #pragma once
 
 #include <cstddef>
@@ -39,29 +42,11 @@ struct FilePart {
     std::uint64_t hash = 0;  // hash_bytes of the part's text
 };
 
-// Cuts the parts of `text`, which starts at a part's start, calling
-// on_part(offset in text, length) for each, in order; returns the bytes
-// consumed. Unless `at_end` (the file ends with `text`), the text after the
-// last cut is left for the caller to extend: it must hold max_bytes plus
-// the longest line beyond the last cut for the cuts to be the same as in
-// the whole file.
-template <typename OnPart>
-std::size_t cut_file_parts(std::string_view text, bool at_end, const FilePartOptions& options, OnPart&& on_part);
-
 // The cut after `start` in `text` (a line start), or text.size() when none
-// is found before the end (the file's end when at the end).
+// is found before the end (the file's end when at the end). Unless the file
+// ends with `text`, a cut at text.size() is no cut: the text must then be
+// extended (it must hold max_bytes plus the longest line beyond `start` for
+// the cut to be the same as in the whole file).
 std::size_t next_file_cut(std::string_view text, std::size_t start, const FilePartOptions& options);
-
-template <typename OnPart>
-std::size_t cut_file_parts(std::string_view text, bool at_end, const FilePartOptions& options, OnPart&& on_part) {
-    std::size_t start = 0;
-    while (start < text.size()) {
-        const std::size_t cut = next_file_cut(text, start, options);
-        if (cut == text.size() && !at_end) break;
-        on_part(start, cut - start);
-        start = cut;
-    }
-    return start;
-}
 
 }  // namespace dnswatch
