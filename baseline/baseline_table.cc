@@ -232,7 +232,12 @@ void BaselineTableBuilder::stage(std::uint32_t hash, std::span<const std::uint8_
     rrset_layout::store16(p + 10, static_cast<std::uint16_t>(rdata.size()));
     if (!rdata.empty()) std::memcpy(p + 12, rdata.data(), rdata.size());
     bucket.refs.push_back({hash, type, static_cast<std::uint32_t>(at)});
-    ++records_;
+}
+
+std::size_t BaselineTableBuilder::records() const {
+    std::size_t records = 0;
+    for (const Bucket& bucket : buckets_) records += bucket.refs.size();
+    return records;
 }
 
 void BaselineTableBuilder::add(const DnsName& owner, std::uint16_t type, std::uint32_t ttl, SourceId source,
@@ -287,11 +292,16 @@ bool bytes_less(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b
 
 }  // namespace
 
-BaselineTable BaselineTableBuilder::build() {
-    std::size_t staged = 0;
-    for (const Bucket& bucket : buckets_) staged += bucket.staging.size();
-    TableBytes arena;
-    arena.reserve(staged - records_ * 8);  // roughly: the staging headers are larger (untouched capacity costs nothing)
+void BaselineTableBuilder::append_nodes(Bucket& bucket, TableBytes& arena) {
+    auto& refs = bucket.refs;
+    const std::uint8_t* staging = bucket.staging.data();
+    // Sorted by (hash, type) on keys alone (no staged byte is read), then by
+    // position: records of an owner and type end up together, in the order
+    // they came. Owners that share a hash are told apart below.
+    std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
+        if (a.hash != b.hash) return a.hash < b.hash;
+        return a.type != b.type ? a.type < b.type : a.offset < b.offset;
+    });
     std::vector<std::uint8_t> rrset_bytes;  // the RRsets of the node being built
     std::vector<std::span<const std::uint8_t>> rrsets;
     std::vector<std::span<const std::uint8_t>> items;
@@ -299,89 +309,84 @@ BaselineTable BaselineTableBuilder::build() {
     std::vector<std::size_t> order;
     std::vector<std::size_t> rrset_offsets;
 
-    for (Bucket& bucket : buckets_) {
-        const auto& refs = bucket.refs;
-        const std::uint8_t* staging = bucket.staging.data();
-        // Sorted by (hash, type) on keys alone (no staged byte is read),
-        // then by position: records of an owner and type end up together,
-        // in the order they came. Owners that share a hash are told apart
-        // below. Buckets go by the hash's top byte, so the arena is in
-        // hash order throughout.
-        std::sort(bucket.refs.begin(), bucket.refs.end(), [](const Ref& a, const Ref& b) {
-            if (a.hash != b.hash) return a.hash < b.hash;
-            return a.type != b.type ? a.type < b.type : a.offset < b.offset;
-        });
-        // In hash order the staged records lie all over the bucket (MBs for
-        // a TLD): each read would wait for a cache miss. The records some
-        // way ahead are asked for first.
-        constexpr std::size_t kAhead = 16;
-        for (std::size_t r = 0; r < std::min(kAhead, refs.size()); ++r) prefetch_line(staging + refs[r].offset);
-        for (std::size_t i = 0; i < refs.size();) {
-            // One hash: usually one owner; split by owner (collisions are rare).
-            const std::uint32_t hash = refs[i].hash;
-            std::size_t j = i;
-            group.clear();
-            for (; j < refs.size() && refs[j].hash == hash; ++j) {
-                if (j + kAhead < refs.size()) prefetch_line(staging + refs[j + kAhead].offset);
-                group.emplace_back(staging + refs[j].offset);
-            }
-            i = j;
-            order.resize(group.size());
-            for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-            // By owner, type, source, rdata: a stable layout whatever the input order.
-            std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-                const Staged& x = group[a];
-                const Staged& y = group[b];
-                if (!std::equal(x.owner.begin(), x.owner.end(), y.owner.begin(), y.owner.end())) {
-                    return bytes_less(x.owner, y.owner);
-                }
-                if (x.type != y.type) return x.type < y.type;
-                if (x.source != y.source) return x.source < y.source;
-                return bytes_less(x.rdata, y.rdata);
-            });
-            for (std::size_t k = 0; k < order.size();) {
-                const Staged& first = group[order[k]];
-                rrset_bytes.clear();
-                rrset_offsets.clear();
-                std::size_t m = k;
-                while (m < order.size() && std::equal(group[order[m]].owner.begin(), group[order[m]].owner.end(),
-                                                      first.owner.begin(), first.owner.end())) {
-                    // One (type, source): one RRset.
-                    const Staged& head = group[order[m]];
-                    std::uint32_t ttl = 0;
-                    items.clear();
-                    std::size_t n = m;
-                    for (; n < order.size(); ++n) {
-                        const Staged& r = group[order[n]];
-                        if (r.type != head.type || r.source != head.source ||
-                            !std::equal(r.owner.begin(), r.owner.end(), first.owner.begin(), first.owner.end())) {
-                            break;
-                        }
-                        ttl = std::max(ttl, r.ttl);
-                        if (!items.empty() && std::equal(items.back().begin(), items.back().end(), r.rdata.begin(),
-                                                         r.rdata.end())) {
-                            continue;  // the same rdata twice
-                        }
-                        items.push_back(r.rdata);
-                    }
-                    if (items.size() > 0xFFFF) throw std::length_error("more than 65535 rdata in one RRset");
-                    // Empty rdata is rdata too (RFC 3597 allows it); every staged record has an item.
-                    rrset_offsets.push_back(rrset_bytes.size());
-                    rrset_layout::append(rrset_bytes, head.type, ttl, head.source, items);
-                    m = n;
-                }
-                rrsets.clear();
-                for (std::size_t r = 0; r < rrset_offsets.size(); ++r) {
-                    const std::size_t end = r + 1 < rrset_offsets.size() ? rrset_offsets[r + 1] : rrset_bytes.size();
-                    rrsets.emplace_back(rrset_bytes.data() + rrset_offsets[r], end - rrset_offsets[r]);
-                }
-                node_layout::append(arena, first.owner, first.labels, rrsets);
-                k = m;
-            }
+    // In hash order the staged records lie all over the bucket (hundreds of
+    // MB for a TLD): each read would wait for a cache miss. The records some
+    // way ahead are asked for first.
+    constexpr std::size_t kAhead = 16;
+    for (std::size_t r = 0; r < std::min(kAhead, refs.size()); ++r) prefetch_line(staging + refs[r].offset);
+    for (std::size_t i = 0; i < refs.size();) {
+        // One hash: usually one owner; split by owner (collisions are rare).
+        const std::uint32_t hash = refs[i].hash;
+        std::size_t j = i;
+        group.clear();
+        for (; j < refs.size() && refs[j].hash == hash; ++j) {
+            if (j + kAhead < refs.size()) prefetch_line(staging + refs[j + kAhead].offset);
+            group.emplace_back(staging + refs[j].offset);
         }
+        i = j;
+        order.resize(group.size());
+        for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+        // By owner, type, source, rdata: a stable layout whatever the input order.
+        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            const Staged& x = group[a];
+            const Staged& y = group[b];
+            if (!std::equal(x.owner.begin(), x.owner.end(), y.owner.begin(), y.owner.end())) return bytes_less(x.owner, y.owner);
+            if (x.type != y.type) return x.type < y.type;
+            if (x.source != y.source) return x.source < y.source;
+            return bytes_less(x.rdata, y.rdata);
+        });
+        for (std::size_t k = 0; k < order.size();) {
+            const Staged& first = group[order[k]];
+            rrset_bytes.clear();
+            rrset_offsets.clear();
+            std::size_t m = k;
+            while (m < order.size() && std::equal(group[order[m]].owner.begin(), group[order[m]].owner.end(),
+                                                  first.owner.begin(), first.owner.end())) {
+                // One (type, source): one RRset.
+                const Staged& head = group[order[m]];
+                std::uint32_t ttl = 0;
+                items.clear();
+                std::size_t n = m;
+                for (; n < order.size(); ++n) {
+                    const Staged& r = group[order[n]];
+                    if (r.type != head.type || r.source != head.source ||
+                        !std::equal(r.owner.begin(), r.owner.end(), first.owner.begin(), first.owner.end())) {
+                        break;
+                    }
+                    ttl = std::max(ttl, r.ttl);
+                    if (!items.empty() && std::equal(items.back().begin(), items.back().end(), r.rdata.begin(),
+                                                     r.rdata.end())) {
+                        continue;  // the same rdata twice
+                    }
+                    items.push_back(r.rdata);
+                }
+                if (items.size() > 0xFFFF) throw std::length_error("more than 65535 rdata in one RRset");
+                // Empty rdata is rdata too (RFC 3597 allows it); every staged record has an item.
+                rrset_offsets.push_back(rrset_bytes.size());
+                rrset_layout::append(rrset_bytes, head.type, ttl, head.source, items);
+                m = n;
+            }
+            rrsets.clear();
+            for (std::size_t r = 0; r < rrset_offsets.size(); ++r) {
+                const std::size_t end = r + 1 < rrset_offsets.size() ? rrset_offsets[r + 1] : rrset_bytes.size();
+                rrsets.emplace_back(rrset_bytes.data() + rrset_offsets[r], end - rrset_offsets[r]);
+            }
+            node_layout::append(arena, first.owner, first.labels, rrsets);
+            k = m;
+        }
+    }
+}
+
+BaselineTable BaselineTableBuilder::build() {
+    std::size_t staged = 0;
+    for (const Bucket& bucket : buckets_) staged += bucket.staging.size();
+    TableBytes arena;
+    arena.reserve(staged - records() * 8);  // roughly: the staging headers are larger (untouched capacity costs nothing)
+    // Buckets go by the hash's top bits, so the arena is in hash order throughout.
+    for (Bucket& bucket : buckets_) {
+        append_nodes(bucket, arena);
         bucket = {};  // its memory back before the arena grows further
     }
-    records_ = 0;
     // No shrink_to_fit: it would copy the whole arena (and fault in as many
     // new pages) to give back a tail that was never touched, so never
     // resident: large blocks are mapped (common/large_page_allocator.h).

@@ -163,7 +163,7 @@ public:
              std::span<const std::uint8_t> canonical_rdata);
     // Every RRset of `node` (a node of another table), as records.
     void add_node(const std::uint8_t* node, std::uint32_t hash);
-    std::size_t records() const { return records_; }
+    std::size_t records() const;
     BaselineTable build();
 
 private:
@@ -181,9 +181,10 @@ private:
     };
     void stage(std::uint32_t hash, std::span<const std::uint8_t> owner, std::uint8_t labels, std::uint16_t type,
                std::uint32_t ttl, SourceId source, std::span<const std::uint8_t> rdata);
+    // The nodes of one bucket's records, appended to `arena` in hash order.
+    static void append_nodes(Bucket& bucket, TableBytes& arena);
 
     std::vector<Bucket> buckets_;  // by hash >> (32 - kBucketBits)
-    std::size_t records_ = 0;
 };
 
 }  // namespace dnswatch

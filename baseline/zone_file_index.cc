@@ -298,20 +298,20 @@ private:
     // same state), or nullptr; the one after it is expected next.
     const ZoneFilePartState* unchanged(std::uint64_t hash, const SavedReaderState& now, char first_byte) {
         if (last_ == nullptr) return nullptr;
+        // Part i of the last load, when these bytes are it.
+        const auto is = [&](std::size_t i) {
+            return last_->parts[i].hash == hash &&
+                   same_start(i == 0 ? last_->start : last_->parts[i - 1].after(), now, first_byte);
+        };
         const auto take = [&](std::size_t i) {
             old_used_[i] = true;
             next_old_ = i + 1;
             return &last_->parts[i];
         };
-        if (next_old_ < last_->parts.size() && last_->parts[next_old_].hash == hash &&
-            same_start(next_old_ == 0 ? last_->start : last_->parts[next_old_ - 1].after(), now, first_byte)) {
-            return take(next_old_);
-        }
+        if (next_old_ < last_->parts.size() && is(next_old_)) return take(next_old_);
         for (auto it = std::lower_bound(old_by_hash_.begin(), old_by_hash_.end(), std::pair<std::uint64_t, std::size_t>{hash, 0});
              it != old_by_hash_.end() && it->first == hash; ++it) {
-            const std::size_t i = it->second;
-            const SavedReaderState& old_start = i == 0 ? last_->start : last_->parts[i - 1].after();
-            if (same_start(old_start, now, first_byte)) return take(i);
+            if (is(it->second)) return take(it->second);
         }
         next_old_ = last_->parts.size();  // none expected: cut by content until one matches again
         return nullptr;
