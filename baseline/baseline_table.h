@@ -97,14 +97,23 @@ public:
     void prefetch(std::uint32_t hash) const {
         if (nodes_ != 0) prefetch_line(&index_[hash & mask_]);
     }
-    // Brings the node the index slot of `hash` names towards the cache (the
-    // slot itself should be there by now: prefetch() a while before). Only
-    // the first slot probed: the others are rare.
+    // Brings the node of `hash` towards the cache: its first two lines, where
+    // the owner and the first RRsets lie. The index slots should be there
+    // by now (prefetch() a while before); the probe stops at the end of
+    // that line, as slots beyond it would be misses of their own.
     void prefetch_node(std::uint32_t hash) const {
         if (nodes_ == 0) return;
-        const std::uint64_t entry = index_[hash & mask_];
-        if (entry != 0 && static_cast<std::uint32_t>(entry >> 32) == hash) {
-            prefetch_line(arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4);
+        for (std::size_t slot = hash & mask_;; slot = (slot + 1) & mask_) {
+            const std::uint64_t entry = index_[slot];
+            if (entry == 0) return;
+            if (static_cast<std::uint32_t>(entry >> 32) == hash) {
+                const std::uint8_t* node =
+                    arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4;
+                prefetch_line(node);
+                prefetch_line(node + 64);
+                return;
+            }
+            if ((slot + 1) % kSlotsPerLine == 0) return;
         }
     }
 
@@ -135,6 +144,7 @@ public:
     }
 
 private:
+    static constexpr std::size_t kSlotsPerLine = 64 / sizeof(std::uint64_t);
     TableBytes arena_;
     std::vector<std::uint64_t, LargePageAllocator<std::uint64_t>> index_;
     std::size_t mask_ = 0;
