@@ -19,6 +19,9 @@ namespace {
 // TLD's file costs one pass and no copy of it.
 constexpr std::size_t kWindowBytes = 8 * 1024 * 1024;
 
+// Lookups in the running baseline are asked for this many owners ahead.
+constexpr std::size_t kLookAhead = 16;
+
 // Thrown when more than half of the bytes changed: a full load is cheaper.
 struct FullLoadIsCheaper {};
 
@@ -49,6 +52,7 @@ ZoneReaderState restore(const SavedReaderState& saved) {
 // Whether a part read from `a` gives what it gives read from `b`: the last
 // owner matters only to a part that does not start by naming one.
 bool same_start(const SavedReaderState& a, const SavedReaderState& b, char first_byte) {
+    if (&a == &b) return true;  // one state shared by successive loads' indexes
     if (a.origin != b.origin || a.origin_labels != b.origin_labels || a.default_ttl != b.default_ttl) return false;
     const bool names_owner = first_byte != ' ' && first_byte != '\t' && first_byte != '\r' && first_byte != '\n' &&
                              first_byte != ';' && first_byte != '(' && first_byte != '$';
@@ -183,42 +187,46 @@ public:
         index_.spec = spec;
         index_.start = save(zone_reader_start(spec.path, ZoneReadOptions{.origin = spec.origin, .zone = std::nullopt}));
         if (last_ != nullptr) {
-            old_by_hash_.reserve(last_->parts.size());
-            for (std::size_t i = 0; i < last_->parts.size(); ++i) old_by_hash_.emplace_back(last_->parts[i].hash, i);
-            std::sort(old_by_hash_.begin(), old_by_hash_.end());
             old_used_.assign(last_->parts.size(), false);
+            index_.parts.reserve(last_->parts.size() + last_->parts.size() / 8 + 16);
+            index_.owners.reserve(last_->owners.size() + last_->owners.size() / 8 + 64);
         }
     }
 
     void walk() {
-        SavedReaderState now = index_.start;
+        // The state the next part starts from: index_.start or the shared
+        // after-state of the part before, so that an unchanged part's start
+        // is checked by address (same_start), with no copy and no read.
+        const SavedReaderState* now = &index_.start;
         const auto expected = [&]() -> const ZoneFilePartState* {
             return !pending_ && last_ != nullptr && next_old_ < last_->parts.size() ? &last_->parts[next_old_] : nullptr;
         };
         stream_.for_each_part(expected, [&](std::size_t offset, std::size_t length, std::uint64_t hash) -> std::size_t {
             if (!pending_) {
-                if (const ZoneFilePartState* same = unchanged(hash, now, *stream_.at(offset))) {
-                    index_.parts.push_back(*same);
+                if (const ZoneFilePartState* same = unchanged(hash, *now, *stream_.at(offset))) {
+                    const std::span<const std::uint32_t> owners = last_->owners_of(*same);
+                    ZoneFilePartState& part = index_.parts.emplace_back(*same);
+                    part.owners_begin = static_cast<std::uint32_t>(index_.owners.size());
+                    index_.owners.insert(index_.owners.end(), owners.begin(), owners.end());
                     matched_.push_back(index_.parts.size() - 1);
                     offsets_.push_back(offset);
-                    now = same->after();
+                    now = &part.after();
                     lines_ += same->lines;
                     return offset + length;
                 }
                 pending_offset_ = offset;
-                pending_state_ = now;
+                pending_state_ = *now;
                 pending_line_ = lines_;
             }
             const std::size_t start = pending_offset_;
             const std::size_t joined = offset + length - start;
             ZoneReaderState state = restore(pending_state_);
             ZoneFilePartState part;
-            ZoneFilePartState::Detail detail;
             try {
                 part.records = static_cast<std::uint32_t>(read_part(std::string_view(stream_.at(start), joined),
                                                                     static_cast<int>(pending_line_) + 1,
                                                                     offset + length < stream_.size(), state,
-                                                                    detail.owners, nullptr));
+                                                                    part_owners_, nullptr));
             } catch (const ZoneTextEndsInsideEntry&) {
                 pending_ = true;  // read it again joined with the next part
                 return start;
@@ -228,9 +236,11 @@ public:
             part.hash = joined == length ? hash : hash_bytes(text, joined);
             part.length = static_cast<std::uint32_t>(joined);
             part.lines = static_cast<std::uint32_t>(std::count(text, text + joined, '\n'));
-            detail.after = save(state);
-            now = detail.after;
-            part.detail = std::make_shared<const ZoneFilePartState::Detail>(std::move(detail));
+            part.after_state = std::make_shared<const SavedReaderState>(save(state));
+            now = part.after_state.get();
+            part.owners_begin = static_cast<std::uint32_t>(index_.owners.size());
+            part.owners_count = static_cast<std::uint32_t>(part_owners_.size());
+            index_.owners.insert(index_.owners.end(), part_owners_.begin(), part_owners_.end());
             lines_ += part.lines;
             bytes_read_ += joined;
             if (last_ != nullptr && bytes_read_ > give_up_bytes_) throw FullLoadIsCheaper{};
@@ -252,11 +262,14 @@ public:
     // The owner hashes the changed parts named, in the old version and the new.
     void changed_owners(std::vector<std::uint32_t>& owners) const {
         for (const std::size_t i : changed_) {
-            owners.insert(owners.end(), index_.parts[i].owners().begin(), index_.parts[i].owners().end());
+            const std::span<const std::uint32_t> named = index_.owners_of(index_.parts[i]);
+            owners.insert(owners.end(), named.begin(), named.end());
         }
         if (last_ == nullptr) return;
         for (std::size_t i = 0; i < last_->parts.size(); ++i) {
-            if (!old_used_[i]) owners.insert(owners.end(), last_->parts[i].owners().begin(), last_->parts[i].owners().end());
+            if (old_used_[i]) continue;
+            const std::span<const std::uint32_t> named = last_->owners_of(last_->parts[i]);
+            owners.insert(owners.end(), named.begin(), named.end());
         }
     }
 
@@ -267,7 +280,8 @@ public:
         std::vector<std::size_t> first_lines;  // by part, made at the first part read
         for (const std::size_t i : matched_) {
             const ZoneFilePartState& part = index_.parts[i];
-            const bool names_one = std::any_of(part.owners().begin(), part.owners().end(), [&](std::uint32_t h) {
+            const std::span<const std::uint32_t> named = index_.owners_of(part);
+            const bool names_one = std::any_of(named.begin(), named.end(), [&](std::uint32_t h) {
                 return maybe.test(h & 0x3FFFFF) && std::binary_search(owners.begin(), owners.end(), h);
             });
             if (!names_one) continue;
@@ -304,11 +318,34 @@ private:
                    same_start(i == 0 ? last_->start : last_->parts[i - 1].after(), now, first_byte);
         };
         const auto take = [&](std::size_t i) {
+            unmatched_in_a_row_ = 0;
             old_used_[i] = true;
             next_old_ = i + 1;
             return &last_->parts[i];
         };
-        if (next_old_ < last_->parts.size() && is(next_old_)) return take(next_old_);
+        if (next_old_ < last_->parts.size()) {
+            if (is(next_old_)) return take(next_old_);
+            resync_from_ = next_old_;
+        }
+        // Cut by content after a change: an edit within a part leaves the
+        // parts after it as they were, so the next few of the last load are
+        // tried first; the search by hash (for moved text) is built only if
+        // that fails.
+        for (std::size_t i = resync_from_; i < std::min(resync_from_ + kResyncParts, last_->parts.size()); ++i) {
+            if (!old_used_[i] && is(i)) return take(i);
+        }
+        // A part of edited text is found nowhere: only after a few such in a
+        // row is it worth looking everywhere (a part missed is read again,
+        // which costs time, never a change).
+        if (++unmatched_in_a_row_ < kResyncParts) {
+            next_old_ = last_->parts.size();
+            return nullptr;
+        }
+        if (old_by_hash_.empty() && !last_->parts.empty()) {
+            old_by_hash_.reserve(last_->parts.size());
+            for (std::size_t i = 0; i < last_->parts.size(); ++i) old_by_hash_.emplace_back(last_->parts[i].hash, i);
+            std::sort(old_by_hash_.begin(), old_by_hash_.end());
+        }
         for (auto it = std::lower_bound(old_by_hash_.begin(), old_by_hash_.end(), std::pair<std::uint64_t, std::size_t>{hash, 0});
              it != old_by_hash_.end() && it->first == hash; ++it) {
             if (is(it->second)) return take(it->second);
@@ -351,9 +388,12 @@ private:
     ZoneFileStream stream_;
     std::size_t give_up_bytes_;
     ZoneFileIndex index_;
-    std::vector<std::pair<std::uint64_t, std::size_t>> old_by_hash_;  // (hash, part of last_), sorted
+    static constexpr std::size_t kResyncParts = 4;
+    std::vector<std::pair<std::uint64_t, std::size_t>> old_by_hash_;  // (hash, part of last_), sorted; made when needed
     std::vector<bool> old_used_;
     std::size_t next_old_ = 0;          // the part of last_ expected next
+    std::size_t resync_from_ = 0;       // the part of last_ that was expected where the bytes last differed
+    std::size_t unmatched_in_a_row_ = 0;
     std::vector<std::size_t> matched_;  // parts of index_ taken from last_
     std::vector<std::size_t> changed_;  // parts of index_ read
     std::vector<std::size_t> offsets_;  // by part of index_: where it starts in the file
@@ -364,14 +404,16 @@ private:
     std::size_t lines_ = 0;
     std::size_t bytes_read_ = 0;
     std::size_t extra_reads_ = 0;
+    std::vector<std::uint32_t> part_owners_;  // the owners of the part being read
 };
 
 }  // namespace
 
 std::size_t ZoneFileIndex::memory_bytes() const {
-    std::size_t held = sizeof(*this) + parts.capacity() * sizeof(ZoneFilePartState);
+    std::size_t held = sizeof(*this) + parts.capacity() * sizeof(ZoneFilePartState) +
+                       owners.capacity() * sizeof(std::uint32_t);
     for (const ZoneFilePartState& part : parts) {
-        held += sizeof(ZoneFilePartState::Detail) + 16 + part.owners().capacity() * sizeof(std::uint32_t);
+        held += sizeof(SavedReaderState) + 16;
         if (part.after().origin.capacity() > 15) held += part.after().origin.capacity();
         if (part.after().previous_owner.capacity() > 15) held += part.after().previous_owner.capacity();
     }
@@ -442,16 +484,32 @@ std::optional<ZoneFilesDelta> reload_zone_files(const ZoneFileIndexes& last, con
         });
     };
     // The owners read (each node once), then those the old version named
-    // that the new one names nowhere.
+    // that the new one names nowhere. Each is a lookup in the running
+    // baseline, a TLD's: its index slot and node are asked for a few
+    // owners ahead, so that the misses overlap.
+    std::vector<std::uint32_t> read_owners;
     DnsName previous;
     previous.length = 0;
     now.for_each_rrset([&](const DnsName& owner, const std::uint8_t*) {
         if (owner == previous) return;
         previous = owner;
+        read_owners.push_back(hash_name(owner));
+    });
+    const auto prefetch_ahead = [&](const std::vector<std::uint32_t>& hashes, std::size_t at) {
+        if (at + kLookAhead < hashes.size()) current.prefetch(hashes[at + kLookAhead]);
+        if (at + kLookAhead / 2 < hashes.size()) current.prefetch_node(hashes[at + kLookAhead / 2]);
+    };
+    std::size_t at = 0;
+    previous.length = 0;
+    now.for_each_rrset([&](const DnsName& owner, const std::uint8_t*) {
+        if (owner == previous) return;
+        previous = owner;
+        prefetch_ahead(read_owners, at++);
         compare(owner);
     });
-    for (const std::uint32_t h : owners) {
-        for (const DnsName& owner : current.owners_with_hash(h)) {
+    for (at = 0; at < owners.size(); ++at) {
+        prefetch_ahead(owners, at);
+        for (const DnsName& owner : current.owners_with_hash(owners[at])) {
             bool read = false;
             now.for_each_rrset_of(owner, [&](const std::uint8_t*) { read = true; });
             if (!read) compare(owner);

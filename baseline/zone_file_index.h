@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,23 +63,31 @@ struct ZoneFilePartState {
     std::uint32_t length = 0;
     std::uint32_t lines = 0;    // newlines in it
     std::uint32_t records = 0;
-    struct Detail {
-        SavedReaderState after;             // the reader's state after the part
-        std::vector<std::uint32_t> owners;  // hash_name() of the watched owners it names, sorted, unique
-    };
-    // Shared by the indexes of successive loads while the part is
-    // unchanged: taking an unchanged part over costs no copy.
-    std::shared_ptr<const Detail> detail;
-    const SavedReaderState& after() const { return detail->after; }
-    const std::vector<std::uint32_t>& owners() const { return detail->owners; }
+    // Its owners in ZoneFileIndex::owners: [owners_begin, + owners_count).
+    std::uint32_t owners_begin = 0;
+    std::uint32_t owners_count = 0;
+    // The reader's state after the part. Shared by the indexes of
+    // successive loads while the part is unchanged: taking an unchanged
+    // part over costs no copy, and a walk that took part i - 1 knows that
+    // part i starts from the same state by the pointer alone.
+    std::shared_ptr<const SavedReaderState> after_state;
+    const SavedReaderState& after() const { return *after_state; }
 };
 
 struct ZoneFileIndex {
     ZoneFileSpec spec;
     SavedReaderState start;
     std::vector<ZoneFilePartState> parts;
+    // hash_name() of the watched owners each part names (sorted, unique
+    // within a part), part after part in one array: a reload looks for a
+    // few changed owners in all of them, and a scan of one array costs no
+    // cache miss per part.
+    std::vector<std::uint32_t> owners;
     std::size_t bytes = 0;
     std::size_t records = 0;
+    std::span<const std::uint32_t> owners_of(const ZoneFilePartState& part) const {
+        return std::span(owners).subspan(part.owners_begin, part.owners_count);
+    }
     // Memory the index holds (for the log and the benchmark).
     std::size_t memory_bytes() const;
 };
