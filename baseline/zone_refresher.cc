@@ -21,6 +21,10 @@
 namespace dnswatch {
 namespace {
 
+double tenths_of_ms(std::chrono::steady_clock::duration d) {
+    return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 100) / 10.0;
+}
+
 constexpr std::int64_t kDefaultRefreshS = 3600;  // a zone whose SOA says 0
 
 struct PktFree {
@@ -150,6 +154,7 @@ void ZoneRefresher::keep_copy(Zone& zone, bool now) {
 
 void ZoneRefresher::refresh(Zone& zone) {
     TransferOutcome outcome;
+    const auto started = std::chrono::steady_clock::now();
     try {
         outcome = transfer_zone(zone.name, zone.primary, zone.current ? &*zone.current : nullptr, timeout_ms_,
                                 tsig_ ? &*tsig_ : nullptr);
@@ -171,6 +176,8 @@ void ZoneRefresher::refresh(Zone& zone) {
         schedule(zone, false);
         return;
     }
+    const auto transferred = std::chrono::steady_clock::now();
+    auto applied = transferred;
     std::size_t records = 0;
     if (outcome.kind == TransferKind::ixfr) {
         // Only the changes: O(changes), whatever the zone's size.
@@ -189,12 +196,14 @@ void ZoneRefresher::refresh(Zone& zone) {
             zone.due = std::chrono::steady_clock::now();
             return;
         }
+        applied = std::chrono::steady_clock::now();
         records = outcome.removed.size() + outcome.added.size();
         zone.copy_stale = true;
         keep_copy(zone, false);
     } else {
         // A whole zone: its difference from the last one is what changes.
         baseline_.set_transfer(zone.name, outcome.zone.records);
+        applied = std::chrono::steady_clock::now();
         records = outcome.zone.records.size();
         if (!zone.keep_path.empty()) {
             try {
@@ -213,7 +222,10 @@ void ZoneRefresher::refresh(Zone& zone) {
                                         {"kind", to_string(outcome.kind)},
                                         {"records", records},
                                         {"primary", zone.primary.text()},
-                                        {"tsig", tsig_.has_value()}});
+                                        {"tsig", tsig_.has_value()},
+                                        // Asking and receiving, then making it the baseline the packet path reads.
+                                        {"transfer_ms", tenths_of_ms(transferred - started)},
+                                        {"apply_ms", tenths_of_ms(applied - transferred)}});
     }
     // The SOA alone: the baseline holds the records.
     zone.current = ZoneVersion::from_soa(std::move(outcome.zone.soa));

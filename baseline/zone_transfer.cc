@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <random>
@@ -128,6 +129,44 @@ private:
     int fd_ = -1;
 };
 
+// The records of a transfer as they come, in blocks: a growing vector of a
+// TLD's millions of records would stop reading for the second or more it
+// takes to move them all, and a primary drops a connection that does not
+// read for that long (Knot: 500 ms, tcp-io-timeout). One vector is made at
+// the end, when the connection no longer matters.
+class ArrivingRecords {
+public:
+    void push_back(ZoneRecord record) {
+        if (blocks_.empty() || blocks_.back().size() == kBlock) {
+            blocks_.emplace_back();
+            blocks_.back().reserve(kBlock);
+        }
+        blocks_.back().push_back(std::move(record));
+        ++size_;
+    }
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    const ZoneRecord& operator[](std::size_t i) const { return blocks_[i / kBlock][i % kBlock]; }
+    const ZoneRecord& back() const { return blocks_.back().back(); }
+    // All of them, in order; each block is freed once moved.
+    std::vector<ZoneRecord> take() {
+        std::vector<ZoneRecord> all;
+        all.reserve(size_);
+        for (std::vector<ZoneRecord>& block : blocks_) {
+            std::move(block.begin(), block.end(), std::back_inserter(all));
+            std::vector<ZoneRecord>().swap(block);
+        }
+        blocks_.clear();
+        size_ = 0;
+        return all;
+    }
+
+private:
+    static constexpr std::size_t kBlock = 4096;
+    std::vector<std::vector<ZoneRecord>> blocks_;
+    std::size_t size_ = 0;
+};
+
 // Sends `query` (signed when there is a key) over TCP and gathers the
 // answer records of each response message until the transfer is whole
 // (RFC 5936 for AXFR, RFC 1995 for IXFR), every message checked against the
@@ -149,7 +188,7 @@ std::optional<std::vector<ZoneRecord>> exchange(const Primary& primary, ldns_pkt
     TcpConnection connection(primary, timeout_ms);
     connection.send_message(wire, size);
     std::unique_ptr<ldns_buffer, BufferFree> buffer(ldns_buffer_new(65535));
-    std::vector<ZoneRecord> answer;
+    ArrivingRecords answer;
     std::uint32_t new_serial = 0;
     int new_soas = 0;  // the new SOA opens the answer and closes it (and heads the last diff's additions)
     for (;;) {
@@ -196,7 +235,7 @@ std::optional<std::vector<ZoneRecord>> exchange(const Primary& primary, ldns_pkt
                     throw TransferError(std::string(what) + " from " + primary.text() + " refused: " + problem);
                 }
             }
-            return answer;
+            return answer.take();
         }
     }
 }
