@@ -487,23 +487,23 @@ std::optional<ZoneFilesDelta> reload_zone_files(const ZoneFileIndexes& last, con
     // that the new one names nowhere. Each is a lookup in the running
     // baseline, a TLD's: its index slot and node are asked for a few
     // owners ahead, so that the misses overlap.
+    const auto for_each_owner_read = [&](auto&& f) {
+        DnsName previous;
+        previous.length = 0;
+        now.for_each_rrset([&](const DnsName& owner, const std::uint8_t*) {
+            if (owner == previous) return;
+            previous = owner;
+            f(owner);
+        });
+    };
     std::vector<std::uint32_t> read_owners;
-    DnsName previous;
-    previous.length = 0;
-    now.for_each_rrset([&](const DnsName& owner, const std::uint8_t*) {
-        if (owner == previous) return;
-        previous = owner;
-        read_owners.push_back(hash_name(owner));
-    });
+    for_each_owner_read([&](const DnsName& owner) { read_owners.push_back(hash_name(owner)); });
     const auto prefetch_ahead = [&](const std::vector<std::uint32_t>& hashes, std::size_t at) {
         if (at + kLookAhead < hashes.size()) current.prefetch(hashes[at + kLookAhead]);
         if (at + kLookAhead / 2 < hashes.size()) current.prefetch_node(hashes[at + kLookAhead / 2]);
     };
     std::size_t at = 0;
-    previous.length = 0;
-    now.for_each_rrset([&](const DnsName& owner, const std::uint8_t*) {
-        if (owner == previous) return;
-        previous = owner;
+    for_each_owner_read([&](const DnsName& owner) {
         prefetch_ahead(read_owners, at++);
         compare(owner);
     });
