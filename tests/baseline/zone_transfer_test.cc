@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,7 +26,9 @@
 // NSD's helper before anything that includes ldns (whose common.h defines
 // true and false as integers).
 #include "tests/support/nsd_server.h"
+#include "tests/support/run_command.h"
 #include "capture/pcap_file_source.h"
+#include "common/host_port.h"
 #include "baseline/sources.h"
 #include "baseline/zone_refresher.h"
 #include "log/log.h"
@@ -226,6 +230,49 @@ std::vector<std::uint8_t> send_notify(int port, const std::string& zone, std::ui
     ::close(fd);
     if (n < 12 || answer[0] != (id >> 8) || answer[1] != (id & 0xFF)) return {};
     return {answer[2], answer[3]};
+}
+
+// A zone of many records (a TLD's, in small) arrives whole and in the order
+// the primary sent it: the records come in blocks (so that reading never
+// stops to move millions of them) made one list at the end.
+TEST_F(ZoneTransferTest, AnAxfrOfManyRecordsArrivesWholeInTheOrderSent) {
+    std::string extra;
+    constexpr int kHosts = 10000;  // more than two of the receiver's blocks
+    for (int i = 0; i < kHosts; ++i) {
+        extra += "h" + std::to_string(i) + " IN A 10." + std::to_string(i >> 8 & 255) + "." + std::to_string(i & 255) + ".1\n";
+    }
+    test::write_file(zone_file_, zone_text("2026030101", "192.0.2.10", extra));
+    auto nsd = start_nsd();
+    ASSERT_TRUE(nsd->ok()) << nsd->why();
+    const std::optional<HostPort> primary = parse_host_port("127.0.0.1:" + std::to_string(nsd_port_));
+    ASSERT_TRUE(primary.has_value());
+    const TransferOutcome outcome = transfer_zone("victim.test", *primary, nullptr, 5000);
+    ASSERT_EQ(outcome.kind, TransferKind::axfr);
+    // SOA, NS, ns1, www and the hosts; the closing SOA is not a record.
+    ASSERT_EQ(outcome.zone.records.size(), std::size_t{4 + kHosts});
+    EXPECT_EQ(outcome.zone.records.front().type, rrtype::SOA);
+    std::set<std::string> hosts;
+    for (const ZoneRecord& r : outcome.zone.records) {
+        if (r.type == rrtype::A && r.owner.to_text().rfind("h", 0) == 0) hosts.insert(r.owner.to_text());
+    }
+    EXPECT_EQ(hosts.size(), std::size_t{kHosts});
+    // What dig receives from the same primary, record by record, in order.
+    const test::CommandResult dig = test::run_command({"/usr/bin/dig", "-p", std::to_string(nsd_port_), "@127.0.0.1",
+                                                       "victim.test", "AXFR", "+noall", "+answer", "+nottlid"},
+                                                      dir_);
+    ASSERT_EQ(dig.exit_code, 0) << dig.err;
+    std::vector<std::string> dig_owners;
+    std::istringstream lines(dig.out);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.empty()) continue;
+        std::string owner = line.substr(0, line.find_first_of(" \t"));
+        if (owner.size() > 1 && owner.back() == '.') owner.pop_back();  // to_text() writes no final dot
+        dig_owners.push_back(owner);
+    }
+    ASSERT_EQ(dig_owners.size(), outcome.zone.records.size() + 1);  // dig shows the closing SOA
+    for (std::size_t i = 0; i < outcome.zone.records.size(); ++i) {
+        ASSERT_EQ(outcome.zone.records[i].owner.to_text(), dig_owners[i]) << "record " << i;
+    }
 }
 
 TEST_F(ZoneTransferTest, NotifyIsAnsweredAndRefusedForAZoneWithoutThisPrimary) {
