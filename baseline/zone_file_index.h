@@ -37,6 +37,7 @@
 #include "baseline/watch_set.h"
 #include "baseline/zone_file_parts.h"
 #include "baseline/zone_reader.h"
+#include "common/large_page_allocator.h"
 
 namespace dnswatch {
 
@@ -77,12 +78,15 @@ struct ZoneFilePartState {
 struct ZoneFileIndex {
     ZoneFileSpec spec;
     SavedReaderState start;
-    std::vector<ZoneFilePartState> parts;
+    // Both arrays are MBs for a TLD: mapped on their own (common/
+    // large_page_allocator.h), so that each reload's copy goes back to the
+    // system when the next replaces it.
+    std::vector<ZoneFilePartState, LargePageAllocator<ZoneFilePartState>> parts;
     // hash_name() of the watched owners each part names (sorted, unique
     // within a part), part after part in one array: a reload looks for a
     // few changed owners in all of them, and a scan of one array costs no
     // cache miss per part.
-    std::vector<std::uint32_t> owners;
+    std::vector<std::uint32_t, LargePageAllocator<std::uint32_t>> owners;
     std::size_t bytes = 0;
     std::size_t records = 0;
     std::span<const std::uint32_t> owners_of(const ZoneFilePartState& part) const {
