@@ -1,5 +1,6 @@
 #include "capture/pcap_live_source.h"
 
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -133,8 +134,36 @@ bool is_loopback(const std::string& interface) {
     return loopback;
 }
 
+// From activation until pcap_setfilter the socket takes every frame: on a
+// busy interface they filled the ring (31 frames of a 2 MiB buffer at full
+// snap length) before the first poll, and the first matching packets after
+// the filter were dropped by the kernel (counted, never handed over). So a
+// filter that takes nothing goes on at once (pcap_setfilter replaces it;
+// libpcap expects that other code may have attached one), and what came in
+// before it, while the capture had no filter yet, is read and let go: the
+// capture's filter starts on an empty ring. Non-blocking from here on.
+void empty_ring_until_filtered(pcap_t* p, const std::string& interface) {
+    sock_filter take_nothing{BPF_RET | BPF_K, 0, 0, 0};
+    const sock_fprog program{1, &take_nothing};
+    if (::setsockopt(pcap_get_selectable_fd(p), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0) {
+        std::fprintf(stderr,
+                     "dnswatch run: capture on %s: cannot hold frames back until the filter is set (%s); "
+                     "the first packets may be dropped\n",
+                     interface.c_str(), std::strerror(errno));
+    }
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    check(pcap_setnonblock(p, 1, errbuf), p, interface, "non-blocking mode");
+    const auto let_go = [](u_char*, const pcap_pkthdr*, const u_char*) {};
+    while (pcap_dispatch(p, -1, let_go, nullptr) > 0) {
+    }
+}
+
 LiveHandle open_handle(const PcapLiveOptions& options, std::size_t interface_index, const std::string& filter) {
     const std::string& interface = options.interfaces[interface_index];
+    // Asked before activation: enumerating the interfaces is slow, and
+    // everything between activation and the filter is time the socket
+    // takes frames that will not be looked at.
+    const bool loopback = is_loopback(interface);
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     PcapHandle pcap(pcap_create(interface.c_str(), errbuf));
     if (!pcap) throw std::runtime_error("capture on " + interface + ": " + errbuf);
@@ -155,6 +184,7 @@ LiveHandle open_handle(const PcapLiveOptions& options, std::size_t interface_ind
         const std::string reason = activated == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(activated);
         throw std::runtime_error("capture on " + interface + ": " + reason);
     }
+    empty_ring_until_filtered(p, interface);
     if (activated > 0) {  // a warning: say it, go on
         std::fprintf(stderr, "dnswatch run: capture on %s: %s\n", interface.c_str(), pcap_statustostr(activated));
     }
@@ -166,7 +196,6 @@ LiveHandle open_handle(const PcapLiveOptions& options, std::size_t interface_ind
     // pcap_setfilter through its userland copy of the filter, which cannot
     // read the packet direction and rejects it: the first packet on each
     // handle was lost, a watched query among them.)
-    const bool loopback = is_loopback(interface);
     if (loopback) {
         const int one = 1;
         if (::setsockopt(pcap_get_selectable_fd(p), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0) {
@@ -181,7 +210,6 @@ LiveHandle open_handle(const PcapLiveOptions& options, std::size_t interface_ind
     const int set = pcap_setfilter(p, &program);
     pcap_freecode(&program);
     check(set, p, interface, "setting the filter");
-    check(pcap_setnonblock(p, 1, errbuf), p, interface, "non-blocking mode");
 
     LiveHandle handle;
     if (pcap_stats(p, &handle.at_filter) == 0) handle.last_stats = handle.at_filter;
