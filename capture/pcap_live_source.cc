@@ -145,7 +145,9 @@ bool is_loopback(const std::string& interface) {
 void empty_ring_until_filtered(pcap_t* p, const std::string& interface) {
     sock_filter take_nothing{BPF_RET | BPF_K, 0, 0, 0};
     const sock_fprog program{1, &take_nothing};
-    if (::setsockopt(pcap_get_selectable_fd(p), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0) {
+    const bool held_back =
+        ::setsockopt(pcap_get_selectable_fd(p), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) == 0;
+    if (!held_back) {
         std::fprintf(stderr,
                      "dnswatch run: capture on %s: cannot hold frames back until the filter is set (%s); "
                      "the first packets may be dropped\n",
@@ -153,6 +155,7 @@ void empty_ring_until_filtered(pcap_t* p, const std::string& interface) {
     }
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     check(pcap_setnonblock(p, 1, errbuf), p, interface, "non-blocking mode");
+    if (!held_back) return;  // frames keep coming: emptying the ring would never end
     const auto let_go = [](u_char*, const pcap_pkthdr*, const u_char*) {};
     while (pcap_dispatch(p, -1, let_go, nullptr) > 0) {
     }
