@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -95,17 +96,29 @@ TEST_P(PcapLiveSourceTest, TrafficAtStartUpDoesNotCrowdOutTheFirstPackets) {
     if (::geteuid() != 0) GTEST_SKIP() << "live capture needs root";
     const auto port = static_cast<std::uint16_t>(test::reserved_port());
     const auto other_port = static_cast<std::uint16_t>(test::reserved_port());
-    std::atomic<bool> flooding{true};
-    std::thread other_traffic([&] {  // as fast as it goes, to a port the filter leaves out
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        to.sin_port = htons(other_port);
-        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-        const std::uint8_t byte = 0;
-        while (flooding.load()) ::sendto(fd, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-        ::close(fd);
-    });
+    // As fast as it goes, to a port the filter leaves out, until the end of
+    // the test (however it ends).
+    struct OtherTraffic {
+        std::atomic<bool> flooding{true};
+        std::thread thread;
+        explicit OtherTraffic(std::uint16_t to_port) {
+            thread = std::thread([this, to_port] {
+                sockaddr_in to{};
+                to.sin_family = AF_INET;
+                to.sin_port = htons(to_port);
+                to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+                const std::uint8_t byte = 0;
+                while (flooding.load()) ::sendto(fd, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+                ::close(fd);
+            });
+        }
+        ~OtherTraffic() {
+            flooding.store(false);
+            thread.join();
+        }
+    };
+    std::optional<OtherTraffic> other_traffic(std::in_place, other_port);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     PcapLiveOptions options;
     options.interfaces = {"lo"};
@@ -119,8 +132,7 @@ TEST_P(PcapLiveSourceTest, TrafficAtStartUpDoesNotCrowdOutTheFirstPackets) {
     while (sink.payloads.size() < kDatagrams && std::chrono::steady_clock::now() < deadline) {
         for (auto& input : inputs) input->poll(sink);
     }
-    flooding.store(false);
-    other_traffic.join();
+    other_traffic.reset();
     std::uint64_t dropped = 0;
     for (auto& input : inputs) {
         input->refresh_counters();
