@@ -96,8 +96,9 @@ TEST_P(PcapLiveSourceTest, TrafficAtStartUpDoesNotCrowdOutTheFirstPackets) {
     if (::geteuid() != 0) GTEST_SKIP() << "live capture needs root";
     const auto port = static_cast<std::uint16_t>(test::reserved_port());
     const auto other_port = static_cast<std::uint16_t>(test::reserved_port());
-    // As fast as it goes, to a port the filter leaves out, until the end of
-    // the test (however it ends).
+    // Tens of thousands a second (a busy link; not so many that the tests
+    // beside this one feel it), to a port the filter leaves out, until the
+    // end of the test (however it ends).
     struct OtherTraffic {
         std::atomic<bool> flooding{true};
         std::thread thread;
@@ -109,7 +110,10 @@ TEST_P(PcapLiveSourceTest, TrafficAtStartUpDoesNotCrowdOutTheFirstPackets) {
                 to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
                 const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
                 const std::uint8_t byte = 0;
-                while (flooding.load()) ::sendto(fd, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+                while (flooding.load()) {
+                    ::sendto(fd, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+                    std::this_thread::sleep_for(std::chrono::microseconds(20));
+                }
                 ::close(fd);
             });
         }
