@@ -76,7 +76,7 @@ public:
             const std::uint64_t entry = index_[slot];
             if (entry == 0) return nullptr;
             if (static_cast<std::uint32_t>(entry >> 32) != hash) continue;
-            const std::uint8_t* node = arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4;
+            const std::uint8_t* node = node_at(entry);
             if (node[0] == owner.size() && bytes_equal(node + node_layout::kHeader, owner.data(), owner.size())) {
                 return node;
             }
@@ -90,7 +90,7 @@ public:
             const std::uint64_t entry = index_[slot];
             if (entry == 0) return;
             if (static_cast<std::uint32_t>(entry >> 32) != hash) continue;
-            f(arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4);
+            f(node_at(entry));
         }
     }
     // Brings the index slot of `hash` towards the cache, for a lookup soon.
@@ -107,8 +107,7 @@ public:
             const std::uint64_t entry = index_[slot];
             if (entry == 0) return;
             if (static_cast<std::uint32_t>(entry >> 32) == hash) {
-                const std::uint8_t* node =
-                    arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4;
+                const std::uint8_t* node = node_at(entry);
                 prefetch_line(node);
                 prefetch_line(node + 64);
                 return;
@@ -145,6 +144,11 @@ public:
 
 private:
     static constexpr std::size_t kSlotsPerLine = 64 / sizeof(std::uint64_t);
+    // The node an index entry names: its low 32 bits are the node's offset
+    // in 4-byte units, plus one (0 is an empty slot).
+    const std::uint8_t* node_at(std::uint64_t entry) const {
+        return arena_.data() + (static_cast<std::size_t>(static_cast<std::uint32_t>(entry)) - 1) * 4;
+    }
     TableBytes arena_;
     std::vector<std::uint64_t, LargePageAllocator<std::uint64_t>> index_;
     std::size_t mask_ = 0;

@@ -204,10 +204,8 @@ public:
         stream_.for_each_part(expected, [&](std::size_t offset, std::size_t length, std::uint64_t hash) -> std::size_t {
             if (!pending_) {
                 if (const ZoneFilePartState* same = unchanged(hash, *now, *stream_.at(offset))) {
-                    const std::span<const std::uint32_t> owners = last_->owners_of(*same);
                     ZoneFilePartState& part = index_.parts.emplace_back(*same);
-                    part.owners_begin = static_cast<std::uint32_t>(index_.owners.size());
-                    index_.owners.insert(index_.owners.end(), owners.begin(), owners.end());
+                    add_owners(part, last_->owners_of(*same));
                     matched_.push_back(index_.parts.size() - 1);
                     offsets_.push_back(offset);
                     now = &part.after();
@@ -238,9 +236,7 @@ public:
             part.lines = static_cast<std::uint32_t>(std::count(text, text + joined, '\n'));
             part.after_state = std::make_shared<const SavedReaderState>(save(state));
             now = part.after_state.get();
-            part.owners_begin = static_cast<std::uint32_t>(index_.owners.size());
-            part.owners_count = static_cast<std::uint32_t>(part_owners_.size());
-            index_.owners.insert(index_.owners.end(), part_owners_.begin(), part_owners_.end());
+            add_owners(part, part_owners_);
             lines_ += part.lines;
             bytes_read_ += joined;
             if (last_ != nullptr && bytes_read_ > give_up_bytes_) throw FullLoadIsCheaper{};
@@ -308,6 +304,13 @@ public:
     std::size_t bytes_read() const { return bytes_read_; }
 
 private:
+    // `owners` become `part`'s range at the end of index_.owners.
+    void add_owners(ZoneFilePartState& part, std::span<const std::uint32_t> owners) {
+        part.owners_begin = static_cast<std::uint32_t>(index_.owners.size());
+        part.owners_count = static_cast<std::uint32_t>(owners.size());
+        index_.owners.insert(index_.owners.end(), owners.begin(), owners.end());
+    }
+
     // The part of the last load these bytes are (same hash, read from the
     // same state), or nullptr; the one after it is expected next.
     const ZoneFilePartState* unchanged(std::uint64_t hash, const SavedReaderState& now, char first_byte) {
